@@ -1,0 +1,98 @@
+import type { InputWindow } from './input-window.js';
+import type { CaptureSummary, PacketSink } from './packet-sink.js';
+
+const GLOBAL_HEADER_LENGTH = 24;
+
+/**
+ * libpcap refuses records longer than this (MAXIMUM_SNAPLEN); a larger caplen means the file is
+ * damaged, and trusting it would make us buffer up to 4 GiB.
+ */
+export const MAX_RECORD_LENGTH = 262144;
+
+const MAGIC_MICROS = 0xa1b2c3d4;
+const MAGIC_NANOS = 0xa1b23c4d;
+/** Kuznetzov's "modified pcap" (old Red Hat tcpdump): 8 more header bytes per record. */
+const MAGIC_MODIFIED = 0xa1b2cd34;
+
+export function isPcapMagic(first4: number): boolean {
+  return pcapMagicKind(first4) !== null;
+}
+
+function pcapMagicKind(le32: number): { littleEndian: boolean; nanos: boolean; recordHeader: number } | null {
+  switch (le32) {
+    case MAGIC_MICROS: return { littleEndian: true, nanos: false, recordHeader: 16 };
+    case MAGIC_NANOS: return { littleEndian: true, nanos: true, recordHeader: 16 };
+    case MAGIC_MODIFIED: return { littleEndian: true, nanos: false, recordHeader: 24 };
+    case 0xd4c3b2a1: return { littleEndian: false, nanos: false, recordHeader: 16 };
+    case 0x4d3cb2a1: return { littleEndian: false, nanos: true, recordHeader: 16 };
+    case 0x34cdb2a1: return { littleEndian: false, nanos: false, recordHeader: 24 };
+    default: return null;
+  }
+}
+
+/** Reads a classic libpcap file from the window's position to its end. */
+export async function readPcap(win: InputWindow, sink: PacketSink, summary: CaptureSummary): Promise<void> {
+  if (!(await win.ensure(GLOBAL_HEADER_LENGTH))) {
+    throw win.fail(win.pos, `file ends inside the pcap global header (${win.available} of 24 bytes)`);
+  }
+  const header = win.buf;
+  const h = win.pos;
+  const kind = pcapMagicKind(header.readUInt32LE(h));
+  if (kind === null) throw win.fail(h, 'not a pcap file (bad magic)');
+  const { littleEndian, nanos, recordHeader } = kind;
+  const snapLength = littleEndian ? header.readUInt32LE(h + 16) : header.readUInt32BE(h + 16);
+  // The upper bits carry the FCS length flags; the link type is the low 16.
+  const linkType = (littleEndian ? header.readUInt32LE(h + 20) : header.readUInt32BE(h + 20)) & 0xffff;
+  summary.format = 'pcap';
+  summary.sections = 1;
+  summary.interfaces.push({ linkType, snapLength });
+  win.pos += GLOBAL_HEADER_LENGTH;
+
+  const fractionToNanos = nanos ? 1 : 1000;
+  const maxCaplen = Math.max(MAX_RECORD_LENGTH, snapLength);
+  let packets = 0;
+  let bytes = 0;
+  let truncated = 0;
+  for (;;) {
+    const buf = win.buf;
+    const end = win.end;
+    let pos = win.pos;
+    let need = recordHeader;
+    while (end - pos >= recordHeader) {
+      let seconds, fraction, caplen, length;
+      if (littleEndian) {
+        seconds = buf.readUInt32LE(pos);
+        fraction = buf.readUInt32LE(pos + 4);
+        caplen = buf.readUInt32LE(pos + 8);
+        length = buf.readUInt32LE(pos + 12);
+      } else {
+        seconds = buf.readUInt32BE(pos);
+        fraction = buf.readUInt32BE(pos + 4);
+        caplen = buf.readUInt32BE(pos + 8);
+        length = buf.readUInt32BE(pos + 12);
+      }
+      if (caplen > maxCaplen) {
+        win.pos = pos;
+        throw win.fail(pos, `record captured length ${caplen} exceeds the limit of ${maxCaplen} bytes`);
+      }
+      if (end - pos < recordHeader + caplen) {
+        need = recordHeader + caplen;
+        break;
+      }
+      sink.onPacket(buf, pos + recordHeader, caplen, length, linkType, seconds, fraction * fractionToNanos);
+      packets++;
+      bytes += length;
+      if (caplen < length) truncated++;
+      pos += recordHeader + caplen;
+    }
+    win.pos = pos;
+    summary.packets += packets;
+    summary.bytes += bytes;
+    summary.truncatedPackets += truncated;
+    packets = bytes = truncated = 0;
+    if (!(await win.ensure(need))) {
+      if (win.available === 0) return;
+      throw win.fail(win.pos, `file ends inside a record (${win.available} of ${need} bytes present)`);
+    }
+  }
+}

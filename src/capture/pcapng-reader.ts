@@ -1,0 +1,247 @@
+import type { InputWindow } from './input-window.js';
+import type { CaptureInterface, CaptureSummary, PacketSink } from './packet-sink.js';
+import { TimestampConverter, unitsPerSecondFromTsresol } from './pcapng-timestamp.js';
+
+const BLOCK_SHB = 0x0a0d0d0a;
+const BLOCK_IDB = 0x00000001;
+const BLOCK_PB = 0x00000002;
+const BLOCK_SPB = 0x00000003;
+const BLOCK_NRB = 0x00000004;
+const BLOCK_ISB = 0x00000005;
+const BLOCK_EPB = 0x00000006;
+const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+
+/** libpcap's ceiling for one block; a larger length is damage, not data. */
+export const MAX_BLOCK_LENGTH = 16 << 20;
+/** Bounds memory spent on Name Resolution Blocks from a hostile file. */
+const MAX_RESOLVED_NAMES = 100_000;
+
+const OPT_END = 0;
+const IDB_OPT_NAME = 2;
+const IDB_OPT_TSRESOL = 9;
+const IDB_OPT_TSOFFSET = 14;
+const ISB_OPT_IFRECV = 4;
+const ISB_OPT_IFDROP = 5;
+const ISB_OPT_FILTERACCEPT = 6;
+const ISB_OPT_OSDROP = 7;
+const ISB_OPT_USRDELIV = 8;
+
+export function isPcapngMagic(first4: number): boolean {
+  return first4 === BLOCK_SHB;
+}
+
+interface SectionInterface {
+  readonly info: CaptureInterface;
+  readonly clock: TimestampConverter;
+}
+
+/** Per-section state: byte order and the interfaces its IDBs declared, in order. */
+class Section {
+  readonly interfaces: SectionInterface[] = [];
+  constructor(readonly littleEndian: boolean) {}
+
+  u16(buf: Buffer, at: number): number {
+    return this.littleEndian ? buf.readUInt16LE(at) : buf.readUInt16BE(at);
+  }
+
+  u32(buf: Buffer, at: number): number {
+    return this.littleEndian ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
+  }
+
+  u64(buf: Buffer, at: number): number {
+    return this.littleEndian
+      ? buf.readUInt32LE(at + 4) * 4294967296 + buf.readUInt32LE(at)
+      : buf.readUInt32BE(at) * 4294967296 + buf.readUInt32BE(at + 4);
+  }
+}
+
+/**
+ * Reads a pcapng file: every section (each with its own byte order), IDBs with per-interface link
+ * type, if_tsresol and if_tsoffset, EPB/SPB/obsolete PB packets, NRB names and ISB counters.
+ * Custom and unknown blocks are skipped by their length and counted.
+ */
+export async function readPcapng(win: InputWindow, sink: PacketSink, summary: CaptureSummary): Promise<void> {
+  summary.format = 'pcapng';
+  let section: Section | null = null;
+  let lastSeconds = 0;
+  let lastNanos = 0;
+  for (;;) {
+    if (!(await win.ensure(12))) {
+      if (win.available === 0) return;
+      throw win.fail(win.pos, `file ends inside a block header (${win.available} of 12 bytes present)`);
+    }
+    let buf = win.buf;
+    let pos = win.pos;
+    const type = section === null || buf.readUInt32LE(pos) === BLOCK_SHB ? buf.readUInt32LE(pos) : section.u32(buf, pos);
+    if (type === BLOCK_SHB) {
+      const magic = buf.readUInt32LE(pos + 8);
+      if (magic === BYTE_ORDER_MAGIC) section = new Section(true);
+      else if (magic === 0x4d3c2b1a) section = new Section(false);
+      else throw win.fail(pos + 8, `section header has a bad byte-order magic 0x${magic.toString(16)}`);
+      summary.sections++;
+    } else if (section === null) {
+      throw win.fail(pos, 'not a pcapng file (first block is not a section header)');
+    }
+    const length = section.u32(buf, pos + 4);
+    if (length < 12 || length % 4 !== 0 || length > MAX_BLOCK_LENGTH) {
+      throw win.fail(pos + 4, `block of type 0x${type.toString(16)} has an invalid length ${length}`);
+    }
+    if (!(await win.ensure(length))) {
+      throw win.fail(win.pos, `file ends inside a block of type 0x${type.toString(16)} (${win.available} of ${length} bytes present)`);
+    }
+    buf = win.buf;
+    pos = win.pos;
+    const trailer = section.u32(buf, pos + length - 4);
+    if (trailer !== length) {
+      throw win.fail(pos + length - 4, `block trailing length ${trailer} differs from its leading length ${length}`);
+    }
+
+    // The hot path: a run of EPBs parsed without leaving this loop.
+    const end = win.end;
+    const le = section.littleEndian;
+    const ifaces = section.interfaces;
+    if (type === BLOCK_EPB) {
+      let blockLength = length;
+      for (;;) {
+      if (blockLength < 32) throw win.fail(pos, `enhanced packet block too short (${blockLength} bytes)`);
+      const ifIndex = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
+      const iface = ifaces[ifIndex];
+      if (iface === undefined) throw win.fail(pos + 8, `packet names interface ${ifIndex}, but the section declares ${ifaces.length}`);
+      const caplen = le ? buf.readUInt32LE(pos + 20) : buf.readUInt32BE(pos + 20);
+      if (caplen > blockLength - 32) throw win.fail(pos + 20, `captured length ${caplen} exceeds its block (${blockLength} bytes)`);
+      const origlen = le ? buf.readUInt32LE(pos + 24) : buf.readUInt32BE(pos + 24);
+      const clock = iface.clock;
+      clock.convert(le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12), le ? buf.readUInt32LE(pos + 16) : buf.readUInt32BE(pos + 16));
+      sink.onPacket(buf, pos + 28, caplen, origlen, iface.info.linkType, clock.seconds, clock.nanos);
+      summary.packets++;
+      summary.bytes += origlen;
+      if (caplen < origlen) summary.truncatedPackets++;
+      pos += blockLength;
+      win.pos = pos;
+      lastSeconds = clock.seconds;
+      lastNanos = clock.nanos;
+      // Stay in this loop while the next block is a whole, well-formed EPB already in the buffer;
+      // anything else goes back through the checked path above.
+      if (end - pos < 32 || (le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos)) !== BLOCK_EPB) break;
+      blockLength = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
+      if (blockLength < 32 || blockLength % 4 !== 0 || end - pos < blockLength) break;
+      if ((le ? buf.readUInt32LE(pos + blockLength - 4) : buf.readUInt32BE(pos + blockLength - 4)) !== blockLength) break;
+      }
+      continue;
+    }
+
+    switch (type) {
+      case BLOCK_SHB:
+        break;
+      case BLOCK_IDB:
+        readInterface(win, section, pos, length, summary);
+        break;
+      case BLOCK_SPB: {
+        const iface = ifaces[0];
+        if (iface === undefined) throw win.fail(pos, 'simple packet block before any interface description');
+        const origlen = section.u32(buf, pos + 8);
+        let caplen = Math.min(origlen, length - 16);
+        if (iface.info.snapLength > 0) caplen = Math.min(caplen, iface.info.snapLength);
+        // SPBs carry no timestamp: the previous packet's time keeps flow timing monotonic.
+        sink.onPacket(buf, pos + 12, caplen, origlen, iface.info.linkType, lastSeconds, lastNanos);
+        summary.packets++;
+        summary.bytes += origlen;
+        if (caplen < origlen) summary.truncatedPackets++;
+        break;
+      }
+      case BLOCK_PB: {
+        if (length < 32) throw win.fail(pos, `packet block too short (${length} bytes)`);
+        const ifIndex = section.u16(buf, pos + 8);
+        const iface = ifaces[ifIndex];
+        if (iface === undefined) throw win.fail(pos + 8, `packet names interface ${ifIndex}, but the section declares ${ifaces.length}`);
+        const caplen = section.u32(buf, pos + 20);
+        if (caplen > length - 32) throw win.fail(pos + 20, `captured length ${caplen} exceeds its block (${length} bytes)`);
+        const origlen = section.u32(buf, pos + 24);
+        iface.clock.convert(section.u32(buf, pos + 12), section.u32(buf, pos + 16));
+        lastSeconds = iface.clock.seconds;
+        lastNanos = iface.clock.nanos;
+        sink.onPacket(buf, pos + 28, caplen, origlen, iface.info.linkType, lastSeconds, lastNanos);
+        summary.packets++;
+        summary.bytes += origlen;
+        if (caplen < origlen) summary.truncatedPackets++;
+        break;
+      }
+      case BLOCK_NRB:
+        readNameResolution(section, buf, pos + 8, pos + length - 4, summary);
+        break;
+      case BLOCK_ISB:
+        readInterfaceStatistics(win, section, pos, length);
+        break;
+      default:
+        summary.skippedBlocks++;
+    }
+    win.pos = pos + length;
+  }
+}
+
+function readInterface(win: InputWindow, section: Section, pos: number, length: number, summary: CaptureSummary): void {
+  if (length < 20) throw win.fail(pos, `interface description block too short (${length} bytes)`);
+  const buf = win.buf;
+  const info: CaptureInterface = { linkType: section.u16(buf, pos + 8), snapLength: section.u32(buf, pos + 12) };
+  let unitsPerSecond = 1e6;
+  let offsetSeconds = 0;
+  forEachOption(section, buf, pos + 16, pos + length - 4, (code, at, len) => {
+    if (code === IDB_OPT_TSRESOL && len >= 1) unitsPerSecond = unitsPerSecondFromTsresol(buf[at]);
+    else if (code === IDB_OPT_TSOFFSET && len >= 8) offsetSeconds = section.u64(buf, at);
+    else if (code === IDB_OPT_NAME) info.name = buf.toString('utf8', at, at + len).replace(/\0+$/, '');
+  });
+  section.interfaces.push({ info, clock: new TimestampConverter(unitsPerSecond, offsetSeconds) });
+  summary.interfaces.push(info);
+}
+
+function readInterfaceStatistics(win: InputWindow, section: Section, pos: number, length: number): void {
+  if (length < 24) throw win.fail(pos, `interface statistics block too short (${length} bytes)`);
+  const buf = win.buf;
+  const ifIndex = section.u32(buf, pos + 8);
+  const iface = section.interfaces[ifIndex];
+  if (iface === undefined) throw win.fail(pos + 8, `statistics name interface ${ifIndex}, but the section declares ${section.interfaces.length}`);
+  const stats = (iface.info.statistics ??= {});
+  forEachOption(section, buf, pos + 20, pos + length - 4, (code, at, len) => {
+    if (len < 8) return;
+    const value = section.u64(buf, at);
+    if (code === ISB_OPT_IFRECV) stats.receivedByInterface = value;
+    else if (code === ISB_OPT_IFDROP) stats.droppedByInterface = value;
+    else if (code === ISB_OPT_OSDROP) stats.droppedByOs = value;
+    else if (code === ISB_OPT_FILTERACCEPT) stats.acceptedByFilter = value;
+    else if (code === ISB_OPT_USRDELIV) stats.deliveredToUser = value;
+  });
+}
+
+function readNameResolution(section: Section, buf: Buffer, at: number, end: number, summary: CaptureSummary): void {
+  while (at + 4 <= end) {
+    const recordType = section.u16(buf, at);
+    const recordLength = section.u16(buf, at + 2);
+    const value = at + 4;
+    if (recordType === 0 || value + recordLength > end) return;
+    const addressLength = recordType === 1 ? 4 : recordType === 2 ? 16 : 0;
+    if (addressLength > 0 && recordLength > addressLength && summary.resolvedNames.size < MAX_RESOLVED_NAMES) {
+      const address = formatAddress(buf, value, addressLength);
+      const names = buf.toString('utf8', value + addressLength, value + recordLength).split('\0').filter((n) => n.length > 0);
+      if (names.length > 0) summary.resolvedNames.set(address, names);
+    }
+    at = value + ((recordLength + 3) & ~3);
+  }
+}
+
+function formatAddress(buf: Buffer, at: number, length: number): string {
+  if (length === 4) return `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(buf.readUInt16BE(at + i).toString(16));
+  return groups.join(':');
+}
+
+/** Walks a block's options (code, length, value padded to 4), stopping at opt_endofopt. */
+function forEachOption(section: Section, buf: Buffer, at: number, end: number, visit: (code: number, at: number, length: number) => void): void {
+  while (at + 4 <= end) {
+    const code = section.u16(buf, at);
+    const length = section.u16(buf, at + 2);
+    if (code === OPT_END || at + 4 + length > end) return;
+    visit(code, at + 4, length);
+    at += 4 + ((length + 3) & ~3);
+  }
+}

@@ -1,0 +1,50 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { FlowTableOptions } from '../flow/flow-table.js';
+import { DEFAULT_FLOW_TABLE_OPTIONS } from '../flow/flow-table.js';
+
+export interface FlowTableCliOptions {
+  maxFlows: number;
+  tcpIdleTimeout: number;
+  udpIdleTimeout: number;
+  activeTimeout: number;
+  payloadLimit: number;
+}
+
+/** The flow-table tunables every command that builds flows shares. */
+export function addFlowTableOptions(command: Command): Command {
+  const d = DEFAULT_FLOW_TABLE_OPTIONS;
+  return command
+    .option('--max-flows <n>', 'bound on live flows; the least recently active is evicted beyond it', positiveInteger, d.maxFlows)
+    .option('--tcp-idle-timeout <seconds>', 'idle timeout of open TCP connections', positiveNumber, d.tcpIdleTimeout)
+    .option('--udp-idle-timeout <seconds>', 'idle timeout of UDP and other flows', positiveNumber, d.udpIdleTimeout)
+    .option('--active-timeout <seconds>', 'report long flows in records of at most this length', positiveNumber, d.activeTimeout)
+    .option('--payload-limit <bytes>', 'payload bytes kept per direction for TLS/DNS parsing (at most 4096)', payloadLimit, d.payloadLimit);
+}
+
+export function flowTableOptions(o: FlowTableCliOptions): Partial<FlowTableOptions> {
+  return {
+    maxFlows: o.maxFlows,
+    tcpIdleTimeout: o.tcpIdleTimeout,
+    udpIdleTimeout: o.udpIdleTimeout,
+    activeTimeout: o.activeTimeout,
+    payloadLimit: o.payloadLimit,
+  };
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+function payloadLimit(value: string): number {
+  const n = positiveInteger(value);
+  if (n > 4096) throw new InvalidArgumentError('expected at most 4096');
+  return n;
+}

@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { flowToJson } from '../export/flow-json.js';
+import { formatFlowTable } from '../export/flow-table-text.js';
+import type { FlowRecord } from '../flow/flow-record.js';
+import { readFlows } from '../flow/read-flows.js';
+import { flowTableOptions, addFlowTableOptions, type FlowTableCliOptions } from './flow-table-options.js';
+import { writeRunSummary } from './run-summary.js';
+import { LineWriter, writeOut } from './output.js';
+
+interface FlowsOptions extends FlowTableCliOptions {
+  format: 'table' | 'json' | 'ndjson';
+  keepGoing?: boolean;
+  quiet?: boolean;
+}
+
+export function registerFlowsCommand(program: Command): void {
+  const command = program
+    .command('flows')
+    .description('list the bidirectional flows in captures (pcap, pcapng, gzip, or - for stdin), with who initiated each')
+    .argument('<files...>', 'capture files, read in order as one trace')
+    .option('-f, --format <format>', 'table, json or ndjson', parseFormat, 'table')
+    .option('-k, --keep-going', 'on a damaged file, warn and keep the packets before the damage')
+    .option('-q, --quiet', 'no summary on stderr');
+  addFlowTableOptions(command);
+  command.action(async (files: string[], options: FlowsOptions) => {
+    // NDJSON streams flows as they end; table and JSON are sorted by start, so they collect.
+    const flows: FlowRecord[] = [];
+    const lines = new LineWriter();
+    const sink = {
+      onFlow(flow: FlowRecord): void {
+        if (options.format === 'ndjson') lines.add(JSON.stringify(flowToJson(flow)));
+        else flows.push(flow);
+      },
+    };
+    const result = await readFlows(files, sink, { keepGoing: options.keepGoing, table: flowTableOptions(options) });
+    flows.sort((a, b) => a.firstSeen - b.firstSeen || a.id - b.id);
+    if (options.format === 'table') await writeOut(formatFlowTable(flows));
+    else if (options.format === 'json') await writeOut(JSON.stringify({ flows: flows.map(flowToJson), ...result }, mapReplacer, 2) + '\n');
+    else await lines.end();
+    writeRunSummary(result, options.quiet === true);
+  });
+}
+
+function parseFormat(value: string): FlowsOptions['format'] {
+  if (value === 'table' || value === 'json' || value === 'ndjson') return value;
+  throw new Error(`--format must be table, json or ndjson, not "${value}"`);
+}
+
+/** Name-resolution maps serialise as plain objects. */
+function mapReplacer(_key: string, value: unknown): unknown {
+  return value instanceof Map ? Object.fromEntries(value) : value;
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { CaptureFormatError } from '../capture/capture-error.js';
+import { ExitCode } from './exit-codes.js';
+import { registerFlowsCommand } from './flows-command.js';
+import { VERSION } from './version.js';
+
+const program = new Command();
+program
+  .name('flowaudit')
+  .description('Audit network flows against a vendor connection matrix')
+  .version(VERSION)
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text) });
+registerFlowsCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = exitCodeFor(err);
+}
+
+/** One line on stderr and a documented exit code: never a stack trace for bad input. */
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // --help and --version end here too, successfully.
+    return err.exitCode === 0 ? ExitCode.Ok : ExitCode.UsageOrInput;
+  }
+  if (err instanceof CaptureFormatError) {
+    process.stderr.write(`flowaudit: ${err.message}\n`);
+    return ExitCode.UsageOrInput;
+  }
+  const sys = err as NodeJS.ErrnoException;
+  if (typeof sys?.code === 'string' && typeof sys.path === 'string') {
+    process.stderr.write(`flowaudit: ${sys.path}: ${sys.code === 'ENOENT' ? 'no such file' : sys.message}\n`);
+    return ExitCode.UsageOrInput;
+  }
+  process.stderr.write(`flowaudit: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return 70;
+}

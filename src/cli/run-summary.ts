@@ -1,0 +1,32 @@
+import type { ReadFlowsResult } from '../flow/read-flows.js';
+
+/**
+ * The run's accounting on stderr: per file what was read, what did not decode and why, and any
+ * damage skipped with --keep-going. Damage warnings print even when quiet.
+ */
+export function writeRunSummary(result: ReadFlowsResult, quiet: boolean): void {
+  const lines: string[] = [];
+  for (const c of result.captures) {
+    if (c.damage) lines.push(`warning: ${c.file}: offset ${c.damage.offset}: ${c.damage.reason} (kept the ${c.packets} packets before it)`);
+  }
+  if (!quiet) {
+    for (const c of result.captures) {
+      const drops = c.interfaces
+        .map((i) => i.statistics)
+        .filter((s) => s !== undefined)
+        .map((s) => `if_drop=${s.droppedByInterface ?? '?'} os_drop=${s.droppedByOs ?? '?'}`);
+      lines.push(
+        `${c.file}: ${c.format}${c.compressed ? '+gzip' : ''}, ${c.packets} packets, ${c.bytes} bytes` +
+          (c.truncatedPackets > 0 ? `, ${c.truncatedPackets} cut by snaplen` : '') +
+          (c.skippedBlocks > 0 ? `, ${c.skippedBlocks} blocks skipped` : '') +
+          (drops.length > 0 ? `, capture stats: ${drops.join('; ')}` : ''),
+      );
+    }
+    const notDecoded = Object.entries(result.decode).filter(([reason]) => reason !== 'ok');
+    lines.push(
+      `flows: ${result.table.flowsEmitted} (peak live ${result.table.peakLive}, evicted ${result.table.evicted}, port reuse ${result.table.portReuses}, active-timeout splits ${result.table.activeTimeouts})` +
+        (notDecoded.length > 0 ? `; not decoded: ${notDecoded.map(([r, n]) => `${r}=${n}`).join(', ')}` : ''),
+    );
+  }
+  if (lines.length > 0) process.stderr.write(lines.join('\n') + '\n');
+}

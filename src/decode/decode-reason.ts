@@ -1,0 +1,35 @@
+/**
+ * Why a packet did not yield a complete transport-layer view. Each has a counter: nothing is
+ * dropped silently. Codes index `DECODE_REASON_NAMES` and the decoder's counter array.
+ */
+export const DecodeReason = {
+  Ok: 0,
+  UnsupportedLinkType: 1,
+  TruncatedLinkHeader: 2,
+  NotIp: 3,
+  TruncatedIpHeader: 4,
+  BadIpVersion: 5,
+  BadIpHeaderLength: 6,
+  TruncatedIpv6ExtensionHeader: 7,
+  TruncatedTransportHeader: 8,
+  BadTcpHeaderLength: 9,
+  FragmentWithoutFirst: 10,
+  TooManyVlanTags: 11,
+} as const;
+export type DecodeReason = (typeof DecodeReason)[keyof typeof DecodeReason];
+
+/** Stable names, used as metric labels and in reports. */
+export const DECODE_REASON_NAMES: readonly string[] = [
+  'ok',
+  'unsupported-link-type',
+  'truncated-link-header',
+  'not-ip',
+  'truncated-ip-header',
+  'bad-ip-version',
+  'bad-ip-header-length',
+  'truncated-ipv6-extension-header',
+  'truncated-transport-header',
+  'bad-tcp-header-length',
+  'fragment-without-first',
+  'too-many-vlan-tags',
+];

@@ -1,0 +1,77 @@
+/** How the flow table decided which side opened the connection. */
+export type InitiatorEvidence =
+  /** The client sent the first SYN (without ACK). */
+  | 'syn'
+  /** No SYN was captured, but the SYN-ACK shows who answered. */
+  | 'syn-ack'
+  /** Mid-stream TCP: the well-known (or else lower) port is taken to be the server's. */
+  | 'port-heuristic'
+  /** Connectionless: the sender of the first packet seen. */
+  | 'first-packet';
+
+/** Why a flow record was emitted. */
+export type FlowEndReason =
+  | 'fin'
+  | 'rst'
+  | 'idle-timeout'
+  /** A long-lived flow is reported every active-timeout interval; the next record continues it. */
+  | 'active-timeout'
+  /** The live-flow bound was reached and this flow was the least recently active. */
+  | 'evicted'
+  /** A new SYN on the same 5-tuple started another connection. */
+  | 'port-reuse'
+  | 'end-of-capture';
+
+export type TcpState = 'syn-sent' | 'established' | 'mid-stream' | 'fin-wait' | 'closed' | 'reset' | 'none';
+
+/**
+ * Why the kept payload prefix of a direction stops where it does: `end` the flow carried no more,
+ * `limit` the prefix is full, `gap` a TCP segment was missing, `snaplen` the capture cut the
+ * payload, `datagram` only the first datagram of a connectionless flow is kept.
+ */
+export type PayloadStop = 'end' | 'limit' | 'gap' | 'snaplen' | 'datagram';
+
+export interface FlowEndpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface FlowDirection {
+  readonly packets: number;
+  /** IP-layer bytes (headers included), independent of the link layer the capture used. */
+  readonly bytes: number;
+  /** Transport payload bytes on the wire. */
+  readonly payloadBytes: number;
+  /** The first payload bytes, in sequence order, at most the table's payload limit. */
+  readonly payload: Buffer;
+  readonly payloadStop: PayloadStop;
+}
+
+/**
+ * One bidirectional flow as the table hands it on. `client` is the initiator and `server` the
+ * responder; `initiatorEvidence` says how sure that is. Times are seconds since the epoch.
+ */
+export interface FlowRecord {
+  /** Unique within a run, in the order flows began. */
+  readonly id: number;
+  readonly ipVersion: 4 | 6;
+  /** IANA protocol number. */
+  readonly protocol: number;
+  readonly client: FlowEndpoint;
+  readonly server: FlowEndpoint;
+  readonly initiatorEvidence: InitiatorEvidence;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  readonly toServer: FlowDirection;
+  readonly toClient: FlowDirection;
+  readonly tcpState: TcpState;
+  readonly endReason: FlowEndReason;
+  /** True when an earlier record of the same connection ended at an active timeout. */
+  readonly continued: boolean;
+  /** Later IP fragments attributed to this flow through their first fragment. */
+  readonly laterFragments: number;
+}
+
+export interface FlowSink {
+  onFlow(flow: FlowRecord): void;
+}

@@ -1,0 +1,30 @@
+import type { CaptureSummary } from '../capture/packet-sink.js';
+import { readCapture } from '../capture/read-capture.js';
+import type { FlowSink } from './flow-record.js';
+import { FlowTable, type FlowTableOptions, type FlowTableStats } from './flow-table.js';
+import { PacketFlowSink } from './packet-flow-sink.js';
+
+export interface ReadFlowsOptions {
+  readonly keepGoing?: boolean;
+  readonly table?: Partial<FlowTableOptions>;
+}
+
+export interface ReadFlowsResult {
+  readonly captures: CaptureSummary[];
+  /** Packets per decode outcome ("ok" included), over all files. */
+  readonly decode: Record<string, number>;
+  readonly table: FlowTableStats;
+}
+
+/**
+ * Reads captures in order as one continuous trace (rotated files continue each other) through
+ * decode into one flow table, and emits every flow to `sink`, the live ones at the end.
+ */
+export async function readFlows(paths: readonly string[], sink: FlowSink, options: ReadFlowsOptions = {}): Promise<ReadFlowsResult> {
+  const table = new FlowTable(sink, options.table);
+  const packets = new PacketFlowSink(table);
+  const captures: CaptureSummary[] = [];
+  for (const path of paths) captures.push(await readCapture(path, packets, { keepGoing: options.keepGoing }));
+  table.flush();
+  return { captures, decode: packets.decoder.reasonCounts(), table: table.stats };
+}
