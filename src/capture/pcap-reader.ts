@@ -59,17 +59,18 @@ export async function readPcap(win: InputWindow, sink: PacketSink, summary: Capt
     let pos = win.pos;
     let need = recordHeader;
     while (end - pos >= recordHeader) {
+      // Plain byte arithmetic: measurably faster than Buffer#readUInt32* on this path.
       let seconds, fraction, caplen, length;
       if (littleEndian) {
-        seconds = buf.readUInt32LE(pos);
-        fraction = buf.readUInt32LE(pos + 4);
-        caplen = buf.readUInt32LE(pos + 8);
-        length = buf.readUInt32LE(pos + 12);
+        seconds = (buf[pos] | (buf[pos + 1] << 8) | (buf[pos + 2] << 16) | (buf[pos + 3] << 24)) >>> 0;
+        fraction = (buf[pos + 4] | (buf[pos + 5] << 8) | (buf[pos + 6] << 16) | (buf[pos + 7] << 24)) >>> 0;
+        caplen = (buf[pos + 8] | (buf[pos + 9] << 8) | (buf[pos + 10] << 16) | (buf[pos + 11] << 24)) >>> 0;
+        length = (buf[pos + 12] | (buf[pos + 13] << 8) | (buf[pos + 14] << 16) | (buf[pos + 15] << 24)) >>> 0;
       } else {
-        seconds = buf.readUInt32BE(pos);
-        fraction = buf.readUInt32BE(pos + 4);
-        caplen = buf.readUInt32BE(pos + 8);
-        length = buf.readUInt32BE(pos + 12);
+        seconds = ((buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3]) >>> 0;
+        fraction = ((buf[pos + 4] << 24) | (buf[pos + 5] << 16) | (buf[pos + 6] << 8) | buf[pos + 7]) >>> 0;
+        caplen = ((buf[pos + 8] << 24) | (buf[pos + 9] << 16) | (buf[pos + 10] << 8) | buf[pos + 11]) >>> 0;
+        length = ((buf[pos + 12] << 24) | (buf[pos + 13] << 16) | (buf[pos + 14] << 8) | buf[pos + 15]) >>> 0;
       }
       if (caplen > maxCaplen) {
         win.pos = pos;

@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+// Writes a synthetic benchmark capture: TCP connections with real handshakes (SYN, SYN-ACK, ACK),
+// request/response data segments and FIN teardown, plus some DNS over UDP, interleaved so that
+// thousands of flows are live at once. Deterministic (seeded), Ethernet/IPv4.
+//
+//   node bench/generate-capture.mjs OUT --packets 2000000 [--format pcap|pcapng] [--tls]
+//
+// --tls makes the first client segment of every TCP flow a TLS ClientHello with SNI and the first
+// server segment a ServerHello, for the TLS-parsing benchmark.
+import { openSync, writeSync, closeSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+const out = args[0];
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i < 0 ? dflt : args[i + 1];
+};
+const totalPackets = Number(opt('--packets', 2_000_000));
+const format = opt('--format', 'pcap');
+const tls = args.includes('--tls');
+const concurrent = Number(opt('--concurrent', 2000));
+if (!out) {
+  console.error('usage: generate-capture.mjs OUT [--packets N] [--format pcap|pcapng] [--concurrent N] [--tls]');
+  process.exit(2);
+}
+
+let seed = 12345;
+const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+
+const fd = openSync(out, 'w');
+const chunk = Buffer.alloc(8 << 20);
+let fill = 0;
+const flushChunk = () => {
+  writeSync(fd, chunk, 0, fill);
+  fill = 0;
+};
+
+if (format === 'pcapng') {
+  const shb = Buffer.alloc(28);
+  shb.writeUInt32LE(0x0a0d0d0a, 0); shb.writeUInt32LE(28, 4); shb.writeUInt32LE(0x1a2b3c4d, 8);
+  shb.writeUInt16LE(1, 12); shb.writeUInt16LE(0, 14); shb.writeInt32LE(-1, 16); shb.writeInt32LE(-1, 20); shb.writeUInt32LE(28, 24);
+  const idb = Buffer.alloc(20);
+  idb.writeUInt32LE(1, 0); idb.writeUInt32LE(20, 4); idb.writeUInt16LE(1, 8); idb.writeUInt32LE(262144, 12); idb.writeUInt32LE(20, 16);
+  shb.copy(chunk, fill); fill += 28; idb.copy(chunk, fill); fill += 20;
+} else {
+  chunk.writeUInt32LE(0xa1b2c3d4, 0); chunk.writeUInt16LE(2, 4); chunk.writeUInt16LE(4, 6);
+  chunk.writeUInt32LE(0, 8); chunk.writeUInt32LE(0, 12); chunk.writeUInt32LE(262144, 16); chunk.writeUInt32LE(1, 20);
+  fill = 24;
+}
+
+const frame = Buffer.alloc(2048);
+let timeUs = 1_700_000_000 * 1e6;
+
+function writePacket(len) {
+  if (fill + len + 64 > chunk.length) flushChunk();
+  const sec = Math.floor(timeUs / 1e6);
+  const usec = timeUs - sec * 1e6;
+  if (format === 'pcapng') {
+    const padded = (len + 3) & ~3;
+    const blockLen = 32 + padded;
+    const ts = timeUs;
+    chunk.writeUInt32LE(6, fill); chunk.writeUInt32LE(blockLen, fill + 4); chunk.writeUInt32LE(0, fill + 8);
+    chunk.writeUInt32LE(Math.floor(ts / 4294967296), fill + 12); chunk.writeUInt32LE(ts % 4294967296, fill + 16);
+    chunk.writeUInt32LE(len, fill + 20); chunk.writeUInt32LE(len, fill + 24);
+    frame.copy(chunk, fill + 28, 0, len);
+    chunk.fill(0, fill + 28 + len, fill + 28 + padded);
+    chunk.writeUInt32LE(blockLen, fill + 28 + padded);
+    fill += blockLen;
+  } else {
+    chunk.writeUInt32LE(sec, fill); chunk.writeUInt32LE(usec, fill + 4); chunk.writeUInt32LE(len, fill + 8); chunk.writeUInt32LE(len, fill + 12);
+    frame.copy(chunk, fill + 16, 0, len);
+    fill += 16 + len;
+  }
+  timeUs += 1 + Math.floor(rand() * 8);
+}
+
+function ipv4(src, dst, proto, payloadLen) {
+  frame.writeUInt32BE(0x02000000, 0); frame.writeUInt16BE(0x0001, 4);
+  frame.writeUInt32BE(0x02000000, 6); frame.writeUInt16BE(0x0002, 10);
+  frame.writeUInt16BE(0x0800, 12);
+  frame[14] = 0x45; frame[15] = 0; frame.writeUInt16BE(20 + payloadLen, 16);
+  frame.writeUInt16BE(0, 18); frame.writeUInt16BE(0x4000, 20); frame[22] = 64; frame[23] = proto;
+  frame.writeUInt16BE(0, 24); frame.writeUInt32BE(src, 26); frame.writeUInt32BE(dst, 30);
+  return 34;
+}
+
+function tcp(src, dst, sport, dport, seq, ack, flags, dataLen, fillData) {
+  const at = ipv4(src, dst, 6, 20 + dataLen);
+  frame.writeUInt16BE(sport, at); frame.writeUInt16BE(dport, at + 2);
+  frame.writeUInt32BE(seq >>> 0, at + 4); frame.writeUInt32BE(ack >>> 0, at + 8);
+  frame[at + 12] = 0x50; frame[at + 13] = flags; frame.writeUInt16BE(65535, at + 14);
+  frame.writeUInt32BE(0, at + 16);
+  if (fillData) fillData(at + 20, dataLen);
+  else frame.fill(0x41, at + 20, at + 20 + dataLen);
+  writePacket(at + 20 + dataLen);
+}
+
+function clientHello(at, len) {
+  frame.fill(0, at, at + len);
+  const sni = Buffer.from('api.example.internal');
+  frame[at] = 0x16; frame.writeUInt16BE(0x0301, at + 1); frame.writeUInt16BE(len - 5, at + 3);
+  frame[at + 5] = 1; frame.writeUIntBE(len - 9, at + 6, 3); frame.writeUInt16BE(0x0303, at + 9);
+  let p = at + 11 + 32; frame[p++] = 0; // random, empty session id
+  frame.writeUInt16BE(2, p); frame.writeUInt16BE(0x1301, p + 2); p += 4; // one cipher suite
+  frame[p++] = 1; frame[p++] = 0; // compression null
+  const extLen = 9 + sni.length;
+  frame.writeUInt16BE(extLen, p); p += 2;
+  frame.writeUInt16BE(0, p); frame.writeUInt16BE(5 + sni.length, p + 2); frame.writeUInt16BE(3 + sni.length, p + 4);
+  frame[p + 6] = 0; frame.writeUInt16BE(sni.length, p + 7); sni.copy(frame, p + 9);
+}
+
+function serverHello(at, len) {
+  frame.fill(0, at, at + len);
+  frame[at] = 0x16; frame.writeUInt16BE(0x0303, at + 1); frame.writeUInt16BE(len - 5, at + 3);
+  frame[at + 5] = 2; frame.writeUIntBE(len - 9, at + 6, 3); frame.writeUInt16BE(0x0303, at + 9);
+  const p = at + 11 + 32; frame[p] = 0; frame.writeUInt16BE(0xc02f, p + 1); frame[p + 3] = 0;
+}
+
+// A connection: handshake, `rounds` request/response exchanges, FIN/ACK teardown.
+function newConnection(i) {
+  const client = (10 << 24) | (1 << 16) | ((i >> 8) & 0xff) << 8 | (i & 0xff);
+  const server = (10 << 24) | (2 << 16) | (Math.floor(rand() * 64) << 8) | (1 + Math.floor(rand() * 200));
+  return {
+    client, server,
+    sport: 1024 + (i % 60000), dport: [443, 8443, 9042, 20001, 8843, 7070][i % 6],
+    cseq: Math.floor(rand() * 2 ** 32), sseq: Math.floor(rand() * 2 ** 32),
+    step: 0, rounds: 5 + Math.floor(rand() * 30),
+  };
+}
+
+function stepConnection(c) {
+  const { client, server, sport, dport } = c;
+  switch (c.step) {
+    case 0: tcp(client, server, sport, dport, c.cseq, 0, 0x02, 0); c.cseq++; break;
+    case 1: tcp(server, client, dport, sport, c.sseq, c.cseq, 0x12, 0); c.sseq++; break;
+    case 2: tcp(client, server, sport, dport, c.cseq, c.sseq, 0x10, 0); break;
+    default: {
+      const round = c.step - 3;
+      if (round < c.rounds * 2) {
+        const fromClient = round % 2 === 0;
+        const len = fromClient ? 100 + Math.floor(rand() * 300) : 200 + Math.floor(rand() * 1200);
+        const filler = tls && round === 0 ? clientHello : tls && round === 1 ? serverHello : undefined;
+        if (fromClient) { tcp(client, server, sport, dport, c.cseq, c.sseq, 0x18, len, filler); c.cseq += len; }
+        else { tcp(server, client, dport, sport, c.sseq, c.cseq, 0x18, len, filler); c.sseq += len; }
+      } else {
+        const t = round - c.rounds * 2;
+        if (t === 0) { tcp(client, server, sport, dport, c.cseq, c.sseq, 0x11, 0); c.cseq++; }
+        else if (t === 1) { tcp(server, client, dport, sport, c.sseq, c.cseq, 0x11, 0); c.sseq++; }
+        else { tcp(client, server, sport, dport, c.cseq, c.sseq, 0x10, 0); return false; }
+      }
+    }
+  }
+  c.step++;
+  return true;
+}
+
+function dnsExchange(i) {
+  const client = (10 << 24) | (1 << 16) | (i & 0xffff);
+  const resolver = (10 << 24) | (96 << 16) | 10;
+  const sport = 30000 + (i % 30000);
+  let at = ipv4(client, resolver, 17, 8 + 40);
+  frame.writeUInt16BE(sport, at); frame.writeUInt16BE(53, at + 2); frame.writeUInt16BE(48, at + 4); frame.writeUInt16BE(0, at + 6);
+  frame.fill(0x20, at + 8, at + 48);
+  writePacket(at + 48);
+  at = ipv4(resolver, client, 17, 8 + 56);
+  frame.writeUInt16BE(53, at); frame.writeUInt16BE(sport, at + 2); frame.writeUInt16BE(64, at + 4); frame.writeUInt16BE(0, at + 6);
+  frame.fill(0x21, at + 8, at + 64);
+  writePacket(at + 64);
+}
+
+let written = 0;
+let next = 0;
+const live = [];
+while (written < totalPackets) {
+  while (live.length < concurrent) live.push(newConnection(next++));
+  const k = Math.floor(rand() * live.length);
+  if (!stepConnection(live[k])) { live[k] = live[live.length - 1]; live.pop(); }
+  written++;
+  if (written % 50 === 0 && written + 2 <= totalPackets) { dnsExchange(written / 50); written += 2; }
+}
+flushChunk();
+closeSync(fd);
+console.error(`wrote ${out}: ${written} packets, ${next} TCP connections, ${format}${tls ? ', TLS hellos' : ''}`);
