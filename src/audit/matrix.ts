@@ -126,6 +126,12 @@ export interface Component {
   readonly description?: string;
   /** Any-of. May be empty: membership then comes only from an inventory naming the component. */
   readonly selectors: readonly Selector[];
+  /**
+   * A context component describes the surroundings (every pod, the nodes, the internet). Under
+   * `ignore-outside-components`, belonging only to context components does not bring a flow into
+   * scope: such a flow is ignored unless one endpoint is in a non-context component.
+   */
+  readonly context: boolean;
   readonly origin: Origin;
 }
 
