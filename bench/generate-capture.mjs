@@ -3,8 +3,10 @@
 // request/response data segments and FIN teardown, plus some DNS over UDP, interleaved so that
 // thousands of flows are live at once. Deterministic (seeded), Ethernet/IPv4.
 //
-//   node bench/generate-capture.mjs OUT --packets 2000000 [--format pcap|pcapng] [--tls]
+//   node bench/generate-capture.mjs OUT --packets 2000000 [--format pcap|pcapng] [--snaplen 256] [--tls]
 //
+// Packets are kept to --snaplen bytes (default 256, as `tcpdump -s 256` does for flow monitoring);
+// their original length is recorded, so flows count real sizes. --snaplen 0 keeps whole packets.
 // --tls makes the first client segment of every TCP flow a TLS ClientHello with SNI and the first
 // server segment a ServerHello, for the TLS-parsing benchmark.
 import { openSync, writeSync, closeSync } from 'node:fs';
@@ -19,6 +21,7 @@ const totalPackets = Number(opt('--packets', 2_000_000));
 const format = opt('--format', 'pcap');
 const tls = args.includes('--tls');
 const concurrent = Number(opt('--concurrent', 2000));
+const snaplen = Number(opt('--snaplen', 256)) || 65535;
 if (!out) {
   console.error('usage: generate-capture.mjs OUT [--packets N] [--format pcap|pcapng] [--concurrent N] [--tls]');
   process.exit(2);
@@ -40,11 +43,11 @@ if (format === 'pcapng') {
   shb.writeUInt32LE(0x0a0d0d0a, 0); shb.writeUInt32LE(28, 4); shb.writeUInt32LE(0x1a2b3c4d, 8);
   shb.writeUInt16LE(1, 12); shb.writeUInt16LE(0, 14); shb.writeInt32LE(-1, 16); shb.writeInt32LE(-1, 20); shb.writeUInt32LE(28, 24);
   const idb = Buffer.alloc(20);
-  idb.writeUInt32LE(1, 0); idb.writeUInt32LE(20, 4); idb.writeUInt16LE(1, 8); idb.writeUInt32LE(262144, 12); idb.writeUInt32LE(20, 16);
+  idb.writeUInt32LE(1, 0); idb.writeUInt32LE(20, 4); idb.writeUInt16LE(1, 8); idb.writeUInt32LE(snaplen, 12); idb.writeUInt32LE(20, 16);
   shb.copy(chunk, fill); fill += 28; idb.copy(chunk, fill); fill += 20;
 } else {
   chunk.writeUInt32LE(0xa1b2c3d4, 0); chunk.writeUInt16LE(2, 4); chunk.writeUInt16LE(4, 6);
-  chunk.writeUInt32LE(0, 8); chunk.writeUInt32LE(0, 12); chunk.writeUInt32LE(262144, 16); chunk.writeUInt32LE(1, 20);
+  chunk.writeUInt32LE(0, 8); chunk.writeUInt32LE(0, 12); chunk.writeUInt32LE(snaplen, 16); chunk.writeUInt32LE(1, 20);
   fill = 24;
 }
 
@@ -52,26 +55,28 @@ const frame = Buffer.alloc(2048);
 let timeUs = 1_700_000_000 * 1e6;
 
 function writePacket(len) {
-  if (fill + len + 64 > chunk.length) flushChunk();
+  const caplen = Math.min(len, snaplen);
+  if (fill + caplen + 64 > chunk.length) flushChunk();
   const sec = Math.floor(timeUs / 1e6);
   const usec = timeUs - sec * 1e6;
   if (format === 'pcapng') {
-    const padded = (len + 3) & ~3;
+    const padded = (caplen + 3) & ~3;
     const blockLen = 32 + padded;
     const ts = timeUs;
     chunk.writeUInt32LE(6, fill); chunk.writeUInt32LE(blockLen, fill + 4); chunk.writeUInt32LE(0, fill + 8);
     chunk.writeUInt32LE(Math.floor(ts / 4294967296), fill + 12); chunk.writeUInt32LE(ts % 4294967296, fill + 16);
-    chunk.writeUInt32LE(len, fill + 20); chunk.writeUInt32LE(len, fill + 24);
-    frame.copy(chunk, fill + 28, 0, len);
-    chunk.fill(0, fill + 28 + len, fill + 28 + padded);
+    chunk.writeUInt32LE(caplen, fill + 20); chunk.writeUInt32LE(len, fill + 24);
+    frame.copy(chunk, fill + 28, 0, caplen);
+    chunk.fill(0, fill + 28 + caplen, fill + 28 + padded);
     chunk.writeUInt32LE(blockLen, fill + 28 + padded);
     fill += blockLen;
   } else {
-    chunk.writeUInt32LE(sec, fill); chunk.writeUInt32LE(usec, fill + 4); chunk.writeUInt32LE(len, fill + 8); chunk.writeUInt32LE(len, fill + 12);
-    frame.copy(chunk, fill + 16, 0, len);
-    fill += 16 + len;
+    chunk.writeUInt32LE(sec, fill); chunk.writeUInt32LE(usec, fill + 4); chunk.writeUInt32LE(caplen, fill + 8); chunk.writeUInt32LE(len, fill + 12);
+    frame.copy(chunk, fill + 16, 0, caplen);
+    fill += 16 + caplen;
   }
-  timeUs += 1 + Math.floor(rand() * 8);
+  // About 33,000 packets/s: a 2M-packet capture spans a minute, so closed flows time out as they would.
+  timeUs += 1 + Math.floor(rand() * 60);
 }
 
 function ipv4(src, dst, proto, payloadLen) {
@@ -136,14 +141,20 @@ function stepConnection(c) {
     case 2: tcp(client, server, sport, dport, c.cseq, c.sseq, 0x10, 0); break;
     default: {
       const round = c.step - 3;
-      if (round < c.rounds * 2) {
-        const fromClient = round % 2 === 0;
-        const len = fromClient ? 100 + Math.floor(rand() * 300) : 200 + Math.floor(rand() * 1200);
-        const filler = tls && round === 0 ? clientHello : tls && round === 1 ? serverHello : undefined;
-        if (fromClient) { tcp(client, server, sport, dport, c.cseq, c.sseq, 0x18, len, filler); c.cseq += len; }
-        else { tcp(server, client, dport, sport, c.sseq, c.cseq, 0x18, len, filler); c.sseq += len; }
+      if (round < c.rounds * 3) {
+        // Each exchange: a request, a response, and the client's pure ACK of it.
+        const phase = round % 3;
+        if (phase === 2) {
+          tcp(client, server, sport, dport, c.cseq, c.sseq, 0x10, 0);
+        } else {
+          const fromClient = phase === 0;
+          const len = fromClient ? 40 + Math.floor(rand() * 400) : rand() < 0.5 ? 60 + Math.floor(rand() * 400) : 1448;
+          const filler = tls && round === 0 ? clientHello : tls && round === 1 ? serverHello : undefined;
+          if (fromClient) { tcp(client, server, sport, dport, c.cseq, c.sseq, 0x18, len, filler); c.cseq += len; }
+          else { tcp(server, client, dport, sport, c.sseq, c.cseq, 0x18, len, filler); c.sseq += len; }
+        }
       } else {
-        const t = round - c.rounds * 2;
+        const t = round - c.rounds * 3;
         if (t === 0) { tcp(client, server, sport, dport, c.cseq, c.sseq, 0x11, 0); c.cseq++; }
         else if (t === 1) { tcp(server, client, dport, sport, c.sseq, c.cseq, 0x11, 0); c.sseq++; }
         else { tcp(client, server, sport, dport, c.cseq, c.sseq, 0x10, 0); return false; }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { flowToJson } from '../export/flow-json.js';
+import { flowJsonLine } from '../export/flow-json.js';
 import { formatFlowTable } from '../export/flow-table-text.js';
 import type { FlowRecord } from '../flow/flow-record.js';
 import { readFlows } from '../flow/read-flows.js';
@@ -28,14 +28,14 @@ export function registerFlowsCommand(program: Command): void {
     const lines = new LineWriter();
     const sink = {
       onFlow(flow: FlowRecord): void {
-        if (options.format === 'ndjson') lines.add(JSON.stringify(flowToJson(flow)));
+        if (options.format === 'ndjson') lines.add(flowJsonLine(flow));
         else flows.push(flow);
       },
     };
     const result = await readFlows(files, sink, { keepGoing: options.keepGoing, table: flowTableOptions(options) });
     flows.sort((a, b) => a.firstSeen - b.firstSeen || a.id - b.id);
     if (options.format === 'table') await writeOut(formatFlowTable(flows));
-    else if (options.format === 'json') await writeOut(JSON.stringify({ flows: flows.map(flowToJson), ...result }, mapReplacer, 2) + '\n');
+    else if (options.format === 'json') await writeOut(`{"flows":[${flows.map(flowJsonLine).join(',\n')}],\n${JSON.stringify(result, mapReplacer).slice(1)}\n`);
     else await lines.end();
     writeRunSummary(result, options.quiet === true);
   });

@@ -11,13 +11,15 @@ export const Fragment = {
 /**
  * One packet's decoded headers. The decoder overwrites a single instance per packet, so the hot
  * path allocates nothing; consumers copy what they keep. Addresses are four 32-bit words each,
- * IPv4 as the IPv4-mapped IPv6 address ::ffff:a.b.c.d, so flows key on one shape.
+ * IPv4 as the IPv4-mapped IPv6 address ::ffff:a.b.c.d, so flows key on one shape. Words and
+ * sequence numbers are held as signed 32-bit bit patterns: V8 keeps int32 unboxed, whereas uint32
+ * values above 2^31 fall back to doubles and deoptimise the hot path.
  */
 export class DecodedPacket {
   ipVersion = 0;
   protocol = 0;
-  readonly src = new Uint32Array(4);
-  readonly dst = new Uint32Array(4);
+  readonly src = new Int32Array(4);
+  readonly dst = new Int32Array(4);
   srcPort = 0;
   dstPort = 0;
   /** IP datagram length on the wire (header included), from the IP header. */

@@ -9,8 +9,8 @@ const EMPTY = 0;
  * datagram, whose later fragments are then counted as fragment-without-first. No allocation.
  */
 export class FragmentTable {
-  private readonly addresses = new Uint32Array(SLOTS * 8);
-  private readonly ids = new Uint32Array(SLOTS);
+  private readonly addresses = new Int32Array(SLOTS * 8);
+  private readonly ids = new Int32Array(SLOTS);
   /** Protocol + 1, so 0 marks an empty slot. */
   private readonly protocols = new Uint16Array(SLOTS);
   private readonly ports = new Uint32Array(SLOTS);

@@ -88,8 +88,8 @@ export class PacketDecoder {
     p.fragment = fragmentOffset !== 0 ? Fragment.Later : flagsOffset & 0x2000 ? Fragment.First : Fragment.None;
     p.src[0] = p.src[1] = p.dst[0] = p.dst[1] = 0;
     p.src[2] = p.dst[2] = 0xffff;
-    p.src[3] = u32be(data, at + 12);
-    p.dst[3] = u32be(data, at + 16);
+    p.src[3] = i32be(data, at + 12);
+    p.dst[3] = i32be(data, at + 16);
     return at + headerLength;
   }
 
@@ -104,8 +104,8 @@ export class PacketDecoder {
     p.fragment = Fragment.None;
     p.fragmentId = 0;
     for (let i = 0; i < 4; i++) {
-      p.src[i] = u32be(data, at + 8 + 4 * i);
-      p.dst[i] = u32be(data, at + 24 + 4 * i);
+      p.src[i] = i32be(data, at + 8 + 4 * i);
+      p.dst[i] = i32be(data, at + 24 + 4 * i);
     }
     let next = data[at + 6];
     let pos = at + 40;
@@ -131,7 +131,7 @@ export class PacketDecoder {
           if (end - pos < 8) return -DecodeReason.TruncatedIpv6ExtensionHeader;
           next = data[pos];
           const offsetFlags = (data[pos + 2] << 8) | data[pos + 3];
-          p.fragmentId = u32be(data, pos + 4);
+          p.fragmentId = i32be(data, pos + 4);
           p.fragment = offsetFlags >> 3 !== 0 ? Fragment.Later : offsetFlags & 1 ? Fragment.First : Fragment.None;
           pos += 8;
           if (p.fragment === Fragment.Later) {
@@ -160,8 +160,8 @@ export class PacketDecoder {
         if (headerLength < 20) return DecodeReason.BadTcpHeaderLength;
         p.srcPort = (data[at] << 8) | data[at + 1];
         p.dstPort = (data[at + 2] << 8) | data[at + 3];
-        p.tcpSeq = u32be(data, at + 4);
-        p.tcpAck = u32be(data, at + 8);
+        p.tcpSeq = i32be(data, at + 4);
+        p.tcpAck = i32be(data, at + 8);
         p.tcpFlags = data[at + 13];
         break;
       case IpProtocol.Udp:
@@ -189,7 +189,7 @@ export class PacketDecoder {
   }
 }
 
-/** Big-endian 32-bit read by hand: cheaper than Buffer#readUInt32BE per packet. */
-function u32be(data: Buffer, at: number): number {
-  return ((data[at] << 24) | (data[at + 1] << 16) | (data[at + 2] << 8) | data[at + 3]) >>> 0;
+/** Big-endian 32-bit read by hand, as a signed bit pattern (see DecodedPacket). */
+function i32be(data: Buffer, at: number): number {
+  return (data[at] << 24) | (data[at + 1] << 16) | (data[at + 2] << 8) | data[at + 3];
 }

@@ -2,31 +2,25 @@ import { ipProtocolName } from '../decode/ip-protocol.js';
 import type { FlowDirection, FlowRecord } from '../flow/flow-record.js';
 
 /**
- * The JSON shape of a flow in listings and reports. Payload bytes never leave the process: only
+ * A flow as one line of JSON, for NDJSON listings and the flows array of JSON output. Written by
+ * hand rather than through JSON.stringify of an intermediate object: listing tens of thousands of
+ * flows, that was a third of the run (bench/RESULTS.md). Every string here is an address, a
+ * number or a fixed keyword, so none needs escaping. Payload bytes never leave the process: only
  * how many were kept and why collection stopped.
  */
-export function flowToJson(flow: FlowRecord): Record<string, unknown> {
-  return {
-    id: flow.id,
-    protocol: ipProtocolName(flow.protocol),
-    ipVersion: flow.ipVersion,
-    client: flow.client,
-    server: flow.server,
-    initiatorEvidence: flow.initiatorEvidence,
-    firstSeen: round6(flow.firstSeen),
-    lastSeen: round6(flow.lastSeen),
-    durationSeconds: round6(flow.lastSeen - flow.firstSeen),
-    toServer: directionToJson(flow.toServer),
-    toClient: directionToJson(flow.toClient),
-    tcpState: flow.tcpState,
-    endReason: flow.endReason,
-    continued: flow.continued,
-    laterFragments: flow.laterFragments,
-  };
+export function flowJsonLine(f: FlowRecord): string {
+  return (
+    `{"id":${f.id},"protocol":"${ipProtocolName(f.protocol)}","ipVersion":${f.ipVersion},` +
+    `"client":{"address":"${f.client.address}","port":${f.client.port}},` +
+    `"server":{"address":"${f.server.address}","port":${f.server.port}},` +
+    `"initiatorEvidence":"${f.initiatorEvidence}","firstSeen":${round6(f.firstSeen)},"lastSeen":${round6(f.lastSeen)},` +
+    `"durationSeconds":${round6(f.lastSeen - f.firstSeen)},"toServer":${direction(f.toServer)},"toClient":${direction(f.toClient)},` +
+    `"tcpState":"${f.tcpState}","endReason":"${f.endReason}","continued":${f.continued},"laterFragments":${f.laterFragments}}`
+  );
 }
 
-function directionToJson(d: FlowDirection): Record<string, unknown> {
-  return { packets: d.packets, bytes: d.bytes, payloadBytes: d.payloadBytes, payloadKept: d.payload.length, payloadStop: d.payloadStop };
+function direction(d: FlowDirection): string {
+  return `{"packets":${d.packets},"bytes":${d.bytes},"payloadKept":${d.payload.length},"payloadStop":"${d.payloadStop}"}`;
 }
 
 function round6(x: number): number {

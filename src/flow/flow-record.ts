@@ -27,9 +27,10 @@ export type TcpState = 'syn-sent' | 'established' | 'mid-stream' | 'fin-wait' | 
 /**
  * Why the kept payload prefix of a direction stops where it does: `end` the flow carried no more,
  * `limit` the prefix is full, `gap` a TCP segment was missing, `snaplen` the capture cut the
- * payload, `datagram` only the first datagram of a connectionless flow is kept.
+ * payload, `datagram` only the first datagram of a connectionless flow is kept, `budget` the
+ * table's bound on prefix memory was reached.
  */
-export type PayloadStop = 'end' | 'limit' | 'gap' | 'snaplen' | 'datagram';
+export type PayloadStop = 'end' | 'limit' | 'gap' | 'snaplen' | 'datagram' | 'budget';
 
 export interface FlowEndpoint {
   readonly address: string;
@@ -40,9 +41,10 @@ export interface FlowDirection {
   readonly packets: number;
   /** IP-layer bytes (headers included), independent of the link layer the capture used. */
   readonly bytes: number;
-  /** Transport payload bytes on the wire. */
-  readonly payloadBytes: number;
-  /** The first payload bytes, in sequence order, at most the table's payload limit. */
+  /**
+   * The first payload bytes, in sequence order, at most the table's payload limit. Borrowed: valid
+   * only during FlowSink.onFlow (the buffer returns to a pool after), so parse it there, or copy.
+   */
   readonly payload: Buffer;
   readonly payloadStop: PayloadStop;
 }

@@ -1,14 +1,19 @@
 import { Fragment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/decoded-packet.js';
 import { IpProtocol } from '../decode/ip-protocol.js';
 import { formatAddress } from '../decode/ip-address.js';
-import { FlowKeyIndex } from './flow-key-index.js';
-import type { FlowEndReason, FlowRecord, FlowSink, InitiatorEvidence, TcpState } from './flow-record.js';
+import { FlowIndex, NO_SLOT } from './flow-index.js';
+import type { FlowDirection, FlowEndReason, FlowRecord, FlowSink, InitiatorEvidence, TcpState } from './flow-record.js';
+import {
+  D_BYTES, D_FIRST_SEEN, D_ID, D_LAST_SEEN, DOUBLES, FlowSlots,
+  META_CONTINUED, META_EVIDENCE_MASK, META_EVIDENCE_SHIFT, META_FIN_HI, META_FIN_LO, META_IN_USE, META_INITIATOR_HI,
+  META_IPV6, META_PROTOCOL_MASK, META_RST, META_SYN_HI, META_SYN_LO, META_SYNACK_HI, META_SYNACK_LO,
+  W_ADDRESS, W_HASH, W_LATER_FRAGMENTS, W_META, W_PACKETS, W_PORTS, W_SYN_SEQ, WORDS,
+} from './flow-slots.js';
+import { PayloadPool } from './payload-pool.js';
 import { PayloadPrefixes } from './payload-prefixes.js';
-import { TimeoutLists } from './timeout-lists.js';
-import { grown } from './typed-arrays.js';
 
 export interface FlowTableOptions {
-  /** Hard bound on live flows; beyond it the least recently active flow is evicted (and emitted). */
+  /** Hard bound on live flows; beyond it the least recently active flows are evicted (and emitted). */
   readonly maxFlows: number;
   /** Idle timeout for open TCP connections, seconds. */
   readonly tcpIdleTimeout: number;
@@ -20,15 +25,18 @@ export interface FlowTableOptions {
   readonly activeTimeout: number;
   /** Payload bytes kept per direction for the TLS/DNS parsers. */
   readonly payloadLimit: number;
+  /** Bound on payload-prefix buffers (memory: this times payloadLimit). */
+  readonly payloadBuffers: number;
 }
 
 export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
   maxFlows: 1_000_000,
   tcpIdleTimeout: 300,
   udpIdleTimeout: 60,
-  closedTimeout: 10,
+  closedTimeout: 5,
   activeTimeout: 1800,
   payloadLimit: 512,
+  payloadBuffers: 65536,
 };
 
 /** Counters a run reports and the agent exports. */
@@ -40,27 +48,19 @@ export interface FlowTableStats {
   portReuses: number;
   activeTimeouts: number;
   peakLive: number;
+  /** Flow directions that kept no payload prefix because the buffer budget was spent. */
+  payloadBudgetExhausted: number;
 }
 
 const INITIAL_CAPACITY = 4096;
-const NO_SLOT = -1;
+/** Idle flows are swept out at most this often, in capture seconds. */
+const SWEEP_INTERVAL = 1;
+/** When the table is full, evict about this share of it at once, the least recently active. */
+const EVICT_FRACTION = 1 / 16;
 
-// Timeout classes, one list each.
-const LIST_TCP_OPEN = 0;
-const LIST_CONNECTIONLESS = 1;
-const LIST_CLOSED = 2;
-
-// Per-slot TCP flag bits; "lo"/"hi" are the canonical lower/higher endpoint.
-const SYN_LO = 1 << 0;
-const SYN_HI = 1 << 1;
-const SYNACK_LO = 1 << 2;
-const SYNACK_HI = 1 << 3;
-const FIN_LO = 1 << 4;
-const FIN_HI = 1 << 5;
-const RST = 1 << 6;
-const CONTINUED = 1 << 7;
-const SYN_ANY = SYN_LO | SYN_HI;
-const FIN_BOTH = FIN_LO | FIN_HI;
+const SYN_ANY = META_SYN_LO | META_SYN_HI;
+const SYNACK_ANY = META_SYNACK_LO | META_SYNACK_HI;
+const FIN_BOTH = META_FIN_LO | META_FIN_HI;
 
 const EVIDENCE: readonly InitiatorEvidence[] = ['syn', 'syn-ack', 'port-heuristic', 'first-packet'];
 const EVIDENCE_SYN = 0;
@@ -69,53 +69,38 @@ const EVIDENCE_PORT = 2;
 const EVIDENCE_FIRST_PACKET = 3;
 
 /**
- * The bidirectional flow table. Packets come in decoded; finished flows go out to a FlowSink as
- * FlowRecords. All per-flow state lives in typed arrays indexed by slot, so a packet for an
- * existing flow allocates nothing; memory grows by doubling up to `maxFlows` slots.
+ * The bidirectional flow table. Decoded packets come in; finished flows go out to a FlowSink as
+ * FlowRecords. A packet of a known flow allocates nothing: state lives in fixed slot records
+ * (flow-slots.ts) found through a numeric hash index. Timeouts run on capture time.
  */
 export class FlowTable {
-  readonly stats: FlowTableStats = { packets: 0, flowsStarted: 0, flowsEmitted: 0, evicted: 0, portReuses: 0, activeTimeouts: 0, peakLive: 0 };
+  readonly stats: FlowTableStats = {
+    packets: 0, flowsStarted: 0, flowsEmitted: 0, evicted: 0, portReuses: 0, activeTimeouts: 0, peakLive: 0, payloadBudgetExhausted: 0,
+  };
   private readonly options: FlowTableOptions;
-  private capacity = 0;
-  private live = 0;
-  /** The latest packet time seen: timeouts run on capture time, not wall time. */
-  private clock = 0;
-  private nextId = 1;
-  private readonly keys: FlowKeyIndex;
-  private readonly lists: TimeoutLists;
+  private readonly slots: FlowSlots;
+  private readonly index: FlowIndex;
+  private readonly pool: PayloadPool;
   private readonly payloads: PayloadPrefixes;
-  private readonly timeouts: Float64Array;
   private freeSlots: Int32Array;
   private freeCount = 0;
-  private inUse: Uint8Array;
-  private ids: Float64Array;
-  private firstSeen: Float64Array;
-  private lastSeen: Float64Array;
-  /** Per slot and direction (slot*2 + 0 for lo->hi, + 1 for hi->lo). */
-  private packets: Float64Array;
-  private bytes: Float64Array;
-  private payloadBytes: Float64Array;
-  private tcpFlags: Uint8Array;
-  /** 0: the lower endpoint initiated; 1: the higher one did. */
-  private initiator: Uint8Array;
-  private evidence: Uint8Array;
-  private synSeq: Uint32Array;
-  private ipVersions: Uint8Array;
-  private laterFragments: Uint32Array;
+  /** Slots below this have been used; sweeps scan up to it. */
+  private highWater = 0;
+  private live = 0;
+  private nextId = 1;
+  /** The latest packet time seen. */
+  private clock = 0;
+  private nextSweep = 0;
 
   constructor(private readonly sink: FlowSink, options: Partial<FlowTableOptions> = {}) {
     this.options = { ...DEFAULT_FLOW_TABLE_OPTIONS, ...options };
     const capacity = Math.min(INITIAL_CAPACITY, this.options.maxFlows);
-    this.keys = new FlowKeyIndex(capacity);
-    this.lists = new TimeoutLists(capacity, 3);
-    this.payloads = new PayloadPrefixes(capacity, this.options.payloadLimit);
-    this.timeouts = Float64Array.of(this.options.tcpIdleTimeout, this.options.udpIdleTimeout, this.options.closedTimeout);
-    this.freeSlots = new Int32Array(0);
-    this.inUse = new Uint8Array(0);
-    this.ids = this.firstSeen = this.lastSeen = this.packets = this.bytes = this.payloadBytes = new Float64Array(0);
-    this.tcpFlags = this.initiator = this.evidence = this.ipVersions = new Uint8Array(0);
-    this.synSeq = this.laterFragments = new Uint32Array(0);
-    this.allocate(capacity);
+    this.slots = new FlowSlots(capacity);
+    this.index = new FlowIndex(this.slots);
+    this.pool = new PayloadPool(this.options.payloadLimit, this.options.payloadBuffers);
+    this.payloads = new PayloadPrefixes(this.slots, this.pool);
+    this.freeSlots = new Int32Array(capacity);
+    for (let slot = capacity - 1; slot >= 0; slot--) this.freeSlots[this.freeCount++] = slot;
   }
 
   get liveFlows(): number {
@@ -127,7 +112,7 @@ export class FlowTable {
     const ts = timestampSeconds + timestampNanos * 1e-9;
     if (ts > this.clock) {
       this.clock = ts;
-      this.expire(ts);
+      if (ts >= this.nextSweep) this.sweep(ts);
     }
     this.stats.packets++;
     const src = p.src;
@@ -136,43 +121,47 @@ export class FlowTable {
     const lo = srcIsLower ? src : dst;
     const hi = srcIsLower ? dst : src;
     const dir = srcIsLower ? 0 : 1;
-    const ports = (srcIsLower ? (p.srcPort << 16) | p.dstPort : (p.dstPort << 16) | p.srcPort) >>> 0;
+    const ports = srcIsLower ? (p.srcPort << 16) | p.dstPort : (p.dstPort << 16) | p.srcPort;
     const protocol = p.protocol;
-    const hash = FlowKeyIndex.hash(protocol, lo, hi, ports);
-    let slot = this.keys.find(hash, protocol, lo, hi, ports);
+    const hash = FlowIndex.hash(protocol, lo, hi, ports);
     const isTcp = protocol === IpProtocol.Tcp;
     const flags = p.tcpFlags;
-    const isSyn = isTcp && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+    let slot = this.index.find(hash, protocol, lo, hi, ports);
 
     if (slot !== NO_SLOT) {
-      if (isSyn && this.startsNewConnection(slot, dir, p.tcpSeq)) {
+      const d = slot * DOUBLES;
+      const doubles = this.slots.doubles;
+      if (ts - doubles[d + D_LAST_SEEN] > this.idleTimeoutOf(slot)) {
+        // Timed out but not yet swept: this packet belongs to a new flow.
+        this.emit(slot, this.closedReasonOf(slot) ?? 'idle-timeout');
+        slot = NO_SLOT;
+      } else if (isTcp && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.startsNewConnection(slot, dir, p.tcpSeq)) {
         const closed = this.closedReasonOf(slot);
         if (closed === null) this.stats.portReuses++;
         this.emit(slot, closed ?? 'port-reuse');
         slot = NO_SLOT;
-      } else if (ts - this.firstSeen[slot] > this.options.activeTimeout) {
+      } else if (ts - doubles[d + D_FIRST_SEEN] > this.options.activeTimeout) {
         this.splitAtActiveTimeout(slot, ts);
       }
     }
     if (slot === NO_SLOT) slot = this.start(hash, protocol, lo, hi, ports, dir, p, ts);
 
-    const d = slot * 2 + dir;
-    this.packets[d]++;
-    this.bytes[d] += p.ipLength;
-    this.payloadBytes[d] += p.payloadLength;
-    if (ts > this.lastSeen[slot]) this.lastSeen[slot] = ts;
+    const w = this.slots.words;
+    const doubles = this.slots.doubles;
+    const s = slot * WORDS;
+    const d = slot * DOUBLES;
+    w[s + W_PACKETS + dir]++;
+    doubles[d + D_BYTES + dir] += p.ipLength;
+    if (ts > doubles[d + D_LAST_SEEN]) doubles[d + D_LAST_SEEN] = ts;
     if (p.fragment === Fragment.Later) {
-      this.laterFragments[slot]++;
-      this.lists.touch(slot, isTcp ? this.tcpListOf(slot) : LIST_CONNECTIONLESS);
+      w[s + W_LATER_FRAGMENTS]++;
       return;
     }
     if (isTcp) {
-      this.trackTcp(slot, dir, flags, p.tcpSeq);
+      if (flags & (TCP_SYN | TCP_FIN | TCP_RST)) this.trackTcpFlags(slot, dir, flags, p.tcpSeq);
       if (p.payloadLength > 0) this.payloads.addSegment(slot, dir, p.tcpSeq, data, p.payloadOffset, p.payloadCaptured, p.payloadLength);
-      this.lists.touch(slot, this.tcpListOf(slot));
-    } else {
-      if (p.payloadLength > 0) this.payloads.addDatagram(slot, dir, data, p.payloadOffset, p.payloadCaptured, p.payloadLength);
-      this.lists.touch(slot, LIST_CONNECTIONLESS);
+    } else if (p.payloadLength > 0) {
+      this.payloads.addDatagram(slot, dir, data, p.payloadOffset, p.payloadCaptured, p.payloadLength);
     }
   }
 
@@ -181,121 +170,130 @@ export class FlowTable {
    * (fin or rst) rather than that the capture ended.
    */
   flush(): void {
-    for (let slot = 0; slot < this.capacity; slot++) {
-      if (this.inUse[slot]) this.emit(slot, this.closedReasonOf(slot) ?? 'end-of-capture');
+    const w = this.slots.words;
+    for (let slot = 0; slot < this.highWater; slot++) {
+      if (w[slot * WORDS + W_META] & META_IN_USE) this.emit(slot, this.closedReasonOf(slot) ?? 'end-of-capture');
     }
   }
 
   /**
-   * A SYN on a known 5-tuple is a new connection if the old one is closed, or if it carries a
-   * different initial sequence number than the SYN that opened it (a retransmitted SYN does not).
+   * A SYN on a known 5-tuple is a new connection if the old one is closing or closed, or if it
+   * carries another initial sequence number than the SYN that opened it (a retransmission does not).
    */
   private startsNewConnection(slot: number, dir: number, seq: number): boolean {
-    const f = this.tcpFlags[slot];
-    if (f & (RST | FIN_LO | FIN_HI)) return true;
-    const synThisWay = dir === 0 ? SYN_LO : SYN_HI;
-    if (f & synThisWay) return this.synSeq[slot] !== seq;
-    if (f & SYN_ANY) return false; // simultaneous open
-    // Mid-stream flow: unless a SYN-ACK already named this side the client, the SYN opens anew.
-    const synAckToThisSide = dir === 0 ? SYNACK_HI : SYNACK_LO;
-    return (f & synAckToThisSide) === 0;
+    const meta = this.slots.words[slot * WORDS + W_META];
+    if (meta & (META_RST | FIN_BOTH)) return true;
+    if (meta & (dir === 0 ? META_SYN_LO : META_SYN_HI)) return this.slots.words[slot * WORDS + W_SYN_SEQ] !== seq;
+    if (meta & SYN_ANY) return false; // simultaneous open
+    // Picked up mid-stream: the SYN opens anew unless a SYN-ACK already answered this side.
+    return (meta & (dir === 0 ? META_SYNACK_HI : META_SYNACK_LO)) === 0;
   }
 
-  private start(hash: number, protocol: number, lo: Uint32Array, hi: Uint32Array, ports: number, dir: number, p: DecodedPacket, ts: number): number {
-    if (this.live === this.capacity) {
-      if (this.capacity < this.options.maxFlows) this.allocate(Math.min(this.capacity * 2, this.options.maxFlows));
-      else this.evictOne();
+  private start(hash: number, protocol: number, lo: Int32Array, hi: Int32Array, ports: number, dir: number, p: DecodedPacket, ts: number): number {
+    if (this.freeCount === 0) {
+      if (this.slots.capacity < this.options.maxFlows) this.grow(Math.min(this.slots.capacity * 2, this.options.maxFlows));
+      else this.evictLeastRecent();
     }
     const slot = this.freeSlots[--this.freeCount];
-    this.inUse[slot] = 1;
+    if (slot >= this.highWater) this.highWater = slot + 1;
     this.live++;
     if (this.live > this.stats.peakLive) this.stats.peakLive = this.live;
     this.stats.flowsStarted++;
-    this.keys.insert(slot, hash, protocol, lo, hi, ports);
-    this.ids[slot] = this.nextId++;
-    this.firstSeen[slot] = this.lastSeen[slot] = ts;
-    const d = slot * 2;
-    this.packets[d] = this.packets[d + 1] = 0;
-    this.bytes[d] = this.bytes[d + 1] = 0;
-    this.payloadBytes[d] = this.payloadBytes[d + 1] = 0;
-    this.tcpFlags[slot] = 0;
-    this.synSeq[slot] = 0;
-    this.ipVersions[slot] = p.ipVersion;
-    this.laterFragments[slot] = 0;
+    const w = this.slots.words;
+    const doubles = this.slots.doubles;
+    const s = slot * WORDS;
+    const d = slot * DOUBLES;
+    w[s + W_ADDRESS] = lo[0];
+    w[s + W_ADDRESS + 1] = lo[1];
+    w[s + W_ADDRESS + 2] = lo[2];
+    w[s + W_ADDRESS + 3] = lo[3];
+    w[s + W_ADDRESS + 4] = hi[0];
+    w[s + W_ADDRESS + 5] = hi[1];
+    w[s + W_ADDRESS + 6] = hi[2];
+    w[s + W_ADDRESS + 7] = hi[3];
+    w[s + W_PORTS] = ports;
+    w[s + W_HASH] = hash;
+    w[s + W_SYN_SEQ] = 0;
+    w[s + W_LATER_FRAGMENTS] = 0;
+    w[s + W_PACKETS] = w[s + W_PACKETS + 1] = 0;
+    doubles[d + D_BYTES] = doubles[d + D_BYTES + 1] = 0;
+    doubles[d + D_ID] = this.nextId++;
+    doubles[d + D_FIRST_SEEN] = doubles[d + D_LAST_SEEN] = ts;
     this.payloads.reset(slot);
-    this.chooseInitiator(slot, dir, p);
+    const [initiatorDir, evidence] = chooseInitiator(p, dir);
+    w[s + W_META] = protocol | META_IN_USE | (p.ipVersion === 6 ? META_IPV6 : 0) | (initiatorDir ? META_INITIATOR_HI : 0) | (evidence << META_EVIDENCE_SHIFT);
+    this.index.insert(slot);
     return slot;
   }
 
-  private chooseInitiator(slot: number, dir: number, p: DecodedPacket): void {
-    if (p.protocol === IpProtocol.Tcp) {
-      const synAck = p.tcpFlags & (TCP_SYN | TCP_ACK);
-      if (synAck === TCP_SYN) {
-        this.setInitiator(slot, dir, EVIDENCE_SYN);
-      } else if (synAck === (TCP_SYN | TCP_ACK)) {
-        this.setInitiator(slot, dir ^ 1, EVIDENCE_SYN_ACK);
-      } else {
-        this.setInitiator(slot, senderIsServerByPort(p.srcPort, p.dstPort) ? dir ^ 1 : dir, EVIDENCE_PORT);
-      }
-    } else {
-      this.setInitiator(slot, dir, EVIDENCE_FIRST_PACKET);
-    }
-  }
-
-  private setInitiator(slot: number, dir: number, evidence: number): void {
-    this.initiator[slot] = dir;
-    this.evidence[slot] = evidence;
-  }
-
-  private trackTcp(slot: number, dir: number, flags: number, seq: number): void {
-    let f = this.tcpFlags[slot];
+  private trackTcpFlags(slot: number, dir: number, flags: number, seq: number): void {
+    const w = this.slots.words;
+    const m = slot * WORDS + W_META;
+    let meta = w[m];
     if (flags & TCP_SYN) {
       if (flags & TCP_ACK) {
-        f |= dir === 0 ? SYNACK_LO : SYNACK_HI;
+        meta |= dir === 0 ? META_SYNACK_LO : META_SYNACK_HI;
         // A SYN-ACK outranks the port guess of a flow picked up mid-stream.
-        if (this.evidence[slot] === EVIDENCE_PORT) this.setInitiator(slot, dir ^ 1, EVIDENCE_SYN_ACK);
+        if ((meta & META_EVIDENCE_MASK) >>> META_EVIDENCE_SHIFT === EVIDENCE_PORT) {
+          meta = (meta & ~(META_EVIDENCE_MASK | META_INITIATOR_HI)) | (EVIDENCE_SYN_ACK << META_EVIDENCE_SHIFT) | (dir === 0 ? META_INITIATOR_HI : 0);
+        }
       } else {
-        if ((f & SYN_ANY) === 0) this.synSeq[slot] = seq;
-        f |= dir === 0 ? SYN_LO : SYN_HI;
+        if ((meta & SYN_ANY) === 0) w[slot * WORDS + W_SYN_SEQ] = seq;
+        meta |= dir === 0 ? META_SYN_LO : META_SYN_HI;
       }
       this.payloads.synSeen(slot, dir, seq);
     }
-    if (flags & TCP_FIN) f |= dir === 0 ? FIN_LO : FIN_HI;
-    if (flags & TCP_RST) f |= RST;
-    this.tcpFlags[slot] = f;
+    if (flags & TCP_FIN) meta |= dir === 0 ? META_FIN_LO : META_FIN_HI;
+    if (flags & TCP_RST) meta |= META_RST;
+    w[m] = meta;
   }
 
   /** 'rst' or 'fin' for a TCP connection that has closed, else null. */
   private closedReasonOf(slot: number): FlowEndReason | null {
-    const f = this.tcpFlags[slot];
-    if (f & RST) return 'rst';
-    return (f & FIN_BOTH) === FIN_BOTH ? 'fin' : null;
+    const meta = this.slots.words[slot * WORDS + W_META];
+    if (meta & META_RST) return 'rst';
+    return (meta & FIN_BOTH) === FIN_BOTH ? 'fin' : null;
   }
 
-  private tcpListOf(slot: number): number {
-    const f = this.tcpFlags[slot];
-    return f & RST || (f & FIN_BOTH) === FIN_BOTH ? LIST_CLOSED : LIST_TCP_OPEN;
+  private idleTimeoutOf(slot: number): number {
+    const meta = this.slots.words[slot * WORDS + W_META];
+    if ((meta & META_PROTOCOL_MASK) !== IpProtocol.Tcp) return this.options.udpIdleTimeout;
+    return meta & META_RST || (meta & FIN_BOTH) === FIN_BOTH ? this.options.closedTimeout : this.options.tcpIdleTimeout;
   }
 
-  private expire(now: number): void {
-    for (let list = 0; list < 3; list++) {
-      const timeout = this.timeouts[list];
-      for (let slot = this.lists.head(list); slot !== NO_SLOT && now - this.lastSeen[slot] > timeout; slot = this.lists.head(list)) {
+  /** Emits the flows idle past their timeout: one linear pass over the slots, once a second. */
+  private sweep(now: number): void {
+    this.nextSweep = now + SWEEP_INTERVAL;
+    const w = this.slots.words;
+    const doubles = this.slots.doubles;
+    for (let slot = 0; slot < this.highWater; slot++) {
+      if ((w[slot * WORDS + W_META] & META_IN_USE) === 0) continue;
+      if (now - doubles[slot * DOUBLES + D_LAST_SEEN] > this.idleTimeoutOf(slot)) {
         this.emit(slot, this.closedReasonOf(slot) ?? 'idle-timeout');
       }
     }
   }
 
-  /** Frees a slot for a new flow: a closed connection first, else the least recently active. */
-  private evictOne(): void {
-    let victim = this.lists.head(LIST_CLOSED);
-    if (victim === NO_SLOT) {
-      const tcp = this.lists.head(LIST_TCP_OPEN);
-      const other = this.lists.head(LIST_CONNECTIONLESS);
-      victim = tcp === NO_SLOT ? other : other === NO_SLOT || this.lastSeen[tcp] <= this.lastSeen[other] ? tcp : other;
+  /**
+   * At the bound: evicts (and emits) the least recently active flows, about EVICT_FRACTION of the
+   * table in one pass, so a flood costs one scan per many new flows rather than one each.
+   */
+  private evictLeastRecent(): void {
+    const w = this.slots.words;
+    const doubles = this.slots.doubles;
+    const capacity = this.slots.capacity;
+    // Estimate the last-seen time below which EVICT_FRACTION of flows lie, from a strided sample.
+    const sample: number[] = [];
+    const stride = Math.max(1, Math.floor(capacity / 1024));
+    for (let slot = 0; slot < capacity; slot += stride) sample.push(doubles[slot * DOUBLES + D_LAST_SEEN]);
+    sample.sort((a, b) => a - b);
+    const threshold = sample[Math.min(sample.length - 1, Math.floor(sample.length * EVICT_FRACTION))];
+    for (let slot = 0; slot < capacity; slot++) {
+      if (w[slot * WORDS + W_META] & META_IN_USE && doubles[slot * DOUBLES + D_LAST_SEEN] <= threshold) {
+        this.stats.evicted++;
+        this.emit(slot, 'evicted');
+      }
     }
-    this.stats.evicted++;
-    this.emit(victim, 'evicted');
   }
 
   /** Reports a long-lived flow so far and keeps counting it in a continuation record. */
@@ -303,98 +301,95 @@ export class FlowTable {
     this.stats.activeTimeouts++;
     this.sink.onFlow(this.record(slot, 'active-timeout'));
     this.stats.flowsEmitted++;
-    this.ids[slot] = this.nextId++;
-    this.firstSeen[slot] = this.lastSeen[slot] = ts;
-    const d = slot * 2;
-    this.packets[d] = this.packets[d + 1] = 0;
-    this.bytes[d] = this.bytes[d + 1] = 0;
-    this.payloadBytes[d] = this.payloadBytes[d + 1] = 0;
-    this.laterFragments[slot] = 0;
-    this.tcpFlags[slot] |= CONTINUED;
+    const w = this.slots.words;
+    const doubles = this.slots.doubles;
+    const s = slot * WORDS;
+    const d = slot * DOUBLES;
+    w[s + W_META] |= META_CONTINUED;
+    w[s + W_PACKETS] = w[s + W_PACKETS + 1] = 0;
+    w[s + W_LATER_FRAGMENTS] = 0;
+    doubles[d + D_BYTES] = doubles[d + D_BYTES + 1] = 0;
+    doubles[d + D_ID] = this.nextId++;
+    doubles[d + D_FIRST_SEEN] = doubles[d + D_LAST_SEEN] = ts;
   }
 
   private emit(slot: number, reason: FlowEndReason): void {
     this.sink.onFlow(this.record(slot, reason));
     this.stats.flowsEmitted++;
-    this.keys.remove(slot);
-    this.lists.remove(slot);
-    this.inUse[slot] = 0;
+    this.stats.payloadBudgetExhausted = this.pool.exhausted;
+    this.index.remove(slot);
+    this.payloads.release(slot);
+    this.slots.words[slot * WORDS + W_META] = 0;
     this.freeSlots[this.freeCount++] = slot;
     this.live--;
   }
 
   private record(slot: number, endReason: FlowEndReason): FlowRecord {
-    const clientDir = this.initiator[slot];
-    const words = this.keys.addressWords;
-    const base = this.keys.addressWordsAt(slot);
-    const loEndpoint = { address: formatAddress(words, base), port: this.keys.lowerPortOf(slot) };
-    const hiEndpoint = { address: formatAddress(words, base + 4), port: this.keys.higherPortOf(slot) };
-    const protocol = this.keys.protocolOf(slot);
+    const w = this.slots.words;
+    const doubles = this.slots.doubles;
+    const s = slot * WORDS;
+    const d = slot * DOUBLES;
+    const meta = w[s + W_META];
+    const clientDir = meta & META_INITIATOR_HI ? 1 : 0;
+    const ports = w[s + W_PORTS];
+    const lower = { address: formatAddress(w, s + W_ADDRESS), port: ports >>> 16 };
+    const higher = { address: formatAddress(w, s + W_ADDRESS + 4), port: ports & 0xffff };
+    const protocol = meta & META_PROTOCOL_MASK;
     return {
-      id: this.ids[slot],
-      ipVersion: this.ipVersions[slot] === 6 ? 6 : 4,
+      id: doubles[d + D_ID],
+      ipVersion: meta & META_IPV6 ? 6 : 4,
       protocol,
-      client: clientDir === 0 ? loEndpoint : hiEndpoint,
-      server: clientDir === 0 ? hiEndpoint : loEndpoint,
-      initiatorEvidence: EVIDENCE[this.evidence[slot]],
-      firstSeen: this.firstSeen[slot],
-      lastSeen: this.lastSeen[slot],
+      client: clientDir === 0 ? lower : higher,
+      server: clientDir === 0 ? higher : lower,
+      initiatorEvidence: EVIDENCE[(meta & META_EVIDENCE_MASK) >>> META_EVIDENCE_SHIFT],
+      firstSeen: doubles[d + D_FIRST_SEEN],
+      lastSeen: doubles[d + D_LAST_SEEN],
       toServer: this.direction(slot, clientDir),
       toClient: this.direction(slot, clientDir ^ 1),
-      tcpState: protocol === IpProtocol.Tcp ? tcpStateOf(this.tcpFlags[slot]) : 'none',
+      tcpState: protocol === IpProtocol.Tcp ? tcpStateOf(meta) : 'none',
       endReason,
-      continued: (this.tcpFlags[slot] & CONTINUED) !== 0,
-      laterFragments: this.laterFragments[slot],
+      continued: (meta & META_CONTINUED) !== 0,
+      laterFragments: w[s + W_LATER_FRAGMENTS] >>> 0,
     };
   }
 
-  private direction(slot: number, dir: number): FlowRecord['toServer'] {
-    const d = slot * 2 + dir;
+  private direction(slot: number, dir: number): FlowDirection {
     return {
-      packets: this.packets[d],
-      bytes: this.bytes[d],
-      payloadBytes: this.payloadBytes[d],
-      payload: this.payloads.copyOut(slot, dir),
+      packets: this.slots.words[slot * WORDS + W_PACKETS + dir] >>> 0,
+      bytes: this.slots.doubles[slot * DOUBLES + D_BYTES + dir],
+      payload: this.payloads.view(slot, dir),
       payloadStop: this.payloads.stopOf(slot, dir),
     };
   }
 
-  private allocate(capacity: number): void {
-    const old = this.capacity;
-    if (old > 0) {
-      const live: number[] = [];
-      for (let slot = 0; slot < old; slot++) if (this.inUse[slot]) live.push(slot);
-      this.keys.grow(capacity, live);
-      this.lists.grow(capacity);
-      this.payloads.grow(capacity);
-    }
-    this.inUse = grown(this.inUse, capacity);
-    this.ids = grown(this.ids, capacity);
-    this.firstSeen = grown(this.firstSeen, capacity);
-    this.lastSeen = grown(this.lastSeen, capacity);
-    this.packets = grown(this.packets, capacity * 2);
-    this.bytes = grown(this.bytes, capacity * 2);
-    this.payloadBytes = grown(this.payloadBytes, capacity * 2);
-    this.tcpFlags = grown(this.tcpFlags, capacity);
-    this.initiator = grown(this.initiator, capacity);
-    this.evidence = grown(this.evidence, capacity);
-    this.synSeq = grown(this.synSeq, capacity);
-    this.ipVersions = grown(this.ipVersions, capacity);
-    this.laterFragments = grown(this.laterFragments, capacity);
-    this.freeSlots = grown(this.freeSlots, capacity);
-    // Hand out low slots first: the free list is a stack, so push the new slots in reverse.
+  private grow(capacity: number): void {
+    const old = this.slots.capacity;
+    this.slots.grow(capacity);
+    const live: number[] = [];
+    for (let slot = 0; slot < old; slot++) if (this.slots.words[slot * WORDS + W_META] & META_IN_USE) live.push(slot);
+    this.index.rebuild(live);
+    const free = new Int32Array(capacity);
+    free.set(this.freeSlots.subarray(0, this.freeCount));
+    this.freeSlots = free;
+    // The free list is a stack: push the new slots in reverse so low slots are handed out first.
     for (let slot = capacity - 1; slot >= old; slot--) this.freeSlots[this.freeCount++] = slot;
-    this.capacity = capacity;
   }
 }
 
 /** Orders endpoints by address words, then port: <0 if a is lower. */
-function compareEndpoints(a: Uint32Array, aPort: number, b: Uint32Array, bPort: number): number {
-  for (let i = 3; i >= 0; i--) {
-    // Word 3 first: for IPv4 (and most IPv6) that is where addresses differ.
-    if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
-  }
+function compareEndpoints(a: Int32Array, aPort: number, b: Int32Array, bPort: number): number {
+  // Word 3 first: for IPv4 (and most IPv6) that is where addresses differ.
+  for (let i = 3; i >= 0; i--) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
   return aPort - bPort;
+}
+
+/** Who opened the flow, judged from its first packet: [direction of the initiator, evidence]. */
+function chooseInitiator(p: DecodedPacket, dir: number): [number, number] {
+  if (p.protocol !== IpProtocol.Tcp) return [dir, EVIDENCE_FIRST_PACKET];
+  const synAck = p.tcpFlags & (TCP_SYN | TCP_ACK);
+  if (synAck === TCP_SYN) return [dir, EVIDENCE_SYN];
+  if (synAck === (TCP_SYN | TCP_ACK)) return [dir ^ 1, EVIDENCE_SYN_ACK];
+  return [senderIsServerByPort(p.srcPort, p.dstPort) ? dir ^ 1 : dir, EVIDENCE_PORT];
 }
 
 /** Mid-stream guess: a well-known port (< 1024) is the server's, else the lower port is. */
@@ -405,10 +400,10 @@ function senderIsServerByPort(srcPort: number, dstPort: number): boolean {
   return srcPort < dstPort;
 }
 
-function tcpStateOf(f: number): TcpState {
-  if (f & RST) return 'reset';
-  if ((f & FIN_BOTH) === FIN_BOTH) return 'closed';
-  if (f & FIN_BOTH) return 'fin-wait';
-  if (f & SYN_ANY) return f & (SYNACK_LO | SYNACK_HI) ? 'established' : 'syn-sent';
-  return f & (SYNACK_LO | SYNACK_HI) ? 'established' : 'mid-stream';
+function tcpStateOf(meta: number): TcpState {
+  if (meta & META_RST) return 'reset';
+  if ((meta & FIN_BOTH) === FIN_BOTH) return 'closed';
+  if (meta & FIN_BOTH) return 'fin-wait';
+  if (meta & SYNACK_ANY) return 'established';
+  return meta & SYN_ANY ? 'syn-sent' : 'mid-stream';
 }

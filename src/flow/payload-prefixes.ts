@@ -1,0 +1,133 @@
+import type { PayloadStop } from './flow-record.js';
+import {
+  type FlowSlots,
+  PAYLOAD_DIR_SHIFT,
+  PAYLOAD_SEQ_KNOWN,
+  PAYLOAD_STOP_MASK,
+  W_NEXT_SEQ,
+  W_PAYLOAD_BUFFER,
+  W_PAYLOAD_FILL,
+  W_PAYLOAD_STATE,
+  WORDS,
+} from './flow-slots.js';
+import type { PayloadPool } from './payload-pool.js';
+
+const STOP_NONE = 0;
+const STOP_LIMIT = 1;
+const STOP_GAP = 2;
+const STOP_SNAPLEN = 3;
+const STOP_DATAGRAM = 4;
+const STOP_BUDGET = 5;
+const STOP_NAMES: readonly PayloadStop[] = ['end', 'limit', 'gap', 'snaplen', 'datagram', 'budget'];
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The first payload bytes of each flow direction, in sequence order, for the TLS and DNS parsers.
+ * TCP segments are appended only in order: a gap stops collection (the parsers then say why they
+ * gave up) rather than guessing at reassembly. Connectionless flows keep their first datagram.
+ */
+export class PayloadPrefixes {
+  constructor(private readonly slots: FlowSlots, private readonly pool: PayloadPool) {}
+
+  reset(slot: number): void {
+    const w = this.slots.words;
+    const s = slot * WORDS;
+    w[s + W_PAYLOAD_FILL] = 0;
+    w[s + W_PAYLOAD_STATE] = 0;
+    w[s + W_PAYLOAD_BUFFER] = 0;
+    w[s + W_PAYLOAD_BUFFER + 1] = 0;
+  }
+
+  /** Returns the slot's buffers to the pool. */
+  release(slot: number): void {
+    const w = this.slots.words;
+    const s = slot * WORDS + W_PAYLOAD_BUFFER;
+    if (w[s] !== 0) this.pool.give(w[s]);
+    if (w[s + 1] !== 0) this.pool.give(w[s + 1]);
+    w[s] = w[s + 1] = 0;
+  }
+
+  /** A SYN fixes where the direction's byte stream starts. */
+  synSeen(slot: number, dir: number, seq: number): void {
+    const w = this.slots.words;
+    const s = slot * WORDS;
+    w[s + W_NEXT_SEQ + dir] = (seq + 1) | 0;
+    w[s + W_PAYLOAD_STATE] |= PAYLOAD_SEQ_KNOWN << (dir * PAYLOAD_DIR_SHIFT);
+  }
+
+  addSegment(slot: number, dir: number, seq: number, data: Buffer, at: number, captured: number, wireLength: number): void {
+    const w = this.slots.words;
+    const s = slot * WORDS;
+    const shift = dir * PAYLOAD_DIR_SHIFT;
+    const state = w[s + W_PAYLOAD_STATE];
+    if ((state >>> shift) & PAYLOAD_STOP_MASK) return;
+    if (((state >>> shift) & PAYLOAD_SEQ_KNOWN) === 0) {
+      w[s + W_NEXT_SEQ + dir] = seq;
+      w[s + W_PAYLOAD_STATE] = state | (PAYLOAD_SEQ_KNOWN << shift);
+    }
+    const ahead = (seq - w[s + W_NEXT_SEQ + dir]) | 0;
+    if (ahead > 0) {
+      this.stop(s, shift, STOP_GAP);
+      return;
+    }
+    const overlap = -ahead;
+    if (overlap >= wireLength) return; // a retransmission of bytes already kept
+    this.append(s, dir, data, at + overlap, captured - overlap, wireLength - overlap);
+    w[s + W_NEXT_SEQ + dir] = (seq + wireLength) | 0;
+  }
+
+  addDatagram(slot: number, dir: number, data: Buffer, at: number, captured: number, wireLength: number): void {
+    const s = slot * WORDS;
+    const shift = dir * PAYLOAD_DIR_SHIFT;
+    if ((this.slots.words[s + W_PAYLOAD_STATE] >>> shift) & PAYLOAD_STOP_MASK) return;
+    this.append(s, dir, data, at, captured, wireLength);
+    if (((this.slots.words[s + W_PAYLOAD_STATE] >>> shift) & PAYLOAD_STOP_MASK) === STOP_NONE) this.stop(s, shift, STOP_DATAGRAM);
+  }
+
+  /** The kept bytes: a view into a pooled buffer, valid until the slot is released. */
+  view(slot: number, dir: number): Buffer {
+    const w = this.slots.words;
+    const s = slot * WORDS;
+    const id = w[s + W_PAYLOAD_BUFFER + dir];
+    const fill = (w[s + W_PAYLOAD_FILL] >>> (dir * 16)) & 0xffff;
+    return id === 0 || fill === 0 ? EMPTY : this.pool.get(id).subarray(0, fill);
+  }
+
+  stopOf(slot: number, dir: number): PayloadStop {
+    return STOP_NAMES[(this.slots.words[slot * WORDS + W_PAYLOAD_STATE] >>> (dir * PAYLOAD_DIR_SHIFT)) & PAYLOAD_STOP_MASK];
+  }
+
+  private stop(s: number, shift: number, code: number): void {
+    this.slots.words[s + W_PAYLOAD_STATE] |= code << shift;
+  }
+
+  private append(s: number, dir: number, data: Buffer, at: number, captured: number, wireLength: number): void {
+    const shift = dir * PAYLOAD_DIR_SHIFT;
+    if (captured <= 0) {
+      this.stop(s, shift, STOP_SNAPLEN);
+      return;
+    }
+    const w = this.slots.words;
+    let id = w[s + W_PAYLOAD_BUFFER + dir];
+    if (id === 0) {
+      id = this.pool.take();
+      if (id === 0) {
+        // Pool exhausted: this direction keeps nothing; the pool counts it.
+        this.stop(s, shift, STOP_BUDGET);
+        return;
+      }
+      w[s + W_PAYLOAD_BUFFER + dir] = id;
+    }
+    const buf = this.pool.get(id);
+    const limit = this.pool.limit;
+    const fillShift = dir * 16;
+    const fill = (w[s + W_PAYLOAD_FILL] >>> fillShift) & 0xffff;
+    const n = Math.min(captured, limit - fill);
+    // Tiny copies by hand: below a few dozen bytes Buffer#copy's native call costs more than they do.
+    if (n < 32) for (let i = 0; i < n; i++) buf[fill + i] = data[at + i];
+    else data.copy(buf, fill, at, at + n);
+    w[s + W_PAYLOAD_FILL] = (w[s + W_PAYLOAD_FILL] & ~(0xffff << fillShift)) | ((fill + n) << fillShift);
+    if (fill + n === limit) this.stop(s, shift, STOP_LIMIT);
+    else if (captured < wireLength) this.stop(s, shift, STOP_SNAPLEN);
+  }
+}
