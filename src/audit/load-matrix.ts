@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { Component, Connection, Matrix } from './matrix.js';
+import { buildFile, type Located } from './matrix-build.js';
+import { checkConflicts, checkDuplicateIds, checkEndpoints, mergeComponent } from './matrix-checks.js';
+import { MatrixError } from './matrix-error.js';
+import { matrixHash } from './matrix-hash.js';
+import type { RawMatrixFile } from './matrix-raw.js';
+import { SHIPPED_RULES_DIR, isProfileName, shippedProfileNames } from './matrix-rules-dir.js';
+import { schemaError } from './matrix-schema.js';
+import { parseRulesYaml, type RulesDocument } from './matrix-yaml.js';
+
+export interface LoadMatrixOptions {
+  /** Where shipped profiles are looked up by name; defaults to the package's rules/. */
+  readonly rulesDir?: string;
+  /** Base for a relative root path and for the file names shown in errors; defaults to process.cwd(). */
+  readonly cwd?: string;
+}
+
+/**
+ * Loads a connection matrix: a rules file path, or a shipped profile name (no `/`, no `.yaml`).
+ * Reads the file and its includes, validates each against rules/schema.json, merges, and checks
+ * the whole. Returns a complete, frozen Matrix or throws a MatrixError (`FILE:LINE:COL: message`);
+ * nothing is cached or half-applied.
+ */
+export function loadMatrix(ref: string, options: LoadMatrixOptions = {}): Matrix {
+  const loader = new Loader(options.rulesDir ?? SHIPPED_RULES_DIR, options.cwd ?? process.cwd());
+  return loader.loadRoot(ref);
+}
+
+/** Absolute path a root reference names: a shipped profile by name, else a path from `cwd`. */
+export function resolveMatrixRef(ref: string, options: LoadMatrixOptions = {}): string {
+  if (isProfileName(ref)) return join(options.rulesDir ?? SHIPPED_RULES_DIR, `${ref}.yaml`);
+  return resolve(options.cwd ?? process.cwd(), ref);
+}
+
+interface LoadedFile {
+  readonly doc: RulesDocument;
+  readonly raw: RawMatrixFile;
+  /** Component names this file may use: its own and its includes', transitively. */
+  readonly visible: ReadonlySet<string>;
+}
+
+/** Where an include was written, for errors about the included file. */
+interface IncludeSite {
+  readonly doc: RulesDocument;
+  readonly index: number;
+}
+
+class Loader {
+  private readonly loaded = new Map<string, LoadedFile>();
+  private readonly stack: string[] = [];
+  /** Pre-order: root first. */
+  private readonly files: string[] = [];
+  private readonly includes: string[] = [];
+  /** Post-order: a file's includes before the file. */
+  private readonly components = new Map<string, Located<Component>>();
+  private readonly connections: Located<Connection>[] = [];
+
+  constructor(
+    private readonly rulesDir: string,
+    private readonly cwd: string,
+  ) {}
+
+  loadRoot(ref: string): Matrix {
+    const path = isProfileName(ref) ? join(this.rulesDir, `${ref}.yaml`) : resolve(this.cwd, ref);
+    const root = this.loadFile(path, ref, null);
+    checkDuplicateIds(this.connections);
+    checkConflicts(this.connections);
+    if (this.connections.length === 0) {
+      const at = root.raw.connections !== undefined ? ['connections'] : [];
+      throw root.doc.error(at, `matrix "${root.raw.metadata.name}" has no connections, counting its includes`);
+    }
+    const components = new Map<string, Component>([...this.components].map(([name, c]) => [name, c.value]));
+    const connections = Object.freeze(this.connections.map((c) => c.value));
+    const unmatched = root.raw.unmatched ?? 'violation';
+    const meta = root.raw.metadata;
+    return Object.freeze({
+      name: meta.name,
+      title: meta.title,
+      ...(meta.source !== undefined && { source: Object.freeze({ ...meta.source }) }),
+      files: Object.freeze([...this.files]),
+      includes: Object.freeze([...this.includes]),
+      unmatched,
+      components,
+      connections,
+      hash: matrixHash(meta.name, unmatched, components, connections),
+    });
+  }
+
+  private loadFile(path: string, ref: string, site: IncludeSite | null): LoadedFile {
+    const done = this.loaded.get(path);
+    if (done !== undefined) return done; // included twice (a diamond): merged once
+    const text = this.read(path, ref, site);
+    const doc = parseRulesYaml(text, path, this.shown(path));
+    const invalid = schemaError(doc);
+    if (invalid !== null) throw invalid;
+    const raw = doc.value as RawMatrixFile;
+    if (site !== null) this.includes.push(raw.metadata.name);
+    this.files.push(path);
+
+    this.stack.push(path);
+    const visible = new Set<string>();
+    (raw.include ?? []).forEach((includeRef, index) => {
+      const target = this.resolveInclude(doc, includeRef, index);
+      const included = this.loadFile(target, includeRef, { doc, index });
+      for (const name of included.visible) visible.add(name);
+    });
+    this.stack.pop();
+
+    const built = buildFile(doc, raw);
+    for (const c of built.components) {
+      mergeComponent(this.components, c);
+      visible.add(c.value.name);
+    }
+    checkEndpoints(built.connections, visible);
+    this.connections.push(...built.connections);
+    const file = { doc, raw, visible };
+    this.loaded.set(path, file);
+    return file;
+  }
+
+  /** An include by shipped name (from rulesDir) or by path relative to the including file. */
+  private resolveInclude(doc: RulesDocument, ref: string, index: number): string {
+    const target = isProfileName(ref) ? join(this.rulesDir, `${ref}.yaml`) : resolve(dirname(doc.file), ref);
+    const cycleStart = this.stack.indexOf(target);
+    if (cycleStart >= 0) {
+      const chain = [...this.stack.slice(cycleStart), target].map((f) => this.shown(f)).join(' -> ');
+      throw doc.error(['include', index], `include cycle: ${chain}`);
+    }
+    return target;
+  }
+
+  private read(path: string, ref: string, site: IncludeSite | null): string {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOENT' && isProfileName(ref)
+          ? `no shipped profile "${ref}" (shipped: ${this.shippedNames()})`
+          : code === 'ENOENT'
+            ? `no such file ${this.shown(path)}`
+            : `cannot read ${this.shown(path)}: ${(err as Error).message}`;
+      if (site === null) throw new MatrixError(isProfileName(ref) ? ref : this.shown(path), 0, 0, why);
+      throw site.doc.error(['include', site.index], `include "${ref}": ${why}`);
+    }
+  }
+
+  private shippedNames(): string {
+    try {
+      return shippedProfileNames(this.rulesDir).join(', ');
+    } catch {
+      return 'none';
+    }
+  }
+
+  /** A path relative to cwd when it lies below it, else absolute. */
+  private shown(path: string): string {
+    const rel = relative(this.cwd, path);
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+  }
+}

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import AjvModule from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { SHIPPED_RULES_DIR } from './matrix-rules-dir.js';
+import type { MatrixError } from './matrix-error.js';
+import type { RulesDocument, YamlPath } from './matrix-yaml.js';
+
+const Ajv = AjvModule.default ?? AjvModule;
+
+let compiled: ValidateFunction | undefined;
+
+/** rules/schema.json, compiled once. */
+function validator(): ValidateFunction {
+  if (compiled === undefined) {
+    const schema = JSON.parse(readFileSync(join(SHIPPED_RULES_DIR, 'schema.json'), 'utf8')) as object;
+    const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, verbose: true });
+    ajv.addKeyword('x-message');
+    compiled = ajv.compile(schema);
+  }
+  return compiled;
+}
+
+/** Validates a parsed rules file against rules/schema.json; the first error, positioned, or null. */
+export function schemaError(doc: RulesDocument): MatrixError | null {
+  const validate = validator();
+  if (validate(doc.value)) return null;
+  const error = validate.errors?.[0];
+  if (error === undefined) return doc.error([], 'does not match the rules schema');
+  return toMatrixError(doc, error);
+}
+
+function toMatrixError(doc: RulesDocument, e: ErrorObject): MatrixError {
+  const path = pointerToPath(e.instancePath);
+  const where = describePath(path);
+  const custom = (e.parentSchema as Record<string, unknown> | undefined)?.['x-message'];
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(e.params.additionalProperty);
+      const isSelector = path.length === 4 && path[0] === 'components' && path[2] === 'match';
+      const hint = isSelector ? custom : `allowed: ${Object.keys(schemaProperties(e)).join(', ')}`;
+      return doc.keyError(path, key, `${where}: unknown key "${key}" (${hint})`);
+    }
+    case 'required':
+      return doc.error(path, `${where}: missing required key "${String(e.params.missingProperty)}"`);
+    case 'propertyNames': {
+      const key = String(e.params.propertyName);
+      return doc.keyError(path, key, `${where}: "${key}" ${String(custom ?? 'is not an allowed name')}`);
+    }
+    case 'pattern':
+      return doc.error(path, `${where}: ${show(e.data)} ${typeof custom === 'string' ? custom : `must match ${String(e.params.pattern)}`}`);
+    case 'minProperties':
+    case 'maxProperties':
+      return doc.error(path, `${where}: ${typeof custom === 'string' ? custom : String(e.message)}`);
+    case 'type': {
+      const quote = e.params.type === 'string' || (Array.isArray(e.params.type) && e.params.type.includes('string'));
+      const hint = quote && (typeof e.data === 'number' || typeof e.data === 'boolean') ? ' (quote it)' : '';
+      return doc.error(path, `${where}: must be ${article(e.params.type as string | string[])}, not ${show(e.data)}${hint}`);
+    }
+    case 'enum': {
+      const allowed = (e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
+      const hint = typeof e.data === 'number' ? ' (quote it)' : '';
+      return doc.error(path, `${where}: must be one of ${allowed}, not ${show(e.data)}${hint}`);
+    }
+    case 'const':
+      return doc.error(path, `${where}: must be ${JSON.stringify(e.params.allowedValue)}, not ${show(e.data)}`);
+    case 'minimum':
+    case 'maximum':
+      return doc.error(path, `${where}: ${show(e.data)} is out of range (${String(e.message)})`);
+    case 'minItems':
+      return doc.error(path, `${where}: must not be empty`);
+    case 'minLength':
+      return doc.error(path, `${where}: must not be empty`);
+    default:
+      return doc.error(path, `${where}: ${String(e.message)}`);
+  }
+}
+
+function schemaProperties(e: ErrorObject): Record<string, unknown> {
+  const props = (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
+  return props ?? {};
+}
+
+/** `/connections/3/ports/1` -> ['connections', 3, 'ports', 1]. */
+export function pointerToPath(pointer: string): YamlPath {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^(0|[1-9]\d*)$/.test(s) ? Number(s) : s));
+}
+
+/** ['connections', 3, 'ports', 1] -> `connections[3].ports[1]`; the root is `document`. */
+export function describePath(path: YamlPath): string {
+  if (path.length === 0) return 'document';
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? part : /^[A-Za-z_][\w-]*$/.test(part) ? `.${part}` : `["${part}"]`;
+  }
+  return out;
+}
+
+function article(type: string | string[]): string {
+  const names = (Array.isArray(type) ? type : [type]).map((t) => (t === 'object' ? 'a map' : t === 'array' ? 'a list' : `a ${t}`));
+  return names.join(' or ');
+}
+
+/** A value as it appears in a message: `"text"`, `1.2`, `null`, `a list`, `a map`. */
+function show(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value !== null && typeof value === 'object') return 'a map';
+  return value === undefined ? 'nothing' : JSON.stringify(value);
+}

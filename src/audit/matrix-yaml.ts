@@ -1,0 +1,76 @@
+import { LineCounter, isMap, isScalar, parseDocument, type Document, type Node } from 'yaml';
+import { MatrixError } from './matrix-error.js';
+
+/** A path into the parsed document: map keys and sequence indexes. */
+export type YamlPath = readonly (string | number)[];
+
+/** One parsed rules file: its plain value, and where each of its nodes sits in the text. */
+export interface RulesDocument {
+  readonly file: string;
+  /** Name the file is shown under in errors. */
+  readonly shownAs: string;
+  readonly value: unknown;
+  /** 1-based line and column of the node at `path`, or of its nearest existing parent. */
+  position(path: YamlPath): { line: number; column: number };
+  /** Line and column of the key `key` of the map at `path` (for unknown or misnamed keys). */
+  keyPosition(path: YamlPath, key: string): { line: number; column: number };
+  error(path: YamlPath, message: string): MatrixError;
+  keyError(path: YamlPath, key: string, message: string): MatrixError;
+}
+
+/** Parses YAML text, keeping positions. Syntax errors and duplicate keys become MatrixErrors. */
+export function parseRulesYaml(text: string, file: string, shownAs: string): RulesDocument {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const first = doc.errors[0];
+  if (first !== undefined) {
+    const { line, col } = lineCounter.linePos(first.pos[0]);
+    throw new MatrixError(shownAs, line, col, yamlMessage(first.code, first.message));
+  }
+  const at = (offset: number): { line: number; column: number } => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const position = (path: YamlPath): { line: number; column: number } => {
+    const node = nearestNode(doc, path);
+    return at(node?.range?.[0] ?? 0);
+  };
+  const keyPosition = (path: YamlPath, key: string): { line: number; column: number } => {
+    const parent = doc.getIn(path, true);
+    if (isMap(parent)) {
+      for (const pair of parent.items) {
+        if (isScalar(pair.key) && String(pair.key.value) === key && pair.key.range) return at(pair.key.range[0]);
+      }
+    }
+    return position(path);
+  };
+  return {
+    file,
+    shownAs,
+    value: doc.toJS({ maxAliasCount: 100 }),
+    position,
+    keyPosition,
+    error(path, message) {
+      const p = position(path);
+      return new MatrixError(shownAs, p.line, p.column, message);
+    },
+    keyError(path, key, message) {
+      const p = keyPosition(path, key);
+      return new MatrixError(shownAs, p.line, p.column, message);
+    },
+  };
+}
+
+function nearestNode(doc: Document, path: YamlPath): Node | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+    if (node !== undefined && node !== null && typeof node === 'object' && 'range' in node) return node as Node;
+  }
+  return undefined;
+}
+
+/** The yaml package's messages carry their own position and context lines: keep the first sentence. */
+function yamlMessage(code: string, message: string): string {
+  const head = message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  return code === 'DUPLICATE_KEY' ? 'duplicate key: a key may appear only once in a map' : `YAML: ${head}`;
+}
