@@ -8,6 +8,11 @@ const GLOBAL_HEADER_LENGTH = 24;
  * damaged, and trusting it would make us buffer up to 4 GiB.
  */
 export const MAX_RECORD_LENGTH = 262144;
+/**
+ * A header snaplen above MAX_RECORD_LENGTH raises the limit (some link types carry larger
+ * records), but only this far: a damaged header must not license a 4 GiB record either.
+ */
+const MAX_TRUSTED_SNAPLEN = 16 << 20;
 
 const MAGIC_MICROS = 0xa1b2c3d4;
 const MAGIC_NANOS = 0xa1b23c4d;
@@ -49,7 +54,7 @@ export async function readPcap(win: InputWindow, sink: PacketSink, summary: Capt
   win.pos += GLOBAL_HEADER_LENGTH;
 
   const fractionToNanos = nanos ? 1 : 1000;
-  const maxCaplen = Math.max(MAX_RECORD_LENGTH, snapLength);
+  const maxCaplen = Math.max(MAX_RECORD_LENGTH, Math.min(snapLength, MAX_TRUSTED_SNAPLEN));
   let packets = 0;
   let bytes = 0;
   let truncated = 0;
@@ -58,6 +63,7 @@ export async function readPcap(win: InputWindow, sink: PacketSink, summary: Capt
     const end = win.end;
     let pos = win.pos;
     let need = recordHeader;
+    let absurdCaplen = -1;
     while (end - pos >= recordHeader) {
       // Plain byte arithmetic: measurably faster than Buffer#readUInt32* on this path.
       let seconds, fraction, caplen, length;
@@ -73,8 +79,8 @@ export async function readPcap(win: InputWindow, sink: PacketSink, summary: Capt
         length = ((buf[pos + 12] << 24) | (buf[pos + 13] << 16) | (buf[pos + 14] << 8) | buf[pos + 15]) >>> 0;
       }
       if (caplen > maxCaplen) {
-        win.pos = pos;
-        throw win.fail(pos, `record captured length ${caplen} exceeds the limit of ${maxCaplen} bytes`);
+        absurdCaplen = caplen;
+        break;
       }
       if (end - pos < recordHeader + caplen) {
         need = recordHeader + caplen;
@@ -91,6 +97,8 @@ export async function readPcap(win: InputWindow, sink: PacketSink, summary: Capt
     summary.bytes += bytes;
     summary.truncatedPackets += truncated;
     packets = bytes = truncated = 0;
+    // Thrown only now, so that with keepGoing the summary counts every packet delivered before it.
+    if (absurdCaplen >= 0) throw win.fail(pos, `record captured length ${absurdCaplen} exceeds the limit of ${maxCaplen} bytes`);
     if (!(await win.ensure(need))) {
       if (win.available === 0) return;
       throw win.fail(win.pos, `file ends inside a record (${win.available} of ${need} bytes present)`);

@@ -1,6 +1,8 @@
+import { formatAddress } from '../decode/ip-address.js';
+import { u32be, u32le } from './byte-order.js';
 import type { InputWindow } from './input-window.js';
 import type { CaptureInterface, CaptureSummary, PacketSink } from './packet-sink.js';
-import { TimestampConverter, unitsPerSecondFromTsresol } from './pcapng-timestamp.js';
+import { describeTsresol, isSupportedTsresol, TimestampConverter } from './pcapng-timestamp.js';
 
 const BLOCK_SHB = 0x0a0d0d0a;
 const BLOCK_IDB = 0x00000001;
@@ -45,13 +47,16 @@ class Section {
   }
 
   u32(buf: Buffer, at: number): number {
-    return this.littleEndian ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
+    return this.littleEndian ? u32le(buf, at) : u32be(buf, at);
   }
 
   u64(buf: Buffer, at: number): number {
-    return this.littleEndian
-      ? buf.readUInt32LE(at + 4) * 4294967296 + buf.readUInt32LE(at)
-      : buf.readUInt32BE(at) * 4294967296 + buf.readUInt32BE(at + 4);
+    return this.littleEndian ? u32le(buf, at + 4) * 4294967296 + u32le(buf, at) : u32be(buf, at) * 4294967296 + u32be(buf, at + 4);
+  }
+
+  /** Two's-complement 64-bit, as if_tsoffset is. */
+  i64(buf: Buffer, at: number): number {
+    return this.littleEndian ? (u32le(buf, at + 4) | 0) * 4294967296 + u32le(buf, at) : (u32be(buf, at) | 0) * 4294967296 + u32be(buf, at + 4);
   }
 }
 
@@ -72,9 +77,9 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
     }
     let buf = win.buf;
     let pos = win.pos;
-    const type = section === null || buf.readUInt32LE(pos) === BLOCK_SHB ? buf.readUInt32LE(pos) : section.u32(buf, pos);
+    const type = section === null || u32le(buf, pos) === BLOCK_SHB ? u32le(buf, pos) : section.u32(buf, pos);
     if (type === BLOCK_SHB) {
-      const magic = buf.readUInt32LE(pos + 8);
+      const magic = u32le(buf, pos + 8);
       if (magic === BYTE_ORDER_MAGIC) section = new Section(true);
       else if (magic === 0x4d3c2b1a) section = new Section(false);
       else throw win.fail(pos + 8, `section header has a bad byte-order magic 0x${magic.toString(16)}`);
@@ -104,14 +109,15 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
       let blockLength = length;
       for (;;) {
       if (blockLength < 32) throw win.fail(pos, `enhanced packet block too short (${blockLength} bytes)`);
-      const ifIndex = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
+      const ifIndex = le ? u32le(buf, pos + 8) : u32be(buf, pos + 8);
       const iface = ifaces[ifIndex];
       if (iface === undefined) throw win.fail(pos + 8, `packet names interface ${ifIndex}, but the section declares ${ifaces.length}`);
-      const caplen = le ? buf.readUInt32LE(pos + 20) : buf.readUInt32BE(pos + 20);
+      const caplen = le ? u32le(buf, pos + 20) : u32be(buf, pos + 20);
       if (caplen > blockLength - 32) throw win.fail(pos + 20, `captured length ${caplen} exceeds its block (${blockLength} bytes)`);
-      const origlen = le ? buf.readUInt32LE(pos + 24) : buf.readUInt32BE(pos + 24);
+      const origlen = le ? u32le(buf, pos + 24) : u32be(buf, pos + 24);
       const clock = iface.clock;
-      clock.convert(le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12), le ? buf.readUInt32LE(pos + 16) : buf.readUInt32BE(pos + 16));
+      if (le) clock.convert(u32le(buf, pos + 12), u32le(buf, pos + 16));
+      else clock.convert(u32be(buf, pos + 12), u32be(buf, pos + 16));
       sink.onPacket(buf, pos + 28, caplen, origlen, iface.info.linkType, clock.seconds, clock.nanos);
       summary.packets++;
       summary.bytes += origlen;
@@ -122,10 +128,10 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
       lastNanos = clock.nanos;
       // Stay in this loop while the next block is a whole, well-formed EPB already in the buffer;
       // anything else goes back through the checked path above.
-      if (end - pos < 32 || (le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos)) !== BLOCK_EPB) break;
-      blockLength = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
+      if (end - pos < 32 || (le ? u32le(buf, pos) : u32be(buf, pos)) !== BLOCK_EPB) break;
+      blockLength = le ? u32le(buf, pos + 4) : u32be(buf, pos + 4);
       if (blockLength < 32 || blockLength % 4 !== 0 || end - pos < blockLength) break;
-      if ((le ? buf.readUInt32LE(pos + blockLength - 4) : buf.readUInt32BE(pos + blockLength - 4)) !== blockLength) break;
+      if ((le ? u32le(buf, pos + blockLength - 4) : u32be(buf, pos + blockLength - 4)) !== blockLength) break;
       }
       continue;
     }
@@ -139,6 +145,7 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
       case BLOCK_SPB: {
         const iface = ifaces[0];
         if (iface === undefined) throw win.fail(pos, 'simple packet block before any interface description');
+        if (length < 16) throw win.fail(pos, `simple packet block too short (${length} bytes)`);
         const origlen = section.u32(buf, pos + 8);
         let caplen = Math.min(origlen, length - 16);
         if (iface.info.snapLength > 0) caplen = Math.min(caplen, iface.info.snapLength);
@@ -183,14 +190,16 @@ function readInterface(win: InputWindow, section: Section, pos: number, length: 
   if (length < 20) throw win.fail(pos, `interface description block too short (${length} bytes)`);
   const buf = win.buf;
   const info: CaptureInterface = { linkType: section.u16(buf, pos + 8), snapLength: section.u32(buf, pos + 12) };
-  let unitsPerSecond = 1e6;
+  let tsresol = 6;
   let offsetSeconds = 0;
   forEachOption(section, buf, pos + 16, pos + length - 4, (code, at, len) => {
-    if (code === IDB_OPT_TSRESOL && len >= 1) unitsPerSecond = unitsPerSecondFromTsresol(buf[at]);
-    else if (code === IDB_OPT_TSOFFSET && len >= 8) offsetSeconds = section.u64(buf, at);
+    if (code === IDB_OPT_TSRESOL && len >= 1) {
+      tsresol = buf[at];
+      if (!isSupportedTsresol(tsresol)) throw win.fail(at, `if_tsresol ${describeTsresol(tsresol)} is finer than a 64-bit timestamp can count`);
+    } else if (code === IDB_OPT_TSOFFSET && len >= 8) offsetSeconds = section.i64(buf, at);
     else if (code === IDB_OPT_NAME) info.name = buf.toString('utf8', at, at + len).replace(/\0+$/, '');
   });
-  section.interfaces.push({ info, clock: new TimestampConverter(unitsPerSecond, offsetSeconds) });
+  section.interfaces.push({ info, clock: new TimestampConverter(tsresol, offsetSeconds) });
   summary.interfaces.push(info);
 }
 
@@ -220,7 +229,7 @@ function readNameResolution(section: Section, buf: Buffer, at: number, end: numb
     if (recordType === 0 || value + recordLength > end) return;
     const addressLength = recordType === 1 ? 4 : recordType === 2 ? 16 : 0;
     if (addressLength > 0 && recordLength > addressLength && summary.resolvedNames.size < MAX_RESOLVED_NAMES) {
-      const address = formatAddress(buf, value, addressLength);
+      const address = addressText(buf, value, addressLength);
       const names = buf.toString('utf8', value + addressLength, value + recordLength).split('\0').filter((n) => n.length > 0);
       if (names.length > 0) summary.resolvedNames.set(address, names);
     }
@@ -228,11 +237,16 @@ function readNameResolution(section: Section, buf: Buffer, at: number, end: numb
   }
 }
 
-function formatAddress(buf: Buffer, at: number, length: number): string {
-  if (length === 4) return `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`;
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(buf.readUInt16BE(at + i).toString(16));
-  return groups.join(':');
+/** The text flows print for the same address (RFC 5952 for IPv6), so names can be looked up by it. */
+function addressText(buf: Buffer, at: number, length: number): string {
+  const words = new Uint32Array(4);
+  if (length === 4) {
+    words[2] = 0xffff;
+    words[3] = u32be(buf, at);
+  } else {
+    for (let i = 0; i < 4; i++) words[i] = u32be(buf, at + 4 * i);
+  }
+  return formatAddress(words);
 }
 
 /** Walks a block's options (code, length, value padded to 4), stopping at opt_endofopt. */

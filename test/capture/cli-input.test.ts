@@ -1,0 +1,143 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  epb,
+  ethernet,
+  ETHERTYPE,
+  idb,
+  ifTsresol,
+  ipv4,
+  LINKTYPE,
+  pcapFile,
+  shb,
+  TCP_FLAGS,
+  tcp,
+  udp,
+} from '../support/capture-writer.js';
+import { tempCaptureDir } from './temp-files.js';
+
+/** The CLI as users run it: built JavaScript in dist/ (npm run build, or npx tsc -p .). */
+const ROOT = resolve(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/cli/main.js');
+const temp = tempCaptureDir();
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first with \`npx tsc -p .\``);
+});
+
+function run(args: string[], input?: Buffer) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, input, timeout: 30_000 });
+  return { status: result.status, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
+}
+
+/** A TCP handshake and a DNS query/answer: two flows whose client and server are known. */
+function conversation(): Buffer[] {
+  const c2s = (t: Parameters<typeof tcp>[0]) => ethernet(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 6, payload: tcp(t) }), { etherType: ETHERTYPE.Ipv4 });
+  const s2c = (t: Parameters<typeof tcp>[0]) => ethernet(ipv4({ src: '10.0.0.2', dst: '10.0.0.1', protocol: 6, payload: tcp(t) }), { etherType: ETHERTYPE.Ipv4 });
+  const dns = (src: string, dst: string, sport: number, dport: number) =>
+    ethernet(ipv4({ src, dst, protocol: 17, payload: udp({ srcPort: sport, dstPort: dport, payload: Buffer.alloc(30) }) }), { etherType: ETHERTYPE.Ipv4 });
+  return [
+    c2s({ srcPort: 40000, dstPort: 443, seq: 100, flags: TCP_FLAGS.SYN }),
+    s2c({ srcPort: 443, dstPort: 40000, seq: 900, ack: 101, flags: TCP_FLAGS.SYN | TCP_FLAGS.ACK }),
+    c2s({ srcPort: 40000, dstPort: 443, seq: 101, ack: 901, flags: TCP_FLAGS.ACK }),
+    dns('10.0.0.1', '10.0.0.53', 5353, 53),
+    dns('10.0.0.53', '10.0.0.1', 53, 5353),
+  ];
+}
+
+const asPcap = (): Buffer => pcapFile({ endian: 'le', linkType: LINKTYPE.Ethernet }, conversation().map((data, i) => ({ seconds: 1_700_000_000, fraction: i * 1000, data })));
+const asPcapng = (): Buffer =>
+  Buffer.concat([
+    shb('be'),
+    idb('be', { linkType: LINKTYPE.Ethernet, options: [ifTsresol(9)] }),
+    ...conversation().map((data, i) => epb('be', { timestamp: 1_700_000_000_000_000_000n + BigInt(i) * 1_000_000n, data })),
+  ]);
+
+interface FlowsJson {
+  flows: { protocol: string; client: { address: string; port: number }; server: { address: string; port: number }; toServer: { packets: number }; toClient: { packets: number } }[];
+  captures: { file: string; format: string; compressed: boolean; packets: number }[];
+  decode: Record<string, number>;
+}
+
+function expectConversation(stdout: string, capture: { format: string; compressed: boolean }): void {
+  const json = JSON.parse(stdout) as FlowsJson;
+  expect(json.captures).toHaveLength(1);
+  expect(json.captures[0]).toMatchObject({ file: '-', ...capture, packets: 5 });
+  expect(json.decode).toEqual({ ok: 5 });
+  const flows = json.flows.map((f) => [f.protocol, `${f.client.address}:${f.client.port}`, `${f.server.address}:${f.server.port}`, f.toServer.packets, f.toClient.packets]);
+  expect(flows).toEqual([
+    ['tcp', '10.0.0.1:40000', '10.0.0.2:443', 2, 1],
+    ['udp', '10.0.0.1:5353', '10.0.0.53:53', 1, 1],
+  ]);
+}
+
+describe('flows from standard input', () => {
+  it.each([
+    ['pcap', asPcap, false],
+    ['pcapng', asPcapng, false],
+    ['pcap', asPcap, true],
+    ['pcapng', asPcapng, true],
+  ] as const)('reads a %s capture piped in (gzip %s)', (format, build, gzip) => {
+    const bytes = gzip ? gzipSync(build()) : build();
+    const { status, stdout, stderr } = run(['flows', '-', '-f', 'json', '--quiet'], bytes);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expectConversation(stdout, { format, compressed: gzip });
+  });
+
+  it('reports damage in piped input as one line with the offset, exit 2', () => {
+    const bytes = asPcap().subarray(0, 30);
+    const { status, stdout, stderr } = run(['flows', '-', '-f', 'json'], bytes);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('flowaudit: -: offset 24: file ends inside a record (6 of 16 bytes present)\n');
+  });
+
+  it('reports empty input as one line, exit 2', () => {
+    const { status, stderr } = run(['flows', '-'], Buffer.alloc(0));
+    expect(status).toBe(2);
+    expect(stderr).toBe('flowaudit: -: offset 0: file too short to be a capture (0 bytes)\n');
+  });
+});
+
+describe('flows from damaged or missing files', () => {
+  it('prints one line `flowaudit: FILE: offset N: reason` on stderr and exits 2, never a stack trace', () => {
+    const good = asPcapng();
+    const bad = Buffer.from(good);
+    // Damage the trailing length of the last EPB.
+    bad.writeUInt32BE(0xdead, bad.length - 4);
+    const path = temp.write('bad.pcapng', bad);
+    const { status, stdout, stderr } = run(['flows', path]);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`flowaudit: ${path}: offset ${bad.length - 4}: block trailing length 57005 differs from its leading length ${epb('be', { data: conversation()[4] }).length}\n`);
+  });
+
+  it('reports a gzip stream cut short as one line, exit 2', () => {
+    const gz = gzipSync(asPcap());
+    const path = temp.write('cut.pcap.gz', gz.subarray(0, gz.length - 12));
+    const { status, stderr } = run(['flows', path]);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(new RegExp(`^flowaudit: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: offset \\d+: gzip stream: unexpected end of file\\n$`));
+  });
+
+  it('with --keep-going, keeps the packets before the damage and warns once', () => {
+    const bytes = Buffer.concat([asPcap(), Buffer.alloc(5)]);
+    const path = temp.write('tail.pcap', bytes);
+    const { status, stdout, stderr } = run(['flows', path, '-f', 'json', '--keep-going', '--quiet']);
+    expect(status).toBe(0);
+    expect((JSON.parse(stdout) as FlowsJson).flows).toHaveLength(2);
+    expect(stderr).toBe(`warning: ${path}: offset ${bytes.length - 5}: file ends inside a record (5 of 16 bytes present) (kept the 5 packets before it)\n`);
+  });
+
+  it('reports a missing file as one line, exit 2', () => {
+    const path = join(temp.dir, 'no-such.pcap');
+    const { status, stdout, stderr } = run(['flows', path]);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`flowaudit: ${path}: no such file\n`);
+  });
+});
