@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { positiveInteger, positiveNumber } from './option-parsers.js';
 import type { FlowTableOptions } from '../flow/flow-table.js';
 import { DEFAULT_FLOW_TABLE_OPTIONS } from '../flow/flow-table.js';
 
@@ -29,18 +30,6 @@ export function flowTableOptions(o: FlowTableCliOptions): Partial<FlowTableOptio
     activeTimeout: o.activeTimeout,
     payloadLimit: o.payloadLimit,
   };
-}
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
-  return n;
 }
 
 function payloadLimit(value: string): number {

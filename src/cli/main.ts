@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { MatrixError } from '../audit/matrix-error.js';
 import { CaptureFormatError } from '../capture/capture-error.js';
+import { IdentitySourceError } from '../identity/identity-source-error.js';
 import { ExitCode } from './exit-codes.js';
 import { registerFlowsCommand } from './flows-command.js';
+import { registerRulesCommand } from './rules-command.js';
 import { VERSION } from './version.js';
 
 const program = new Command();
@@ -13,6 +16,7 @@ program
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) });
 registerFlowsCommand(program);
+registerRulesCommand(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -26,7 +30,8 @@ function exitCodeFor(err: unknown): number {
     // --help and --version end here too, successfully.
     return err.exitCode === 0 ? ExitCode.Ok : ExitCode.UsageOrInput;
   }
-  if (err instanceof CaptureFormatError) {
+  // Input errors already carry the file and offset or line:column in one line.
+  if (err instanceof CaptureFormatError || err instanceof MatrixError || err instanceof IdentitySourceError) {
     process.stderr.write(`flowaudit: ${err.message}\n`);
     return ExitCode.UsageOrInput;
   }

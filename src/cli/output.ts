@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { writeSync } from 'node:fs';
 
 /** Writes to stdout and waits for it to drain, so large outputs are not cut by process exit. */
 export async function writeOut(text: string): Promise<void> {
@@ -8,13 +9,16 @@ export async function writeOut(text: string): Promise<void> {
 const LINE_BATCH_BYTES = 1 << 16;
 
 /**
- * Collects NDJSON lines and writes them in 64 KiB batches: one write per batch, not per line.
- * Stdout to a file or pipe writes synchronously on Linux, so batches need no await; `end` waits
- * for the last one to drain.
+ * Collects NDJSON lines and writes them in 64 KiB batches: one write per batch, not per line, to
+ * stdout or to an open file descriptor. Stdout to a file or pipe writes synchronously on Linux, so
+ * batches need no await; `end` waits for the last one to drain.
  */
 export class LineWriter {
   private lines: string[] = [];
   private size = 0;
+
+  /** @param fd a file descriptor to write to instead of stdout */
+  constructor(readonly fd?: number) {}
 
   add(line: string): void {
     this.lines.push(line);
@@ -30,6 +34,8 @@ export class LineWriter {
     const text = this.lines.join('\n') + '\n';
     this.lines = [];
     this.size = 0;
-    return process.stdout.write(text);
+    if (this.fd === undefined) return process.stdout.write(text);
+    writeSync(this.fd, text);
+    return true;
   }
 }

@@ -1,0 +1,35 @@
+import type { FlowEndReason, FlowEndpoint, InitiatorEvidence, TcpState } from '../flow/flow-record.js';
+import type { ComponentMatch } from './component-matcher.js';
+import type { Verdict } from './verdict.js';
+
+/** One side of an audited flow: where, and which components it was found to be. */
+export interface AuditedEndpoint extends FlowEndpoint {
+  readonly components: readonly ComponentMatch[];
+}
+
+/**
+ * A flow with its verdict, as the audit hands it to report and metric sinks. It carries counters
+ * and timing but no payload: nothing captured beyond headers reaches a report.
+ */
+export interface AuditedFlow {
+  readonly id: number;
+  readonly protocol: string;
+  readonly ipVersion: 4 | 6;
+  readonly client: AuditedEndpoint;
+  readonly server: AuditedEndpoint;
+  readonly initiatorEvidence: InitiatorEvidence;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  readonly packetsToServer: number;
+  readonly bytesToServer: number;
+  readonly packetsToClient: number;
+  readonly bytesToClient: number;
+  readonly tcpState: TcpState;
+  readonly endReason: FlowEndReason;
+  readonly verdict: Verdict;
+}
+
+/** Where audited flows go: reports, NDJSON streams, metrics. Interchangeable. */
+export interface AuditSink {
+  onAuditedFlow(flow: AuditedFlow): void;
+}

@@ -1,0 +1,57 @@
+import { ipProtocolName } from '../decode/ip-protocol.js';
+import type { FlowRecord, FlowSink } from '../flow/flow-record.js';
+import type { IdentityProvider } from '../identity/endpoint-identity.js';
+import type { AuditedFlow, AuditSink } from './audited-flow.js';
+import { ComponentMatcher } from './component-matcher.js';
+import { FlowJudge } from './flow-judge.js';
+import type { Matrix } from './matrix.js';
+import { observeSecurity } from './observe-security.js';
+
+/**
+ * The audit stage: a FlowSink that identifies both ends of each flow, matches them to components,
+ * judges the flow, and hands the result on. Security is read from the flow's payload prefixes
+ * here, while they are still valid (they are borrowed from the flow table).
+ */
+export class Auditor implements FlowSink {
+  private readonly matcher: ComponentMatcher;
+  private readonly judge: FlowJudge;
+
+  constructor(matrix: Matrix, private readonly identities: IdentityProvider, private readonly sinks: readonly AuditSink[]) {
+    this.matcher = new ComponentMatcher(matrix);
+    this.judge = new FlowJudge(matrix);
+  }
+
+  onFlow(flow: FlowRecord): void {
+    const protocol = ipProtocolName(flow.protocol);
+    const client = this.matcher.match(this.identities.identify(flow.client.address));
+    const server = this.matcher.match(this.identities.identify(flow.server.address), flow.server.port);
+    const security = observeSecurity(flow);
+    const verdict = this.judge.judge({
+      protocol,
+      clientAddress: flow.client.address,
+      serverAddress: flow.server.address,
+      serverPort: flow.server.port,
+      client,
+      server,
+      security,
+    });
+    const audited: AuditedFlow = {
+      id: flow.id,
+      protocol,
+      ipVersion: flow.ipVersion,
+      client: { ...flow.client, components: client },
+      server: { ...flow.server, components: server },
+      initiatorEvidence: flow.initiatorEvidence,
+      firstSeen: flow.firstSeen,
+      lastSeen: flow.lastSeen,
+      packetsToServer: flow.toServer.packets,
+      bytesToServer: flow.toServer.bytes,
+      packetsToClient: flow.toClient.packets,
+      bytesToClient: flow.toClient.bytes,
+      tcpState: flow.tcpState,
+      endReason: flow.endReason,
+      verdict,
+    };
+    for (const sink of this.sinks) sink.onAuditedFlow(audited);
+  }
+}

@@ -1,0 +1,126 @@
+import { cidrContains } from '../decode/cidr.js';
+import { parseAddress } from '../decode/ip-address.js';
+import type { EndpointIdentity, KubernetesObjectIdentity } from '../identity/endpoint-identity.js';
+import { hostnameGlob, normaliseHostname, podGlob } from './glob.js';
+import type { Component, Matrix, Selector } from './matrix.js';
+
+/** A component an endpoint belongs to, and the evidence: "pod apigee/apigee-mart-0", "cidr 10.0.0.0/8". */
+export interface ComponentMatch {
+  readonly component: string;
+  readonly via: string;
+  /** Context components (every pod, the nodes, the internet) rank below the vendor's own. */
+  readonly context: boolean;
+}
+
+const MAX_CACHED = 65536;
+
+type CompiledSelector = (identity: EndpointIdentity, words: Uint32Array | null, serverPort: number | undefined) => string | null;
+
+/**
+ * Decides which components of a matrix an endpoint belongs to. Selectors are compiled once (globs
+ * to regular expressions); an endpoint belongs to a component when any of its selectors matches
+ * or an inventory entry names the component.
+ */
+export class ComponentMatcher {
+  private readonly compiled: { readonly component: Component; readonly selectors: readonly CompiledSelector[] }[];
+  /** Results per address (and server port): flows repeat endpoints far more than they add new ones. */
+  private readonly cache = new Map<string, ComponentMatch[]>();
+
+  constructor(matrix: Matrix) {
+    this.compiled = [...matrix.components.values()].map((component) => ({ component, selectors: component.selectors.map(compileSelector) }));
+  }
+
+  /**
+   * @param serverPort for the responder side: the port it was reached on, which tells apart the
+   *   hostNetwork pods sharing a node address (a pod that declares ports must declare this one)
+   */
+  match(identity: EndpointIdentity, serverPort?: number): readonly ComponentMatch[] {
+    const key = serverPort === undefined ? identity.address : `${identity.address}|${serverPort}`;
+    let matches = this.cache.get(key);
+    if (matches === undefined) {
+      if (this.cache.size >= MAX_CACHED) this.cache.clear();
+      matches = this.matchUncached(identity, serverPort);
+      this.cache.set(key, matches);
+    }
+    return matches;
+  }
+
+  private matchUncached(identity: EndpointIdentity, serverPort: number | undefined): ComponentMatch[] {
+    const words = parseAddress(identity.address);
+    const matches: ComponentMatch[] = [];
+    for (const { component, selectors } of this.compiled) {
+      let via: string | null = null;
+      const entry = identity.inventory.find((e) => e.components.includes(component.name));
+      if (entry !== undefined) via = `inventory ${entry.name} (${entry.source})`;
+      for (let i = 0; via === null && i < selectors.length; i++) via = selectors[i](identity, words, serverPort);
+      if (via !== null) matches.push({ component: component.name, via, context: component.context });
+    }
+    // Vendor components first: reports name the most specific role.
+    return matches.sort((a, b) => Number(a.context) - Number(b.context));
+  }
+}
+
+function compileSelector(selector: Selector): CompiledSelector {
+  switch (selector.kind) {
+    case 'kubernetes': {
+      const { resource, namespace, labels } = selector;
+      const wanted = Object.entries(labels);
+      const fits = (o: KubernetesObjectIdentity): boolean =>
+        (namespace === undefined || o.namespace === namespace) && wanted.every(([k, v]) => o.labels[k] === v);
+      return (identity, _words, serverPort) => {
+        for (const o of identity.kubernetes) {
+          if (resource === 'pod') {
+            const pod = o.resource === 'pod' ? (fits(o) && servesPort(o, serverPort) ? o : undefined) : o.resource === 'service' ? o.selectedPods?.find(fits) : undefined;
+            if (pod !== undefined) return o === pod ? `pod ${describe(pod)}` : `service ${describe(o)} -> pod ${describe(pod)}`;
+          } else if (o.resource === resource && fits(o)) {
+            return `${resource} ${describe(o)}`;
+          }
+        }
+        return null;
+      };
+    }
+    case 'pod': {
+      const re = podGlob(selector.pattern);
+      const fits = (o: KubernetesObjectIdentity): boolean => re.test(o.name) && (selector.namespace === undefined || o.namespace === selector.namespace);
+      return (identity, _words, serverPort) => {
+        for (const o of identity.kubernetes) {
+          if (o.resource === 'pod' && fits(o) && servesPort(o, serverPort)) return `pod ${describe(o)}`;
+          const pod = o.resource === 'service' ? o.selectedPods?.find(fits) : undefined;
+          if (pod !== undefined) return `service ${describe(o)} -> pod ${describe(pod)}`;
+        }
+        return null;
+      };
+    }
+    case 'cidr':
+      return (_identity, words) => {
+        if (words === null) return null;
+        const hit = selector.cidrs.find((c) => cidrContains(c, words));
+        return hit === undefined ? null : `cidr ${hit.text}`;
+      };
+    case 'hostname': {
+      const patterns = selector.patterns.map((p) => ({ p, re: hostnameGlob(p) }));
+      return (identity) => {
+        for (const n of identity.names) {
+          const name = normaliseHostname(n.name);
+          const hit = patterns.find(({ re }) => re.test(name));
+          if (hit !== undefined) return `hostname ${name} (${n.source}) ~ ${hit.p}`;
+        }
+        return null;
+      };
+    }
+    case 'external':
+      return (identity) => (identity.internal ? null : 'external address');
+    case 'internal':
+      return (identity) => (identity.internal ? 'internal address' : null);
+  }
+}
+
+/** A hostNetwork pod that declares ports is at its node's address only on those ports. */
+function servesPort(pod: KubernetesObjectIdentity, serverPort: number | undefined): boolean {
+  if (!pod.hostNetwork || serverPort === undefined || pod.ports === undefined || pod.ports.length === 0) return true;
+  return pod.ports.some((p) => p.port === serverPort);
+}
+
+function describe(o: KubernetesObjectIdentity): string {
+  return o.namespace === undefined ? o.name : `${o.namespace}/${o.name}`;
+}

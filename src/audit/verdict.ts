@@ -1,0 +1,47 @@
+/**
+ * The judgement of one flow against the matrix. Exactly one kind per flow, with the reason in
+ * words and the rule that decided it.
+ */
+export type VerdictKind =
+  /** A rule allows it and its security requirement is met (or none is required). */
+  | 'allowed'
+  /** A rule allows it, but the security it requires could not be proven from the capture. */
+  | 'unverified'
+  /** Plaintext where the rule requires TLS or mTLS. */
+  | 'insecure'
+  /** TLS below the rule's minimum version. */
+  | 'weak-tls'
+  /** The rule requires mTLS and the handshake shows no client certificate. */
+  | 'mtls-missing'
+  /** A rule exists for these components and port, but the other side must open it. */
+  | 'wrong-initiator'
+  /** Both endpoints are known components, but no rule allows this protocol and port between them. */
+  | 'unexpected'
+  /** An endpoint no component matches. */
+  | 'unknown-peer'
+  /** Outside the matrix's scope (`unmatched: ignore-outside-components`). */
+  | 'ignored';
+
+export const VERDICT_KINDS: readonly VerdictKind[] = [
+  'allowed', 'unverified', 'insecure', 'weak-tls', 'mtls-missing', 'wrong-initiator', 'unexpected', 'unknown-peer', 'ignored',
+];
+
+/** Verdicts that make an audit non-compliant. `unverified` is reported, not failed, unless asked. */
+export const VIOLATION_KINDS: ReadonlySet<VerdictKind> = new Set(['insecure', 'weak-tls', 'mtls-missing', 'wrong-initiator', 'unexpected', 'unknown-peer']);
+
+/** What the capture shows of a flow's protection. */
+export interface ObservedSecurity {
+  readonly grade: 'plaintext' | 'tls' | 'unknown';
+  /** What was seen, in words: "TLS handshake both ways", "plaintext (http)", "no payload captured". */
+  readonly detail: string;
+}
+
+export interface Verdict {
+  readonly kind: VerdictKind;
+  readonly reason: string;
+  /** The connection that decided it (allowed, unverified, insecure, wrong-initiator...). */
+  readonly ruleId?: string;
+  /** The rule allows the flow but asks for it to be reported (severity notice). */
+  readonly notice: boolean;
+  readonly security: ObservedSecurity;
+}

@@ -1,0 +1,32 @@
+/**
+ * What the first payload bytes of a flow direction look like: enough to tell TLS from plaintext
+ * and to name common plaintext protocols in a report. Full TLS handshake parsing lives elsewhere.
+ */
+export type PayloadKind = 'empty' | 'tls-handshake' | 'tls-alert' | 'http' | 'cassandra-cql' | 'other';
+
+const TLS_HANDSHAKE = 0x16;
+const TLS_ALERT = 0x15;
+const HTTP_METHODS = ['GET ', 'POST ', 'PUT ', 'HEAD ', 'DELETE ', 'OPTIONS ', 'PATCH ', 'CONNECT ', 'HTTP/1.', 'PRI * HTTP/2'];
+const CQL_OPCODE_STARTUP = 0x01;
+const CQL_OPCODE_OPTIONS = 0x05;
+const CQL_OPCODE_READY = 0x02;
+const CQL_OPCODE_SUPPORTED = 0x06;
+
+export function classifyPayload(bytes: Buffer): PayloadKind {
+  if (bytes.length === 0) return 'empty';
+  // A TLS record: content type, then legacy version 3.x (SSL 3.0 .. TLS 1.2 on the record layer).
+  if (bytes.length >= 3 && bytes[1] === 0x03 && bytes[2] <= 0x04) {
+    if (bytes[0] === TLS_HANDSHAKE) return 'tls-handshake';
+    if (bytes[0] === TLS_ALERT) return 'tls-alert';
+  }
+  const head = bytes.toString('latin1', 0, Math.min(bytes.length, 16));
+  if (HTTP_METHODS.some((m) => head.startsWith(m))) return 'http';
+  // CQL native protocol v3-v5 frame: version (high bit set in responses), flags, stream, opcode.
+  if (bytes.length >= 9 && (bytes[0] & 0x7f) >= 3 && (bytes[0] & 0x7f) <= 5) {
+    const opcode = bytes[4];
+    if (opcode === CQL_OPCODE_STARTUP || opcode === CQL_OPCODE_OPTIONS || opcode === CQL_OPCODE_READY || opcode === CQL_OPCODE_SUPPORTED) {
+      return 'cassandra-cql';
+    }
+  }
+  return 'other';
+}

@@ -1,0 +1,57 @@
+import type { AuditReport } from '../audit/audit-report.js';
+import type { ConnectionCoverage } from '../audit/coverage.js';
+import { formatPortRange } from '../audit/matrix-values.js';
+import type { ReadFlowsResult } from '../flow/read-flows.js';
+import { auditedFlowJson } from './audited-flow-json.js';
+
+/** The full JSON report: matrix, run accounting, verdict counts, coverage, violation groups, flows. */
+export function auditReportJson(report: AuditReport, run: ReadFlowsResult, failOnUnverified: boolean): Record<string, unknown> {
+  const m = report.matrix;
+  return {
+    matrix: { name: m.name, title: m.title, hash: m.hash, includes: m.includes, files: m.files },
+    compliant: report.compliant(failOnUnverified),
+    verdicts: report.verdictCounts,
+    violations: report.violations,
+    coverage: report.coverage.all().map(coverageJson),
+    silent: report.coverage.silent().map((c) => c.connection.id),
+    violation_groups: report.violationGroups().map((g) => ({
+      kind: g.kind,
+      from: g.from,
+      to: g.to,
+      protocol: g.protocol,
+      port: g.port,
+      flows: g.flows,
+      bytes: g.bytes,
+      reason: g.examples[0]?.verdict.reason,
+      examples: g.examples.map((f) => f.id),
+    })),
+    notices: report.notices.map((f) => f.id),
+    run: {
+      captures: run.captures.map((c) => ({ ...c, resolvedNames: Object.fromEntries(c.resolvedNames) })),
+      decode: run.decode,
+      table: run.table,
+    },
+    flows: report.flows.map(auditedFlowJson),
+  };
+}
+
+function coverageJson(c: ConnectionCoverage): Record<string, unknown> {
+  const k = c.connection;
+  return {
+    id: k.id,
+    from: k.from,
+    to: k.to,
+    protocol: k.protocol,
+    ports: k.ports.map(formatPortRange),
+    security: k.security,
+    optional: k.optional,
+    status: c.flows > 0 ? 'seen' : 'silent',
+    flows: c.flows,
+    packets: c.packets,
+    bytes: c.bytes,
+    first_seen: c.firstSeen === null ? null : new Date(c.firstSeen * 1000).toISOString(),
+    last_seen: c.lastSeen === null ? null : new Date(c.lastSeen * 1000).toISOString(),
+    verdicts: c.verdicts,
+    source: k.source ?? null,
+  };
+}

@@ -1,0 +1,71 @@
+import type { AuditReport } from '../audit/audit-report.js';
+import type { AuditedFlow } from '../audit/audited-flow.js';
+import { formatPortRange } from '../audit/matrix-values.js';
+import { VERDICT_KINDS, VIOLATION_KINDS } from '../audit/verdict.js';
+
+/**
+ * The human summary `analyze` prints: the matrix with each expected connection seen or silent,
+ * the verdict counts, violations grouped by kind with examples, and the result in one line.
+ */
+export function auditText(report: AuditReport, failOnUnverified: boolean): string {
+  const m = report.matrix;
+  const out: string[] = [];
+  out.push(`Matrix ${m.name} (${m.title})${m.includes.length > 0 ? `, including ${m.includes.join(', ')}` : ''}`);
+  out.push('');
+  out.push('Expected connections:');
+  const rows = report.coverage.all().map((c) => {
+    const k = c.connection;
+    const status = c.flows > 0 ? 'seen' : k.optional ? 'silent (optional)' : 'SILENT';
+    const traffic = c.flows > 0 ? `${c.flows} flows, ${bytes(c.bytes)}, ${time(c.firstSeen!)} .. ${time(c.lastSeen!)}` : '';
+    return [status, k.id, `${k.from} -> ${k.to}`, `${k.protocol}/${k.ports.map(formatPortRange).join(',')}`, k.security, traffic];
+  });
+  out.push(...table(rows).map((l) => `  ${l}`));
+  out.push('');
+  const counts = VERDICT_KINDS.filter((k) => report.verdictCounts[k] > 0).map((k) => `${k} ${report.verdictCounts[k]}`);
+  out.push(`Flows by verdict: ${counts.length > 0 ? counts.join(', ') : 'no flows'}`);
+  const groups = report.violationGroups();
+  if (groups.length > 0) {
+    out.push('');
+    out.push('Findings:');
+    for (const g of groups) {
+      const label = VIOLATION_KINDS.has(g.kind) ? g.kind.toUpperCase() : g.kind;
+      out.push(`  ${label}  ${g.from} -> ${g.to} ${g.protocol}/${g.port}: ${g.flows} flow${g.flows === 1 ? '' : 's'}, ${bytes(g.bytes)}`);
+      out.push(`      ${g.examples[0]?.verdict.reason ?? ''}`);
+      for (const f of g.examples.slice(0, 3)) out.push(`      e.g. ${example(f)}`);
+    }
+  }
+  if (report.notices.length > 0) {
+    out.push('');
+    out.push(`Notices (allowed, reported by rule severity): ${report.notices.length} flows, e.g. ${example(report.notices[0])} (${report.notices[0].verdict.ruleId})`);
+  }
+  out.push('');
+  const silent = report.coverage.silent();
+  if (report.compliant(failOnUnverified)) {
+    out.push(`Result: COMPLIANT${report.verdictCounts.unverified > 0 ? ` (${report.verdictCounts.unverified} flows unverified)` : ''}`);
+  } else {
+    const parts = [`${report.violations} violating flow${report.violations === 1 ? '' : 's'}`];
+    if (silent.length > 0) parts.push(`${silent.length} silent required connection${silent.length === 1 ? '' : 's'} (${silent.map((c) => c.connection.id).join(', ')})`);
+    if (failOnUnverified && report.verdictCounts.unverified > 0) parts.push(`${report.verdictCounts.unverified} unverified`);
+    out.push(`Result: NOT COMPLIANT: ${parts.join(', ')}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+function example(f: AuditedFlow): string {
+  return `${f.client.address}:${f.client.port} -> ${f.server.address}:${f.server.port} at ${time(f.firstSeen)} (flow ${f.id})`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i].length))) ?? [];
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function time(t: number): string {
+  return new Date(t * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}

@@ -1,0 +1,40 @@
+import type { AuditedEndpoint, AuditedFlow } from '../audit/audited-flow.js';
+import { communityId } from './community-id.js';
+
+/**
+ * The JSON record of one audited flow: the same in the full JSON report, in NDJSON, and (later)
+ * in the agent's violation log. Field names follow Zeek/ECS habits where one exists.
+ */
+export function auditedFlowJson(f: AuditedFlow): Record<string, unknown> {
+  return {
+    id: f.id,
+    community_id: communityId(f.protocol, f.client.address, f.client.port, f.server.address, f.server.port),
+    protocol: f.protocol,
+    client: endpoint(f.client),
+    server: endpoint(f.server),
+    initiator_evidence: f.initiatorEvidence,
+    first_seen: new Date(f.firstSeen * 1000).toISOString(),
+    last_seen: new Date(f.lastSeen * 1000).toISOString(),
+    packets_to_server: f.packetsToServer,
+    bytes_to_server: f.bytesToServer,
+    packets_to_client: f.packetsToClient,
+    bytes_to_client: f.bytesToClient,
+    tcp_state: f.tcpState,
+    end_reason: f.endReason,
+    verdict: f.verdict.kind,
+    reason: f.verdict.reason,
+    rule: f.verdict.ruleId ?? null,
+    notice: f.verdict.notice,
+    security: f.verdict.security.grade,
+    security_detail: f.verdict.security.detail,
+  };
+}
+
+function endpoint(e: AuditedEndpoint): Record<string, unknown> {
+  return {
+    address: e.address,
+    port: e.port,
+    component: e.components[0]?.component ?? null,
+    components: e.components.map((m) => ({ name: m.component, via: m.via })),
+  };
+}
