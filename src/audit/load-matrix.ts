@@ -136,14 +136,11 @@ class Loader {
       return readFileSync(path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why =
-        code === 'ENOENT' && isProfileName(ref)
-          ? `no shipped profile "${ref}" (shipped: ${this.shippedNames()})`
-          : code === 'ENOENT'
-            ? `no such file ${this.shown(path)}`
-            : `cannot read ${this.shown(path)}: ${(err as Error).message}`;
-      if (site === null) throw new MatrixError(isProfileName(ref) ? ref : this.shown(path), 0, 0, why);
-      throw site.doc.error(['include', site.index], `include "${ref}": ${why}`);
+      const named = isProfileName(ref);
+      const why = code === 'ENOENT' ? (named ? `no shipped profile "${ref}" (shipped: ${this.shippedNames()})` : 'no such file') : `cannot read: ${code ?? (err as Error).message}`;
+      if (site === null) throw new MatrixError(named ? ref : this.shown(path), 0, 0, why);
+      const target = named ? '' : ` ${this.shown(path)}`;
+      throw site.doc.error(['include', site.index], `include "${ref}": ${why}${target}`);
     }
   }
 

@@ -37,7 +37,7 @@ export function mergeComponent(merged: Map<string, Located<Component>>, next: Lo
     next.doc.shownAs,
     p.line,
     p.column,
-    `component "${next.value.name}" is already defined differently at ${where(earlier)}: an including file may repeat a component only identically`,
+    `component "${next.value.name}" is already defined differently at ${earlier.doc.shownAs}:${earlier.value.origin.line}: an including file may repeat a component only identically`,
   );
 }
 

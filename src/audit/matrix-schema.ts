@@ -34,6 +34,11 @@ function toMatrixError(doc: RulesDocument, e: ErrorObject): MatrixError {
   const path = pointerToPath(e.instancePath);
   const where = describePath(path);
   const custom = (e.parentSchema as Record<string, unknown> | undefined)?.['x-message'];
+  if (e.propertyName !== undefined) {
+    // A map key that fails `propertyNames`: point at the key.
+    const key = e.propertyName;
+    return doc.keyError(path, key, `${where}: "${key}" ${typeof custom === 'string' ? custom : 'is not an allowed name'}`);
+  }
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(e.params.additionalProperty);
@@ -45,7 +50,7 @@ function toMatrixError(doc: RulesDocument, e: ErrorObject): MatrixError {
       return doc.error(path, `${where}: missing required key "${String(e.params.missingProperty)}"`);
     case 'propertyNames': {
       const key = String(e.params.propertyName);
-      return doc.keyError(path, key, `${where}: "${key}" ${String(custom ?? 'is not an allowed name')}`);
+      return doc.keyError(path, key, `${where}: "${key}" is not an allowed name`);
     }
     case 'pattern':
       return doc.error(path, `${where}: ${show(e.data)} ${typeof custom === 'string' ? custom : `must match ${String(e.params.pattern)}`}`);

@@ -25,7 +25,11 @@ export function parseRulesYaml(text: string, file: string, shownAs: string): Rul
   const first = doc.errors[0];
   if (first !== undefined) {
     const { line, col } = lineCounter.linePos(first.pos[0]);
-    throw new MatrixError(shownAs, line, col, yamlMessage(first.code, first.message));
+    const message =
+      first.code === 'DUPLICATE_KEY'
+        ? `duplicate key "${keyTextAt(text, first.pos[0])}": a key may appear only once in a map`
+        : `YAML: ${firstSentence(first.message)}`;
+    throw new MatrixError(shownAs, line, col, message);
   }
   const at = (offset: number): { line: number; column: number } => {
     const { line, col } = lineCounter.linePos(offset);
@@ -69,8 +73,13 @@ function nearestNode(doc: Document, path: YamlPath): Node | undefined {
   return undefined;
 }
 
-/** The yaml package's messages carry their own position and context lines: keep the first sentence. */
-function yamlMessage(code: string, message: string): string {
-  const head = message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-  return code === 'DUPLICATE_KEY' ? 'duplicate key: a key may appear only once in a map' : `YAML: ${head}`;
+/** The plain or quoted key that starts at `offset`. */
+function keyTextAt(text: string, offset: number): string {
+  const m = /^(?:"([^"]*)"|'([^']*)'|([^:\n]*?))\s*:/.exec(text.slice(offset));
+  return m === null ? text.slice(offset).split('\n')[0] : (m[1] ?? m[2] ?? m[3]);
+}
+
+/** The yaml package's messages carry their own position and context lines: keep the first line. */
+function firstSentence(message: string): string {
+  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
 }

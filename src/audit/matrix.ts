@@ -28,7 +28,7 @@ export type Severity = 'ok' | 'notice';
  */
 export type UnmatchedPolicy = 'violation' | 'ignore-outside-components';
 
-/** Where a rule, component or matrix came from: the rules file and 1-based line. */
+/** Where a rule or component came from: the rules file (absolute path) and 1-based line. */
 export interface Origin {
   readonly file: string;
   readonly line: number;
