@@ -3,7 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { MatrixError } from '../audit/matrix-error.js';
 import { CaptureFormatError } from '../capture/capture-error.js';
 import { IdentitySourceError } from '../identity/identity-source-error.js';
+import { registerAnalyzeCommand, UsageError } from './analyze-command.js';
 import { ExitCode } from './exit-codes.js';
+import { registerExplainCommand } from './explain-command.js';
 import { registerFlowsCommand } from './flows-command.js';
 import { registerRulesCommand } from './rules-command.js';
 import { VERSION } from './version.js';
@@ -15,8 +17,10 @@ program
   .version(VERSION)
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) });
+registerAnalyzeCommand(program);
 registerFlowsCommand(program);
 registerRulesCommand(program);
+registerExplainCommand(program.commands.find((c) => c.name() === 'rules')!);
 
 try {
   await program.parseAsync(process.argv);
@@ -31,7 +35,7 @@ function exitCodeFor(err: unknown): number {
     return err.exitCode === 0 ? ExitCode.Ok : ExitCode.UsageOrInput;
   }
   // Input errors already carry the file and offset or line:column in one line.
-  if (err instanceof CaptureFormatError || err instanceof MatrixError || err instanceof IdentitySourceError) {
+  if (err instanceof CaptureFormatError || err instanceof MatrixError || err instanceof IdentitySourceError || err instanceof UsageError) {
     process.stderr.write(`flowaudit: ${err.message}\n`);
     return ExitCode.UsageOrInput;
   }

@@ -1,0 +1,84 @@
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import { AuditReport } from '../audit/audit-report.js';
+import type { AuditSink } from '../audit/audited-flow.js';
+import { Auditor } from '../audit/auditor.js';
+import { loadMatrix } from '../audit/load-matrix.js';
+import { auditReportJson } from '../export/audit-json.js';
+import { auditJunitXml } from '../export/audit-junit.js';
+import { AuditNdjsonSink, type NdjsonRecords } from '../export/audit-ndjson.js';
+import { auditText } from '../export/audit-text.js';
+import { readFlows } from '../flow/read-flows.js';
+import { ExitCode } from './exit-codes.js';
+import { addFlowTableOptions, flowTableOptions, type FlowTableCliOptions } from './flow-table-options.js';
+import { addIdentityOptions, loadIdentities, type IdentityCliOptions } from './identity-options.js';
+import { collect } from './option-parsers.js';
+import { LineWriter, writeOut } from './output.js';
+import { writeRunSummary } from './run-summary.js';
+
+interface AnalyzeOptions extends FlowTableCliOptions, IdentityCliOptions {
+  rules: string;
+  output: string[];
+  ndjsonRecords: NdjsonRecords;
+  failOnUnverified?: boolean;
+  keepGoing?: boolean;
+  quiet?: boolean;
+}
+
+type OutputKind = 'json' | 'ndjson' | 'junit';
+
+export function registerAnalyzeCommand(program: Command): void {
+  const command = program
+    .command('analyze')
+    .description('audit the flows in captures against a connection matrix; exit 0 compliant, 1 violations, 2 bad input')
+    .argument('<files...>', 'capture files (pcap, pcapng, gzip, - for stdin), read in order as one trace')
+    .requiredOption('-r, --rules <file|profile>', 'rules file, or a shipped profile name (flowaudit rules list)')
+    .option('-o, --output <path>', 'also write a report; format by extension: .json (full), .ndjson (records), .xml (JUnit)', collect, [])
+    .option('--ndjson-records <which>', 'NDJSON records: flows (every flow) or violations', parseRecords, 'flows')
+    .option('--fail-on-unverified', 'count flows whose required security could not be proven as violations')
+    .option('-k, --keep-going', 'on a damaged capture, warn and keep the packets before the damage')
+    .option('-q, --quiet', 'no capture summary on stderr');
+  addIdentityOptions(command);
+  addFlowTableOptions(command);
+  command.action(async (files: string[], options: AnalyzeOptions) => {
+    // Every input but the captures is loaded and checked before any packet is read.
+    const outputs = options.output.map((path) => ({ path, kind: outputKind(path) }));
+    const matrix = loadMatrix(options.rules);
+    const identities = loadIdentities(options);
+    const wantsFlows = outputs.some((o) => o.kind === 'json');
+    const report = new AuditReport(matrix, wantsFlows);
+    const sinks: AuditSink[] = [report];
+    // NDJSON streams to its files as flows end; the other formats need the whole run.
+    const ndjson = outputs.filter((o) => o.kind === 'ndjson').map((o) => new LineWriter(openSync(o.path, 'w')));
+    for (const writer of ndjson) sinks.push(new AuditNdjsonSink(options.ndjsonRecords, (line) => writer.add(line)));
+
+    const run = await readFlows(files, new Auditor(matrix, identities, sinks), { keepGoing: options.keepGoing, table: flowTableOptions(options) });
+    const failOnUnverified = options.failOnUnverified === true;
+    for (const { path, kind } of outputs) {
+      if (kind === 'json') writeFileSync(path, JSON.stringify(auditReportJson(report, run, failOnUnverified), null, 2) + '\n');
+      else if (kind === 'junit') writeFileSync(path, auditJunitXml(report, failOnUnverified));
+    }
+    for (const writer of ndjson) {
+      await writer.end();
+      closeSync(writer.fd!);
+    }
+    writeRunSummary(run, options.quiet === true);
+    await writeOut(auditText(report, failOnUnverified));
+    process.exitCode = report.compliant(failOnUnverified) ? ExitCode.Ok : ExitCode.Violations;
+  });
+}
+
+function outputKind(path: string): OutputKind {
+  if (path.endsWith('.ndjson') || path.endsWith('.jsonl')) return 'ndjson';
+  if (path.endsWith('.json')) return 'json';
+  if (path.endsWith('.xml')) return 'junit';
+  throw new UsageError(`--output ${path}: name the format by extension: .json, .ndjson or .xml (JUnit)`);
+}
+
+function parseRecords(value: string): NdjsonRecords {
+  if (value === 'flows' || value === 'violations') return value;
+  throw new InvalidArgumentError('expected flows or violations');
+}
+
+/** A bad option value found after parsing: reported in one line, exit 2. */
+export class UsageError extends Error {}
