@@ -11,15 +11,18 @@ export interface FlowTableCliOptions {
   payloadLimit: number;
 }
 
-/** The flow-table tunables every command that builds flows shares. */
-export function addFlowTableOptions(command: Command): Command {
+/**
+ * The flow-table tunables every command that builds flows shares. `payloadLimit` is the command's
+ * default: `analyze` needs payload prefixes for TLS evidence, `flows` only shows how many were kept.
+ */
+export function addFlowTableOptions(command: Command, payloadLimitDefault = DEFAULT_FLOW_TABLE_OPTIONS.payloadLimit): Command {
   const d = DEFAULT_FLOW_TABLE_OPTIONS;
   return command
     .option('--max-flows <n>', 'bound on live flows; the least recently active is evicted beyond it', positiveInteger, d.maxFlows)
     .option('--tcp-idle-timeout <seconds>', 'idle timeout of open TCP connections', positiveNumber, d.tcpIdleTimeout)
     .option('--udp-idle-timeout <seconds>', 'idle timeout of UDP and other flows', positiveNumber, d.udpIdleTimeout)
     .option('--active-timeout <seconds>', 'report long flows in records of at most this length', positiveNumber, d.activeTimeout)
-    .option('--payload-limit <bytes>', 'payload bytes kept per direction for TLS/DNS parsing (at most 4096)', payloadLimit, d.payloadLimit);
+    .option('--payload-limit <bytes>', 'payload bytes kept per direction for TLS/DNS parsing (0 to 4096)', payloadLimit, payloadLimitDefault);
 }
 
 export function flowTableOptions(o: FlowTableCliOptions): Partial<FlowTableOptions> {
@@ -33,7 +36,7 @@ export function flowTableOptions(o: FlowTableCliOptions): Partial<FlowTableOptio
 }
 
 function payloadLimit(value: string): number {
-  const n = positiveInteger(value);
-  if (n > 4096) throw new InvalidArgumentError('expected at most 4096');
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 4096) throw new InvalidArgumentError('expected a whole number from 0 to 4096');
   return n;
 }

@@ -21,7 +21,8 @@ export function registerFlowsCommand(program: Command): void {
     .option('-f, --format <format>', 'table, json or ndjson', parseFormat, 'table')
     .option('-k, --keep-going', 'on a damaged file, warn and keep the packets before the damage')
     .option('-q, --quiet', 'no summary on stderr');
-  addFlowTableOptions(command);
+  // Listing flows needs no payload: keep none unless asked (it shows as payloadKept).
+  addFlowTableOptions(command, 0);
   command.action(async (files: string[], options: FlowsOptions) => {
     // NDJSON streams flows as they end; table and JSON are sorted by start, so they collect.
     const flows: FlowRecord[] = [];

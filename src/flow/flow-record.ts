@@ -16,7 +16,7 @@ export type FlowEndReason =
   | 'idle-timeout'
   /** A long-lived flow is reported every active-timeout interval; the next record continues it. */
   | 'active-timeout'
-  /** The live-flow bound was reached and this flow was the least recently active. */
+  /** The live-flow bound was reached and this flow was among the least recently active. */
   | 'evicted'
   /** A new SYN on the same 5-tuple started another connection. */
   | 'port-reuse'

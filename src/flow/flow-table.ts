@@ -23,7 +23,7 @@ export interface FlowTableOptions {
   readonly closedTimeout: number;
   /** A flow longer than this is emitted and continued in a new record, seconds. */
   readonly activeTimeout: number;
-  /** Payload bytes kept per direction for the TLS/DNS parsers. */
+  /** Payload bytes kept per direction for the TLS/DNS parsers; 0 keeps none (and costs nothing). */
   readonly payloadLimit: number;
   /** Bound on payload-prefix buffers (memory: this times payloadLimit). */
   readonly payloadBuffers: number;
@@ -53,8 +53,11 @@ export interface FlowTableStats {
 }
 
 const INITIAL_CAPACITY = 4096;
-/** Idle flows are swept out at most this often, in capture seconds. */
-const SWEEP_INTERVAL = 1;
+/**
+ * Idle flows are swept out at most this often, in capture seconds. Lookups already treat a timed-out
+ * flow as ended, so this only bounds how long an idle flow holds memory and waits to be reported.
+ */
+const SWEEP_INTERVAL = 5;
 /** When the table is full, evict about this share of it at once, the least recently active. */
 const EVICT_FRACTION = 1 / 16;
 
@@ -82,6 +85,7 @@ export class FlowTable {
   private readonly index: FlowIndex;
   private readonly pool: PayloadPool;
   private readonly payloads: PayloadPrefixes;
+  private readonly keepPayload: boolean;
   private freeSlots: Int32Array;
   private freeCount = 0;
   /** Slots below this have been used; sweeps scan up to it. */
@@ -99,6 +103,7 @@ export class FlowTable {
     this.index = new FlowIndex(this.slots);
     this.pool = new PayloadPool(this.options.payloadLimit, this.options.payloadBuffers);
     this.payloads = new PayloadPrefixes(this.slots, this.pool);
+    this.keepPayload = this.options.payloadLimit > 0;
     this.freeSlots = new Int32Array(capacity);
     for (let slot = capacity - 1; slot >= 0; slot--) this.freeSlots[this.freeCount++] = slot;
   }
@@ -159,8 +164,8 @@ export class FlowTable {
     }
     if (isTcp) {
       if (flags & (TCP_SYN | TCP_FIN | TCP_RST)) this.trackTcpFlags(slot, dir, flags, p.tcpSeq);
-      if (p.payloadLength > 0) this.payloads.addSegment(slot, dir, p.tcpSeq, data, p.payloadOffset, p.payloadCaptured, p.payloadLength);
-    } else if (p.payloadLength > 0) {
+      if (p.payloadLength > 0 && this.keepPayload) this.payloads.addSegment(slot, dir, p.tcpSeq, data, p.payloadOffset, p.payloadCaptured, p.payloadLength);
+    } else if (p.payloadLength > 0 && this.keepPayload) {
       this.payloads.addDatagram(slot, dir, data, p.payloadOffset, p.payloadCaptured, p.payloadLength);
     }
   }
@@ -261,7 +266,7 @@ export class FlowTable {
     return meta & META_RST || (meta & FIN_BOTH) === FIN_BOTH ? this.options.closedTimeout : this.options.tcpIdleTimeout;
   }
 
-  /** Emits the flows idle past their timeout: one linear pass over the slots, once a second. */
+  /** Emits the flows idle past their timeout: one linear pass over the slots every SWEEP_INTERVAL. */
   private sweep(now: number): void {
     this.nextSweep = now + SWEEP_INTERVAL;
     const w = this.slots.words;
