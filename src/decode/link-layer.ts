@@ -51,10 +51,17 @@ export function decodeLinkLayer(data: Buffer, offset: number, end: number, linkT
     case LinkType.Raw:
     case LinkType.RawOpenBsd:
     case LinkType.RawBsdi:
-    case LinkType.Ipv4:
-    case LinkType.Ipv6:
       out.networkOffset = offset;
       out.etherType = ETHERTYPE_FROM_VERSION;
+      return DecodeReason.Ok;
+    // These name their IP version: a packet of the other one is counted as a bad version.
+    case LinkType.Ipv4:
+      out.networkOffset = offset;
+      out.etherType = ETHERTYPE_IPV4;
+      return DecodeReason.Ok;
+    case LinkType.Ipv6:
+      out.networkOffset = offset;
+      out.etherType = ETHERTYPE_IPV6;
       return DecodeReason.Ok;
     case LinkType.Null:
     case LinkType.Loop: {

@@ -56,6 +56,9 @@ export class PacketDecoder {
     if (transport < 0) return -transport;
     if (p.fragment === Fragment.Later) {
       if (!this.fragments.recall(p)) return DecodeReason.FragmentWithoutFirst;
+      // No transport header here: clear what the previous packet left, or the flow table would
+      // see its flags (a stale SYN looks like a new connection).
+      p.tcpFlags = p.tcpSeq = p.tcpAck = p.icmpType = 0;
       p.payloadOffset = transport;
       p.payloadCaptured = 0;
       p.payloadLength = 0;
@@ -69,9 +72,11 @@ export class PacketDecoder {
   /** Returns the transport header's index, or minus a DecodeReason. */
   private decodeIpv4(data: Buffer, at: number, end: number): number {
     const p = this.packet;
-    if (end - at < 20) return -DecodeReason.TruncatedIpHeader;
+    // The version first (the caller guarantees one byte): a short packet of the wrong version
+    // is counted as the wrong version.
     const versionIhl = data[at];
     if (versionIhl >> 4 !== 4) return -DecodeReason.BadIpVersion;
+    if (end - at < 20) return -DecodeReason.TruncatedIpHeader;
     const headerLength = (versionIhl & 0x0f) << 2;
     if (headerLength < 20) return -DecodeReason.BadIpHeaderLength;
     if (end - at < headerLength) return -DecodeReason.TruncatedIpHeader;
@@ -95,8 +100,8 @@ export class PacketDecoder {
 
   private decodeIpv6(data: Buffer, at: number, end: number): number {
     const p = this.packet;
-    if (end - at < 40) return -DecodeReason.TruncatedIpHeader;
     if (data[at] >> 4 !== 6) return -DecodeReason.BadIpVersion;
+    if (end - at < 40) return -DecodeReason.TruncatedIpHeader;
     const payloadLength = (data[at + 4] << 8) | data[at + 5];
     p.ipVersion = 6;
     // A zero payload length is a jumbogram or TSO: take the captured length instead.
