@@ -1,5 +1,4 @@
-import { formatAddress, isIpv4Mapped, parseAddress } from '../decode/ip-address.js';
-import type { Cidr, PortRange } from './matrix.js';
+import type { PortRange } from './matrix.js';
 
 /** Result of parsing one written value: the value, or why it is wrong. */
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
@@ -45,33 +44,5 @@ export function formatPortRange(r: PortRange): string {
   return r.from === r.to ? String(r.from) : `${r.from}-${r.to}`;
 }
 
-/** `10.0.0.0/8`, `fd00::/8`; a bare address is a host route (/32 or /128). Host bits must be zero. */
-export function parseCidr(text: string): Parsed<Cidr> {
-  const slash = text.indexOf('/');
-  const addressText = slash < 0 ? text : text.slice(0, slash);
-  const words = parseAddress(addressText);
-  if (words === null) return { ok: false, error: `"${text}" is not a CIDR: "${addressText}" is not an IPv4 or IPv6 address` };
-  const family = addressText.includes(':') ? 6 : 4;
-  if (family === 6 && isIpv4Mapped(words)) return { ok: false, error: `"${text}" is an IPv4-mapped address: write IPv4 blocks in dotted form` };
-  const maxPrefix = family === 4 ? 32 : 128;
-  let prefix = maxPrefix;
-  if (slash >= 0) {
-    const p = text.slice(slash + 1);
-    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > maxPrefix) {
-      return { ok: false, error: `"${text}" is not a CIDR: prefix length must be 0-${maxPrefix}` };
-    }
-    prefix = Number(p);
-  }
-  const mappedPrefix = family === 4 ? prefix + 96 : prefix;
-  const network: [number, number, number, number] = [words[0], words[1], words[2], words[3]];
-  let hostBitsSet = false;
-  for (let i = 0; i < 4; i++) {
-    const keep = Math.max(0, Math.min(32, mappedPrefix - 32 * i));
-    const mask = keep === 0 ? 0 : keep === 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
-    if ((network[i] & ~mask) >>> 0 !== 0) hostBitsSet = true;
-    network[i] = (network[i] & mask) >>> 0;
-  }
-  const canonical = `${formatAddress(network)}/${prefix}`;
-  if (hostBitsSet) return { ok: false, error: `"${text}" has host bits set: the network is ${canonical}` };
-  return { ok: true, value: { text: canonical, family, prefix, network, mappedPrefix } };
-}
+/** CIDR parsing is shared with the identity sources, below both in the pipeline. */
+export { parseCidr } from '../decode/cidr.js';

@@ -50,18 +50,9 @@ export interface PortRange {
   readonly to: number;
 }
 
-/** A CIDR block, normalised. `network` uses the capture pipeline's four-word form. */
-export interface Cidr {
-  /** Canonical text, e.g. `10.0.0.0/8`, `fd00::/8`. */
-  readonly text: string;
-  readonly family: 4 | 6;
-  /** Prefix length as written (0-32 for IPv4, 0-128 for IPv6). */
-  readonly prefix: number;
-  /** Network address as four 32-bit words, IPv4 mapped to ::ffff:a.b.c.d, host bits zero. */
-  readonly network: readonly [number, number, number, number];
-  /** Prefix length over the 128-bit mapped form (IPv4 prefix + 96). */
-  readonly mappedPrefix: number;
-}
+/** A CIDR block, normalised (defined with its parser in the decode layer). */
+export type { Cidr } from '../decode/cidr.js';
+import type { Cidr } from '../decode/cidr.js';
 
 /** Kubernetes objects a selector can name. Pods are matched by pod IP, services by ClusterIP, nodes by node address. */
 export type KubernetesResource = 'pod' | 'service' | 'node';
