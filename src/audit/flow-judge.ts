@@ -34,19 +34,9 @@ export class FlowJudge {
     const security = f.security;
     const clientNames = new Set(f.client.map((m) => m.component));
     const serverNames = new Set(f.server.map((m) => m.component));
-    const inScope = f.client.some((m) => !m.context) || f.server.some((m) => !m.context);
-    if (this.matrix.unmatched === 'ignore-outside-components' && !inScope) {
-      return verdict('ignored', 'neither endpoint belongs to a component of this matrix', security);
-    }
-    if (f.client.length === 0 || f.server.length === 0) {
-      const who = f.client.length === 0 ? `client ${f.clientAddress}` : `server ${f.serverAddress}`;
-      const both = f.client.length === 0 && f.server.length === 0 ? ` and server ${f.serverAddress}` : '';
-      return verdict('unknown-peer', `${who}${both} matches no component`, security);
-    }
-    const between = `${name(f.client)} -> ${name(f.server)}`;
-    const rules = this.byProtocol.get(f.protocol as Protocol);
-    if (rules === undefined) return verdict('unexpected', `${between}: protocol ${f.protocol} is not in the matrix`, security);
+    const rules = this.byProtocol.get(f.protocol as Protocol) ?? [];
 
+    // A rule that fits decides, whatever the unmatched policy: it applies to flows no rule matches.
     const fitting = rules.filter(
       (c) => portIn(c, f.serverPort) && ((clientNames.has(c.from) && serverNames.has(c.to)) || (c.initiator === 'both' && clientNames.has(c.to) && serverNames.has(c.from))),
     );
@@ -58,6 +48,19 @@ export class FlowJudge {
       }
       return best!;
     }
+
+    const inScope = f.client.some((m) => !m.context) || f.server.some((m) => !m.context);
+    if (this.matrix.unmatched === 'ignore-outside-components' && !inScope) {
+      return verdict('ignored', 'neither endpoint belongs to a component of this matrix', security);
+    }
+    if (f.client.length === 0 && f.server.length === 0) {
+      return verdict('unknown-peer', `client ${f.clientAddress} and server ${f.serverAddress} match no component`, security);
+    }
+    if (f.client.length === 0) return verdict('unknown-peer', `client ${f.clientAddress} matches no component`, security);
+    if (f.server.length === 0) return verdict('unknown-peer', `server ${f.serverAddress} matches no component`, security);
+    if (!this.byProtocol.has(f.protocol as Protocol)) {
+      return verdict('unexpected', `${name(f.client)} -> ${name(f.server)}: protocol ${f.protocol} is not in the matrix`, security);
+    }
     const reversed = rules.find((c) => portIn(c, f.serverPort) && serverNames.has(c.from) && clientNames.has(c.to));
     if (reversed !== undefined) {
       return verdict('wrong-initiator', `rule ${reversed.id} allows ${reversed.from} -> ${reversed.to}, but ${name(f.client)} opened this connection`, security, reversed.id);
@@ -67,8 +70,8 @@ export class FlowJudge {
 }
 
 function judgeSecurity(rule: Connection, security: ObservedSecurity): Verdict {
-  const notice = rule.severity === 'notice';
-  const decided = (kind: VerdictKind, reason: string): Verdict => ({ kind, reason, ruleId: rule.id, notice, security });
+  // Severity notice lists the flows the rule allows; an insecure one is a violation, not a notice.
+  const decided = (kind: VerdictKind, reason: string): Verdict => ({ kind, reason, ruleId: rule.id, notice: kind !== 'insecure' && rule.severity === 'notice', security });
   if (rule.security === 'none') return decided('allowed', `rule ${rule.id}`);
   const wanted = rule.security === 'mtls' ? 'mTLS' : 'TLS';
   switch (security.grade) {
