@@ -23,8 +23,12 @@ type CompiledSelector = (identity: EndpointIdentity, words: Uint32Array | null, 
  */
 export class ComponentMatcher {
   private readonly compiled: { readonly component: Component; readonly selectors: readonly CompiledSelector[] }[];
-  /** Results per address (and server port): flows repeat endpoints far more than they add new ones. */
-  private readonly cache = new Map<string, ComponentMatch[]>();
+  /**
+   * Results per address (and server port): flows repeat endpoints far more than they add new ones.
+   * Each is kept with the identity it was computed from: when the provider learns more about an
+   * address (a DNS answer naming it), it hands out a new identity and the match is redone.
+   */
+  private readonly cache = new Map<string, { readonly identity: EndpointIdentity; readonly matches: ComponentMatch[] }>();
 
   constructor(matrix: Matrix) {
     this.compiled = [...matrix.components.values()].map((component) => ({ component, selectors: component.selectors.map(compileSelector) }));
@@ -36,12 +40,11 @@ export class ComponentMatcher {
    */
   match(identity: EndpointIdentity, serverPort?: number): readonly ComponentMatch[] {
     const key = serverPort === undefined ? identity.address : `${identity.address}|${serverPort}`;
-    let matches = this.cache.get(key);
-    if (matches === undefined) {
-      if (this.cache.size >= MAX_CACHED) this.cache.clear();
-      matches = this.matchUncached(identity, serverPort);
-      this.cache.set(key, matches);
-    }
+    const cached = this.cache.get(key);
+    if (cached !== undefined && cached.identity === identity) return cached.matches;
+    if (cached === undefined && this.cache.size >= MAX_CACHED) this.cache.clear();
+    const matches = this.matchUncached(identity, serverPort);
+    this.cache.set(key, { identity, matches });
     return matches;
   }
 

@@ -1,0 +1,254 @@
+/**
+ * Which components an endpoint belongs to, with the evidence: Kubernetes labels and namespaces,
+ * Services as their pods, hostNetwork pods told apart by the server port, pod-name globs, CIDRs,
+ * hostname globs over learnt names, external/internal, and inventory `components:`.
+ */
+import { describe, expect, it } from 'vitest';
+import { ComponentMatcher } from '../../src/audit/component-matcher.js';
+import { hostnameGlob, podGlob } from '../../src/audit/glob.js';
+import { kubernetesIndex, list, matrixFrom, node, pod, service } from './audit-fixtures.js';
+
+const MATRIX = `apiVersion: flowaudit.dev/v1
+kind: ConnectionMatrix
+metadata:
+  name: matching
+  title: Matching test matrix
+components:
+  all-pods:
+    context: true
+    match:
+      - kubernetes: { resource: pod }
+  mart:
+    match:
+      - kubernetes: { namespace: apigee, labels: { app: apigee-mart } }
+  cassandra:
+    match:
+      - pod: { name: "apigee-cassandra-default-*", namespace: apigee }
+  cassandra-one-digit:
+    match:
+      - pod: "apigee-cassandra-default-?"
+  mart-service:
+    match:
+      - kubernetes: { resource: service, namespace: apigee, labels: { app: mart-svc } }
+  node-exporter:
+    match:
+      - kubernetes: { namespace: kube-system, labels: { app: node-exporter } }
+  kube-proxy:
+    match:
+      - kubernetes: { namespace: kube-system, labels: { app: kube-proxy } }
+  control-plane:
+    match:
+      - kubernetes: { resource: node, labels: { node-role.kubernetes.io/control-plane: "" } }
+  nodes:
+    context: true
+    match:
+      - kubernetes: { resource: node }
+  lab:
+    match:
+      - cidrs: ["192.0.2.0/24", "2001:db8:1::/48"]
+  google:
+    match:
+      - hostnames: ["*.googleapis.com", "oauth2.googleapis.com"]
+  vm:
+    match: []
+  internet:
+    context: true
+    match:
+      - external: true
+  lan:
+    context: true
+    match:
+      - internal: true
+connections:
+  - id: mart-to-cassandra
+    from: mart
+    to: cassandra
+    protocol: tcp
+    ports: [9042]
+    security: mtls
+`;
+
+const CLUSTER = list([
+  node({ name: 'node-a', ip: '10.10.0.1', labels: { 'kubernetes.io/hostname': 'node-a' } }),
+  node({ name: 'node-cp', ip: '10.10.0.2', labels: { 'node-role.kubernetes.io/control-plane': '' } }),
+  pod({ namespace: 'apigee', name: 'apigee-mart-0', ip: '10.20.0.5', labels: { app: 'apigee-mart' }, node: 'node-a', hostIp: '10.10.0.1' }),
+  pod({ namespace: 'other', name: 'apigee-mart-0', ip: '10.20.0.15', labels: { app: 'apigee-mart' }, node: 'node-a', hostIp: '10.10.0.1' }),
+  pod({ namespace: 'apigee', name: 'apigee-cassandra-default-0', ip: '10.20.0.6', labels: { app: 'apigee-cassandra' }, node: 'node-a', hostIp: '10.10.0.1' }),
+  pod({ namespace: 'apigee', name: 'apigee-cassandra-default-10', ip: '10.20.0.16', labels: { app: 'apigee-cassandra' }, node: 'node-a', hostIp: '10.10.0.1' }),
+  pod({ namespace: 'other', name: 'apigee-cassandra-default-9', ip: '10.20.0.7', node: 'node-a', hostIp: '10.10.0.1' }),
+  pod({ namespace: 'kube-system', name: 'node-exporter-abc', ip: '10.10.0.1', labels: { app: 'node-exporter' }, node: 'node-a', hostIp: '10.10.0.1', hostNetwork: true, ports: [9100] }),
+  pod({ namespace: 'kube-system', name: 'kube-proxy-xyz', ip: '10.10.0.1', labels: { app: 'kube-proxy' }, node: 'node-a', hostIp: '10.10.0.1', hostNetwork: true }),
+  service({ namespace: 'apigee', name: 'mart-svc', clusterIp: '10.96.0.50', selector: { app: 'apigee-mart' }, labels: { app: 'mart-svc' } }),
+]);
+
+const INVENTORY = `entries:
+  - name: vm-1
+    addresses: ["10.30.0.9"]
+    components: [vm]
+  - name: proxy
+    addresses: ["203.0.113.10"]
+    hostnames: [oauth2.googleapis.com]
+`;
+
+const matrix = matrixFrom(MATRIX);
+
+function setup(): { matches: (address: string, serverPort?: number) => [string, string][]; index: ReturnType<typeof kubernetesIndex> } {
+  const index = kubernetesIndex(CLUSTER, INVENTORY);
+  const matcher = new ComponentMatcher(matrix);
+  return {
+    index,
+    matches: (address, serverPort) => matcher.match(index.identify(address), serverPort).map((m) => [m.component, m.via]),
+  };
+}
+
+describe('kubernetes selectors', () => {
+  const { matches } = setup();
+
+  it('a pod by namespace and labels, vendor components before context ones', () => {
+    expect(matches('10.20.0.5')).toEqual([
+      ['mart', 'pod apigee/apigee-mart-0'],
+      ['all-pods', 'pod apigee/apigee-mart-0'],
+      ['lan', 'internal address'],
+    ]);
+  });
+
+  it('the namespace must match: same labels in another namespace are not mart', () => {
+    expect(matches('10.20.0.15').map(([c]) => c)).toEqual(['all-pods', 'lan']);
+  });
+
+  it('a Service ClusterIP counts as the pods it selects, and as the Service', () => {
+    expect(matches('10.96.0.50', 443)).toEqual([
+      ['mart', 'service apigee/mart-svc -> pod apigee/apigee-mart-0'],
+      ['mart-service', 'service apigee/mart-svc'],
+      ['all-pods', 'service apigee/mart-svc -> pod apigee/apigee-mart-0'],
+      ['lan', 'internal address'],
+    ]);
+  });
+
+  it('a node by its labels, and every node through {}', () => {
+    expect(matches('10.10.0.2')).toEqual([
+      ['control-plane', 'node node-cp'],
+      ['nodes', 'node node-cp'],
+      ['lan', 'internal address'],
+    ]);
+  });
+});
+
+describe('hostNetwork pods at a node address', () => {
+  const { matches } = setup();
+
+  it('the server port picks the pod that declares it; a pod declaring no ports takes any', () => {
+    expect(matches('10.10.0.1', 9100)).toEqual([
+      ['node-exporter', 'pod kube-system/node-exporter-abc'],
+      ['kube-proxy', 'pod kube-system/kube-proxy-xyz'],
+      ['all-pods', 'pod kube-system/node-exporter-abc'],
+      ['nodes', 'node node-a'],
+      ['lan', 'internal address'],
+    ]);
+    expect(matches('10.10.0.1', 10256)).toEqual([
+      ['kube-proxy', 'pod kube-system/kube-proxy-xyz'],
+      ['all-pods', 'pod kube-system/kube-proxy-xyz'],
+      ['nodes', 'node node-a'],
+      ['lan', 'internal address'],
+    ]);
+  });
+
+  it('as a client (no server port), the node address is every hostNetwork pod on it', () => {
+    expect(matches('10.10.0.1').map(([c]) => c)).toEqual(['node-exporter', 'kube-proxy', 'all-pods', 'nodes', 'lan']);
+  });
+});
+
+describe('pod name globs', () => {
+  const { matches } = setup();
+
+  it('`*` any run of characters, within the namespace given', () => {
+    expect(matches('10.20.0.6').map(([c, v]) => `${c}: ${v}`)).toEqual([
+      'cassandra: pod apigee/apigee-cassandra-default-0',
+      'cassandra-one-digit: pod apigee/apigee-cassandra-default-0',
+      'all-pods: pod apigee/apigee-cassandra-default-0',
+      'lan: internal address',
+    ]);
+    expect(matches('10.20.0.16').map(([c]) => c)).toEqual(['cassandra', 'all-pods', 'lan']);
+  });
+
+  it('`?` exactly one character, any namespace when none is given', () => {
+    expect(matches('10.20.0.7').map(([c]) => c)).toEqual(['cassandra-one-digit', 'all-pods', 'lan']);
+  });
+
+  it('compiles to anchored expressions with regex characters literal', () => {
+    expect(podGlob('a.b-*').test('a.b-1')).toBe(true);
+    expect(podGlob('a.b-*').test('axb-1')).toBe(false);
+    expect(podGlob('web-?').test('web-12')).toBe(false);
+    expect(podGlob('web').test('web-1')).toBe(false);
+  });
+});
+
+describe('cidrs', () => {
+  const { matches } = setup();
+
+  it('IPv4 and IPv6 blocks, with the block that matched', () => {
+    expect(matches('192.0.2.77')).toEqual([['lab', 'cidr 192.0.2.0/24'], ['internet', 'external address']]);
+    expect(matches('2001:db8:1:ffff::5')).toEqual([['lab', 'cidr 2001:db8:1::/48'], ['internet', 'external address']]);
+    expect(matches('2001:db8:2::5')).toEqual([['internet', 'external address']]);
+    expect(matches('192.0.3.1')).toEqual([['internet', 'external address']]);
+  });
+});
+
+describe('external and internal', () => {
+  const { matches } = setup();
+
+  it('private, CGNAT, loopback, link-local and unique-local addresses are internal', () => {
+    for (const a of ['172.16.5.5', '192.168.1.1', '100.64.0.1', '127.0.0.1', '169.254.1.1', 'fd00::1', 'fe80::1', '::1']) {
+      expect(matches(a), a).toEqual([['lan', 'internal address']]);
+    }
+  });
+
+  it('anything else is external', () => {
+    expect(matches('8.8.8.8')).toEqual([['internet', 'external address']]);
+    expect(matches('2606:4700::1111')).toEqual([['internet', 'external address']]);
+  });
+});
+
+describe('hostnames', () => {
+  it('`*` matches within one label only', () => {
+    const re = hostnameGlob('*.googleapis.com');
+    expect(re.test('apigee.googleapis.com')).toBe(true);
+    expect(re.test('a.b.googleapis.com')).toBe(false);
+    expect(re.test('googleapis.com')).toBe(false);
+    expect(re.test('apigee.googleapisxcom')).toBe(false);
+    expect(hostnameGlob('*-apigee.googleapis.com').test('europe-west1-apigee.googleapis.com')).toBe(true);
+  });
+
+  it('names learnt with addNames (DNS, SNI) match hostname selectors', () => {
+    const { index, matches } = setup();
+    index.addNames('34.1.2.3', [{ name: 'apigee.googleapis.com', source: 'dns' }]);
+    index.addNames('34.1.2.4', [{ name: 'a.b.googleapis.com', source: 'sni' }]);
+    index.addNames('34.1.2.6', [{ name: 'Storage.GoogleAPIs.com.', source: 'dns' }]);
+    expect(matches('34.1.2.3', 443)).toEqual([
+      ['google', 'hostname apigee.googleapis.com (dns) ~ *.googleapis.com'],
+      ['internet', 'external address'],
+    ]);
+    expect(matches('34.1.2.4', 443)).toEqual([['internet', 'external address']]);
+    expect(matches('34.1.2.6', 443)[0]).toEqual(['google', 'hostname storage.googleapis.com (dns) ~ *.googleapis.com']);
+  });
+
+  it('an inventory hostname is name evidence too', () => {
+    const { matches } = setup();
+    expect(matches('203.0.113.10', 443)[0]).toEqual(['google', 'hostname oauth2.googleapis.com (inventory) ~ *.googleapis.com']);
+  });
+
+  it('a name learnt after the address was first matched is taken into account', () => {
+    const { index, matches } = setup();
+    expect(matches('34.1.2.5', 443)).toEqual([['internet', 'external address']]);
+    index.addNames('34.1.2.5', [{ name: 'apigee.googleapis.com', source: 'dns' }]);
+    expect(matches('34.1.2.5', 443).map(([c]) => c)).toEqual(['google', 'internet']);
+  });
+});
+
+describe('inventory components', () => {
+  it('an entry naming a component makes its addresses members, with the entry as evidence', () => {
+    const { matches } = setup();
+    expect(matches('10.30.0.9')).toEqual([['vm', 'inventory vm-1 (inv.yaml:2)'], ['lan', 'internal address']]);
+    expect(matches('10.30.0.10')).toEqual([['lan', 'internal address']]);
+  });
+});
