@@ -25,7 +25,8 @@ interface LearntName {
 
 /**
  * Address -> names, from DNS answers seen in the traffic, with time: a flow is named by the
- * answers seen before it began and still valid then (TTL plus grace). Judging by the flow's start
+ * answers seen before it began and still valid then (TTL plus grace). Repeated answers for the
+ * same name merge into one span, from the first answer to the last one's expiry. Judging by the flow's start
  * rather than its end is what keeps long-lived connections named after their TTL has passed.
  */
 export class DnsNameCache {

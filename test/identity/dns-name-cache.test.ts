@@ -18,7 +18,9 @@ describe('DnsNameCache', () => {
     cache.learn('198.51.100.1', 'a.example', 10, 50);
     cache.learn('198.51.100.1', 'b.example', 10, 55);
     expect(cache.namesAt('198.51.100.1', 5).map((n) => n.name)).toEqual(['a.example']);
-    expect(cache.namesAt('198.51.100.1', 30)).toEqual([]); // between the answers: the first one expired
+    // Repeated answers merge into one span: the address keeps the name between them.
+    expect(cache.namesAt('198.51.100.1', 30).map((n) => n.name)).toEqual(['a.example']);
+    expect(cache.namesAt('198.51.100.1', 60.5).map((n) => n.name)).toEqual(['b.example']);
     expect(cache.namesAt('198.51.100.1', 58).map((n) => n.name)).toEqual(['a.example', 'b.example']);
   });
 
