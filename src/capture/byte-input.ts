@@ -1,6 +1,6 @@
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { CaptureFormatError } from './capture-error.js';
 
 /**
@@ -46,8 +46,10 @@ class StreamInput implements ByteInput {
   /** Bytes handed out so far: the offset a stream error is reported at. */
   private delivered = 0;
 
-  constructor(readonly name: string, private readonly stream: Readable, readonly compressed: boolean) {
+  /** `head`: bytes already taken from the stream (to sniff its format), delivered first. */
+  constructor(readonly name: string, private readonly stream: Readable, readonly compressed: boolean, head: Buffer | null = null) {
     this.chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.chunk = head;
   }
 
   async read(target: Buffer, targetOffset: number, length: number): Promise<number> {
@@ -86,51 +88,83 @@ class StreamInput implements ByteInput {
 
 /**
  * Opens a capture path ("-" is standard input). Gzip is recognised by its magic bytes, not by the
- * file name, so `foo.pcap` that is really gzip still reads.
+ * file name, so `foo.pcap` that is really gzip still reads. Pipes and devices (`<(zcat x)`,
+ * /dev/stdin) cannot seek or be reopened, so they are read as streams, like standard input.
  */
 export async function openByteInput(path: string): Promise<ByteInput> {
-  if (path === '-') return openStdin();
+  if (path === '-') return openStream('-', process.stdin);
   const fd = openSync(path, 'r');
+  const stat = fstatSync(fd);
+  if (stat.isDirectory()) {
+    closeSync(fd);
+    throw directoryError(path);
+  }
+  if (!stat.isFile()) return openStream(path, createReadStream(path, { fd }));
   const head = Buffer.alloc(2);
   const bytesRead = readSync(fd, head, 0, 2, 0);
-  if (bytesRead === 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1) {
-    closeSync(fd);
-    return new StreamInput(path, createReadStream(path).pipe(createGunzip()), true);
-  }
+  if (isGzip(head.subarray(0, bytesRead))) return new StreamInput(path, gunzip(createReadStream(path, { fd, start: 0 }), null), true);
   return new FileInput(path, fd);
 }
 
-async function openStdin(): Promise<ByteInput> {
-  // Peek at the first chunk to tell gzip from a raw capture, then put it back.
-  const stdin = process.stdin;
-  const first = await firstChunk(stdin);
-  if (first === null) return new StreamInput('-', stdin, false);
-  stdin.unshift(first);
-  if (first.length >= 2 && first[0] === GZIP_MAGIC_0 && first[1] === GZIP_MAGIC_1) {
-    return new StreamInput('-', stdin.pipe(createGunzip()), true);
-  }
-  return new StreamInput('-', stdin, false);
+function isGzip(head: Buffer): boolean {
+  return head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
 }
 
-function firstChunk(stream: Readable): Promise<Buffer | null> {
+/**
+ * The decompressed bytes of `head` followed by `source`. pipeline, not pipe: a read error on the
+ * source must reach the reader (through the gunzip stream) rather than leave it waiting.
+ */
+function gunzip(source: Readable, head: Buffer | null): Readable {
+  const inflater = createGunzip();
+  if (head !== null) inflater.write(head);
+  pipeline(source, inflater, () => {
+    // Errors surface on `inflater`, where the reader is listening.
+  });
+  return inflater;
+}
+
+/** Shaped like the system error the CLI reports as `flowaudit: PATH: reason`. */
+function directoryError(path: string): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error('is a directory, not a capture file');
+  error.code = 'EISDIR';
+  error.path = path;
+  return error;
+}
+
+async function openStream(name: string, stream: Readable): Promise<ByteInput> {
+  // Take the first bytes to tell gzip from a raw capture; they are handed on first, not pushed
+  // back (unshift after the stream has ended loses them).
+  const head = await firstBytes(name, stream);
+  if (isGzip(head)) return new StreamInput(name, gunzip(stream, head), true);
+  return new StreamInput(name, stream, false, head);
+}
+
+/** At least the stream's first two bytes (fewer only if it ends sooner). */
+function firstBytes(name: string, stream: Readable): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const taken: Buffer[] = [];
+    let length = 0;
     const onReadable = (): void => {
-      const chunk = stream.read() as Buffer | null;
-      if (chunk !== null) done(chunk);
+      let chunk: Buffer | null;
+      while ((chunk = stream.read() as Buffer | null) !== null) {
+        taken.push(chunk);
+        length += chunk.length;
+      }
+      if (length >= 2) done();
     };
-    const onEnd = (): void => done(null);
+    const onEnd = (): void => done();
     const onError = (err: Error): void => {
       cleanup();
-      reject(err);
+      reject(new CaptureFormatError(name, 0, `input stream: ${err.message}`));
     };
     const cleanup = (): void => {
       stream.off('readable', onReadable);
       stream.off('end', onEnd);
       stream.off('error', onError);
     };
-    const done = (chunk: Buffer | null): void => {
+    const done = (): void => {
       cleanup();
-      resolve(chunk);
+      resolve(Buffer.concat(taken, length));
     };
     stream.on('readable', onReadable);
     stream.once('end', onEnd);

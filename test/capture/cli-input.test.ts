@@ -76,16 +76,36 @@ function expectConversation(stdout: string, capture: { format: string; compresse
 
 describe('flows from standard input', () => {
   it.each([
-    ['pcap', asPcap, false],
-    ['pcapng', asPcapng, false],
-    ['pcap', asPcap, true],
-    ['pcapng', asPcapng, true],
-  ] as const)('reads a %s capture piped in (gzip %s)', (format, build, gzip) => {
+    ['pcap', false, asPcap],
+    ['pcapng', false, asPcapng],
+    ['pcap', true, asPcap],
+    ['pcapng', true, asPcapng],
+  ] as const)('reads a %s capture piped in (gzip %s)', (format, gzip, build) => {
     const bytes = gzip ? gzipSync(build()) : build();
     const { status, stdout, stderr } = run(['flows', '-', '-f', 'json', '--quiet'], bytes);
     expect(stderr).toBe('');
     expect(status).toBe(0);
     expectConversation(stdout, { format, compressed: gzip });
+  });
+
+  it('reads input larger than a pipe buffer and the 4 MiB read chunk, plain and gzip', () => {
+    // 50 000 datagrams of one UDP flow: megabytes of input, one line of output.
+    const datagram = ethernet(ipv4({ src: '10.9.0.1', dst: '10.9.0.2', protocol: 17, payload: udp({ srcPort: 9999, dstPort: 514, payload: Buffer.alloc(60, 1) }) }), { etherType: ETHERTYPE.Ipv4 });
+    const bytes = pcapFile({ endian: 'le', linkType: LINKTYPE.Ethernet }, Array.from({ length: 50_000 }, (_, i) => ({ seconds: 1_700_000_000, fraction: i, data: datagram })));
+    expect(bytes.length).toBeGreaterThan(4 << 20);
+    for (const input of [bytes, gzipSync(bytes, { level: 1 })]) {
+      const { status, stdout } = run(['flows', '-', '-f', 'json', '--quiet'], input);
+      expect(status).toBe(0);
+      const json = JSON.parse(stdout) as FlowsJson;
+      expect(json.captures[0].packets).toBe(50_000);
+      expect(json.flows.map((f) => f.toServer.packets + f.toClient.packets)).toEqual([50_000]);
+    }
+  });
+
+  it('tells gzip from a capture even when the input is one or two bytes long', () => {
+    expect(run(['flows', '-'], Buffer.from([0x1f])).stderr).toBe('flowaudit: -: offset 0: file too short to be a capture (1 bytes)\n');
+    expect(run(['flows', '-'], Buffer.from([0x1f, 0x8b])).stderr).toBe('flowaudit: -: offset 0: gzip stream: unexpected end of file\n');
+    expect(run(['flows', '-'], Buffer.from('ab')).stderr).toBe('flowaudit: -: offset 0: file too short to be a capture (2 bytes)\n');
   });
 
   it('reports damage in piped input as one line with the offset, exit 2', () => {
@@ -100,6 +120,19 @@ describe('flows from standard input', () => {
     const { status, stderr } = run(['flows', '-'], Buffer.alloc(0));
     expect(status).toBe(2);
     expect(stderr).toBe('flowaudit: -: offset 0: file too short to be a capture (0 bytes)\n');
+  });
+});
+
+describe('flows from pipes that are not standard input', () => {
+  it.each([false, true])('reads a process substitution, <(cat FILE) (gzip %s)', (gzip) => {
+    const path = temp.write(`substituted-${gzip}.pcapng`, gzip ? gzipSync(asPcapng()) : asPcapng());
+    const result = spawnSync('bash', ['-c', 'exec "$0" "$1" flows <(cat "$2") -f json --quiet', process.execPath, CLI, path], { cwd: ROOT, timeout: 30_000 });
+    expect(result.stderr.toString()).toBe('');
+    expect(result.status).toBe(0);
+    const json = JSON.parse(result.stdout.toString()) as FlowsJson;
+    expect(json.captures[0].file).toMatch(/^\/dev\/fd\/\d+$/);
+    expect(json.captures[0]).toMatchObject({ format: 'pcapng', compressed: gzip, packets: 5 });
+    expect(json.flows).toHaveLength(2);
   });
 });
 
@@ -131,6 +164,13 @@ describe('flows from damaged or missing files', () => {
     expect(status).toBe(0);
     expect((JSON.parse(stdout) as FlowsJson).flows).toHaveLength(2);
     expect(stderr).toBe(`warning: ${path}: offset ${bytes.length - 5}: file ends inside a record (5 of 16 bytes present) (kept the 5 packets before it)\n`);
+  });
+
+  it('reports a directory as one line, exit 2', () => {
+    const { status, stdout, stderr } = run(['flows', temp.dir]);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`flowaudit: ${temp.dir}: is a directory, not a capture file\n`);
   });
 
   it('reports a missing file as one line, exit 2', () => {

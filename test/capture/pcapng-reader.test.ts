@@ -9,7 +9,6 @@ import {
   ETHERTYPE,
   idb,
   ifName,
-  ifTsoffset,
   ifTsresol,
   ipv4,
   ipv6,
