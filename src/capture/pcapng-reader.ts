@@ -196,8 +196,11 @@ function readInterface(win: InputWindow, section: Section, pos: number, length: 
     if (code === IDB_OPT_TSRESOL && len >= 1) {
       tsresol = buf[at];
       if (!isSupportedTsresol(tsresol)) throw win.fail(at, `if_tsresol ${describeTsresol(tsresol)} is finer than a 64-bit timestamp can count`);
-    } else if (code === IDB_OPT_TSOFFSET && len >= 8) offsetSeconds = section.i64(buf, at);
-    else if (code === IDB_OPT_NAME) info.name = buf.toString('utf8', at, at + len).replace(/\0+$/, '');
+    } else if (code === IDB_OPT_TSOFFSET && len >= 8) {
+      offsetSeconds = section.i64(buf, at);
+    } else if (code === IDB_OPT_NAME) {
+      info.name = buf.toString('utf8', at, at + len).replace(/\0+$/, '');
+    }
   });
   section.interfaces.push({ info, clock: new TimestampConverter(tsresol, offsetSeconds) });
   summary.interfaces.push(info);
