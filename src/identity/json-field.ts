@@ -45,7 +45,8 @@ export class JsonField {
 
   string(): string {
     const s = this.optionalString();
-    if (s === undefined || s === '') throw this.error('must be a non-empty string');
+    if (s === undefined) throw this.error('is missing');
+    if (s === '') throw this.error('must not be empty');
     return s;
   }
 

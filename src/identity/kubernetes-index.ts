@@ -129,12 +129,9 @@ function synthesizeNodes(pods: readonly PodObject[]): NodeObject[] {
 
 /** The Service as an identity carrying the pods its selector picks: same namespace, every label equal. */
 function serviceIdentity(service: ServiceObject, pods: readonly PodObject[]): KubernetesObjectIdentity {
-  const { selector } = service;
-  const wanted = selector === null ? [] : Object.entries(selector);
-  const selectedPods =
-    selector === null
-      ? []
-      : pods.filter((p) => p.identity.namespace === service.namespace && wanted.every(([k, v]) => p.identity.labels[k] === v)).map((p) => p.identity);
+  const wanted = Object.entries(service.selector ?? {});
+  const picks = (pod: PodObject): boolean => pod.identity.namespace === service.namespace && wanted.every(([k, v]) => pod.identity.labels[k] === v);
+  const selectedPods = service.selector === null ? [] : pods.filter(picks).map((p) => p.identity);
   return Object.freeze({
     resource: 'service',
     namespace: service.namespace,

@@ -118,7 +118,7 @@ function readContainerPorts(spec: JsonField): { port: number; protocol: 'tcp' | 
 function readService(item: JsonField): ServiceObject {
   const metadata = item.field('metadata');
   const spec = item.field('spec');
-  const selector = spec.field('selector');
+  const selector = spec.field('selector').stringMap();
   const clusterIps = [spec.field('clusterIP'), ...spec.field('clusterIPs').list()].filter((f) => {
     // "None" marks a headless Service; ExternalName Services have "" or nothing.
     const text = f.optionalString();
@@ -130,7 +130,7 @@ function readService(item: JsonField): ServiceObject {
     name: metadata.field('name').string(),
     labels: Object.freeze(metadata.field('labels').stringMap()),
     // An empty selector is serialised away by the API server, and selects no pods either way.
-    selector: selector.present && Object.keys(selector.stringMap()).length > 0 ? Object.freeze(selector.stringMap()) : null,
+    selector: Object.keys(selector).length > 0 ? Object.freeze(selector) : null,
     clusterIps: addresses(clusterIps),
   };
 }

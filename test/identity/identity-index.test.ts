@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { KubernetesObjectIdentity } from '../../src/identity/endpoint-identity.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import { loadInventory, parseInventory } from '../../src/identity/inventory.js';
-import { loadKubernetesSnapshot } from '../../src/identity/kubernetes-snapshot.js';
+import { loadKubernetesSnapshot, parseKubernetesSnapshot } from '../../src/identity/kubernetes-snapshot.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const cluster = loadKubernetesSnapshot(join(FIXTURES, 'apigee-pods-services.json'));
@@ -121,6 +121,26 @@ describe('IdentityIndex over several snapshots', () => {
     expect(node.internal).toBe(true);
     // Any spelling of the address finds it; the identity carries the canonical one.
     expect(index.identify('FD00:0010:0244:0001:0:0:0:7').address).toBe('fd00:10:244:1::7');
+  });
+});
+
+describe('IdentityIndex edge cases of real clusters', () => {
+  const list = (items: unknown[]): string => JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+  const pod = (name: string, status: object, spec: object = {}): object => ({ kind: 'Pod', metadata: { name, namespace: 'n' }, spec: { nodeName: 'w1', ...spec }, status });
+
+  it('places no ExternalName Service, no SCTP port, and no finished hostNetwork pod', () => {
+    const snapshot = parseKubernetesSnapshot(
+      list([
+        { kind: 'Service', metadata: { name: 'ext', namespace: 'n' }, spec: { type: 'ExternalName', externalName: 'db.example.com' } },
+        pod('sctp', { phase: 'Running', podIP: '10.1.0.5', hostIP: '10.0.0.1' }, { containers: [{ name: 'c', ports: [{ containerPort: 3868, protocol: 'SCTP' }, { containerPort: 3868 }] }] }),
+        pod('old-agent', { phase: 'Failed', podIP: '10.0.0.1', hostIP: '10.0.0.1' }, { hostNetwork: true }),
+      ]),
+      'edge.json',
+    );
+    const index = new IdentityIndex({ snapshots: [snapshot] });
+    expect(index.kubernetes.services).toBe(1);
+    expect(index.identify('10.1.0.5').kubernetes[0].ports).toEqual([{ port: 3868, protocol: 'tcp' }]);
+    expect(kubernetesAt(index, '10.0.0.1')).toEqual(['node w1']);
   });
 });
 
