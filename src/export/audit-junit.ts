@@ -15,7 +15,7 @@ export function auditJunitXml(report: AuditReport, failOnUnverified: boolean): s
     const k = c.connection;
     const name = `${k.id}: ${k.from} -> ${k.to} ${k.protocol}/${k.ports.map(formatPortRange).join(',')} ${k.security}`;
     if (c.flows > 0) {
-      cases.push(testCase('connections', name, `<system-out>${esc(`${c.flows} flows, ${c.bytes} bytes`)}</system-out>`));
+      cases.push(testCase('connections', name, `<system-out>${esc(`${c.flows} flow${c.flows === 1 ? '' : 's'}, ${c.bytes} bytes`)}</system-out>`));
     } else if (k.optional) {
       skipped++;
       cases.push(testCase('connections', name, '<skipped message="optional connection not seen"/>'));
@@ -26,7 +26,7 @@ export function auditJunitXml(report: AuditReport, failOnUnverified: boolean): s
   }
   for (const g of report.violationGroups()) {
     const name = `${g.kind}: ${g.from} -> ${g.to} ${g.protocol}/${g.port}`;
-    const detail = `${g.flows} flows; ${g.examples[0]?.verdict.reason ?? ''}; e.g. ${g.examples.map((f) => `${f.client.address}:${f.client.port} -> ${f.server.address}:${f.server.port}`).join(', ')}`;
+    const detail = `${g.flows} flow${g.flows === 1 ? '' : 's'}; ${g.examples[0]?.verdict.reason ?? ''}; e.g. ${g.examples.map((f) => `${f.client.address}:${f.client.port} -> ${f.server.address}:${f.server.port}`).join(', ')}`;
     if (VIOLATION_KINDS.has(g.kind) || failOnUnverified) {
       failures++;
       cases.push(testCase('violations', name, `<failure type="${g.kind}" message="${esc(detail)}"/>`));

@@ -6,13 +6,19 @@ export type NdjsonRecords = 'flows' | 'violations';
 
 /**
  * Streams audited flows as NDJSON lines to `write`: every flow, or only the violating ones (the
- * record the agent's violation log uses too).
+ * record the agent's violation log uses too); unverified flows count as violating when the audit
+ * fails on them (`--fail-on-unverified`).
  */
 export class AuditNdjsonSink implements AuditSink {
-  constructor(private readonly records: NdjsonRecords, private readonly write: (line: string) => void) {}
+  constructor(
+    private readonly records: NdjsonRecords,
+    private readonly write: (line: string) => void,
+    private readonly failOnUnverified = false,
+  ) {}
 
   onAuditedFlow(flow: AuditedFlow): void {
-    if (this.records === 'violations' && !VIOLATION_KINDS.has(flow.verdict.kind)) return;
+    const kind = flow.verdict.kind;
+    if (this.records === 'violations' && !VIOLATION_KINDS.has(kind) && !(this.failOnUnverified && kind === 'unverified')) return;
     this.write(JSON.stringify(auditedFlowJson(flow)));
   }
 }

@@ -16,7 +16,7 @@ export function auditText(report: AuditReport, failOnUnverified: boolean): strin
   const rows = report.coverage.all().map((c) => {
     const k = c.connection;
     const status = c.flows > 0 ? 'seen' : k.optional ? 'silent (optional)' : 'SILENT';
-    const traffic = c.flows > 0 ? `${c.flows} flows, ${bytes(c.bytes)}, ${time(c.firstSeen!)} .. ${time(c.lastSeen!)}` : '';
+    const traffic = c.flows > 0 ? `${count(c.flows, 'flow')}, ${bytes(c.bytes)}, ${time(c.firstSeen!)} .. ${time(c.lastSeen!)}` : '';
     return [status, k.id, `${k.from} -> ${k.to}`, `${k.protocol}/${k.ports.map(formatPortRange).join(',')}`, k.security, traffic];
   });
   out.push(...table(rows).map((l) => `  ${l}`));
@@ -28,27 +28,32 @@ export function auditText(report: AuditReport, failOnUnverified: boolean): strin
     out.push('');
     out.push('Findings:');
     for (const g of groups) {
-      const label = VIOLATION_KINDS.has(g.kind) ? g.kind.toUpperCase() : g.kind;
-      out.push(`  ${label}  ${g.from} -> ${g.to} ${g.protocol}/${g.port}: ${g.flows} flow${g.flows === 1 ? '' : 's'}, ${bytes(g.bytes)}`);
+      // Upper case for what fails the audit; unverified fails only with --fail-on-unverified.
+      const label = VIOLATION_KINDS.has(g.kind) || failOnUnverified ? g.kind.toUpperCase() : g.kind;
+      out.push(`  ${label}  ${g.from} -> ${g.to} ${g.protocol}/${g.port}: ${count(g.flows, 'flow')}, ${bytes(g.bytes)}`);
       out.push(`      ${g.examples[0]?.verdict.reason ?? ''}`);
       for (const f of g.examples.slice(0, 3)) out.push(`      e.g. ${example(f)}`);
     }
   }
   if (report.notices.length > 0) {
     out.push('');
-    out.push(`Notices (allowed, reported by rule severity): ${report.notices.length} flows, e.g. ${example(report.notices[0])} (${report.notices[0].verdict.ruleId})`);
+    out.push(`Notices (allowed, reported by rule severity): ${count(report.notices.length, 'flow')}, e.g. ${example(report.notices[0])} (${report.notices[0].verdict.ruleId})`);
   }
   out.push('');
   const silent = report.coverage.silent();
   if (report.compliant(failOnUnverified)) {
-    out.push(`Result: COMPLIANT${report.verdictCounts.unverified > 0 ? ` (${report.verdictCounts.unverified} flows unverified)` : ''}`);
+    out.push(`Result: COMPLIANT${report.verdictCounts.unverified > 0 ? ` (${count(report.verdictCounts.unverified, 'flow')} unverified)` : ''}`);
   } else {
-    const parts = [`${report.violations} violating flow${report.violations === 1 ? '' : 's'}`];
-    if (silent.length > 0) parts.push(`${silent.length} silent required connection${silent.length === 1 ? '' : 's'} (${silent.map((c) => c.connection.id).join(', ')})`);
+    const parts = [count(report.violations, 'violating flow')];
+    if (silent.length > 0) parts.push(`${count(silent.length, 'silent required connection')} (${silent.map((c) => c.connection.id).join(', ')})`);
     if (failOnUnverified && report.verdictCounts.unverified > 0) parts.push(`${report.verdictCounts.unverified} unverified`);
     out.push(`Result: NOT COMPLIANT: ${parts.join(', ')}`);
   }
   return out.join('\n') + '\n';
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function example(f: AuditedFlow): string {

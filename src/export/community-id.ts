@@ -3,25 +3,33 @@ import { isIpv4Mapped, parseAddress } from '../decode/ip-address.js';
 
 const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58 };
 
+/** Protocols whose flows hash with their ports (ICMP: type and counter-type or code, as Zeek maps them). */
+const WITH_PORTS: ReadonlySet<number> = new Set([1, 6, 17, 58, 132]);
+
 /**
  * Community ID v1 (https://github.com/corelight/community-id-spec), as Zeek and Suricata write
  * it, so flowaudit records join theirs: base64 SHA-1 over seed, both addresses, protocol, a pad
- * byte and both ports, the endpoints ordered so both directions hash alike. ICMP flows carry no
- * ports here and hash with zeros.
+ * byte and, for TCP, UDP, SCTP and ICMP, both ports; the endpoints ordered so both directions hash
+ * alike. Other protocols hash without ports, as the spec says. ICMP flows carry no type or code
+ * here and hash with zeros.
  */
 export function communityId(protocol: string, aAddress: string, aPort: number, bAddress: string, bPort: number, seed = 0): string {
   const a = addressBytes(aAddress);
   const b = addressBytes(bAddress);
   const proto = PROTOCOL_NUMBERS[protocol] ?? Number(/^ip-proto-(\d+)$/.exec(protocol)?.[1] ?? 0);
-  const aFirst = Buffer.compare(a, b) < 0 || (Buffer.compare(a, b) === 0 && aPort <= bPort);
+  const order = Buffer.compare(a, b);
+  const aFirst = order < 0 || (order === 0 && aPort <= bPort);
   const [src, srcPort, dst, dstPort] = aFirst ? [a, aPort, b, bPort] : [b, bPort, a, aPort];
-  const fixed = Buffer.alloc(8);
-  fixed.writeUInt16BE(seed, 0);
-  fixed[2] = proto;
-  fixed[3] = 0;
-  fixed.writeUInt16BE(srcPort, 4);
-  fixed.writeUInt16BE(dstPort, 6);
-  const hash = createHash('sha1').update(fixed.subarray(0, 2)).update(src).update(dst).update(fixed.subarray(2)).digest('base64');
+  const head = Buffer.alloc(2);
+  head.writeUInt16BE(seed, 0);
+  const tail = Buffer.alloc(WITH_PORTS.has(proto) ? 6 : 2);
+  tail[0] = proto;
+  tail[1] = 0;
+  if (tail.length === 6) {
+    tail.writeUInt16BE(srcPort, 2);
+    tail.writeUInt16BE(dstPort, 4);
+  }
+  const hash = createHash('sha1').update(head).update(src).update(dst).update(tail).digest('base64');
   return `1:${hash}`;
 }
 

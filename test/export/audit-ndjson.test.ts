@@ -1,0 +1,80 @@
+/** NDJSON records: one parseable JSON object per line with the documented fields; violations-only mode. */
+import { describe, expect, it } from 'vitest';
+import { AuditNdjsonSink, type NdjsonRecords } from '../../src/export/audit-ndjson.js';
+import { communityId } from '../../src/export/community-id.js';
+import { reportScenario } from './report-scenario.js';
+
+const FIELDS = [
+  'id', 'community_id', 'protocol', 'client', 'server', 'initiator_evidence', 'first_seen', 'last_seen',
+  'packets_to_server', 'bytes_to_server', 'packets_to_client', 'bytes_to_client', 'tcp_state', 'end_reason',
+  'verdict', 'reason', 'rule', 'notice', 'security', 'security_detail',
+];
+
+function records(which: NdjsonRecords, failOnUnverified = false): Record<string, unknown>[] {
+  const { audited } = reportScenario();
+  const lines: string[] = [];
+  const sink = new AuditNdjsonSink(which, (line) => lines.push(line), failOnUnverified);
+  for (const f of audited) sink.onAuditedFlow(f);
+  for (const line of lines) expect(line).not.toContain('\n');
+  return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('NDJSON records', () => {
+  it('one record per flow, in order, each with exactly the documented fields', () => {
+    const all = records('flows');
+    expect(all.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const r of all) expect(Object.keys(r)).toEqual(FIELDS);
+  });
+
+  it('a record in full', () => {
+    expect(records('flows')[1]).toEqual({
+      id: 2,
+      community_id: communityId('tcp', '10.0.1.5', 40002, '10.0.2.8', 443),
+      protocol: 'tcp',
+      client: { address: '10.0.1.5', port: 40002, component: 'web', components: [{ name: 'web', via: 'cidr 10.0.1.0/24' }] },
+      server: { address: '10.0.2.8', port: 443, component: 'api', components: [{ name: 'api', via: 'cidr 10.0.2.0/24' }] },
+      initiator_evidence: 'syn',
+      first_seen: '2023-11-14T22:13:40.000Z',
+      last_seen: '2023-11-14T22:13:41.000Z',
+      packets_to_server: 3,
+      bytes_to_server: 300,
+      packets_to_client: 3,
+      bytes_to_client: 350,
+      tcp_state: 'closed',
+      end_reason: 'fin',
+      verdict: 'insecure',
+      reason: 'rule web-to-api requires TLS; the capture shows plaintext (http)',
+      rule: 'web-to-api',
+      notice: false,
+      security: 'plaintext',
+      security_detail: 'plaintext (http)',
+    });
+  });
+
+  it('an unknown end has no component; a flow no rule decided has rule null', () => {
+    const r = records('flows')[5];
+    expect([r.verdict, r.client, r.rule]).toEqual(['unknown-peer', { address: '172.16.0.1', port: 40006, component: null, components: [] }, null]);
+  });
+
+  it('never carries payload bytes', () => {
+    const all = records('flows');
+    const text = JSON.stringify(all);
+    expect(text).not.toContain('GET /');
+    expect(text).not.toContain('HTTP/1.1');
+    expect(text).not.toContain('"payload');
+  });
+
+  it('violations mode keeps only violating flows', () => {
+    expect(records('violations').map((r) => [r.id, r.verdict])).toEqual([
+      [2, 'insecure'],
+      [4, 'wrong-initiator'],
+      [6, 'unknown-peer'],
+      [7, 'unexpected'],
+      [8, 'unexpected'],
+    ]);
+  });
+
+  it('violations mode includes unverified flows when the audit fails on them', () => {
+    expect(records('violations', true).map((r) => r.id)).toEqual([2, 3, 4, 6, 7, 8]);
+  });
+});
