@@ -1,0 +1,58 @@
+import type { HelloRead } from './tls-client-hello.js';
+import { ExtensionType, readAlpn, readServerSupportedVersion, walkExtensions } from './tls-extensions.js';
+import { TlsFieldReader } from './tls-field-reader.js';
+
+/** What a ServerHello selected. Metadata only. */
+export interface TlsServerHello {
+  /** legacy_version as on the wire (0x0303 for TLS 1.2 and 1.3). */
+  readonly legacyVersion: number;
+  /** supported_versions (extension 43): the version a TLS 1.3 server selected. */
+  readonly selectedVersion?: number;
+  readonly cipherSuite?: number;
+  /** The protocol the server selected by ALPN; TLS 1.3 sends it encrypted, so only <= 1.2 shows it. */
+  readonly alpn?: string;
+  /** This ServerHello is a TLS 1.3 HelloRetryRequest (its random is the fixed RFC 8446 value). */
+  readonly helloRetryRequest?: true;
+  /** False when the capture cut the hello. */
+  readonly complete: boolean;
+}
+
+type MutableServerHello = { -readonly [K in keyof TlsServerHello]: TlsServerHello[K] };
+
+/** SHA-256("HelloRetryRequest"), the random of every HelloRetryRequest (RFC 8446 section 4.1.3). */
+const HRR_RANDOM = Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex');
+const MAX_SESSION_ID = 32;
+
+/** Parses a ServerHello body, `buf[start..declaredEnd)` of which `buf[start..availableEnd)` was captured. */
+export function parseServerHello(buf: Buffer, start: number, declaredEnd: number, availableEnd: number): HelloRead<TlsServerHello> {
+  const r = new TlsFieldReader(buf, start, declaredEnd, availableEnd);
+  if (!r.has(2, 'legacy_version')) return { hello: undefined, status: r.status === 'ok' ? 'truncated' : r.status, problem: r.problem };
+  const h: MutableServerHello = { legacyVersion: r.u16(), complete: false };
+  const done = (): HelloRead<TlsServerHello> => {
+    h.complete = r.status === 'ok';
+    return { hello: h, status: r.status === 'ok' ? 'complete' : r.status, problem: r.problem };
+  };
+  if (!r.has(32, 'random')) return done();
+  if (buf.compare(HRR_RANDOM, 0, 32, r.pos, r.pos + 32) === 0) h.helloRetryRequest = true;
+  r.skip(32);
+  if (!r.has(1, 'legacy_session_id_echo')) return done();
+  const sessionIdLength = r.u8();
+  if (sessionIdLength > MAX_SESSION_ID) r.fail(`legacy_session_id_echo length ${sessionIdLength}`);
+  if (!r.has(sessionIdLength, 'legacy_session_id_echo')) return done();
+  r.skip(sessionIdLength);
+  if (!r.has(2, 'cipher_suite')) return done();
+  h.cipherSuite = r.u16();
+  if (!r.has(1, 'legacy_compression_method')) return done();
+  r.skip(1);
+  if (r.declaredLeft === 0) return done();
+  walkExtensions(r, (type, at, end) => {
+    if (type === ExtensionType.SupportedVersions) {
+      const v = readServerSupportedVersion(buf, at, end);
+      if (v !== undefined) h.selectedVersion = v;
+    } else if (type === ExtensionType.Alpn) {
+      const names = readAlpn(buf, at, end);
+      if (names !== undefined && names.length === 1) h.alpn = names[0];
+    }
+  });
+  return done();
+}
