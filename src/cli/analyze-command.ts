@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { AuditReport } from '../audit/audit-report.js';
 import type { AuditSink } from '../audit/audited-flow.js';
@@ -8,7 +8,7 @@ import { auditReportJson } from '../export/audit-json.js';
 import { auditJunitXml } from '../export/audit-junit.js';
 import { AuditNdjsonSink, type NdjsonRecords } from '../export/audit-ndjson.js';
 import { auditText } from '../export/audit-text.js';
-import { readFlows } from '../flow/read-flows.js';
+import { readFlows, type ReadFlowsResult } from '../flow/read-flows.js';
 import { ExitCode } from './exit-codes.js';
 import { addFlowTableOptions, flowTableOptions, type FlowTableCliOptions } from './flow-table-options.js';
 import { addIdentityOptions, loadIdentities, type IdentityCliOptions } from './identity-options.js';
@@ -48,20 +48,28 @@ export function registerAnalyzeCommand(program: Command): void {
     const wantsFlows = outputs.some((o) => o.kind === 'json');
     const report = new AuditReport(matrix, wantsFlows);
     const sinks: AuditSink[] = [report];
-    // NDJSON streams to its files as flows end; the other formats need the whole run.
-    const ndjson = outputs.filter((o) => o.kind === 'ndjson').map((o) => new LineWriter(openSync(o.path, 'w')));
-    for (const writer of ndjson) sinks.push(new AuditNdjsonSink(options.ndjsonRecords, (line) => writer.add(line)));
-
-    const run = await readFlows(files, new Auditor(matrix, identities, sinks), { keepGoing: options.keepGoing, table: flowTableOptions(options) });
     const failOnUnverified = options.failOnUnverified === true;
+    // NDJSON streams as flows end, into a file beside each output that takes its name only once
+    // every capture has been read: a capture that fails leaves no report behind, and no old one cut.
+    const ndjson = outputs.filter((o) => o.kind === 'ndjson').map((o) => ({ path: o.path, partial: `${o.path}.partial-${process.pid}` }));
+    const writers: LineWriter[] = [];
+    let run: ReadFlowsResult;
+    try {
+      for (const { partial } of ndjson) writers.push(new LineWriter(openSync(partial, 'w')));
+      for (const writer of writers) sinks.push(new AuditNdjsonSink(options.ndjsonRecords, (line) => writer.add(line), failOnUnverified));
+      run = await readFlows(files, new Auditor(matrix, identities, sinks), { keepGoing: options.keepGoing, table: flowTableOptions(options) });
+      for (const writer of writers) await writer.end();
+    } catch (err) {
+      for (const { partial } of ndjson) rmSync(partial, { force: true });
+      throw err;
+    } finally {
+      for (const writer of writers) closeSync(writer.fd!);
+    }
     for (const { path, kind } of outputs) {
       if (kind === 'json') writeFileSync(path, JSON.stringify(auditReportJson(report, run, failOnUnverified), null, 2) + '\n');
       else if (kind === 'junit') writeFileSync(path, auditJunitXml(report, failOnUnverified));
     }
-    for (const writer of ndjson) {
-      await writer.end();
-      closeSync(writer.fd!);
-    }
+    for (const { path, partial } of ndjson) renameSync(partial, path);
     writeRunSummary(run, options.quiet === true);
     await writeOut(auditText(report, failOnUnverified));
     process.exitCode = report.compliant(failOnUnverified) ? ExitCode.Ok : ExitCode.Violations;

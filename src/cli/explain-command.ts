@@ -41,13 +41,14 @@ export function registerExplainCommand(rules: Command): void {
     const server = matcher.match(identities.identify(f.serverAddress), f.serverPort);
     const security: ObservedSecurity = { grade: options.security, detail: `security given as ${options.security}` };
     const verdict = new FlowJudge(matrix).judge({ protocol: f.protocol, clientAddress: f.clientAddress, serverAddress: f.serverAddress, serverPort: f.serverPort, client, server, security });
+    const at = (address: string, port: number): string => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
     const side = (label: string, address: string, matches: typeof client): string[] => [
       `${label} ${address}:`,
       ...(matches.length === 0 ? ['  no component'] : matches.map((m) => `  ${m.component}${m.context ? ' (context)' : ''}: ${m.via}`)),
     ];
     await writeOut(
       [
-        `flow ${f.clientAddress}:${f.clientPort} -> ${f.serverAddress}:${f.serverPort}/${f.protocol} against ${matrix.name}`,
+        `flow ${at(f.clientAddress, f.clientPort)} -> ${at(f.serverAddress, f.serverPort)}/${f.protocol} against ${matrix.name}`,
         ...side('client', f.clientAddress, client),
         ...side('server', f.serverAddress, server),
         `verdict: ${verdict.kind}${verdict.notice ? ' (notice)' : ''}`,
