@@ -9,6 +9,7 @@ import type { TlsClientHello } from './tls-client-hello.js';
 import { type ClientCertificate, type ClientFlight, readClientFlight } from './tls-client-flight.js';
 import type { TlsServerHello } from './tls-server-hello.js';
 import { negotiatedCode, readServerFlight, type ServerFlight } from './tls-server-flight.js';
+import { hex16 } from './tls-records.js';
 import { describeShortfall } from './tls-shortfall.js';
 import type { DirectionBytes } from './tls-stream-stop.js';
 import { isTls13Code, TLS_1_2, tlsVersionName, type TlsVersion } from './tls-version.js';
@@ -83,7 +84,8 @@ export function parseTlsHandshake(toServer: DirectionBytes, toClient: DirectionB
   if (client.helloShortfall !== undefined) reasons.push(describeShortfall(client.helloShortfall, 'client', toServer));
   if (server.helloShortfall !== undefined) reasons.push(describeShortfall(server.helloShortfall, 'server', toClient));
   if (mtls === 'unknown' && server.hello !== undefined && server.helloShortfall === undefined) {
-    if (server.flightShortfall !== undefined) reasons.push(describeShortfall(server.flightShortfall, 'server', toClient));
+    if (!knownFamily(negotiatedCode(server.hello))) reasons.push(`the ServerHello selected version ${hex16(negotiatedCode(server.hello))}, unknown here`);
+    else if (server.flightShortfall !== undefined) reasons.push(describeShortfall(server.flightShortfall, 'server', toClient));
     else if (server.certificateRequest === true && client.certificateShortfall !== undefined) {
       reasons.push(describeShortfall(client.certificateShortfall, 'client', toServer));
     }
@@ -108,13 +110,20 @@ function negotiatedVersion(hello: TlsServerHello | undefined): TlsVersion | unde
   return hello.complete ? tlsVersionName(hello.legacyVersion) : undefined;
 }
 
+/** SSL 3.0 through TLS 1.2 send certificates in the clear; TLS 1.3 is handled apart; nothing else is understood. */
+function knownFamily(code: number): boolean {
+  return (code >= 0x0300 && code <= TLS_1_2) || isTls13Code(code);
+}
+
 function mtlsEvidence(client: ClientFlight, server: ServerFlight): MtlsEvidence {
   const hello = server.hello;
-  if (hello === undefined || server.helloShortfall !== undefined) return 'unknown';
+  if (hello === undefined) return 'unknown';
+  // A HelloRetryRequest, or supported_versions selecting 1.3, settles it even in a hello cut later.
+  if (hello.helloRetryRequest === true || (hello.selectedVersion !== undefined && isTls13Code(hello.selectedVersion))) return 'unverifiable';
+  if (server.helloShortfall !== undefined) return 'unknown';
   const code = negotiatedCode(hello);
-  if (hello.helloRetryRequest === true || isTls13Code(code)) return 'unverifiable';
-  // SSL 3.0 through TLS 1.2 send certificates in the clear; anything else is not understood here.
-  if (code < 0x0300 || code > TLS_1_2) return 'unknown';
+  if (isTls13Code(code)) return 'unverifiable';
+  if (!knownFamily(code)) return 'unknown';
   if (server.resumed === true) return 'unverifiable';
   if (server.certificateRequest === undefined) return 'unknown';
   if (!server.certificateRequest) return 'absent';

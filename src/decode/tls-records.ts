@@ -28,11 +28,17 @@ export interface HandshakeStream {
   readonly alert?: TlsAlert;
   /** Handshake records read (the last one possibly cut short). */
   readonly records: number;
+  /** The bytes ended inside a record (its header or its fragment), so inside whatever it carried. */
+  readonly cutInRecord: boolean;
 }
 
-/** True when `data[at..]` begins like a TLS record header of the given content type. */
+/**
+ * True when `data[at..]` begins like a TLS record header of the given content type, as far as it
+ * goes: a capture cut inside the first header still counts, so the parser can say it was cut.
+ */
 export function looksLikeRecord(data: Buffer, at: number, type: number): boolean {
-  return data.length - at >= 3 && data[at] === type && data[at + 1] === 3 && data[at + 2] <= 4;
+  const n = data.length - at;
+  return n >= 1 && data[at] === type && (n < 2 || data[at + 1] === 3) && (n < 3 || data[at + 2] <= 4);
 }
 
 /**
@@ -89,8 +95,9 @@ export function readHandshakeStream(data: Buffer, start: number): HandshakeStrea
     }
     break;
   }
+  const cutInRecord = end === 'bytes' && pos !== data.length;
   const bytes = parts !== undefined ? Buffer.concat(parts) : first >= 0 ? data.subarray(first, firstEnd) : data.subarray(0, 0);
-  return { bytes, end, problem, alert, records };
+  return { bytes, end, problem, alert, records, cutInRecord };
 }
 
 export function hex16(value: number): string {

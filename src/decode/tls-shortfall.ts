@@ -16,7 +16,7 @@ export type Shortfall =
 /** The shortfall when a handshake stream holds no (further) message where `what` was expected. */
 export function streamShortfall(stream: HandshakeStream, at: number, what: string): Shortfall {
   if (stream.end === 'malformed') return { kind: 'malformed', what, problem: stream.problem ?? 'bad record header' };
-  if (stream.bytes.length > at) return { kind: 'cut-inside', what };
+  if (stream.bytes.length > at || stream.cutInRecord) return { kind: 'cut-inside', what };
   switch (stream.end) {
     case 'bytes':
       return { kind: 'cut-before', what };
