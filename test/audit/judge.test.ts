@@ -7,7 +7,7 @@ import type { AuditedFlow } from '../../src/audit/audited-flow.js';
 import { observeSecurity } from '../../src/audit/observe-security.js';
 import type { Verdict } from '../../src/audit/verdict.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
-import { audit, EMPTY, flow, HTTP_GET, HTTP_OK, inventoryIndex, matrixFrom, TLS_APP_DATA, TLS_CLIENT_HELLO, TLS_SERVER_HELLO, type FlowSpec } from './audit-fixtures.js';
+import { audit, EMPTY, flow, HTTP_GET, HTTP_OK, inventoryIndex, kubernetesIndex, list, matrixFrom, node, pod, service, TLS_APP_DATA, TLS_CLIENT_HELLO, TLS_SERVER_HELLO, type FlowSpec } from './audit-fixtures.js';
 
 const MATRIX = `apiVersion: flowaudit.dev/v1
 kind: ConnectionMatrix
@@ -434,6 +434,73 @@ describe('ignored (unmatched: ignore-outside-components)', () => {
     const strict = matrixFrom(SCOPED.replace('unmatched: ignore-outside-components', 'unmatched: violation'));
     expect(audit(strict, none, [flow({ client: '10.9.0.1:40111', server: '10.9.0.2:80' })]).audited[0].verdict.kind).toBe('unexpected');
     expect(audit(strict, none, [flow({ client: '192.168.7.7:40112', server: '10.9.0.2:80' })]).audited[0].verdict.kind).toBe('unknown-peer');
+  });
+});
+
+const CLUSTER_MATRIX = `apiVersion: flowaudit.dev/v1
+kind: ConnectionMatrix
+metadata:
+  name: cluster
+  title: Cluster matrix
+components:
+  runtime:
+    match:
+      - kubernetes: { namespace: apigee, labels: { app: apigee-runtime } }
+  mart:
+    match:
+      - kubernetes: { namespace: apigee, labels: { app: apigee-mart } }
+  prometheus:
+    match:
+      - pod: { name: "prometheus-*", namespace: monitoring }
+  node-exporter:
+    match:
+      - kubernetes: { namespace: monitoring, labels: { app: node-exporter } }
+  nodes:
+    context: true
+    match:
+      - kubernetes: { resource: node }
+connections:
+  - id: runtime-to-mart
+    from: runtime
+    to: mart
+    protocol: tcp
+    ports: [8443]
+    security: tls
+  - id: prometheus-scrape
+    from: prometheus
+    to: node-exporter
+    protocol: tcp
+    ports: [9100]
+    security: none
+`;
+
+describe('judged with a Kubernetes snapshot', () => {
+  const cluster = matrixFrom(CLUSTER_MATRIX);
+  const identities = kubernetesIndex(
+    list([
+      node({ name: 'node-a', ip: '10.10.0.1' }),
+      pod({ namespace: 'apigee', name: 'apigee-runtime-0', ip: '10.20.0.4', labels: { app: 'apigee-runtime' }, node: 'node-a', hostIp: '10.10.0.1' }),
+      pod({ namespace: 'apigee', name: 'apigee-mart-0', ip: '10.20.0.5', labels: { app: 'apigee-mart' }, node: 'node-a', hostIp: '10.10.0.1' }),
+      pod({ namespace: 'monitoring', name: 'prometheus-0', ip: '10.20.0.9', node: 'node-a', hostIp: '10.10.0.1' }),
+      pod({ namespace: 'monitoring', name: 'node-exporter-x1', ip: '10.10.0.1', labels: { app: 'node-exporter' }, node: 'node-a', hostIp: '10.10.0.1', hostNetwork: true, ports: [9100] }),
+      service({ namespace: 'apigee', name: 'mart', clusterIp: '10.96.0.50', selector: { app: 'apigee-mart' } }),
+    ]),
+  );
+  const judgeIn = (spec: FlowSpec): AuditedFlow => audit(cluster, identities, [flow(spec)]).audited[0];
+
+  it('a flow to a Service ClusterIP is judged as a flow to the pods it selects', () => {
+    const f = judgeIn({ client: '10.20.0.4:40200', server: '10.96.0.50:8443', ...tlsBothWays });
+    expect(f.verdict).toMatchObject({ kind: 'allowed', ruleId: 'runtime-to-mart' });
+    expect(f.server.components.map((m) => m.via)).toEqual(['service apigee/mart -> pod apigee/apigee-mart-0']);
+  });
+
+  it('a hostNetwork pod at the node address is the server only on the port it declares', () => {
+    expect(judgeIn({ client: '10.20.0.9:40201', server: '10.10.0.1:9100' }).verdict).toMatchObject({ kind: 'allowed', ruleId: 'prometheus-scrape' });
+    expect(judgeIn({ client: '10.20.0.9:40202', server: '10.10.0.1:10250' }).verdict).toMatchObject({ kind: 'unexpected', reason: 'no rule allows tcp/10250 from prometheus to nodes' });
+  });
+
+  it('the node address as a client carries its hostNetwork pods: the exporter dialing prometheus is wrong-initiator', () => {
+    expect(judgeIn({ client: '10.10.0.1:40203', server: '10.20.0.9:9100' }).verdict).toMatchObject({ kind: 'wrong-initiator', ruleId: 'prometheus-scrape' });
   });
 });
 
