@@ -97,12 +97,21 @@ export class NamespacePair {
     return run('ip', ['netns', 'exec', this.nameOf(side), ...args], input);
   }
 
-  /** Starts a long-running command in a namespace; destroy() ends it if it is still running. */
-  spawn(side: Side, args: readonly string[], options: { cwd?: string } = {}): ChildProcess {
+  /**
+   * Starts a long-running command in a namespace; destroy() ends it if it is still running. Its
+   * stdout and stderr are drained (a full pipe would stall it) into `output` for diagnostics.
+   */
+  spawn(side: Side, args: readonly string[], options: { cwd?: string } = {}): Background {
     const child = spawn('ip', ['netns', 'exec', this.nameOf(side), ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const background: Background = { child, output: '' };
+    const keep = (chunk: Buffer) => {
+      if (background.output.length < 65536) background.output += chunk.toString('utf8');
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
-    return child;
+    return background;
   }
 
   /** Waits until something in the namespace listens on `port` (TCP or UDP). */
@@ -120,17 +129,13 @@ export class NamespacePair {
    * and packet-buffered output, so that stop() loses nothing still in the kernel's ring buffer.
    */
   async startTcpdump(side: Side, file: string, args: readonly string[] = ['-i', 'veth0']): Promise<Capture> {
-    const child = this.spawn(side, ['tcpdump', '-Z', 'root', '-n', '-s', '262144', '--immediate-mode', '-U', ...args, '-w', file]);
-    let stderr = '';
-    child.stderr!.setEncoding('utf8');
-    const listening = new Promise<void>((resolve, reject) => {
-      child.stderr!.on('data', (chunk: string) => {
-        stderr += chunk;
-        if (stderr.includes('listening on')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`tcpdump exited ${code} before capturing: ${stderr}`)));
-    });
-    await withTimeout(listening, 10_000, 'tcpdump did not start capturing');
+    const tcpdump = this.spawn(side, ['tcpdump', '-Z', 'root', '-n', '-s', '262144', '--immediate-mode', '-U', ...args, '-w', file]);
+    const child = tcpdump.child;
+    for (let i = 0; !tcpdump.output.includes('listening on'); i++) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`tcpdump exited before capturing: ${tcpdump.output}`);
+      if (i === 200) throw new Error(`tcpdump did not start capturing: ${tcpdump.output}`);
+      await sleep(50);
+    }
     return {
       file,
       async stop(): Promise<string> {
@@ -139,7 +144,7 @@ export class NamespacePair {
           child.kill('SIGTERM');
           await withTimeout(exited, 10_000, 'tcpdump did not stop');
         }
-        return stderr;
+        return tcpdump.output;
       },
     };
   }
@@ -173,6 +178,12 @@ export class NamespacePair {
       run('ip', ['netns', 'del', ns]);
     }
   }
+}
+
+export interface Background {
+  readonly child: ChildProcess;
+  /** What it printed so far (stdout and stderr, the first 64 KiB). */
+  output: string;
 }
 
 export interface Capture {

@@ -108,10 +108,11 @@ function runTshark(args: readonly string[]): string {
 
 /**
  * One row per frame (those matching `filter`, if given), one string per field, '' when absent.
- * `occurrence=f`: the first occurrence, so an ICMP error's quoted inner header does not count.
+ * `occurrence=f` (the default here): the first occurrence of each field, so an ICMP error's quoted
+ * inner header does not count; `a`: all, comma-separated.
  */
-export function tsharkFields(file: string, fields: readonly string[], filter?: string): Record<string, string>[] {
-  const args = ['-r', file, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=f', '-E', 'header=n'];
+export function tsharkFields(file: string, fields: readonly string[], filter?: string, occurrence: 'f' | 'a' = 'f'): Record<string, string>[] {
+  const args = ['-r', file, '-T', 'fields', '-E', 'separator=/t', '-E', `occurrence=${occurrence}`, '-E', 'header=n'];
   if (filter !== undefined) args.push('-Y', filter);
   for (const f of fields) args.push('-e', f);
   return tshark(args)
@@ -184,13 +185,27 @@ const FRAME_FIELDS = [
   'udp.dstport',
   'icmp.type',
   'icmpv6.type',
+  // On the frame that completes an IP datagram (tshark reassembles by default): the frame numbers
+  // of all its fragments, this one included.
+  'ip.fragment',
+  'ipv6.fragment',
 ] as const;
+
+/** The fields whose every occurrence is kept (comma-separated); of the others, the first. */
+const LIST_FIELDS: ReadonlySet<string> = new Set(['ip.fragment', 'ipv6.fragment']);
 
 export type FrameRow = Record<(typeof FRAME_FIELDS)[number], string>;
 
-/** One row per frame of `file`, every field of FRAME_FIELDS ('' when the frame has none). */
+/**
+ * One row per frame of `file`, every field of FRAME_FIELDS ('' when the frame has none). Of a
+ * field that occurs more than once (an ICMP error quotes the IP and UDP headers of the packet it
+ * answers) the first occurrence: the outer one.
+ */
 export function tsharkFrames(file: string): FrameRow[] {
-  return tsharkFields(file, FRAME_FIELDS) as FrameRow[];
+  return tsharkFields(file, FRAME_FIELDS, undefined, 'a').map((row) => {
+    for (const f of FRAME_FIELDS) if (!LIST_FIELDS.has(f)) row[f] = row[f].split(',')[0];
+    return row as FrameRow;
+  });
 }
 
 /** The number of lines of `tshark -r F -T fields -e frame.number`: one per frame. */
@@ -209,12 +224,35 @@ export function ipBytes(r: FrameRow): number | null {
  * tshark's TCP or UDP streams with per-direction packets and IP bytes, aggregated from the stream
  * fields. The client of a TCP stream is the side that sent a SYN without ACK (else the receiver of
  * the SYN-ACK, else the first sender); of a UDP stream, the sender of its first datagram.
+ *
+ * Fragments: tshark puts the transport fields (and the stream) only on the frame that completes
+ * the datagram, and lists there every fragment's frame number. Each fragment is a packet on the
+ * wire with its own IP bytes, and flowaudit counts it in the datagram's flow, so here too: a
+ * fragment frame joins the stream of the frame that lists it, with that frame's ports.
  */
 export function tsharkStreams(file: string, protocol: 'tcp' | 'udp'): Stream[] {
   // An ICMP error quoting a UDP or TCP header gets the quoted connection's udp.stream/tcp.stream
   // from tshark, but it is an ICMP packet: flowaudit counts it in an ICMP flow, and so do these
   // streams (and tshark's own conv tables).
-  const rows = tsharkFrames(file).filter((r) => r[`${protocol}.stream`] !== '' && r['icmp.type'] === '' && r['icmpv6.type'] === '');
+  const isStreamFrame = (r: FrameRow) => r[`${protocol}.stream`] !== '' && r['icmp.type'] === '' && r['icmpv6.type'] === '';
+  const frames = tsharkFrames(file);
+  const owner = new Map<string, FrameRow>();
+  for (const r of frames.filter(isStreamFrame)) {
+    for (const n of `${r['ip.fragment']},${r['ipv6.fragment']}`.split(',')) if (n !== '') owner.set(n, r);
+  }
+  const rows: FrameRow[] = [];
+  for (const r of frames) {
+    const o = owner.get(r['frame.number']);
+    if (isStreamFrame(r)) rows.push(r);
+    else if (o !== undefined) {
+      rows.push({
+        ...r,
+        [`${protocol}.stream`]: o[`${protocol}.stream`],
+        [`${protocol}.srcport`]: o[`${protocol}.srcport`],
+        [`${protocol}.dstport`]: o[`${protocol}.dstport`],
+      });
+    }
+  }
   interface Acc {
     stream: number;
     ipVersion: 4 | 6;
@@ -339,6 +377,8 @@ export interface CliFlow {
   toClient: CliDirection;
   tcpState: string;
   endReason: string;
+  /** Non-first IP fragments counted in this flow's packets. */
+  laterFragments: number;
 }
 
 export interface CliCapture {
