@@ -8,6 +8,8 @@ import { COMMITTED_CAPTURES, flowauditFlows, type CliFlow } from '../support/tsh
 const CLIENTS = ['10.203.0.2', 'fd00:203::2'];
 const SERVERS = ['10.203.0.1', 'fd00:203::1'];
 const REUSED_PORT = 40404;
+/** The TCP echo the mid-stream connection talks to. */
+const MIDSTREAM_PORT = 7;
 
 describe.each(COMMITTED_CAPTURES)('$name', (capture) => {
   const flows = () => flowauditFlows([capture.path]).flows;
@@ -15,8 +17,8 @@ describe.each(COMMITTED_CAPTURES)('$name', (capture) => {
   const udp = () => flows().filter((f) => f.protocol === 'udp');
   const count = (list: CliFlow[], pred: (f: CliFlow) => boolean) => list.filter(pred).length;
 
-  it('has the eleven TCP connections, every one opened by the client namespace with a SYN', () => {
-    const list = tcp();
+  it('has the eleven TCP connections opened by the client namespace with a SYN, and one picked up mid-stream', () => {
+    const list = tcp().filter((f) => f.server.port !== MIDSTREAM_PORT);
     expect(list).toHaveLength(11);
     for (const f of list) {
       expect(CLIENTS, `client of ${JSON.stringify(f.client)}`).toContain(f.client.address);
@@ -28,10 +30,28 @@ describe.each(COMMITTED_CAPTURES)('$name', (capture) => {
     expect(count(list, (f) => f.server.port === 8080 && f.ipVersion === 6)).toBe(2);
     expect(count(list, (f) => f.server.port === 8443)).toBe(2);
     expect(count(list, (f) => f.server.port === 9)).toBe(2);
+    expect(tcp()).toHaveLength(12);
+  });
+
+  it('takes the well-known port for the server of the connection opened before the capture', () => {
+    const mid = tcp().filter((f) => f.server.port === MIDSTREAM_PORT || f.client.port === MIDSTREAM_PORT);
+    expect(mid).toHaveLength(1);
+    expect(mid[0]).toMatchObject({
+      client: { address: '10.203.0.2' },
+      server: { address: '10.203.0.1', port: MIDSTREAM_PORT },
+      initiatorEvidence: 'port-heuristic',
+      tcpState: 'closed',
+      endReason: 'fin',
+    });
+    // Two 12-byte messages and a FIN each way, behind 20 + 32 bytes of IPv4 and TCP (timestamps).
+    expect(mid[0].toServer.packets).toBeGreaterThanOrEqual(3);
+    expect(mid[0].toClient.packets).toBeGreaterThanOrEqual(3);
+    expect(mid[0].toServer.bytes).toBe(52 * mid[0].toServer.packets + 24);
+    expect(mid[0].toClient.bytes).toBe(52 * mid[0].toClient.packets + 24);
   });
 
   it('ends the completed connections with FINs both ways', () => {
-    for (const f of tcp().filter((f) => f.server.port !== 9)) {
+    for (const f of tcp().filter((f) => f.server.port !== 9 && f.server.port !== MIDSTREAM_PORT)) {
       expect(f, `${f.client.address}:${f.client.port}`).toMatchObject({ tcpState: 'closed', endReason: 'fin' });
       // At least SYN, ACK, request, FIN, ACK one way; SYN-ACK, response, FIN the other.
       expect(f.toServer.packets).toBeGreaterThanOrEqual(5);

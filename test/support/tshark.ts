@@ -149,8 +149,11 @@ export interface Stream {
   ipVersion: 4 | 6;
   client: Endpoint;
   server: Endpoint;
-  /** How the client was chosen: the SYN's sender, or (UDP, no SYN seen) the first packet's. */
-  clientBy: 'syn' | 'first-packet';
+  /**
+   * How the client was chosen: the sender of a SYN; else the receiver of a SYN-ACK; else (UDP, or
+   * TCP picked up mid-stream) the sender of the first packet.
+   */
+  clientBy: 'syn' | 'syn-ack' | 'first-packet';
   toServer: DirectionCount;
   toClient: DirectionCount;
   /** frame.time_epoch of the first and last frame, seconds. */
@@ -284,8 +287,9 @@ export function tsharkStreams(file: string, protocol: 'tcp' | 'udp'): Stream[] {
       if (!flag(r['tcp.flags.ack'])) {
         acc.client = src;
         acc.clientBy = 'syn';
-      } else {
-        acc.client ??= dst;
+      } else if (acc.client === undefined) {
+        acc.client = dst;
+        acc.clientBy = 'syn-ack';
       }
     }
     const key = endpointKey(src);
@@ -473,6 +477,26 @@ export function flowShape(f: CliFlow): FlowShape {
     toServer: { packets: f.toServer.packets, bytes: f.toServer.bytes },
     toClient: { packets: f.toClient.packets, bytes: f.toClient.bytes },
   };
+}
+
+/** The same shape seen from the other side: client and server, and their directions, swapped. */
+function unoriented(s: FlowShape): FlowShape {
+  if (s.client <= s.server) return s;
+  return { ...s, client: s.server, server: s.client, toServer: s.toClient, toClient: s.toServer };
+}
+
+/**
+ * What a TCP stream without SYN or SYN-ACK can be compared on. Neither side can know who opened
+ * it: tshark's orientation here is the first packet's sender, flowaudit's a port heuristic. So
+ * such a stream compares as an unordered pair of endpoints, each with what it sent.
+ */
+export function comparableStream(s: Stream): FlowShape {
+  return s.protocol === 'tcp' && s.clientBy === 'first-packet' ? unoriented(streamShape(s)) : streamShape(s);
+}
+
+/** The flowaudit side of comparableStream: flows whose initiator is a guess compare unordered. */
+export function comparableFlow(f: CliFlow): FlowShape {
+  return f.initiatorEvidence === 'port-heuristic' ? unoriented(flowShape(f)) : flowShape(f);
 }
 
 /** A stable order for lists of shapes (several flows may share endpoints: port reuse). */
