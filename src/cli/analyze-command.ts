@@ -55,7 +55,7 @@ export function registerAnalyzeCommand(program: Command): void {
     const writers: LineWriter[] = [];
     let run: ReadFlowsResult;
     try {
-      for (const { partial } of ndjson) writers.push(new LineWriter(openSync(partial, 'w')));
+      for (const { path, partial } of ndjson) writers.push(new LineWriter(openOutput(path, partial)));
       for (const writer of writers) sinks.push(new AuditNdjsonSink(options.ndjsonRecords, (line) => writer.add(line), failOnUnverified));
       run = await readFlows(files, new Auditor(matrix, identities, sinks), { keepGoing: options.keepGoing, table: flowTableOptions(options) });
       for (const writer of writers) await writer.end();
@@ -74,6 +74,16 @@ export function registerAnalyzeCommand(program: Command): void {
     await writeOut(auditText(report, failOnUnverified));
     process.exitCode = report.compliant(failOnUnverified) ? ExitCode.Ok : ExitCode.Violations;
   });
+}
+
+/** Opens `partial` for the output `path`; an error names the path the user gave. */
+function openOutput(path: string, partial: string): number {
+  try {
+    return openSync(partial, 'w');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`--output ${path}: cannot write: ${code === 'ENOENT' ? 'no such directory' : (code ?? String(err))}`);
+  }
 }
 
 function outputKind(path: string): OutputKind {

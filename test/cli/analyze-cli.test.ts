@@ -267,6 +267,10 @@ describe('analyze: inputs that cannot be used (exit 2, one line, nothing written
     fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'report.txt'], 'flowaudit: --output report.txt: name the format by extension: .json, .ndjson or .xml (JUnit)');
   });
 
+  it('an --output in a folder that does not exist', () => {
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'nodir/x.ndjson'], 'flowaudit: --output nodir/x.ndjson: cannot write: no such directory');
+  });
+
   it('with --keep-going a damaged capture is a warning and the reports are written', () => {
     const at = cutCapture();
     const r = cli('analyze', 'cut.pcap', '--rules', 'none.yaml', '-k', '-o', 'kept.ndjson');
