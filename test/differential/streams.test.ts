@@ -94,8 +94,10 @@ describe.each(COMMITTED_CAPTURES)('$name', (capture) => {
       }
       const fragmented = ours.filter((f) => f.laterFragments > 0);
       const theirRest = convs.filter((c) => theirKeys.includes(conversationKey(endpointKey(c.a), c.framesAtoB, endpointKey(c.b), c.framesBtoA)));
+      // In the merged file every fragment comes twice, but tshark completes each datagram once:
+      // the second copy's fragments never make a UDP frame there.
       expect(fragmented.reduce((n, f) => n + f.toServer.packets + f.toClient.packets - f.laterFragments, 0)).toBe(
-        theirRest.reduce((n, c) => n + c.framesAtoB + c.framesBtoA, 0),
+        capture.copies * theirRest.reduce((n, c) => n + c.framesAtoB + c.framesBtoA, 0),
       );
     });
   }

@@ -192,6 +192,11 @@ const FRAME_FIELDS = [
   // of all its fragments, this one included.
   'ip.fragment',
   'ipv6.fragment',
+  // Which datagram a fragment belongs to.
+  'ip.id',
+  'ip.flags.mf',
+  'ip.frag_offset',
+  'ipv6.fraghdr.ident',
 ] as const;
 
 /** The fields whose every occurrence is kept (comma-separated); of the others, the first. */
@@ -231,7 +236,8 @@ export function ipBytes(r: FrameRow): number | null {
  * Fragments: tshark puts the transport fields (and the stream) only on the frame that completes
  * the datagram, and lists there every fragment's frame number. Each fragment is a packet on the
  * wire with its own IP bytes, and flowaudit counts it in the datagram's flow, so here too: a
- * fragment frame joins the stream of the frame that lists it, with that frame's ports.
+ * fragment frame joins the stream of the frame that lists it, with that frame's ports (or, for a
+ * duplicate tshark left out of the reassembly, of the frame that completed the same datagram).
  */
 export function tsharkStreams(file: string, protocol: 'tcp' | 'udp'): Stream[] {
   // An ICMP error quoting a UDP or TCP header gets the quoted connection's udp.stream/tcp.stream
@@ -239,15 +245,24 @@ export function tsharkStreams(file: string, protocol: 'tcp' | 'udp'): Stream[] {
   // streams (and tshark's own conv tables).
   const isStreamFrame = (r: FrameRow) => r[`${protocol}.stream`] !== '' && r['icmp.type'] === '' && r['icmpv6.type'] === '';
   const frames = tsharkFrames(file);
-  const owner = new Map<string, FrameRow>();
+  const byFrame = new Map<string, FrameRow>();
+  const byDatagram = new Map<string, FrameRow>();
   for (const r of frames.filter(isStreamFrame)) {
-    for (const n of `${r['ip.fragment']},${r['ipv6.fragment']}`.split(',')) if (n !== '') owner.set(n, r);
+    const listed = `${r['ip.fragment']},${r['ipv6.fragment']}`.split(',').filter((n) => n !== '');
+    for (const n of listed) byFrame.set(n, r);
+    if (listed.length > 0) byDatagram.set(datagramKey(r)!, r);
   }
   const rows: FrameRow[] = [];
   for (const r of frames) {
-    const o = owner.get(r['frame.number']);
-    if (isStreamFrame(r)) rows.push(r);
-    else if (o !== undefined) {
+    if (isStreamFrame(r)) {
+      rows.push(r);
+      continue;
+    }
+    // A fragment the completing frame lists; or one it does not, because it came again after
+    // the datagram was complete (a duplicate: the merged file has every packet twice).
+    const key = datagramKey(r);
+    const o = byFrame.get(r['frame.number']) ?? (key !== null ? byDatagram.get(key) : undefined);
+    if (o !== undefined) {
       rows.push({
         ...r,
         [`${protocol}.stream`]: o[`${protocol}.stream`],
@@ -318,6 +333,13 @@ export function tsharkStreams(file: string, protocol: 'tcp' | 'udp'): Stream[] {
     });
   }
   return out.sort((a, b) => a.stream - b.stream);
+}
+
+/** Addresses and IP identification of a fragment (or of a reassembled datagram's last one), else null. */
+function datagramKey(r: FrameRow): string | null {
+  if (r['ipv6.fraghdr.ident'] !== '') return `${r['ipv6.src']}|${r['ipv6.dst']}|${r['ipv6.fraghdr.ident']}`;
+  if (r['ip.src'] !== '' && (flag(r['ip.flags.mf']) || Number(r['ip.frag_offset']) > 0)) return `${r['ip.src']}|${r['ip.dst']}|${r['ip.id']}`;
+  return null;
 }
 
 export function endpointKey(e: Endpoint): string {
@@ -520,22 +542,25 @@ export interface CommittedCapture {
   readonly path: string;
   readonly format: 'pcap' | 'pcapng';
   readonly compressed: boolean;
-  /** LINKTYPE_ of the packets: Ethernet (veth0) or LINUX_SLL2 ("any"). */
-  readonly linkType: 1 | 276;
+  /** LINKTYPE_ of each interface: Ethernet (veth0), LINUX_SLL2 ("any"), or both (merged). */
+  readonly linkTypes: readonly number[];
   /** Timestamp resolution of the file, seconds. */
   readonly resolution: 1e-6 | 1e-9;
   /**
    * Which recording the file comes from: every Ethernet file is derived from the one veth0
    * recording; the SLL2 file is a second recording made at the same time on "any", whose packet
-   * socket stamped each packet itself (microseconds apart from the first).
+   * socket stamped each packet itself (microseconds apart from the first); the merged file holds
+   * both.
    */
-  readonly recording: 'veth0' | 'any';
+  readonly recording: 'veth0' | 'any' | 'both';
+  /** How many copies of each packet: 2 in the merged file. */
+  readonly copies: 1 | 2;
   /** Classic microsecond pcap (plain or gzip), which the pcap-parser package can read. */
   readonly pcapParser: boolean;
 }
 
 function committed(name: string, format: 'pcap' | 'pcapng', rest: Partial<CommittedCapture> = {}): CommittedCapture {
-  return { name, path: join(CAPTURE_DIR, name), format, compressed: false, linkType: 1, resolution: 1e-6, recording: 'veth0', pcapParser: false, ...rest };
+  return { name, path: join(CAPTURE_DIR, name), format, compressed: false, linkTypes: [1], resolution: 1e-6, recording: 'veth0', copies: 1, pcapParser: false, ...rest };
 }
 
 export const COMMITTED_CAPTURES: readonly CommittedCapture[] = [
@@ -543,6 +568,8 @@ export const COMMITTED_CAPTURES: readonly CommittedCapture[] = [
   committed('traffic.pcapng', 'pcapng'),
   committed('traffic-nanos.pcap', 'pcap', { resolution: 1e-9 }),
   committed('traffic-nanos.pcapng', 'pcapng', { resolution: 1e-9 }),
-  committed('traffic-sll2.pcap', 'pcap', { linkType: 276, recording: 'any', pcapParser: true }),
+  committed('traffic-sll2.pcap', 'pcap', { linkTypes: [276], recording: 'any', pcapParser: true }),
   committed('traffic.pcap.gz', 'pcap', { compressed: true, pcapParser: true }),
+  // Interleaved by time: times are those of whichever copy came first, to the microsecond at worst.
+  committed('traffic-merged.pcapng', 'pcapng', { linkTypes: [1, 276], resolution: 1e-6, recording: 'both', copies: 2 }),
 ];
