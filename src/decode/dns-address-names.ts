@@ -19,39 +19,39 @@ const MAX_TTL = 0x7fffffff;
  * address found on it to the names of the chain. Records off the chain (not reachable from the
  * question) are left out: a response cannot name an address it was not asked about. A chain that
  * loops stops at the first repeated name. Names compare case-insensitively (RFC 4343).
+ *
+ * Answer sections are short, so plain scans over them beat building maps.
  */
 export function addressNames(question: DnsQuestion | undefined, answers: readonly DnsAnswer[]): DnsAddressNames[] {
-  if (question === undefined) return [];
-  const cnames = new Map<string, DnsAnswer>();
-  for (const a of answers) {
-    const owner = a.name.toLowerCase();
-    if (a.target !== undefined && !cnames.has(owner)) cnames.set(owner, a);
-  }
-  // The chain, with the least TTL from the question down to each name.
-  const chain: string[] = [question.name.toLowerCase()];
-  const ttlTo = new Map<string, number>([[chain[0], MAX_TTL]]);
-  for (;;) {
+  const out: DnsAddressNames[] = [];
+  if (question === undefined || answers.length === 0) return out;
+  const owners = answers.map((a) => a.name.toLowerCase());
+  // The chain, with the least TTL from the question down to each name. Each step adds a new
+  // name, and there are at most as many steps as answers.
+  const chain = [question.name.toLowerCase()];
+  const ttls = [MAX_TTL];
+  for (let step = 0; step < answers.length; step++) {
     const current = chain[chain.length - 1];
-    const cname = cnames.get(current);
-    if (cname === undefined || cname.target === undefined) break;
-    const target = cname.target.toLowerCase();
-    if (ttlTo.has(target)) break;
-    ttlTo.set(target, Math.min(ttlTo.get(current) ?? MAX_TTL, clampTtl(cname.ttl)));
+    const i = answers.findIndex((a, k) => a.target !== undefined && owners[k] === current);
+    if (i < 0) break;
+    const target = answers[i].target!.toLowerCase();
+    if (chain.includes(target)) break;
+    ttls.push(Math.min(ttls[ttls.length - 1], clampTtl(answers[i].ttl)));
     chain.push(target);
   }
-  const byAddress = new Map<string, { names: string[]; ttl: number }>();
-  for (const a of answers) {
+  // Addresses at the same place in the chain share its (read-only) list of names.
+  const prefixes: string[][] = [];
+  for (let k = 0; k < answers.length; k++) {
+    const a = answers[k];
     if (a.address === undefined) continue;
-    const owner = a.name.toLowerCase();
-    const upTo = ttlTo.get(owner);
-    if (upTo === undefined) continue;
-    const names = chain.slice(0, chain.indexOf(owner) + 1);
-    const ttl = Math.min(upTo, clampTtl(a.ttl));
-    const seen = byAddress.get(a.address);
-    if (seen === undefined) byAddress.set(a.address, { names, ttl });
-    else seen.ttl = Math.max(seen.ttl, ttl);
+    const at = chain.indexOf(owners[k]);
+    if (at < 0) continue;
+    const ttl = Math.min(ttls[at], clampTtl(a.ttl));
+    const seen = out.findIndex((o) => o.address === a.address);
+    if (seen < 0) out.push({ address: a.address, names: (prefixes[at] ??= chain.slice(0, at + 1)), ttl });
+    else if (ttl > out[seen].ttl) out[seen] = { ...out[seen], ttl };
   }
-  return [...byAddress].map(([address, { names, ttl }]) => ({ address, names, ttl }));
+  return out;
 }
 
 function clampTtl(ttl: number): number {

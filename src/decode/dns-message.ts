@@ -91,16 +91,16 @@ export function parseDnsMessage(msg: Buffer, stop: StreamStop = 'end'): DnsParse
     }
   }
   // Each pass consumes at least eleven bytes (a root name and the fixed fields) or stops.
+  const which = (i: number): string => `answer ${i + 1} of ${ancount}`;
   for (let i = 0; i < ancount && incomplete === undefined; i++) {
-    const which = `answer ${i + 1} of ${ancount}`;
     const owner = readName(msg, pos, end);
     if (!owner.ok) {
-      incomplete = owner.error === 'cut' ? cutAt(which) : `malformed ${which}: ${owner.problem}`;
+      incomplete = owner.error === 'cut' ? cutAt(which(i)) : `malformed ${which(i)}: ${owner.problem}`;
       break;
     }
     const fixed = owner.next;
     if (fixed + 10 > end) {
-      incomplete = cutAt(which);
+      incomplete = cutAt(which(i));
       break;
     }
     const type = msg.readUInt16BE(fixed);
@@ -109,15 +109,15 @@ export function parseDnsMessage(msg: Buffer, stop: StreamStop = 'end'): DnsParse
     const rdStart = fixed + 10;
     const rdEnd = rdStart + msg.readUInt16BE(fixed + 8);
     if (rdEnd > end) {
-      incomplete = cutAt(which);
+      incomplete = cutAt(which(i));
       break;
     }
-    const rdata = readRdata(msg, type, klass, rdStart, rdEnd);
-    if (typeof rdata === 'string') {
-      incomplete = `malformed ${which}: ${rdata}`;
+    const answer = readAnswer(msg, owner.name, type, klass, ttl, rdStart, rdEnd);
+    if (typeof answer === 'string') {
+      incomplete = `malformed ${which(i)}: ${answer}`;
       break;
     }
-    answers.push({ name: owner.name, type, ttl, ...rdata });
+    answers.push(answer);
     pos = rdEnd;
   }
   const result: { -readonly [K in keyof DnsMessage]: DnsMessage[K] } = {
@@ -135,25 +135,25 @@ export function parseDnsMessage(msg: Buffer, stop: StreamStop = 'end'): DnsParse
   return result;
 }
 
-/** The record data this parser reads, or a problem. Other types read as {}. */
-function readRdata(msg: Buffer, type: number, klass: number, start: number, end: number): { address?: string; target?: string } | string {
+/** The answer with the record data this parser reads (A, AAAA, CNAME), or a problem with that data. */
+function readAnswer(msg: Buffer, name: string, type: number, klass: number, ttl: number, start: number, end: number): DnsAnswer | string {
   const length = end - start;
   if (type === DnsType.A && klass === CLASS_IN) {
     if (length !== 4) return `A record with ${length} bytes of data`;
-    return { address: `${msg[start]}.${msg[start + 1]}.${msg[start + 2]}.${msg[start + 3]}` };
+    return { name, type, ttl, address: `${msg[start]}.${msg[start + 1]}.${msg[start + 2]}.${msg[start + 3]}` };
   }
   if (type === DnsType.AAAA && klass === CLASS_IN) {
     if (length !== 16) return `AAAA record with ${length} bytes of data`;
-    return { address: ipv6Text(msg, start) };
+    return { name, type, ttl, address: ipv6Text(msg, start) };
   }
   if (type === DnsType.CNAME) {
     // The name may point back into the message, but its own bytes must lie in the record data.
     const target = readName(msg, start, end);
     if (!target.ok) return `CNAME target: ${target.problem}`;
     if (target.next !== end) return 'CNAME target does not fill its record data';
-    return { target: target.name };
+    return { name, type, ttl, target: target.name };
   }
-  return {};
+  return { name, type, ttl };
 }
 
 const words = new Uint32Array(4);

@@ -1,8 +1,8 @@
 import type { TlsAlert } from './tls-alert.js';
 import { parseClientHello, type HelloRead, type TlsClientHello } from './tls-client-hello.js';
-import { handshakeTypeName, HandshakeType, isComplete, readHandshakeMessage } from './tls-handshake-message.js';
-import { ContentType, looksLikeRecord, readHandshakeStream, type HandshakeStream } from './tls-records.js';
-import { type Shortfall, streamShortfall } from './tls-shortfall.js';
+import { handshakeTypeName, HandshakeType } from './tls-handshake-message.js';
+import { ContentType, HandshakeReader, looksLikeRecord } from './tls-records.js';
+import { cutMessageShortfall, type Shortfall, streamShortfall } from './tls-shortfall.js';
 import { parseSslv2ClientHello } from './tls-sslv2-hello.js';
 
 /**
@@ -14,15 +14,15 @@ export type ClientCertificate = 'non-empty' | 'empty' | 'not-sent';
 /** What the client direction shows before encryption starts. */
 export interface ClientFlight {
   /** The bytes start with a TLS handshake record or an SSL 2.0-compatible ClientHello. */
-  readonly isTls: boolean;
-  readonly hello?: TlsClientHello;
+  isTls: boolean;
+  hello?: TlsClientHello;
   /** Set when the hello is missing or incomplete. */
-  readonly helloShortfall?: Shortfall;
-  readonly certificate?: ClientCertificate;
+  helloShortfall?: Shortfall;
+  certificate?: ClientCertificate;
   /** Set when the bytes end before the client's second flight shows its certificate (or its absence). */
-  readonly certificateShortfall?: Shortfall;
+  certificateShortfall?: Shortfall;
   /** A plaintext alert ending the client's handshake. */
-  readonly alert?: TlsAlert;
+  alert?: TlsAlert;
 }
 
 const HELLO = 'ClientHello';
@@ -30,53 +30,68 @@ const CERTIFICATE = 'client Certificate';
 
 /** Reads the client direction's handshake: the hello, then its second flight up to the certificate. */
 export function readClientFlight(payload: Buffer): ClientFlight {
-  const sslv2 = parseSslv2ClientHello(payload);
-  let stream: HandshakeStream;
+  const flight: ClientFlight = { isTls: true };
+  let reader: HandshakeReader;
   let read: HelloRead<TlsClientHello>;
-  let pos: number;
+  const sslv2 = parseSslv2ClientHello(payload);
   // An SSLv2-format hello counts only when it parsed: a first byte with the high bit set and a
   // third byte of 1 alone is common in other binary protocols.
   if (sslv2 !== undefined && sslv2.read.hello !== undefined) {
     read = sslv2.read;
-    stream = readHandshakeStream(payload, Math.min(sslv2.next, payload.length));
-    pos = 0;
+    reader = new HandshakeReader(payload, Math.min(sslv2.next, payload.length));
   } else {
     if (!looksLikeRecord(payload, 0, ContentType.Handshake)) {
-      return { isTls: false, helloShortfall: payload.length === 0 ? { kind: 'cut-before', what: HELLO } : notTls() };
+      flight.isTls = false;
+      flight.helloShortfall =
+        payload.length === 0 ? { kind: 'cut-before', what: HELLO } : { kind: 'malformed', what: HELLO, problem: "the client's first bytes are not a TLS handshake record" };
+      return flight;
     }
-    stream = readHandshakeStream(payload, 0);
-    const first = readHandshakeMessage(stream.bytes, 0);
-    if (first === undefined) return { isTls: true, helloShortfall: streamShortfall(stream, 0, HELLO), alert: stream.alert };
-    if (first.type !== HandshakeType.ClientHello) {
-      return { isTls: true, helloShortfall: { kind: 'malformed', what: HELLO, problem: `the first handshake message is ${handshakeTypeName(first.type)}` } };
+    reader = new HandshakeReader(payload, 0);
+    if (!reader.next()) {
+      flight.helloShortfall = streamShortfall(reader, HELLO);
+      if (reader.alert !== undefined) flight.alert = reader.alert;
+      return flight;
     }
-    read = parseClientHello(stream.bytes, first.bodyStart, first.declaredEnd, first.availableEnd);
-    pos = first.declaredEnd;
+    if (reader.type !== HandshakeType.ClientHello) {
+      flight.helloShortfall = { kind: 'malformed', what: HELLO, problem: `the first handshake message is ${handshakeTypeName(reader.type)}` };
+      return flight;
+    }
+    read = parseClientHello(reader.buf, reader.bodyStart, reader.declaredEnd, reader.availableEnd);
   }
-  const base = { isTls: true, hello: read.hello, alert: stream.alert };
-  if (read.status === 'malformed') return { ...base, helloShortfall: { kind: 'malformed', what: HELLO, problem: read.problem ?? 'bad lengths' } };
-  if (read.status === 'truncated') return { ...base, helloShortfall: { kind: 'cut-inside', what: HELLO } };
-
-  // The second flight (TLS <= 1.2): Certificate (if the server asked), ClientKeyExchange, ...
-  // Each pass moves past one whole message header, so the loop is bounded by the stream.
-  for (;;) {
-    const m = readHandshakeMessage(stream.bytes, pos);
-    if (m === undefined) return { ...base, certificateShortfall: streamShortfall(stream, pos, CERTIFICATE) };
-    if (m.type === HandshakeType.Certificate) {
-      if (m.availableEnd - m.bodyStart < 3) {
-        if (m.declaredEnd - m.bodyStart < 3) return { ...base, certificateShortfall: { kind: 'malformed', what: CERTIFICATE, problem: 'message shorter than its list length' } };
-        return { ...base, certificateShortfall: { kind: 'cut-inside', what: CERTIFICATE } };
-      }
-      const b = stream.bytes;
-      const listLength = (b[m.bodyStart] << 16) | (b[m.bodyStart + 1] << 8) | b[m.bodyStart + 2];
-      return { ...base, certificate: listLength > 0 ? 'non-empty' : 'empty' };
-    }
-    if (m.type === HandshakeType.ClientKeyExchange) return { ...base, certificate: 'not-sent' };
-    if (!isComplete(m)) return { ...base, certificateShortfall: { kind: 'cut-inside', what: handshakeTypeName(m.type) } };
-    pos = m.declaredEnd;
-  }
+  if (read.hello !== undefined) flight.hello = read.hello;
+  if (read.status === 'malformed') flight.helloShortfall = { kind: 'malformed', what: HELLO, problem: read.problem ?? 'bad lengths' };
+  else if (read.status === 'truncated') flight.helloShortfall = cutMessageShortfall(reader, HELLO);
+  else readSecondFlight(reader, flight);
+  if (reader.alert !== undefined) flight.alert = reader.alert;
+  return flight;
 }
 
-function notTls(): Shortfall {
-  return { kind: 'malformed', what: HELLO, problem: "the client's first bytes are not a TLS handshake record" };
+/**
+ * The second flight (TLS <= 1.2): Certificate (if the server asked), ClientKeyExchange, ...
+ * Each pass consumes one message, so the loop is bounded by the bytes.
+ */
+function readSecondFlight(reader: HandshakeReader, flight: ClientFlight): void {
+  while (reader.next()) {
+    if (reader.type === HandshakeType.Certificate) {
+      if (reader.availableEnd - reader.bodyStart >= 3) {
+        const b = reader.buf;
+        const at = reader.bodyStart;
+        flight.certificate = ((b[at] << 16) | (b[at + 1] << 8) | b[at + 2]) > 0 ? 'non-empty' : 'empty';
+      } else if (reader.declaredEnd - reader.bodyStart < 3) {
+        flight.certificateShortfall = { kind: 'malformed', what: CERTIFICATE, problem: 'message shorter than its list length' };
+      } else {
+        flight.certificateShortfall = cutMessageShortfall(reader, CERTIFICATE);
+      }
+      return;
+    }
+    if (reader.type === HandshakeType.ClientKeyExchange) {
+      flight.certificate = 'not-sent';
+      return;
+    }
+    if (reader.cut) {
+      flight.certificateShortfall = cutMessageShortfall(reader, handshakeTypeName(reader.type));
+      return;
+    }
+  }
+  flight.certificateShortfall = streamShortfall(reader, CERTIFICATE);
 }

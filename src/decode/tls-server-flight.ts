@@ -1,31 +1,32 @@
 import type { TlsAlert } from './tls-alert.js';
-import { handshakeTypeName, HandshakeType, isComplete, readHandshakeMessage } from './tls-handshake-message.js';
-import { ContentType, looksLikeRecord, readHandshakeStream } from './tls-records.js';
+import { handshakeTypeName, HandshakeType } from './tls-handshake-message.js';
+import { ContentType, HandshakeReader, looksLikeRecord } from './tls-records.js';
 import { parseServerHello, type TlsServerHello } from './tls-server-hello.js';
-import { type Shortfall, streamShortfall } from './tls-shortfall.js';
+import { cutMessageShortfall, type Shortfall, streamShortfall } from './tls-shortfall.js';
 import { isTls13Code } from './tls-version.js';
 
 /** What the server direction shows before encryption starts. */
 export interface ServerFlight {
   /** The bytes start with a TLS handshake or alert record. */
-  readonly isTls: boolean;
-  readonly hello?: TlsServerHello;
+  isTls: boolean;
+  hello?: TlsServerHello;
   /** Set when the hello is missing or incomplete. */
-  readonly helloShortfall?: Shortfall;
+  helloShortfall?: Shortfall;
   /**
-   * TLS <= 1.2: whether the server's first flight, read to its ServerHelloDone, held a
-   * CertificateRequest. Undefined when that flight was not seen to its end, and for TLS 1.3.
+   * TLS <= 1.2: whether the server's first flight held a CertificateRequest (its header is
+   * enough), or ended with ServerHelloDone without one. Undefined when neither was seen, and for
+   * TLS 1.3.
    */
-  readonly certificateRequest?: boolean;
+  certificateRequest?: boolean;
   /** Set when the bytes end before the flight shows whether a CertificateRequest is in it. */
-  readonly flightShortfall?: Shortfall;
-  /** TLS <= 1.2 abbreviated handshake: ChangeCipherSpec right after the hello, no certificates. */
-  readonly resumed?: true;
-  readonly alert?: TlsAlert;
+  flightShortfall?: Shortfall;
+  /** TLS <= 1.2 abbreviated handshake: ChangeCipherSpec after the hello, no certificates. */
+  resumed?: true;
+  alert?: TlsAlert;
 }
 
 const HELLO = 'ServerHello';
-const DONE = 'ServerHelloDone';
+const REQUEST_OR_DONE = 'CertificateRequest or ServerHelloDone';
 
 /** The negotiated version code: supported_versions when present, else legacy_version. */
 export function negotiatedCode(hello: TlsServerHello): number {
@@ -34,43 +35,62 @@ export function negotiatedCode(hello: TlsServerHello): number {
 
 /** Reads the server direction's handshake: the hello and, for TLS <= 1.2, its flight to ServerHelloDone. */
 export function readServerFlight(payload: Buffer): ServerFlight {
-  const isTls = looksLikeRecord(payload, 0, ContentType.Handshake) || looksLikeRecord(payload, 0, ContentType.Alert);
-  if (!isTls) {
-    const helloShortfall: Shortfall =
-      payload.length === 0
-        ? { kind: 'cut-before', what: HELLO }
-        : { kind: 'malformed', what: HELLO, problem: "the server's first bytes are not a TLS record" };
-    return { isTls, helloShortfall };
+  const flight: ServerFlight = { isTls: true };
+  if (!looksLikeRecord(payload, 0, ContentType.Handshake) && !looksLikeRecord(payload, 0, ContentType.Alert)) {
+    flight.isTls = false;
+    flight.helloShortfall =
+      payload.length === 0 ? { kind: 'cut-before', what: HELLO } : { kind: 'malformed', what: HELLO, problem: "the server's first bytes are not a TLS record" };
+    return flight;
   }
-  const stream = readHandshakeStream(payload, 0);
-  const first = readHandshakeMessage(stream.bytes, 0);
-  if (first === undefined) return { isTls, helloShortfall: streamShortfall(stream, 0, HELLO), alert: stream.alert };
-  if (first.type !== HandshakeType.ServerHello) {
-    return { isTls, helloShortfall: { kind: 'malformed', what: HELLO, problem: `the first handshake message is ${handshakeTypeName(first.type)}` } };
+  const reader = new HandshakeReader(payload, 0);
+  readFlight(reader, flight);
+  if (reader.alert !== undefined) flight.alert = reader.alert;
+  return flight;
+}
+
+function readFlight(reader: HandshakeReader, flight: ServerFlight): void {
+  if (!reader.next()) {
+    flight.helloShortfall = streamShortfall(reader, HELLO);
+    return;
   }
-  const read = parseServerHello(stream.bytes, first.bodyStart, first.declaredEnd, first.availableEnd);
-  const base = { isTls, hello: read.hello, alert: stream.alert };
-  if (read.status === 'malformed') return { ...base, helloShortfall: { kind: 'malformed', what: HELLO, problem: read.problem ?? 'bad lengths' } };
-  if (read.status === 'truncated' || read.hello === undefined) return { ...base, helloShortfall: { kind: 'cut-inside', what: HELLO } };
+  if (reader.type !== HandshakeType.ServerHello) {
+    flight.helloShortfall = { kind: 'malformed', what: HELLO, problem: `the first handshake message is ${handshakeTypeName(reader.type)}` };
+    return;
+  }
+  const read = parseServerHello(reader.buf, reader.bodyStart, reader.declaredEnd, reader.availableEnd);
+  if (read.hello !== undefined) flight.hello = read.hello;
+  if (read.status === 'malformed') {
+    flight.helloShortfall = { kind: 'malformed', what: HELLO, problem: read.problem ?? 'bad lengths' };
+    return;
+  }
+  if (read.status === 'truncated' || read.hello === undefined) {
+    flight.helloShortfall = cutMessageShortfall(reader, HELLO);
+    return;
+  }
   // TLS 1.3 (and its HelloRetryRequest): everything after the hello is encrypted.
-  if (read.hello.helloRetryRequest === true || isTls13Code(negotiatedCode(read.hello))) return base;
+  if (read.hello.helloRetryRequest === true || isTls13Code(negotiatedCode(read.hello))) return;
 
   // TLS <= 1.2: Certificate, CertificateStatus, ServerKeyExchange, CertificateRequest?, ServerHelloDone.
-  // A CertificateRequest's header settles the question, as does a ServerHelloDone without one.
-  // Each pass moves past one whole message header, so the loop is bounded by the stream.
+  // Each pass consumes one message, so the loop is bounded by the bytes.
   let sawServerMessages = false;
-  let pos = first.declaredEnd;
-  for (;;) {
-    const m = readHandshakeMessage(stream.bytes, pos);
-    if (m === undefined) {
-      if (!sawServerMessages && stream.end === 'change-cipher-spec' && stream.bytes.length === pos) return { ...base, resumed: true };
-      return { ...base, flightShortfall: streamShortfall(stream, pos, `CertificateRequest or ${DONE}`) };
+  while (reader.next()) {
+    // Read afresh: next() changed it (the narrowing above does not know that).
+    const type: number = reader.type;
+    if (type === HandshakeType.CertificateRequest) {
+      flight.certificateRequest = true;
+      return;
     }
-    if (m.type === HandshakeType.CertificateRequest) return { ...base, certificateRequest: true };
-    if (m.type === HandshakeType.ServerHelloDone) return { ...base, certificateRequest: false };
+    if (type === HandshakeType.ServerHelloDone) {
+      flight.certificateRequest = false;
+      return;
+    }
     // A resumed session may send a NewSessionTicket before its ChangeCipherSpec.
-    if (m.type !== HandshakeType.NewSessionTicket) sawServerMessages = true;
-    if (!isComplete(m)) return { ...base, flightShortfall: { kind: 'cut-inside', what: `server ${handshakeTypeName(m.type)}` } };
-    pos = m.declaredEnd;
+    if (type !== HandshakeType.NewSessionTicket) sawServerMessages = true;
+    if (reader.cut) {
+      flight.flightShortfall = cutMessageShortfall(reader, `server ${handshakeTypeName(type)}`);
+      return;
+    }
   }
+  if (!sawServerMessages && reader.end === 'change-cipher-spec') flight.resumed = true;
+  else flight.flightShortfall = streamShortfall(reader, REQUEST_OR_DONE);
 }

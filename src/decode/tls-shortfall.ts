@@ -1,4 +1,4 @@
-import type { HandshakeStream } from './tls-records.js';
+import type { HandshakeReader } from './tls-records.js';
 import { describeAlert } from './tls-alert.js';
 import { cutBefore, cutInside, type DirectionBytes } from './tls-stream-stop.js';
 
@@ -13,22 +13,28 @@ export type Shortfall =
   | { readonly kind: 'malformed'; readonly what: string; readonly problem: string }
   | { readonly kind: 'ended'; readonly what: string; readonly by: string };
 
-/** The shortfall when a handshake stream holds no (further) message where `what` was expected. */
-export function streamShortfall(stream: HandshakeStream, at: number, what: string): Shortfall {
-  if (stream.end === 'malformed') return { kind: 'malformed', what, problem: stream.problem ?? 'bad record header' };
-  if (stream.bytes.length > at || stream.cutInRecord) return { kind: 'cut-inside', what };
-  switch (stream.end) {
+/** The shortfall when a reader holds no (further) message where `what` was expected. */
+export function streamShortfall(reader: HandshakeReader, what: string): Shortfall {
+  if (reader.end === 'malformed') return { kind: 'malformed', what, problem: reader.problem ?? 'bad record header' };
+  if (reader.cutInRecord) return { kind: 'cut-inside', what };
+  switch (reader.end) {
     case 'bytes':
       return { kind: 'cut-before', what };
     case 'change-cipher-spec':
       return { kind: 'ended', what, by: 'ChangeCipherSpec' };
     case 'alert':
-      return { kind: 'ended', what, by: stream.alert === undefined ? 'an alert' : `alert ${describeAlert(stream.alert)}` };
+      return { kind: 'ended', what, by: reader.alert === undefined ? 'an alert' : `alert ${describeAlert(reader.alert)}` };
     case 'application-data':
       return { kind: 'ended', what, by: 'encrypted records' };
     case 'heartbeat':
       return { kind: 'ended', what, by: 'a heartbeat record' };
   }
+}
+
+/** The shortfall for the reader's current message, cut short: by the capture, or by another record (damage). */
+export function cutMessageShortfall(reader: HandshakeReader, what: string): Shortfall {
+  if (!reader.interrupted) return { kind: 'cut-inside', what };
+  return { kind: 'malformed', what, problem: reader.end === 'malformed' ? (reader.problem ?? 'bad record header') : `interrupted by a ${reader.end} record` };
 }
 
 /** One line for a report: "ClientHello truncated at 512 bytes (payload limit)". */
