@@ -151,7 +151,10 @@ function captureSuite(label: string, setup: () => { dir: string; cleanup?: () =>
     const onPort = (list: ParsedFlow<TlsEvidence>[], port: number): TlsHandshake[] => list.filter((f) => f.serverPort === port).map((f) => tls(f.parsed));
 
     it('finds one TCP flow per connection, each TLS', () => {
-      expect(flows).toHaveLength(scenarios.size + 1); // the resumed scenario makes two connections
+      for (const s of scenarios.values()) {
+        // The resumed scenario makes two connections; a skipped one may have made one or none.
+        if (s.status === 'ok') expect(onPort(flows, s.port), s.name).toHaveLength(s.name === 'tls12-resumed' ? 2 : 1);
+      }
       for (const f of flows) expect(f.parsed.kind).toBe('tls');
     });
 
