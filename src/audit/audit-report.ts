@@ -1,6 +1,5 @@
 import type { AuditedFlow, AuditSink } from './audited-flow.js';
 import { Coverage } from './coverage.js';
-import { name } from './flow-judge.js';
 import type { Matrix } from './matrix.js';
 import { VERDICT_KINDS, VIOLATION_KINDS, type VerdictKind } from './verdict.js';
 
@@ -42,8 +41,8 @@ export class AuditReport implements AuditSink {
     if (this.keepFlows) this.flows.push(flow);
     if (flow.verdict.notice) this.notices.push(flow);
     if (!VIOLATION_KINDS.has(kind) && kind !== 'unverified') return;
-    const from = kind === 'unknown-peer' && flow.client.components.length === 0 ? flow.client.address : name(flow.client.components);
-    const to = kind === 'unknown-peer' && flow.server.components.length === 0 ? flow.server.address : name(flow.server.components);
+    const from = flow.verdict.clientRole;
+    const to = flow.verdict.serverRole;
     const key = `${kind}|${from}|${to}|${flow.protocol}|${flow.server.port}`;
     let group = this.groups.get(key);
     if (group === undefined) {

@@ -10,6 +10,12 @@ export interface ComponentMatch {
   readonly via: string;
   /** Context components (every pod, the nodes, the internet) rank below the vendor's own. */
   readonly context: boolean;
+  /**
+   * False when only an address-class selector (`internal`, `external`) matched: the endpoint fits
+   * a catch-all such as "any resolver" but nothing says who it is. With no rule to allow its flow,
+   * such an endpoint is an unknown peer.
+   */
+  readonly identified: boolean;
 }
 
 const MAX_CACHED = 65536;
@@ -22,7 +28,7 @@ type CompiledSelector = (identity: EndpointIdentity, words: Uint32Array | null, 
  * or an inventory entry names the component.
  */
 export class ComponentMatcher {
-  private readonly compiled: { readonly component: Component; readonly selectors: readonly CompiledSelector[] }[];
+  private readonly compiled: { readonly component: Component; readonly selectors: readonly CompiledSelector[]; readonly catchAlls: readonly CompiledSelector[] }[];
   /**
    * Results per address (and server port): flows repeat endpoints far more than they add new ones.
    * Each is kept with the identity it was computed from: when the provider learns more about an
@@ -31,7 +37,11 @@ export class ComponentMatcher {
   private readonly cache = new Map<string, { readonly identity: EndpointIdentity; readonly matches: ComponentMatch[] }>();
 
   constructor(matrix: Matrix) {
-    this.compiled = [...matrix.components.values()].map((component) => ({ component, selectors: component.selectors.map(compileSelector) }));
+    this.compiled = [...matrix.components.values()].map((component) => ({
+      component,
+      selectors: component.selectors.filter((s) => !isCatchAll(s)).map(compileSelector),
+      catchAlls: component.selectors.filter(isCatchAll).map(compileSelector),
+    }));
   }
 
   /**
@@ -51,15 +61,17 @@ export class ComponentMatcher {
   private matchUncached(identity: EndpointIdentity, serverPort: number | undefined): ComponentMatch[] {
     const words = parseAddress(identity.address);
     const matches: ComponentMatch[] = [];
-    for (const { component, selectors } of this.compiled) {
+    for (const { component, selectors, catchAlls } of this.compiled) {
       let via: string | null = null;
       const entry = identity.inventory.find((e) => e.components.includes(component.name));
       if (entry !== undefined) via = `inventory ${entry.name} (${entry.source})`;
       for (let i = 0; via === null && i < selectors.length; i++) via = selectors[i](identity, words, serverPort);
-      if (via !== null) matches.push({ component: component.name, via, context: component.context });
+      const identified = via !== null;
+      for (let i = 0; via === null && i < catchAlls.length; i++) via = catchAlls[i](identity, words, serverPort);
+      if (via !== null) matches.push({ component: component.name, via, context: component.context, identified });
     }
-    // Vendor components first: reports name the most specific role.
-    return matches.sort((a, b) => Number(a.context) - Number(b.context));
+    // Most specific first: identified vendor components, identified context ones, then catch-alls.
+    return matches.sort((a, b) => rank(a) - rank(b));
   }
 }
 
@@ -116,6 +128,14 @@ function compileSelector(selector: Selector): CompiledSelector {
     case 'internal':
       return (identity) => (identity.internal ? 'internal address' : null);
   }
+}
+
+function isCatchAll(selector: Selector): boolean {
+  return selector.kind === 'internal' || selector.kind === 'external';
+}
+
+function rank(m: ComponentMatch): number {
+  return m.identified ? (m.context ? 1 : 0) : 2;
 }
 
 /** A hostNetwork pod that declares ports is at its node's address only on those ports. */

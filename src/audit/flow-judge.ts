@@ -37,41 +37,64 @@ export class FlowJudge {
     const rules = this.byProtocol.get(f.protocol as Protocol) ?? [];
 
     // A rule that fits decides, whatever the unmatched policy: it applies to flows no rule matches.
-    const fitting = rules.filter(
-      (c) => portIn(c, f.serverPort) && ((clientNames.has(c.from) && serverNames.has(c.to)) || (c.initiator === 'both' && clientNames.has(c.to) && serverNames.has(c.from))),
-    );
-    if (fitting.length > 0) {
-      let best: Verdict | null = null;
-      for (const rule of fitting) {
-        const v = judgeSecurity(rule, security);
-        if (best === null || OUTCOME_RANK[v.kind]! < OUTCOME_RANK[best.kind]!) best = v;
-      }
-      return best!;
+    let best: Verdict | null = null;
+    for (const rule of rules) {
+      if (!portIn(rule, f.serverPort)) continue;
+      const forward = clientNames.has(rule.from) && serverNames.has(rule.to);
+      if (!forward && !(rule.initiator === 'both' && clientNames.has(rule.to) && serverNames.has(rule.from))) continue;
+      const v = judgeSecurity(rule, security, forward ? rule.from : rule.to, forward ? rule.to : rule.from);
+      if (best === null || OUTCOME_RANK[v.kind]! < OUTCOME_RANK[best.kind]!) best = v;
     }
+    if (best !== null) return best;
 
+    const client = name(f.client, f.clientAddress);
+    const server = name(f.server, f.serverAddress);
+    const unmatched = (kind: VerdictKind, reason: string, ruleId?: string, roles: [string, string] = [client, server]): Verdict => ({
+      kind,
+      reason,
+      ...(ruleId === undefined ? {} : { ruleId }),
+      notice: false,
+      security,
+      clientRole: roles[0],
+      serverRole: roles[1],
+    });
     const inScope = f.client.some((m) => !m.context) || f.server.some((m) => !m.context);
     if (this.matrix.unmatched === 'ignore-outside-components' && !inScope) {
-      return verdict('ignored', 'neither endpoint belongs to a component of this matrix', security);
+      return unmatched('ignored', 'neither endpoint belongs to a component of this matrix');
     }
-    if (f.client.length === 0 && f.server.length === 0) {
-      return verdict('unknown-peer', `client ${f.clientAddress} and server ${f.serverAddress} match no component`, security);
-    }
-    if (f.client.length === 0) return verdict('unknown-peer', `client ${f.clientAddress} matches no component`, security);
-    if (f.server.length === 0) return verdict('unknown-peer', `server ${f.serverAddress} matches no component`, security);
-    if (!this.byProtocol.has(f.protocol as Protocol)) {
-      return verdict('unexpected', `${name(f.client)} -> ${name(f.server)}: protocol ${f.protocol} is not in the matrix`, security);
-    }
+    // A rule the other way round says more than that an end is unknown, even through a catch-all.
     const reversed = rules.find((c) => portIn(c, f.serverPort) && serverNames.has(c.from) && clientNames.has(c.to));
     if (reversed !== undefined) {
-      return verdict('wrong-initiator', `rule ${reversed.id} allows ${reversed.from} -> ${reversed.to}, but ${name(f.client)} opened this connection`, security, reversed.id);
+      return unmatched('wrong-initiator', `rule ${reversed.id} allows ${reversed.from} -> ${reversed.to}, but ${reversed.to} opened this connection`, reversed.id, [reversed.to, reversed.from]);
     }
-    return verdict('unexpected', `no rule allows ${f.protocol}/${f.serverPort} from ${name(f.client)} to ${name(f.server)}`, security);
+    // Only a catch-all (any internal or external address) says nothing of who an endpoint is.
+    const clientUnknown = !f.client.some((m) => m.identified);
+    const serverUnknown = !f.server.some((m) => m.identified);
+    if (clientUnknown || serverUnknown) {
+      const who = [clientUnknown ? `client ${f.clientAddress}` : '', serverUnknown ? `server ${f.serverAddress}` : ''].filter((w) => w !== '');
+      return unmatched('unknown-peer', `${who.join(' and ')} ${who.length === 2 ? 'match' : 'matches'} no component`, undefined, [
+        clientUnknown ? f.clientAddress : client,
+        serverUnknown ? f.serverAddress : server,
+      ]);
+    }
+    if (!this.byProtocol.has(f.protocol as Protocol)) {
+      return unmatched('unexpected', `${client} -> ${server}: protocol ${f.protocol} is not in the matrix`);
+    }
+    return unmatched('unexpected', `no rule allows ${f.protocol}/${f.serverPort} from ${client} to ${server}`);
   }
 }
 
-function judgeSecurity(rule: Connection, security: ObservedSecurity): Verdict {
+function judgeSecurity(rule: Connection, security: ObservedSecurity, clientRole: string, serverRole: string): Verdict {
   // Severity notice lists the flows the rule allows; an insecure one is a violation, not a notice.
-  const decided = (kind: VerdictKind, reason: string): Verdict => ({ kind, reason, ruleId: rule.id, notice: kind !== 'insecure' && rule.severity === 'notice', security });
+  const decided = (kind: VerdictKind, reason: string): Verdict => ({
+    kind,
+    reason,
+    ruleId: rule.id,
+    notice: kind !== 'insecure' && rule.severity === 'notice',
+    security,
+    clientRole,
+    serverRole,
+  });
   if (rule.security === 'none') return decided('allowed', `rule ${rule.id}`);
   const wanted = rule.security === 'mtls' ? 'mTLS' : 'TLS';
   switch (security.grade) {
@@ -90,11 +113,7 @@ function portIn(c: Connection, port: number): boolean {
   return c.ports.some((r) => port >= r.from && port <= r.to);
 }
 
-/** The most specific component of an endpoint, for reasons and grouping. */
-export function name(matches: readonly ComponentMatch[]): string {
-  return matches.length === 0 ? '(none)' : matches[0].component;
-}
-
-function verdict(kind: VerdictKind, reason: string, security: ObservedSecurity, ruleId?: string): Verdict {
-  return ruleId === undefined ? { kind, reason, notice: false, security } : { kind, reason, ruleId, notice: false, security };
+/** The most specific component of an endpoint (matches come sorted so), else its address. */
+function name(matches: readonly ComponentMatch[], address: string): string {
+  return matches.length === 0 ? address : matches[0].component;
 }

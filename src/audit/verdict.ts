@@ -43,5 +43,12 @@ export interface Verdict {
   readonly ruleId?: string;
   /** The rule allows the flow but asks for it to be reported (severity notice). */
   readonly notice: boolean;
+  /**
+   * The roles the verdict speaks of: the deciding rule's components (an endpoint may match several,
+   * and the rule says which one it acted as), else the endpoint's most specific component, else
+   * its address. Reports group and name flows by these.
+   */
+  readonly clientRole: string;
+  readonly serverRole: string;
   readonly security: ObservedSecurity;
 }

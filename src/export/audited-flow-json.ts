@@ -10,8 +10,8 @@ export function auditedFlowJson(f: AuditedFlow): Record<string, unknown> {
     id: f.id,
     community_id: communityId(f.protocol, f.client.address, f.client.port, f.server.address, f.server.port),
     protocol: f.protocol,
-    client: endpoint(f.client),
-    server: endpoint(f.server),
+    client: endpoint(f.client, f.verdict.clientRole),
+    server: endpoint(f.server, f.verdict.serverRole),
     initiator_evidence: f.initiatorEvidence,
     first_seen: new Date(f.firstSeen * 1000).toISOString(),
     last_seen: new Date(f.lastSeen * 1000).toISOString(),
@@ -30,11 +30,11 @@ export function auditedFlowJson(f: AuditedFlow): Record<string, unknown> {
   };
 }
 
-function endpoint(e: AuditedEndpoint): Record<string, unknown> {
+function endpoint(e: AuditedEndpoint, role: string): Record<string, unknown> {
   return {
     address: e.address,
     port: e.port,
-    component: e.components[0]?.component ?? null,
+    component: e.components.some((m) => m.component === role) ? role : null,
     components: e.components.map((m) => ({ name: m.component, via: m.via })),
   };
 }

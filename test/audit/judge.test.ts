@@ -129,6 +129,8 @@ const http = { toServer: HTTP_GET, toClient: HTTP_OK };
 describe('allowed', () => {
   it('security none: any payload is allowed, and the observed security is reported', () => {
     expect(verdictOf({ client: '10.0.1.5:40000', server: '10.0.2.8:8080', ...http })).toEqual({
+      clientRole: 'web',
+      serverRole: 'api',
       kind: 'allowed',
       reason: 'rule web-to-api-http',
       ruleId: 'web-to-api-http',
@@ -139,6 +141,8 @@ describe('allowed', () => {
 
   it('a TLS rule with a TLS handshake both ways', () => {
     expect(verdictOf({ client: '10.0.1.5:40001', server: '10.0.2.8:443', ...tlsBothWays })).toEqual({
+      clientRole: 'web',
+      serverRole: 'api',
       kind: 'allowed',
       reason: 'rule web-to-api-tls; TLS handshake both ways',
       ruleId: 'web-to-api-tls',
@@ -163,6 +167,8 @@ describe('allowed', () => {
 describe('unverified', () => {
   it('a TLS rule and no payload at all', () => {
     expect(verdictOf({ client: '10.0.1.5:40010', server: '10.0.2.8:443' })).toEqual({
+      clientRole: 'web',
+      serverRole: 'api',
       kind: 'unverified',
       reason: 'rule web-to-api-tls requires TLS; no payload captured',
       ruleId: 'web-to-api-tls',
@@ -201,6 +207,8 @@ describe('unverified', () => {
 describe('insecure', () => {
   it('plaintext HTTP on a TLS rule', () => {
     expect(verdictOf({ client: '10.0.1.5:40020', server: '10.0.2.8:443', ...http })).toEqual({
+      clientRole: 'web',
+      serverRole: 'api',
       kind: 'insecure',
       reason: 'rule web-to-api-tls requires TLS; the capture shows plaintext (http)',
       ruleId: 'web-to-api-tls',
@@ -226,6 +234,8 @@ describe('wrong-initiator', () => {
   it('the `to` side opened the connection on the rule port', () => {
     const f = judge({ client: '10.0.2.8:40030', server: '10.0.1.5:8080', ...http });
     expect(f.verdict).toEqual({
+      clientRole: 'api',
+      serverRole: 'web',
       kind: 'wrong-initiator',
       reason: 'rule web-to-api-http allows web -> api, but api opened this connection',
       ruleId: 'web-to-api-http',
@@ -269,6 +279,8 @@ describe('port ranges', () => {
 describe('unexpected', () => {
   it('known components on a port no rule lists', () => {
     expect(verdictOf({ client: '10.0.1.5:40060', server: '10.0.2.8:22' })).toEqual({
+      clientRole: 'web',
+      serverRole: 'api',
       kind: 'unexpected',
       reason: 'no rule allows tcp/22 from web to api',
       notice: false,
@@ -295,6 +307,8 @@ describe('unexpected', () => {
 describe('unknown-peer', () => {
   it('an unknown client', () => {
     expect(verdictOf({ client: '172.16.0.1:40070', server: '10.0.2.8:443' })).toEqual({
+      clientRole: '172.16.0.1',
+      serverRole: 'api',
       kind: 'unknown-peer',
       reason: 'client 172.16.0.1 matches no component',
       notice: false,
@@ -401,6 +415,8 @@ describe('ignored (unmatched: ignore-outside-components)', () => {
 
   it('ignores flows between context components that no rule matches', () => {
     expect(judgeScoped({ client: '10.9.0.1:40100', server: '10.9.0.2:80' })).toEqual({
+      clientRole: 'all-pods',
+      serverRole: 'all-pods',
       kind: 'ignored',
       reason: 'neither endpoint belongs to a component of this matrix',
       notice: false,
