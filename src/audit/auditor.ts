@@ -1,6 +1,7 @@
 import { ipProtocolName } from '../decode/ip-protocol.js';
 import type { FlowRecord, FlowSink } from '../flow/flow-record.js';
-import type { IdentityProvider } from '../identity/endpoint-identity.js';
+import type { DnsNameCache } from '../identity/dns-name-cache.js';
+import type { EndpointIdentity, IdentityProvider, NameEvidence } from '../identity/endpoint-identity.js';
 import type { AuditedFlow, AuditSink } from './audited-flow.js';
 import { ComponentMatcher } from './component-matcher.js';
 import { FlowJudge } from './flow-judge.js';
@@ -16,16 +17,20 @@ export class Auditor implements FlowSink {
   private readonly matcher: ComponentMatcher;
   private readonly judge: FlowJudge;
 
-  constructor(matrix: Matrix, private readonly identities: IdentityProvider, private readonly sinks: readonly AuditSink[]) {
+  /**
+   * @param dnsNames names learnt from DNS answers in the same traffic (the DnsAnswerTap feeds it
+   *   as packets pass, ahead of the flows that use the answers)
+   */
+  constructor(matrix: Matrix, private readonly identities: IdentityProvider, private readonly sinks: readonly AuditSink[], private readonly dnsNames?: DnsNameCache) {
     this.matcher = new ComponentMatcher(matrix);
     this.judge = new FlowJudge(matrix);
   }
 
   onFlow(flow: FlowRecord): void {
     const protocol = ipProtocolName(flow.protocol);
-    const client = this.matcher.match(this.identities.identify(flow.client.address));
-    const server = this.matcher.match(this.identities.identify(flow.server.address), flow.server.port);
     const security = observeSecurity(flow);
+    const client = this.matcher.match(this.identities.identify(flow.client.address));
+    const server = this.matcher.match(this.named(this.identities.identify(flow.server.address), flow, security.serverName), flow.server.port);
     const verdict = this.judge.judge({
       protocol,
       clientAddress: flow.client.address,
@@ -53,5 +58,15 @@ export class Auditor implements FlowSink {
       verdict,
     };
     for (const sink of this.sinks) sink.onAuditedFlow(audited);
+  }
+
+  /**
+   * The server's identity with the names this flow gives it: DNS answers for its address seen
+   * before the flow began (and still valid then), and the SNI the client asked for.
+   */
+  private named(identity: EndpointIdentity, flow: FlowRecord, serverName: string | undefined): EndpointIdentity {
+    const learnt: NameEvidence[] = this.dnsNames?.namesAt(flow.server.address, flow.firstSeen) ?? [];
+    if (serverName !== undefined) learnt.push({ name: serverName, source: 'sni' });
+    return learnt.length === 0 ? identity : { ...identity, names: [...identity.names, ...learnt] };
   }
 }

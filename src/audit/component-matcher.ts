@@ -30,11 +30,11 @@ type CompiledSelector = (identity: EndpointIdentity, words: Uint32Array | null, 
 export class ComponentMatcher {
   private readonly compiled: { readonly component: Component; readonly selectors: readonly CompiledSelector[]; readonly catchAlls: readonly CompiledSelector[] }[];
   /**
-   * Results per address (and server port): flows repeat endpoints far more than they add new ones.
-   * Each is kept with the identity it was computed from: when the provider learns more about an
-   * address (a DNS answer naming it), it hands out a new identity and the match is redone.
+   * Results per address, server port and names: flows repeat endpoints far more than they add new
+   * ones. Names are part of the key because they change with time (DNS answers, SNI) while the
+   * rest of an address's identity does not.
    */
-  private readonly cache = new Map<string, { readonly identity: EndpointIdentity; readonly matches: ComponentMatch[] }>();
+  private readonly cache = new Map<string, ComponentMatch[]>();
 
   constructor(matrix: Matrix) {
     this.compiled = [...matrix.components.values()].map((component) => ({
@@ -49,12 +49,14 @@ export class ComponentMatcher {
    *   hostNetwork pods sharing a node address (a pod that declares ports must declare this one)
    */
   match(identity: EndpointIdentity, serverPort?: number): readonly ComponentMatch[] {
-    const key = serverPort === undefined ? identity.address : `${identity.address}|${serverPort}`;
-    const cached = this.cache.get(key);
-    if (cached !== undefined && cached.identity === identity) return cached.matches;
-    if (cached === undefined && this.cache.size >= MAX_CACHED) this.cache.clear();
-    const matches = this.matchUncached(identity, serverPort);
-    this.cache.set(key, { identity, matches });
+    let key = serverPort === undefined ? identity.address : `${identity.address}|${serverPort}`;
+    for (const n of identity.names) key += `|${n.source}:${n.name}`;
+    let matches = this.cache.get(key);
+    if (matches === undefined) {
+      if (this.cache.size >= MAX_CACHED) this.cache.clear();
+      matches = this.matchUncached(identity, serverPort);
+      this.cache.set(key, matches);
+    }
     return matches;
   }
 

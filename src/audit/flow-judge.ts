@@ -85,27 +85,35 @@ export class FlowJudge {
 }
 
 function judgeSecurity(rule: Connection, security: ObservedSecurity, clientRole: string, serverRole: string): Verdict {
-  // Severity notice lists the flows the rule allows; an insecure one is a violation, not a notice.
+  // Severity notice lists the flows the rule allows; a violating one is a violation, not a notice.
   const decided = (kind: VerdictKind, reason: string): Verdict => ({
     kind,
     reason,
     ruleId: rule.id,
-    notice: kind !== 'insecure' && rule.severity === 'notice',
+    notice: (kind === 'allowed' || kind === 'unverified') && rule.severity === 'notice',
     security,
     clientRole,
     serverRole,
   });
   if (rule.security === 'none') return decided('allowed', `rule ${rule.id}`);
   const wanted = rule.security === 'mtls' ? 'mTLS' : 'TLS';
+  const seen = security.detail;
+  if (security.grade === 'plaintext') return decided('insecure', `rule ${rule.id} requires ${wanted}; the capture shows ${seen}`);
+  if (security.grade === 'unknown') return decided('unverified', `rule ${rule.id} requires ${wanted}; ${seen}`);
+  const min = rule.minTlsVersion;
+  if (min !== undefined) {
+    // Version names compare in order as text: '1.0' < '1.1' < '1.2' < '1.3'.
+    if (security.tlsVersion === undefined) return decided('unverified', `rule ${rule.id} requires TLS ${min} or later; ${seen}`);
+    if (security.tlsVersion < min) return decided('weak-tls', `rule ${rule.id} requires TLS ${min} or later; the capture shows ${seen}`);
+  }
+  if (rule.security === 'tls') return decided('allowed', `rule ${rule.id}; ${seen}`);
   switch (security.grade) {
-    case 'plaintext':
-      return decided('insecure', `rule ${rule.id} requires ${wanted}; the capture shows ${security.detail}`);
-    case 'unknown':
-      return decided('unverified', `rule ${rule.id} requires ${wanted}; ${security.detail}`);
-    case 'tls':
-      if (rule.security === 'mtls') return decided('unverified', `rule ${rule.id} requires mTLS; ${security.detail}, client certificate not established from the capture`);
-      if (rule.minTlsVersion !== undefined) return decided('unverified', `rule ${rule.id} requires TLS ${rule.minTlsVersion}+; ${security.detail}, version not established from the capture`);
-      return decided('allowed', `rule ${rule.id}; ${security.detail}`);
+    case 'mtls-proven':
+      return decided('allowed', `rule ${rule.id}; ${seen}`);
+    case 'mtls-absent':
+      return decided('mtls-missing', `rule ${rule.id} requires mTLS; the capture shows ${seen}`);
+    default:
+      return decided('unverified', `rule ${rule.id} requires mTLS; ${seen}`);
   }
 }
 

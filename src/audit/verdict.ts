@@ -1,3 +1,5 @@
+import type { TlsVersion } from '../decode/tls-handshake.js';
+
 /**
  * The judgement of one flow against the matrix. Exactly one kind per flow, with the reason in
  * words and the rule that decided it.
@@ -29,11 +31,26 @@ export const VERDICT_KINDS: readonly VerdictKind[] = [
 /** Verdicts that make an audit non-compliant. `unverified` is reported, not failed, unless asked. */
 export const VIOLATION_KINDS: ReadonlySet<VerdictKind> = new Set(['insecure', 'weak-tls', 'mtls-missing', 'wrong-initiator', 'unexpected', 'unknown-peer']);
 
-/** What the capture shows of a flow's protection. */
+/**
+ * What the capture shows of a flow's protection: `plaintext` the first bytes are not TLS;
+ * `tls` a TLS handshake, client certificates not established; `mtls-proven` a TLS <= 1.2
+ * handshake with the server's CertificateRequest and a non-empty client Certificate; `mtls-absent`
+ * a TLS <= 1.2 handshake without them; `mtls-unverifiable` TLS 1.3 (or a resumed session), whose
+ * certificates are encrypted or absent from the wire; `unknown` no payload captured.
+ */
+export type SecurityGrade = 'plaintext' | 'tls' | 'mtls-proven' | 'mtls-absent' | 'mtls-unverifiable' | 'unknown';
+
+/** Handshake metadata, never payload. */
 export interface ObservedSecurity {
-  readonly grade: 'plaintext' | 'tls' | 'unknown';
-  /** What was seen, in words: "TLS handshake both ways", "plaintext (http)", "no payload captured". */
+  readonly grade: SecurityGrade;
+  /** What was seen, in words: "TLS 1.2, client certificate sent", "plaintext (http)", "no payload captured". */
   readonly detail: string;
+  /** The negotiated version, when the ServerHello was seen. */
+  readonly tlsVersion?: TlsVersion;
+  /** The ClientHello's server_name (SNI). */
+  readonly serverName?: string;
+  /** The ClientHello's ALPN offer. */
+  readonly alpn?: readonly string[];
 }
 
 export interface Verdict {

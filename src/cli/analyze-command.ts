@@ -9,10 +9,12 @@ import { auditJunitXml } from '../export/audit-junit.js';
 import { AuditNdjsonSink, type NdjsonRecords } from '../export/audit-ndjson.js';
 import { auditText } from '../export/audit-text.js';
 import { readFlows, type ReadFlowsResult } from '../flow/read-flows.js';
+import { DnsAnswerTap } from '../identity/dns-answer-tap.js';
+import { DnsNameCache } from '../identity/dns-name-cache.js';
 import { ExitCode } from './exit-codes.js';
 import { addFlowTableOptions, flowTableOptions, type FlowTableCliOptions } from './flow-table-options.js';
 import { addIdentityOptions, loadIdentities, type IdentityCliOptions } from './identity-options.js';
-import { collect } from './option-parsers.js';
+import { collect, nonNegativeNumber } from './option-parsers.js';
 import { LineWriter, writeOut } from './output.js';
 import { writeRunSummary } from './run-summary.js';
 
@@ -23,6 +25,7 @@ interface AnalyzeOptions extends FlowTableCliOptions, IdentityCliOptions {
   failOnUnverified?: boolean;
   keepGoing?: boolean;
   quiet?: boolean;
+  dnsGrace: number;
 }
 
 type OutputKind = 'json' | 'ndjson' | 'junit';
@@ -37,6 +40,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .option('--ndjson-records <which>', 'NDJSON records: flows (every flow) or violations', parseRecords, 'flows')
     .option('--fail-on-unverified', 'count flows whose required security could not be proven as violations')
     .option('-k, --keep-going', 'on a damaged capture, warn and keep the packets before the damage')
+    .option('--dns-grace <seconds>', 'how long past its TTL a DNS answer still names its address', nonNegativeNumber, 600)
     .option('-q, --quiet', 'no capture summary on stderr');
   addIdentityOptions(command);
   addFlowTableOptions(command);
@@ -49,6 +53,9 @@ export function registerAnalyzeCommand(program: Command): void {
     const report = new AuditReport(matrix, wantsFlows);
     const sinks: AuditSink[] = [report];
     const failOnUnverified = options.failOnUnverified === true;
+    // DNS answers in the traffic name the peers of the flows that follow them.
+    const dnsNames = new DnsNameCache({ graceSeconds: options.dnsGrace });
+    const dnsTap = new DnsAnswerTap(dnsNames);
     // NDJSON streams as flows end, into a file beside each output that takes its name only once
     // every capture has been read: a capture that fails leaves no report behind, and no old one cut.
     const ndjson = outputs.filter((o) => o.kind === 'ndjson').map((o) => ({ path: o.path, partial: `${o.path}.partial-${process.pid}` }));
@@ -57,7 +64,7 @@ export function registerAnalyzeCommand(program: Command): void {
     try {
       for (const { path, partial } of ndjson) writers.push(new LineWriter(openOutput(path, partial)));
       for (const writer of writers) sinks.push(new AuditNdjsonSink(options.ndjsonRecords, (line) => writer.add(line), failOnUnverified));
-      run = await readFlows(files, new Auditor(matrix, identities, sinks), { keepGoing: options.keepGoing, table: flowTableOptions(options) });
+      run = await readFlows(files, new Auditor(matrix, identities, sinks, dnsNames), { keepGoing: options.keepGoing, table: flowTableOptions(options), tap: dnsTap });
       for (const writer of writers) await writer.end();
     } catch (err) {
       for (const { partial } of ndjson) rmSync(partial, { force: true });
@@ -66,11 +73,11 @@ export function registerAnalyzeCommand(program: Command): void {
       for (const writer of writers) closeSync(writer.fd!);
     }
     for (const { path, kind } of outputs) {
-      if (kind === 'json') writeFileSync(path, JSON.stringify(auditReportJson(report, run, failOnUnverified), null, 2) + '\n');
+      if (kind === 'json') writeFileSync(path, JSON.stringify(auditReportJson(report, run, dnsTap.stats, failOnUnverified), null, 2) + '\n');
       else if (kind === 'junit') writeFileSync(path, auditJunitXml(report, failOnUnverified));
     }
     for (const { path, partial } of ndjson) renameSync(partial, path);
-    writeRunSummary(run, options.quiet === true);
+    writeRunSummary(run, options.quiet === true, dnsTap.stats);
     await writeOut(auditText(report, failOnUnverified));
     process.exitCode = report.compliant(failOnUnverified) ? ExitCode.Ok : ExitCode.Violations;
   });

@@ -1,10 +1,11 @@
 import type { ReadFlowsResult } from '../flow/read-flows.js';
+import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 
 /**
  * The run's accounting on stderr: per file what was read, what did not decode and why, and any
  * damage skipped with --keep-going. Damage warnings print even when quiet.
  */
-export function writeRunSummary(result: ReadFlowsResult, quiet: boolean): void {
+export function writeRunSummary(result: ReadFlowsResult, quiet: boolean, dns?: DnsTapStats): void {
   const lines: string[] = [];
   for (const c of result.captures) {
     if (c.damage) lines.push(`warning: ${c.file}: offset ${c.damage.offset}: ${c.damage.reason} (kept the ${c.packets} packets before it)`);
@@ -25,8 +26,15 @@ export function writeRunSummary(result: ReadFlowsResult, quiet: boolean): void {
     const notDecoded = Object.entries(result.decode).filter(([reason]) => reason !== 'ok');
     lines.push(
       `flows: ${result.table.flowsEmitted} (peak live ${result.table.peakLive}, evicted ${result.table.evicted}, port reuse ${result.table.portReuses}, active-timeout splits ${result.table.activeTimeouts})` +
-        (notDecoded.length > 0 ? `; not decoded: ${notDecoded.map(([r, n]) => `${r}=${n}`).join(', ')}` : ''),
+        (notDecoded.length > 0 ? `; not decoded: ${notDecoded.map(([r, n]) => `${r}=${n}`).join(', ')}` : '') +
+        (result.table.payloadBudgetExhausted > 0 ? `; payload prefixes not kept (budget spent): ${result.table.payloadBudgetExhausted}` : ''),
     );
+    if (dns !== undefined && (dns.responses > 0 || dns.failures > 0)) {
+      lines.push(
+        `dns: ${dns.responses} answers, ${dns.mappings} address names learnt` +
+          (dns.failures > 0 ? `; ${dns.failures} port-53 payloads not DNS (last: ${dns.lastFailure})` : ''),
+      );
+    }
   }
   if (lines.length > 0) process.stderr.write(lines.join('\n') + '\n');
 }

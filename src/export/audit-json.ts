@@ -2,10 +2,11 @@ import type { AuditReport } from '../audit/audit-report.js';
 import type { ConnectionCoverage } from '../audit/coverage.js';
 import { formatPortRange } from '../audit/matrix-values.js';
 import type { ReadFlowsResult } from '../flow/read-flows.js';
+import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 import { auditedFlowJson } from './audited-flow-json.js';
 
 /** The full JSON report: matrix, run accounting, verdict counts, coverage, violation groups, flows. */
-export function auditReportJson(report: AuditReport, run: ReadFlowsResult, failOnUnverified: boolean): Record<string, unknown> {
+export function auditReportJson(report: AuditReport, run: ReadFlowsResult, dns: DnsTapStats, failOnUnverified: boolean): Record<string, unknown> {
   const m = report.matrix;
   return {
     matrix: { name: m.name, title: m.title, hash: m.hash, includes: m.includes, files: m.files },
@@ -30,6 +31,7 @@ export function auditReportJson(report: AuditReport, run: ReadFlowsResult, failO
       captures: run.captures.map((c) => ({ ...c, resolvedNames: Object.fromEntries(c.resolvedNames) })),
       decode: run.decode,
       table: run.table,
+      dns,
     },
     flows: report.flows.map(auditedFlowJson),
   };

@@ -25,8 +25,8 @@ export interface FlowTableOptions {
   readonly activeTimeout: number;
   /** Payload bytes kept per direction for the TLS/DNS parsers; 0 keeps none (and costs nothing). */
   readonly payloadLimit: number;
-  /** Bound on payload-prefix buffers (memory: this times payloadLimit). */
-  readonly payloadBuffers: number;
+  /** Bound on the memory of all payload prefixes together, bytes. */
+  readonly payloadBudget: number;
 }
 
 export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
@@ -35,8 +35,9 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
   udpIdleTimeout: 60,
   closedTimeout: 5,
   activeTimeout: 1800,
-  payloadLimit: 512,
-  payloadBuffers: 65536,
+  // A TLS 1.2 server flight (certificate chain, then CertificateRequest) needs a few KiB.
+  payloadLimit: 4096,
+  payloadBudget: 64 << 20,
 };
 
 /** Counters a run reports and the agent exports. */
@@ -101,7 +102,7 @@ export class FlowTable {
     const capacity = Math.min(INITIAL_CAPACITY, this.options.maxFlows);
     this.slots = new FlowSlots(capacity);
     this.index = new FlowIndex(this.slots);
-    this.pool = new PayloadPool(this.options.payloadLimit, this.options.payloadBuffers);
+    this.pool = new PayloadPool(this.options.payloadLimit, Math.floor(this.options.payloadBudget / Math.max(1, this.options.payloadLimit)));
     this.payloads = new PayloadPrefixes(this.slots, this.pool);
     this.keepPayload = this.options.payloadLimit > 0;
     this.freeSlots = new Int32Array(capacity);

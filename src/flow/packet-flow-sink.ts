@@ -2,19 +2,27 @@ import type { PacketSink } from '../capture/packet-sink.js';
 import { DecodeReason } from '../decode/decode-reason.js';
 import { PacketDecoder } from '../decode/packet-decoder.js';
 import type { FlowTable } from './flow-table.js';
+import type { PayloadTap } from './payload-tap.js';
 
 /**
- * The per-packet stage between a capture source and the flow table: decode, then account. What
- * does not decode is counted by the decoder per reason and goes no further.
+ * The per-packet stage between a capture source and the flow table: decode, hand tapped payloads
+ * on, then account. What does not decode is counted by the decoder per reason and goes no further.
  */
 export class PacketFlowSink implements PacketSink {
   readonly decoder = new PacketDecoder();
+  /** -1 when there is no tap: one comparison per packet either way. */
+  private readonly tapPort: number;
 
-  constructor(private readonly table: FlowTable) {}
+  constructor(private readonly table: FlowTable, private readonly tap?: PayloadTap) {
+    this.tapPort = tap?.sourcePort ?? -1;
+  }
 
   onPacket(data: Buffer, offset: number, capturedLength: number, _originalLength: number, linkType: number, seconds: number, nanos: number): void {
-    if (this.decoder.decode(data, offset, capturedLength, linkType) === DecodeReason.Ok) {
-      this.table.addPacket(this.decoder.packet, data, seconds, nanos);
+    if (this.decoder.decode(data, offset, capturedLength, linkType) !== DecodeReason.Ok) return;
+    const p = this.decoder.packet;
+    if (p.srcPort === this.tapPort && p.payloadCaptured > 0) {
+      this.tap!.onPayload(p.protocol, data, p.payloadOffset, p.payloadCaptured, p.payloadCaptured < p.payloadLength, seconds + nanos * 1e-9);
     }
+    this.table.addPacket(p, data, seconds, nanos);
   }
 }

@@ -3,10 +3,13 @@ import { readCapture } from '../capture/read-capture.js';
 import type { FlowSink } from './flow-record.js';
 import { FlowTable, type FlowTableOptions, type FlowTableStats } from './flow-table.js';
 import { PacketFlowSink } from './packet-flow-sink.js';
+import type { PayloadTap } from './payload-tap.js';
 
 export interface ReadFlowsOptions {
   readonly keepGoing?: boolean;
   readonly table?: Partial<FlowTableOptions>;
+  /** Sees payloads from one port as packets pass (DNS answers). */
+  readonly tap?: PayloadTap;
 }
 
 export interface ReadFlowsResult {
@@ -22,7 +25,7 @@ export interface ReadFlowsResult {
  */
 export async function readFlows(paths: readonly string[], sink: FlowSink, options: ReadFlowsOptions = {}): Promise<ReadFlowsResult> {
   const table = new FlowTable(sink, options.table);
-  const packets = new PacketFlowSink(table);
+  const packets = new PacketFlowSink(table, options.tap);
   const captures: CaptureSummary[] = [];
   for (const path of paths) captures.push(await readCapture(path, packets, { keepGoing: options.keepGoing }));
   table.flush();
