@@ -187,7 +187,8 @@ while (written < totalPackets) {
   const k = Math.floor(rand() * live.length);
   if (!stepConnection(live[k])) { live[k] = live[live.length - 1]; live.pop(); }
   written++;
-  if (written % 50 === 0 && written + 2 <= totalPackets) { dnsExchange(written / 50); written += 2; }
+  // Mostly TCP: a DNS exchange (a flow of its own) every 500 packets.
+  if (written % 500 === 0 && written + 2 <= totalPackets) { dnsExchange(written / 500); written += 2; }
 }
 flushChunk();
 closeSync(fd);

@@ -1,8 +1,12 @@
 import type { ByteInput } from './byte-input.js';
 import { CaptureFormatError } from './capture-error.js';
 
-/** Default chunk size: large reads amortise the per-read await to nothing per packet. */
-const DEFAULT_CAPACITY = 4 << 20;
+/**
+ * Default chunk size. Small enough to stay in L2 while its packets are parsed, so streaming the
+ * capture does not evict the flow table's hot records; large enough that the read per chunk costs
+ * nothing per packet (bench/RESULTS.md).
+ */
+const DEFAULT_CAPACITY = 256 << 10;
 
 /**
  * A sliding window over a ByteInput. Readers parse records in place from `buf[pos..end)`; when a

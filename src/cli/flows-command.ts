@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { flowJsonLine } from '../export/flow-json.js';
-import { formatFlowTable } from '../export/flow-table-text.js';
+import { FlowTableText } from '../export/flow-table-text.js';
 import type { FlowRecord } from '../flow/flow-record.js';
 import { readFlows } from '../flow/read-flows.js';
 import { flowTableOptions, addFlowTableOptions, type FlowTableCliOptions } from './flow-table-options.js';
@@ -24,20 +24,27 @@ export function registerFlowsCommand(program: Command): void {
   // Listing flows needs no payload: keep none unless asked (it shows as payloadKept).
   addFlowTableOptions(command, 0);
   command.action(async (files: string[], options: FlowsOptions) => {
-    // NDJSON streams flows as they end; table and JSON are sorted by start, so they collect.
-    const flows: FlowRecord[] = [];
+    // NDJSON streams flows as they end; table and JSON are sorted by start, so they keep each
+    // flow's text (never the records) until the end.
     const lines = new LineWriter();
+    const table = new FlowTableText();
+    const json: { readonly start: number; readonly id: number; readonly line: string }[] = [];
     const sink = {
       onFlow(flow: FlowRecord): void {
         if (options.format === 'ndjson') lines.add(flowJsonLine(flow));
-        else flows.push(flow);
+        else if (options.format === 'table') table.add(flow);
+        else json.push({ start: flow.firstSeen, id: flow.id, line: flowJsonLine(flow) });
       },
     };
     const result = await readFlows(files, sink, { keepGoing: options.keepGoing, table: flowTableOptions(options) });
-    flows.sort((a, b) => a.firstSeen - b.firstSeen || a.id - b.id);
-    if (options.format === 'table') await writeOut(formatFlowTable(flows));
-    else if (options.format === 'json') await writeOut(`{"flows":[${flows.map(flowJsonLine).join(',\n')}],\n${JSON.stringify(result, mapReplacer).slice(1)}\n`);
-    else await lines.end();
+    if (options.format === 'table') {
+      await writeOut(table.render());
+    } else if (options.format === 'json') {
+      json.sort((a, b) => a.start - b.start || a.id - b.id);
+      await writeOut(`{"flows":[${json.map((j) => j.line).join(',\n')}],\n${JSON.stringify(result, mapReplacer).slice(1)}\n`);
+    } else {
+      await lines.end();
+    }
     writeRunSummary(result, options.quiet === true);
   });
 }

@@ -3,26 +3,39 @@ import type { FlowRecord } from '../flow/flow-record.js';
 
 const HEADERS = ['proto', 'client', '->', 'server', 'pkts>', 'bytes>', '<pkts', '<bytes', 'start', 'duration', 'initiator', 'state', 'end'];
 
-/** A fixed-width text table, one flow a line, in the spirit of `tshark -z conv`. */
-export function formatFlowTable(flows: readonly FlowRecord[]): string {
-  const rows = flows.map((f) => [
-    ipProtocolName(f.protocol),
-    endpointText(f.client.address, f.client.port),
-    '->',
-    endpointText(f.server.address, f.server.port),
-    String(f.toServer.packets),
-    String(f.toServer.bytes),
-    String(f.toClient.packets),
-    String(f.toClient.bytes),
-    new Date(f.firstSeen * 1000).toISOString(),
-    (f.lastSeen - f.firstSeen).toFixed(6),
-    f.initiatorEvidence,
-    f.tcpState,
-    f.endReason,
-  ]);
-  const widths = HEADERS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  return [line(HEADERS), ...rows.map(line)].join('\n') + '\n';
+/**
+ * A fixed-width text table, one flow a line, in the spirit of `tshark -z conv`, sorted by start.
+ * Flows are turned into their cells as they come, so only the text is kept, not the records.
+ */
+export class FlowTableText {
+  private readonly rows: { readonly start: number; readonly id: number; readonly cells: readonly string[] }[] = [];
+  private readonly widths = HEADERS.map((h) => h.length);
+
+  add(f: FlowRecord): void {
+    const cells = [
+      ipProtocolName(f.protocol),
+      endpointText(f.client.address, f.client.port),
+      '->',
+      endpointText(f.server.address, f.server.port),
+      String(f.toServer.packets),
+      String(f.toServer.bytes),
+      String(f.toClient.packets),
+      String(f.toClient.bytes),
+      new Date(f.firstSeen * 1000).toISOString(),
+      (f.lastSeen - f.firstSeen).toFixed(6),
+      f.initiatorEvidence,
+      f.tcpState,
+      f.endReason,
+    ];
+    for (let i = 0; i < cells.length; i++) if (cells[i].length > this.widths[i]) this.widths[i] = cells[i].length;
+    this.rows.push({ start: f.firstSeen, id: f.id, cells });
+  }
+
+  render(): string {
+    this.rows.sort((a, b) => a.start - b.start || a.id - b.id);
+    const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(this.widths[i])).join('  ').trimEnd();
+    return [line(HEADERS), ...this.rows.map((r) => line(r.cells))].join('\n') + '\n';
+  }
 }
 
 function endpointText(address: string, port: number): string {

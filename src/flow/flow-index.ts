@@ -4,17 +4,21 @@ export const NO_SLOT = -1;
 
 /**
  * Open-addressing hash index from flow key to slot: linear probing, backward-shift deletion.
- * The key itself lives in the slot record (addresses, ports, protocol, hash), so a lookup reads
- * one bucket and the first cache line of the candidate slot.
+ * Each bucket holds the slot and its key's hash side by side, so probing past other keys never
+ * touches their slot records; the key itself lives in the slot record (addresses, ports,
+ * protocol), read once the hash matches.
  */
 export class FlowIndex {
-  /** Bucket -> slot + 1 (0 = empty); a power of two, at least twice the slot capacity. */
+  /**
+   * Pairs [slot + 1 (0 = empty), hash], one pair a bucket; the bucket count is a power of two, at
+   * least twice the slot capacity.
+   */
   private buckets: Int32Array;
   private mask: number;
 
   constructor(private readonly slots: FlowSlots) {
-    this.buckets = new Int32Array(bucketCountFor(slots.capacity));
-    this.mask = this.buckets.length - 1;
+    this.buckets = new Int32Array(2 * bucketCountFor(slots.capacity));
+    this.mask = (this.buckets.length >> 1) - 1;
   }
 
   static hash(protocol: number, lo: Int32Array, hi: Int32Array, ports: number): number {
@@ -40,11 +44,11 @@ export class FlowIndex {
     const mask = this.mask;
     const w = this.slots.words;
     for (let b = hash & mask; ; b = (b + 1) & mask) {
-      const entry = buckets[b];
+      const entry = buckets[2 * b];
       if (entry === 0) return NO_SLOT;
+      if (buckets[2 * b + 1] !== hash) continue;
       const s = (entry - 1) * WORDS;
       if (
-        w[s + W_HASH] === hash &&
         w[s + W_PORTS] === ports &&
         (w[s + W_META] & META_PROTOCOL_MASK) === protocol &&
         w[s + W_ADDRESS + 3] === lo[3] &&
@@ -65,32 +69,34 @@ export class FlowIndex {
   insert(slot: number): void {
     const buckets = this.buckets;
     const mask = this.mask;
-    let b = this.slots.words[slot * WORDS + W_HASH] & mask;
-    while (buckets[b] !== 0) b = (b + 1) & mask;
-    buckets[b] = slot + 1;
+    const hash = this.slots.words[slot * WORDS + W_HASH];
+    let b = hash & mask;
+    while (buckets[2 * b] !== 0) b = (b + 1) & mask;
+    buckets[2 * b] = slot + 1;
+    buckets[2 * b + 1] = hash;
   }
 
   remove(slot: number): void {
     const buckets = this.buckets;
     const mask = this.mask;
-    const w = this.slots.words;
-    let hole = w[slot * WORDS + W_HASH] & mask;
-    while (buckets[hole] !== slot + 1) hole = (hole + 1) & mask;
+    let hole = this.slots.words[slot * WORDS + W_HASH] & mask;
+    while (buckets[2 * hole] !== slot + 1) hole = (hole + 1) & mask;
     // Backward shift: move later members of the probe run into the hole so none becomes unreachable.
-    for (let b = (hole + 1) & mask; buckets[b] !== 0; b = (b + 1) & mask) {
-      const home = w[(buckets[b] - 1) * WORDS + W_HASH] & mask;
+    for (let b = (hole + 1) & mask; buckets[2 * b] !== 0; b = (b + 1) & mask) {
+      const home = buckets[2 * b + 1] & mask;
       if (((hole - home) & mask) <= ((b - home) & mask)) {
-        buckets[hole] = buckets[b];
+        buckets[2 * hole] = buckets[2 * b];
+        buckets[2 * hole + 1] = buckets[2 * b + 1];
         hole = b;
       }
     }
-    buckets[hole] = 0;
+    buckets[2 * hole] = 0;
   }
 
   /** Re-sizes the buckets for the slots' new capacity and re-indexes the live slots. */
   rebuild(liveSlots: readonly number[]): void {
-    this.buckets = new Int32Array(bucketCountFor(this.slots.capacity));
-    this.mask = this.buckets.length - 1;
+    this.buckets = new Int32Array(2 * bucketCountFor(this.slots.capacity));
+    this.mask = (this.buckets.length >> 1) - 1;
     for (const slot of liveSlots) this.insert(slot);
   }
 }

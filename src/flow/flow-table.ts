@@ -9,7 +9,6 @@ import {
   META_IPV6, META_PROTOCOL_MASK, META_RST, META_SYN_HI, META_SYN_LO, META_SYNACK_HI, META_SYNACK_LO,
   W_ADDRESS, W_HASH, W_LATER_FRAGMENTS, W_META, W_PACKETS, W_PORTS, W_SYN_SEQ, WORDS,
 } from './flow-slots.js';
-import { PayloadPool } from './payload-pool.js';
 import { PayloadPrefixes } from './payload-prefixes.js';
 
 export interface FlowTableOptions {
@@ -84,7 +83,6 @@ export class FlowTable {
   private readonly options: FlowTableOptions;
   private readonly slots: FlowSlots;
   private readonly index: FlowIndex;
-  private readonly pool: PayloadPool;
   private readonly payloads: PayloadPrefixes;
   private readonly keepPayload: boolean;
   private freeSlots: Int32Array;
@@ -102,8 +100,7 @@ export class FlowTable {
     const capacity = Math.min(INITIAL_CAPACITY, this.options.maxFlows);
     this.slots = new FlowSlots(capacity);
     this.index = new FlowIndex(this.slots);
-    this.pool = new PayloadPool(this.options.payloadLimit, Math.floor(this.options.payloadBudget / Math.max(1, this.options.payloadLimit)));
-    this.payloads = new PayloadPrefixes(this.slots, this.pool);
+    this.payloads = new PayloadPrefixes(this.slots, this.options.payloadLimit, this.options.payloadBudget);
     this.keepPayload = this.options.payloadLimit > 0;
     this.freeSlots = new Int32Array(capacity);
     for (let slot = capacity - 1; slot >= 0; slot--) this.freeSlots[this.freeCount++] = slot;
@@ -322,7 +319,7 @@ export class FlowTable {
   private emit(slot: number, reason: FlowEndReason): void {
     this.sink.onFlow(this.record(slot, reason));
     this.stats.flowsEmitted++;
-    this.stats.payloadBudgetExhausted = this.pool.exhausted;
+    this.stats.payloadBudgetExhausted = this.payloads.exhausted;
     this.index.remove(slot);
     this.payloads.release(slot);
     this.slots.words[slot * WORDS + W_META] = 0;

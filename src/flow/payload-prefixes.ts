@@ -10,7 +10,7 @@ import {
   W_PAYLOAD_STATE,
   WORDS,
 } from './flow-slots.js';
-import type { PayloadPool } from './payload-pool.js';
+import { PayloadPool } from './payload-pool.js';
 
 const STOP_NONE = 0;
 const STOP_LIMIT = 1;
@@ -20,14 +20,41 @@ const STOP_DATAGRAM = 4;
 const STOP_BUDGET = 5;
 const STOP_NAMES: readonly PayloadStop[] = ['end', 'limit', 'gap', 'snaplen', 'datagram', 'budget'];
 const EMPTY = Buffer.alloc(0);
+/** TLS record content types 20-23 (change_cipher_spec .. application_data), and SSLv2's length byte. */
+const TLS_RECORD_TYPE_MIN = 20;
+const TLS_RECORD_TYPE_MAX = 23;
+const SSLV2_HELLO_MIN = 0x80;
+/** Prefix kept of a stream that does not open like TLS: enough to name HTTP, CQL and the like. */
+const NOT_TLS_LIMIT = 64;
 
 /**
  * The first payload bytes of each flow direction, in sequence order, for the TLS and DNS parsers.
  * TCP segments are appended only in order: a gap stops collection (the parsers then say why they
- * gave up) rather than guessing at reassembly. Connectionless flows keep their first datagram.
+ * gave up) rather than guessing at reassembly. Connectionless flows keep their first datagram. A
+ * stream whose first byte cannot start a TLS record keeps only 64 bytes, in buffers of that size:
+ * the full limit is spent on handshakes only (copying and faulting in kilobytes per plaintext
+ * stream cost the audit a third of its time, bench/RESULTS.md).
  */
 export class PayloadPrefixes {
-  constructor(private readonly slots: FlowSlots, private readonly pool: PayloadPool) {}
+  /** Buffers of the full limit, for streams that open like TLS. */
+  private readonly large: PayloadPool;
+  /** Buffers of NOT_TLS_LIMIT bytes, for every other stream. */
+  private readonly small: PayloadPool;
+
+  /**
+   * @param limit bytes kept of a stream that opens like TLS
+   * @param budget bytes all kept prefixes may take together (each size class gets its share)
+   */
+  constructor(private readonly slots: FlowSlots, limit: number, budget: number) {
+    const smallLimit = Math.min(limit, NOT_TLS_LIMIT);
+    this.large = new PayloadPool(limit, Math.floor((budget * 3) / 4 / Math.max(1, limit)));
+    this.small = new PayloadPool(smallLimit, Math.floor(budget / 4 / Math.max(1, smallLimit)));
+  }
+
+  /** Directions that kept no prefix because their size class's budget was spent. */
+  get exhausted(): number {
+    return this.large.exhausted + this.small.exhausted;
+  }
 
   reset(slot: number): void {
     const w = this.slots.words;
@@ -38,13 +65,15 @@ export class PayloadPrefixes {
     w[s + W_PAYLOAD_BUFFER + 1] = 0;
   }
 
-  /** Returns the slot's buffers to the pool. */
+  /** Returns the slot's buffers to their pools. */
   release(slot: number): void {
     const w = this.slots.words;
     const s = slot * WORDS + W_PAYLOAD_BUFFER;
-    if (w[s] !== 0) this.pool.give(w[s]);
-    if (w[s + 1] !== 0) this.pool.give(w[s + 1]);
-    w[s] = w[s + 1] = 0;
+    for (let i = s; i < s + 2; i++) {
+      if (w[i] > 0) this.large.give(w[i]);
+      else if (w[i] < 0) this.small.give(-w[i]);
+      w[i] = 0;
+    }
   }
 
   /** A SYN fixes where the direction's byte stream starts. */
@@ -90,11 +119,15 @@ export class PayloadPrefixes {
     const s = slot * WORDS;
     const id = w[s + W_PAYLOAD_BUFFER + dir];
     const fill = (w[s + W_PAYLOAD_FILL] >>> (dir * 16)) & 0xffff;
-    return id === 0 || fill === 0 ? EMPTY : this.pool.get(id).subarray(0, fill);
+    return id === 0 || fill === 0 ? EMPTY : this.buffer(id).subarray(0, fill);
   }
 
   stopOf(slot: number, dir: number): PayloadStop {
     return STOP_NAMES[(this.slots.words[slot * WORDS + W_PAYLOAD_STATE] >>> (dir * PAYLOAD_DIR_SHIFT)) & PAYLOAD_STOP_MASK];
+  }
+
+  private buffer(id: number): Buffer {
+    return id > 0 ? this.large.get(id) : this.small.get(-id);
   }
 
   private stop(s: number, shift: number, code: number): void {
@@ -110,21 +143,26 @@ export class PayloadPrefixes {
     const w = this.slots.words;
     let id = w[s + W_PAYLOAD_BUFFER + dir];
     if (id === 0) {
-      id = this.pool.take();
+      // The first byte picks the size class: only a TLS handshake needs kilobytes; any other
+      // stream is named by its first bytes. Small buffers are stored as negative ids.
+      const first = data[at];
+      const tls = first >= TLS_RECORD_TYPE_MIN && (first <= TLS_RECORD_TYPE_MAX || first >= SSLV2_HELLO_MIN);
+      id = tls ? this.large.take() : -this.small.take();
       if (id === 0) {
-        // Pool exhausted: this direction keeps nothing; the pool counts it.
+        // Budget spent: this direction keeps nothing; the pool counts it.
         this.stop(s, shift, STOP_BUDGET);
         return;
       }
       w[s + W_PAYLOAD_BUFFER + dir] = id;
     }
-    const buf = this.pool.get(id);
-    const limit = this.pool.limit;
+    const buf = this.buffer(id);
+    const limit = buf.length;
     const fillShift = dir * 16;
     const fill = (w[s + W_PAYLOAD_FILL] >>> fillShift) & 0xffff;
     const n = Math.min(captured, limit - fill);
-    // Tiny copies by hand: below a few dozen bytes Buffer#copy's native call costs more than they do.
-    if (n < 32) for (let i = 0; i < n; i++) buf[fill + i] = data[at + i];
+    // Short copies by hand: Buffer#copy makes a view object per call, which cost more than copying
+    // a few hundred bytes one by one (and fed the garbage collector).
+    if (n < 256) for (let i = 0; i < n; i++) buf[fill + i] = data[at + i];
     else data.copy(buf, fill, at, at + n);
     w[s + W_PAYLOAD_FILL] = (w[s + W_PAYLOAD_FILL] & ~(0xffff << fillShift)) | ((fill + n) << fillShift);
     if (fill + n === limit) this.stop(s, shift, STOP_LIMIT);
