@@ -18,6 +18,8 @@ fi
 
 npm ci --no-audit --no-fund --loglevel=error
 npm run --silent build
+# Source and tests both type-check (tests run from TypeScript, so nothing else would check them).
+npm run --silent typecheck
 
 report=$(mktemp --suffix=.json)
 trap 'rm -f "$report"' EXIT
