@@ -1,16 +1,6 @@
-/**
- * A rules file that cannot be loaded: one line, `FILE:LINE:COL: message`. Line and column are
- * 1-based; 0 means the error concerns the file as a whole (it cannot be read).
- */
-export class MatrixError extends Error {
-  override readonly name = 'MatrixError';
+import { SourcePositionError } from '../source-position-error.js';
 
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly column: number,
-    readonly detail: string,
-  ) {
-    super(line > 0 ? `${file}:${line}:${column}: ${detail}` : `${file}: ${detail}`);
-  }
+/** A rules file that cannot be loaded (`FILE:LINE:COL: message`). */
+export class MatrixError extends SourcePositionError {
+  override readonly name = 'MatrixError';
 }

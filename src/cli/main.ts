@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { MatrixError } from '../audit/matrix-error.js';
 import { CaptureFormatError } from '../capture/capture-error.js';
-import { IdentitySourceError } from '../identity/identity-source-error.js';
+import { SourcePositionError } from '../source-position-error.js';
 import { registerAnalyzeCommand, UsageError } from './analyze-command.js';
 import { ExitCode } from './exit-codes.js';
 import { registerExplainCommand } from './explain-command.js';
@@ -35,7 +34,7 @@ function exitCodeFor(err: unknown): number {
     return err.exitCode === 0 ? ExitCode.Ok : ExitCode.UsageOrInput;
   }
   // Input errors already carry the file and offset or line:column in one line.
-  if (err instanceof CaptureFormatError || err instanceof MatrixError || err instanceof IdentitySourceError || err instanceof UsageError) {
+  if (err instanceof CaptureFormatError || err instanceof SourcePositionError || err instanceof UsageError) {
     process.stderr.write(`flowaudit: ${err.message}\n`);
     return ExitCode.UsageOrInput;
   }
