@@ -38,6 +38,8 @@ export class TimestampConverter {
   private readonly oddDigitBits: number;
   /** For 10^d with d > 9: nanos = (remainder / 2^(d-9)) / 5^(d-9). */
   private readonly nanosOdd: number;
+  /** For 10^d with d <= 9: nanoseconds per unit, computed once rather than per packet. */
+  private readonly nanosPerUnit: number;
   /** Result of `divide`. */
   private quotient = 0;
   private remainder = 0;
@@ -56,6 +58,7 @@ export class TimestampConverter {
     this.unitsPerSecond = this.odd * 2 ** exponent;
     this.oddDigitBits = digitBitsFor(this.odd);
     this.nanosOdd = binary || exponent <= 9 ? 1 : 5 ** (exponent - 9);
+    this.nanosPerUnit = binary || exponent > 9 ? 0 : 10 ** (9 - exponent);
   }
 
   convert(high: number, low: number): void {
@@ -75,7 +78,7 @@ export class TimestampConverter {
         remainder -= units;
       }
       this.seconds = seconds + this.offsetSeconds;
-      this.nanos = remainder * 10 ** (9 - d);
+      this.nanos = remainder * this.nanosPerUnit;
       return;
     }
     // Split the count at bit `shift`: whole = count >> shift, fraction = the bits below.
