@@ -16,8 +16,14 @@ const MTLS_GRADE: Record<TlsHandshake['mtls'], SecurityGrade> = {
  * what the plaintext looks like. Only handshake metadata leaves this function.
  */
 export function observeSecurity(flow: FlowRecord): ObservedSecurity {
+  const client = classifyPayload(flow.toServer.payload);
+  // A client that speaks plaintext first is plaintext, whatever the server answers.
+  if (client !== 'empty' && client !== 'tls-handshake' && !isTlsRecord(flow.toServer.payload)) {
+    return { grade: 'plaintext', detail: client === 'other' ? 'plaintext (unrecognised protocol)' : `plaintext (${client})` };
+  }
   const tls = parseTlsHandshake(flow.toServer, flow.toClient);
-  if (tls.kind === 'tls') {
+  // A hello from either side shows TLS; records without one (a lone alert) show nothing more.
+  if (tls.kind === 'tls' && (tls.clientHello !== undefined || tls.serverHello !== undefined)) {
     const hello = tls.clientHello;
     return {
       grade: MTLS_GRADE[tls.mtls],
@@ -27,7 +33,6 @@ export function observeSecurity(flow: FlowRecord): ObservedSecurity {
       ...(hello?.alpn === undefined ? {} : { alpn: hello.alpn }),
     };
   }
-  const client = classifyPayload(flow.toServer.payload);
   const server = classifyPayload(flow.toClient.payload);
   if (client === 'empty' && server === 'empty') {
     return { grade: 'unknown', detail: flow.toServer.payloadStop === 'budget' ? 'payload not kept (prefix budget spent)' : 'no payload captured' };

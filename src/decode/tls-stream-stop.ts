@@ -3,7 +3,7 @@
  * where they do. `StreamStop` repeats the flow table's `PayloadStop` values (src/flow/flow-record.ts)
  * so this layer does not depend on the flow layer; a `FlowDirection` is a `DirectionBytes` as is.
  */
-export type StreamStop = 'end' | 'limit' | 'gap' | 'snaplen' | 'datagram' | 'budget';
+export type StreamStop = 'end' | 'limit' | 'gap' | 'snaplen' | 'datagram' | 'budget' | 'tls-data';
 
 export interface DirectionBytes {
   readonly payload: Buffer;
@@ -17,6 +17,7 @@ const STOP_PHRASES: Record<StreamStop, string> = {
   snaplen: 'capture snaplen',
   datagram: 'first datagram only',
   budget: 'payload buffer budget spent',
+  'tls-data': 'handshake over: application data follows',
 };
 
 export function stopPhrase(stop: StreamStop): string {

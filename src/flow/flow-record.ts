@@ -28,9 +28,10 @@ export type TcpState = 'syn-sent' | 'established' | 'mid-stream' | 'fin-wait' | 
  * Why the kept payload prefix of a direction stops where it does: `end` the flow carried no more,
  * `limit` the prefix is full, `gap` a TCP segment was missing, `snaplen` the capture cut the
  * payload, `datagram` only the first datagram of a connectionless flow is kept, `budget` the
- * table's bound on prefix memory was reached.
+ * table's bound on prefix memory was reached, `tls-data` a TLS stream's handshake is over (a record
+ * other than handshake, alert or change_cipher_spec begins: application data, nothing to keep).
  */
-export type PayloadStop = 'end' | 'limit' | 'gap' | 'snaplen' | 'datagram' | 'budget';
+export type PayloadStop = 'end' | 'limit' | 'gap' | 'snaplen' | 'datagram' | 'budget' | 'tls-data';
 
 export interface FlowEndpoint {
   readonly address: string;

@@ -16,7 +16,7 @@
  *   word  17     payload prefix fill lo->hi | hi->lo << 16
  *   word  18     payload prefix state per direction (stop code, sequence known)
  *   words 19-20  payload buffer id + 1 per direction (0: none)
- *   word  21     spare
+ *   word  21     offset of the next TLS record header per direction (lo->hi | hi->lo << 16)
  *   bytes 88-127 doubles 11-12 bytes lo->hi, hi->lo; 13 id; 14 first seen; 15 last seen
  */
 export const SLOT_BYTES = 128;
@@ -34,6 +34,7 @@ export const W_NEXT_SEQ = 15;
 export const W_PAYLOAD_FILL = 17;
 export const W_PAYLOAD_STATE = 18;
 export const W_PAYLOAD_BUFFER = 19;
+export const W_TLS_RECORD = 21;
 
 export const D_BYTES = 11;
 export const D_ID = 13;

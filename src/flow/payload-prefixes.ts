@@ -8,6 +8,7 @@ import {
   W_PAYLOAD_BUFFER,
   W_PAYLOAD_FILL,
   W_PAYLOAD_STATE,
+  W_TLS_RECORD,
   WORDS,
 } from './flow-slots.js';
 import { PayloadPool } from './payload-pool.js';
@@ -18,11 +19,13 @@ const STOP_GAP = 2;
 const STOP_SNAPLEN = 3;
 const STOP_DATAGRAM = 4;
 const STOP_BUDGET = 5;
-const STOP_NAMES: readonly PayloadStop[] = ['end', 'limit', 'gap', 'snaplen', 'datagram', 'budget'];
+const STOP_TLS_DATA = 6;
+const STOP_NAMES: readonly PayloadStop[] = ['end', 'limit', 'gap', 'snaplen', 'datagram', 'budget', 'tls-data'];
 const EMPTY = Buffer.alloc(0);
 /** TLS record content types 20-23 (change_cipher_spec .. application_data), and SSLv2's length byte. */
 const TLS_RECORD_TYPE_MIN = 20;
 const TLS_RECORD_TYPE_MAX = 23;
+const TLS_APPLICATION_DATA = 23;
 const SSLV2_HELLO_MIN = 0x80;
 /** Prefix kept of a stream that does not open like TLS: enough to name HTTP, CQL and the like. */
 const NOT_TLS_LIMIT = 64;
@@ -63,6 +66,7 @@ export class PayloadPrefixes {
     w[s + W_PAYLOAD_STATE] = 0;
     w[s + W_PAYLOAD_BUFFER] = 0;
     w[s + W_PAYLOAD_BUFFER + 1] = 0;
+    w[s + W_TLS_RECORD] = 0;
   }
 
   /** Returns the slot's buffers to their pools. */
@@ -126,6 +130,23 @@ export class PayloadPrefixes {
     return STOP_NAMES[(this.slots.words[slot * WORDS + W_PAYLOAD_STATE] >>> (dir * PAYLOAD_DIR_SHIFT)) & PAYLOAD_STOP_MASK];
   }
 
+  /**
+   * Walks the TLS record headers kept so far (from where the last walk stopped) and says whether a
+   * record other than handshake, alert or change_cipher_spec begins: the handshake is over and
+   * the rest is application data, not worth keeping.
+   */
+  private handshakeOver(s: number, fillShift: number, buf: Buffer, fill: number): boolean {
+    const w = this.slots.words;
+    let record = (w[s + W_TLS_RECORD] >>> fillShift) & 0xffff;
+    while (record + 5 <= fill) {
+      if (buf[record] < TLS_RECORD_TYPE_MIN || buf[record] >= TLS_APPLICATION_DATA) return true;
+      record += 5 + ((buf[record + 3] << 8) | buf[record + 4]);
+    }
+    // Offsets past the 16-bit field only happen beyond the prefix limit, where collection stops anyway.
+    w[s + W_TLS_RECORD] = (w[s + W_TLS_RECORD] & ~(0xffff << fillShift)) | (Math.min(record, 0xffff) << fillShift);
+    return false;
+  }
+
   private buffer(id: number): Buffer {
     return id > 0 ? this.large.get(id) : this.small.get(-id);
   }
@@ -165,7 +186,8 @@ export class PayloadPrefixes {
     if (n < 256) for (let i = 0; i < n; i++) buf[fill + i] = data[at + i];
     else data.copy(buf, fill, at, at + n);
     w[s + W_PAYLOAD_FILL] = (w[s + W_PAYLOAD_FILL] & ~(0xffff << fillShift)) | ((fill + n) << fillShift);
-    if (fill + n === limit) this.stop(s, shift, STOP_LIMIT);
+    if (id > 0 && buf[0] <= TLS_RECORD_TYPE_MAX && this.handshakeOver(s, fillShift, buf, fill + n)) this.stop(s, shift, STOP_TLS_DATA);
+    else if (fill + n === limit) this.stop(s, shift, STOP_LIMIT);
     else if (captured < wireLength) this.stop(s, shift, STOP_SNAPLEN);
   }
 }

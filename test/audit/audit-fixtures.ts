@@ -17,8 +17,19 @@ import { parseInventory } from '../../src/identity/inventory.js';
 import { parseKubernetesSnapshot } from '../../src/identity/kubernetes-snapshot.js';
 
 /** A TLS 1.0-framed handshake record (ClientHello / ServerHello type byte after the header). */
-export const TLS_CLIENT_HELLO = Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00]);
-export const TLS_SERVER_HELLO = Buffer.from([0x16, 0x03, 0x03, 0x00, 0x05, 0x02, 0x00, 0x00, 0x01, 0x00]);
+/** A whole TLS 1.2 ClientHello (one suite, no extensions) in one record. */
+export const TLS_CLIENT_HELLO = tlsHandshakeRecord(0x0301, 0x01, Buffer.concat([
+  Buffer.from([0x03, 0x03]), Buffer.alloc(32, 0x11), Buffer.from([0x00, 0x00, 0x02, 0xc0, 0x2f, 0x01, 0x00]),
+]));
+/** The matching ServerHello, TLS 1.2; its flight (certificates, ServerHelloDone) is not captured. */
+export const TLS_SERVER_HELLO = tlsHandshakeRecord(0x0303, 0x02, Buffer.concat([
+  Buffer.from([0x03, 0x03]), Buffer.alloc(32, 0x22), Buffer.from([0x00, 0xc0, 0x2f, 0x00]),
+]));
+
+function tlsHandshakeRecord(recordVersion: number, type: number, body: Buffer): Buffer {
+  const message = Buffer.concat([Buffer.from([type, 0, body.length >> 8, body.length & 0xff]), body]);
+  return Buffer.concat([Buffer.from([0x16, recordVersion >> 8, recordVersion & 0xff, message.length >> 8, message.length & 0xff]), message]);
+}
 /** TLS application data, as a connection picked up after its handshake shows. */
 export const TLS_APP_DATA = Buffer.from([0x17, 0x03, 0x03, 0x00, 0x04, 0xde, 0xad, 0xbe, 0xef]);
 export const HTTP_GET = Buffer.from('GET / HTTP/1.1\r\nHost: api\r\n\r\n', 'latin1');

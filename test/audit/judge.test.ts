@@ -144,17 +144,17 @@ describe('allowed', () => {
       clientRole: 'web',
       serverRole: 'api',
       kind: 'allowed',
-      reason: 'rule web-to-api-tls; TLS handshake both ways',
+      reason: "rule web-to-api-tls; TLS 1.2, client certificate not established, no CertificateRequest or ServerHelloDone: the server's bytes end at 47 (no more bytes seen)",
       ruleId: 'web-to-api-tls',
       notice: false,
-      security: { grade: 'tls', detail: 'TLS handshake both ways' },
+      security: { grade: 'tls', detail: "TLS 1.2, client certificate not established, no CertificateRequest or ServerHelloDone: the server's bytes end at 47 (no more bytes seen)", tlsVersion: '1.2' },
     });
   });
 
   it('a TLS rule with a ClientHello and no answer captured', () => {
     const v = verdictOf({ client: '10.0.1.5:40002', server: '10.0.2.8:443', toServer: TLS_CLIENT_HELLO });
     expect(v.kind).toBe('allowed');
-    expect(v.reason).toBe('rule web-to-api-tls; TLS ClientHello, no server answer captured');
+    expect(v.reason).toBe('rule web-to-api-tls; TLS (version not seen), client certificate not established, no ServerHello: the server sent no payload');
   });
 
   it('UDP on a UDP rule', () => {
@@ -187,13 +187,19 @@ describe('unverified', () => {
     const v = verdictOf({ client: '10.0.1.5:40012', server: '10.0.3.3:9042', ...tlsBothWays });
     expect(v.kind).toBe('unverified');
     expect(v.ruleId).toBe('web-to-db-mtls');
-    expect(v.reason).toBe('rule web-to-db-mtls requires mTLS; TLS handshake both ways, client certificate not established from the capture');
+    expect(v.reason).toBe("rule web-to-db-mtls requires mTLS; TLS 1.2, client certificate not established, no CertificateRequest or ServerHelloDone: the server's bytes end at 47 (no more bytes seen)");
   });
 
-  it('a rule with minTlsVersion and TLS seen: the version cannot be established', () => {
-    const v = verdictOf({ client: '10.0.1.5:40013', server: '10.0.4.4:6379', ...tlsBothWays });
+  it('a rule with minTlsVersion and no ServerHello: the version cannot be established', () => {
+    const v = verdictOf({ client: '10.0.1.5:40013', server: '10.0.4.4:6379', toServer: TLS_CLIENT_HELLO });
     expect(v.kind).toBe('unverified');
-    expect(v.reason).toBe('rule web-to-cache-tls12 requires TLS 1.2+; TLS handshake both ways, version not established from the capture');
+    expect(v.reason).toBe('rule web-to-cache-tls12 requires TLS 1.2 or later; TLS (version not seen), client certificate not established, no ServerHello: the server sent no payload');
+  });
+
+  it('a rule with minTlsVersion met by the negotiated version is allowed', () => {
+    const v = verdictOf({ client: '10.0.1.5:40015', server: '10.0.4.4:6379', ...tlsBothWays });
+    expect(v.kind).toBe('allowed');
+    expect(v.security.tlsVersion).toBe('1.2');
   });
 
   it('TLS application data without a handshake (a connection picked up mid-stream) is unproven, not plaintext', () => {
@@ -527,10 +533,10 @@ describe('observeSecurity', () => {
   };
 
   it('grades by the first bytes of each direction', () => {
-    expect(grade(TLS_CLIENT_HELLO, TLS_SERVER_HELLO)).toEqual(['tls', 'TLS handshake both ways']);
-    expect(grade(TLS_CLIENT_HELLO, EMPTY)).toEqual(['tls', 'TLS ClientHello, no server answer captured']);
-    expect(grade(TLS_CLIENT_HELLO, HTTP_OK)).toEqual(['tls', 'TLS ClientHello, server answered http']);
-    expect(grade(EMPTY, TLS_SERVER_HELLO)).toEqual(['tls', 'TLS handshake from the server side only']);
+    expect(grade(TLS_CLIENT_HELLO, TLS_SERVER_HELLO)).toEqual(['tls', "TLS 1.2, client certificate not established, no CertificateRequest or ServerHelloDone: the server's bytes end at 47 (no more bytes seen)"]);
+    expect(grade(TLS_CLIENT_HELLO, EMPTY)).toEqual(['tls', 'TLS (version not seen), client certificate not established, no ServerHello: the server sent no payload']);
+    expect(grade(TLS_CLIENT_HELLO, HTTP_OK)).toEqual(['tls', "TLS (version not seen), client certificate not established, malformed ServerHello: the server's first bytes are not a TLS record"]);
+    expect(grade(EMPTY, TLS_SERVER_HELLO)).toEqual(['tls', "TLS 1.2, client certificate not established, no ClientHello: the client sent no payload; no CertificateRequest or ServerHelloDone: the server's bytes end at 47 (no more bytes seen)"]);
     expect(grade(HTTP_GET, TLS_SERVER_HELLO)).toEqual(['plaintext', 'plaintext (http)']);
     expect(grade(EMPTY, EMPTY)).toEqual(['unknown', 'no payload captured']);
     expect(grade(TLS_APP_DATA, EMPTY)).toEqual(['unknown', 'TLS records, no handshake captured']);
