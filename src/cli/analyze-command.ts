@@ -30,6 +30,9 @@ interface AnalyzeOptions extends FlowTableCliOptions, IdentityCliOptions {
 
 type OutputKind = 'json' | 'ndjson' | 'junit';
 
+/** Enough of a plaintext stream to name it (HTTP, CQL) in a report. */
+const PLAIN_PREFIX_BYTES = 64;
+
 export function registerAnalyzeCommand(program: Command): void {
   const command = program
     .command('analyze')
@@ -64,7 +67,9 @@ export function registerAnalyzeCommand(program: Command): void {
     try {
       for (const { path, partial } of ndjson) writers.push(new LineWriter(openOutput(path, partial)));
       for (const writer of writers) sinks.push(new AuditNdjsonSink(options.ndjsonRecords, (line) => writer.add(line), failOnUnverified));
-      run = await readFlows(files, new Auditor(matrix, identities, sinks, dnsNames), { keepGoing: options.keepGoing, table: flowTableOptions(options), tap: dnsTap });
+      // Plaintext is told apart by its first bytes: the prefix budget goes to TLS handshakes.
+      const table = { ...flowTableOptions(options), plainPayloadLimit: PLAIN_PREFIX_BYTES };
+      run = await readFlows(files, new Auditor(matrix, identities, sinks, dnsNames), { keepGoing: options.keepGoing, table, tap: dnsTap });
       for (const writer of writers) await writer.end();
     } catch (err) {
       for (const { partial } of ndjson) rmSync(partial, { force: true });

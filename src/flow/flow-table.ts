@@ -24,6 +24,11 @@ export interface FlowTableOptions {
   readonly activeTimeout: number;
   /** Payload bytes kept per direction for the TLS/DNS parsers; 0 keeps none (and costs nothing). */
   readonly payloadLimit: number;
+  /**
+   * Bytes kept of a TCP stream whose first byte cannot start a TLS record (at most payloadLimit).
+   * A consumer that only needs to tell plaintext apart sets it low and spends the budget on handshakes.
+   */
+  readonly plainPayloadLimit: number;
   /** Bound on the memory of all payload prefixes together, bytes. */
   readonly payloadBudget: number;
 }
@@ -36,6 +41,7 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
   activeTimeout: 1800,
   // A TLS 1.2 server flight (certificate chain, then CertificateRequest) needs a few KiB.
   payloadLimit: 4096,
+  plainPayloadLimit: 4096,
   payloadBudget: 64 << 20,
 };
 
@@ -100,7 +106,7 @@ export class FlowTable {
     const capacity = Math.min(INITIAL_CAPACITY, this.options.maxFlows);
     this.slots = new FlowSlots(capacity);
     this.index = new FlowIndex(this.slots);
-    this.payloads = new PayloadPrefixes(this.slots, this.options.payloadLimit, this.options.payloadBudget);
+    this.payloads = new PayloadPrefixes(this.slots, this.options.payloadLimit, this.options.plainPayloadLimit, this.options.payloadBudget);
     this.keepPayload = this.options.payloadLimit > 0;
     this.freeSlots = new Int32Array(capacity);
     for (let slot = capacity - 1; slot >= 0; slot--) this.freeSlots[this.freeCount++] = slot;

@@ -27,36 +27,37 @@ const TLS_RECORD_TYPE_MIN = 20;
 const TLS_RECORD_TYPE_MAX = 23;
 const TLS_APPLICATION_DATA = 23;
 const SSLV2_HELLO_MIN = 0x80;
-/** Prefix kept of a stream that does not open like TLS: enough to name HTTP, CQL and the like. */
-const NOT_TLS_LIMIT = 64;
 
 /**
  * The first payload bytes of each flow direction, in sequence order, for the TLS and DNS parsers.
  * TCP segments are appended only in order: a gap stops collection (the parsers then say why they
  * gave up) rather than guessing at reassembly. Connectionless flows keep their first datagram. A
- * stream whose first byte cannot start a TLS record keeps only 64 bytes, in buffers of that size:
- * the full limit is spent on handshakes only (copying and faulting in kilobytes per plaintext
- * stream cost the audit a third of its time, bench/RESULTS.md).
+ * stream whose first byte cannot start a TLS record keeps at most the plain limit, in buffers of
+ * that size: the audit sets it to 64 bytes and spends the budget on handshakes (copying and
+ * faulting in kilobytes per plaintext stream cost it a third of its time, bench/RESULTS.md).
  */
 export class PayloadPrefixes {
   /** Buffers of the full limit, for streams that open like TLS. */
   private readonly large: PayloadPool;
-  /** Buffers of NOT_TLS_LIMIT bytes, for every other stream. */
-  private readonly small: PayloadPool;
+  /** Buffers of the plain limit, for every other stream, when that is smaller. */
+  private readonly small: PayloadPool | null;
 
   /**
-   * @param limit bytes kept of a stream that opens like TLS
-   * @param budget bytes all kept prefixes may take together (each size class gets its share)
+   * @param limit bytes kept of a datagram or a stream that opens like TLS
+   * @param plainLimit bytes kept of another stream
+   * @param budget bytes all kept prefixes may take together (with two size classes, the small
+   *   one gets a quarter)
    */
-  constructor(private readonly slots: FlowSlots, limit: number, budget: number) {
-    const smallLimit = Math.min(limit, NOT_TLS_LIMIT);
-    this.large = new PayloadPool(limit, Math.floor((budget * 3) / 4 / Math.max(1, limit)));
-    this.small = new PayloadPool(smallLimit, Math.floor(budget / 4 / Math.max(1, smallLimit)));
+  constructor(private readonly slots: FlowSlots, limit: number, plainLimit: number, budget: number) {
+    const smallLimit = Math.min(limit, plainLimit);
+    const split = smallLimit < limit;
+    this.large = new PayloadPool(limit, Math.floor((split ? (budget * 3) / 4 : budget) / Math.max(1, limit)));
+    this.small = split ? new PayloadPool(smallLimit, Math.floor(budget / 4 / Math.max(1, smallLimit))) : null;
   }
 
   /** Directions that kept no prefix because their size class's budget was spent. */
   get exhausted(): number {
-    return this.large.exhausted + this.small.exhausted;
+    return this.large.exhausted + (this.small?.exhausted ?? 0);
   }
 
   reset(slot: number): void {
@@ -75,7 +76,7 @@ export class PayloadPrefixes {
     const s = slot * WORDS + W_PAYLOAD_BUFFER;
     for (let i = s; i < s + 2; i++) {
       if (w[i] > 0) this.large.give(w[i]);
-      else if (w[i] < 0) this.small.give(-w[i]);
+      else if (w[i] < 0) this.small!.give(-w[i]);
       w[i] = 0;
     }
   }
@@ -105,7 +106,7 @@ export class PayloadPrefixes {
     }
     const overlap = -ahead;
     if (overlap >= wireLength) return; // a retransmission of bytes already kept
-    this.append(s, dir, data, at + overlap, captured - overlap, wireLength - overlap);
+    this.append(s, dir, data, at + overlap, captured - overlap, wireLength - overlap, false);
     w[s + W_NEXT_SEQ + dir] = (seq + wireLength) | 0;
   }
 
@@ -113,7 +114,7 @@ export class PayloadPrefixes {
     const s = slot * WORDS;
     const shift = dir * PAYLOAD_DIR_SHIFT;
     if ((this.slots.words[s + W_PAYLOAD_STATE] >>> shift) & PAYLOAD_STOP_MASK) return;
-    this.append(s, dir, data, at, captured, wireLength);
+    this.append(s, dir, data, at, captured, wireLength, true);
     if (((this.slots.words[s + W_PAYLOAD_STATE] >>> shift) & PAYLOAD_STOP_MASK) === STOP_NONE) this.stop(s, shift, STOP_DATAGRAM);
   }
 
@@ -148,14 +149,15 @@ export class PayloadPrefixes {
   }
 
   private buffer(id: number): Buffer {
-    return id > 0 ? this.large.get(id) : this.small.get(-id);
+    return id > 0 ? this.large.get(id) : this.small!.get(-id);
   }
 
   private stop(s: number, shift: number, code: number): void {
     this.slots.words[s + W_PAYLOAD_STATE] |= code << shift;
   }
 
-  private append(s: number, dir: number, data: Buffer, at: number, captured: number, wireLength: number): void {
+  /** @param whole a datagram, kept whole up to the limit; else a TCP stream, whose first byte picks the size class */
+  private append(s: number, dir: number, data: Buffer, at: number, captured: number, wireLength: number, whole: boolean): void {
     const shift = dir * PAYLOAD_DIR_SHIFT;
     if (captured <= 0) {
       this.stop(s, shift, STOP_SNAPLEN);
@@ -164,11 +166,11 @@ export class PayloadPrefixes {
     const w = this.slots.words;
     let id = w[s + W_PAYLOAD_BUFFER + dir];
     if (id === 0) {
-      // The first byte picks the size class: only a TLS handshake needs kilobytes; any other
-      // stream is named by its first bytes. Small buffers are stored as negative ids.
+      // A stream's first byte picks the size class: only a TLS handshake needs kilobytes; any
+      // other stream is named by its first bytes. Small buffers are stored as negative ids.
       const first = data[at];
-      const tls = first >= TLS_RECORD_TYPE_MIN && (first <= TLS_RECORD_TYPE_MAX || first >= SSLV2_HELLO_MIN);
-      id = tls ? this.large.take() : -this.small.take();
+      const large = this.small === null || whole || (first >= TLS_RECORD_TYPE_MIN && (first <= TLS_RECORD_TYPE_MAX || first >= SSLV2_HELLO_MIN));
+      id = large ? this.large.take() : -this.small!.take();
       if (id === 0) {
         // Budget spent: this direction keeps nothing; the pool counts it.
         this.stop(s, shift, STOP_BUDGET);
@@ -186,7 +188,8 @@ export class PayloadPrefixes {
     if (n < 256) for (let i = 0; i < n; i++) buf[fill + i] = data[at + i];
     else data.copy(buf, fill, at, at + n);
     w[s + W_PAYLOAD_FILL] = (w[s + W_PAYLOAD_FILL] & ~(0xffff << fillShift)) | ((fill + n) << fillShift);
-    if (id > 0 && buf[0] <= TLS_RECORD_TYPE_MAX && this.handshakeOver(s, fillShift, buf, fill + n)) this.stop(s, shift, STOP_TLS_DATA);
+    const opensLikeTls = buf[0] >= TLS_RECORD_TYPE_MIN && buf[0] <= TLS_RECORD_TYPE_MAX;
+    if (!whole && opensLikeTls && this.handshakeOver(s, fillShift, buf, fill + n)) this.stop(s, shift, STOP_TLS_DATA);
     else if (fill + n === limit) this.stop(s, shift, STOP_LIMIT);
     else if (captured < wireLength) this.stop(s, shift, STOP_SNAPLEN);
   }

@@ -78,8 +78,8 @@ describe('classic pcap', () => {
     expect(sink.packets[0].linkType).toBe(LINKTYPE.LinuxSll);
   });
 
-  it('reads records larger than its read chunk and many small records across chunk boundaries', async () => {
-    // The reader pulls 4 MiB at a time: 60 000 records of 60-120 bytes cross that boundary, and
+  it('reads many small records across chunk boundaries, and a record larger than what is left of the chunk', async () => {
+    // The reader pulls 256 KiB at a time: 60 000 records of 60-120 bytes cross that boundary, and
     // a record larger than what is left of the buffer makes it move the tail and read again.
     const records: PcapRecord[] = [];
     for (let i = 0; i < 60_000; i++) records.push({ seconds: i, fraction: i % 1_000_000, data: frame(i % 64) });

@@ -144,8 +144,8 @@ describe('payload prefixes', () => {
     expect(h.emitted[0].toServer.payloadStop).toBe('gap');
   });
 
-  it('keeps 64 bytes of a stream that does not open like TLS, and the limit of one that does', () => {
-    const h = new TableHarness({ payloadLimit: 100 });
+  it('keeps the plain limit of a stream that does not open like TLS, and the full limit of one that does', () => {
+    const h = new TableHarness({ payloadLimit: 100, plainPayloadLimit: 64 });
     h.connect(C, S, 1, 1000);
     h.send({ from: C, to: S, at: 1.01, flags: PSH_ACK, seq: 1001, payload: 'G'.repeat(300) });
     h.connect('10.0.0.1:40001', S, 2, 1000);
@@ -181,8 +181,8 @@ describe('payload prefixes', () => {
     none.send({ from: C, to: S, at: 1.01, flags: PSH_ACK, seq: 1001, payload: HELLO });
     none.flush();
     expect(none.emitted[0].kept[0]).toBe('');
-    // A budget of four 64-byte buffers (a quarter of it) and no more: later flows keep none, counted.
-    const tight = new TableHarness({ payloadLimit: 4096, payloadBudget: 1024 });
+    // A budget of four 256-byte buffers and no more: later flows keep none, counted.
+    const tight = new TableHarness({ payloadLimit: 256, payloadBudget: 1024 });
     for (let i = 0; i < 8; i++) tight.send({ from: `10.0.2.${i}:5000`, to: '10.0.0.2:53', at: 1, protocol: 17, payload: 'query' });
     tight.flush();
     expect(tight.emitted.map((f) => f.toServer.payloadStop)).toEqual(['datagram', 'datagram', 'datagram', 'datagram', 'budget', 'budget', 'budget', 'budget']);
