@@ -28,12 +28,6 @@ export function loadMatrix(ref: string, options: LoadMatrixOptions = {}): Matrix
   return loader.loadRoot(ref);
 }
 
-/** Absolute path a root reference names: a shipped profile by name, else a path from `cwd`. */
-export function resolveMatrixRef(ref: string, options: LoadMatrixOptions = {}): string {
-  if (isProfileName(ref)) return join(options.rulesDir ?? SHIPPED_RULES_DIR, `${ref}.yaml`);
-  return resolve(options.cwd ?? process.cwd(), ref);
-}
-
 interface LoadedFile {
   readonly doc: RulesDocument;
   readonly raw: RawMatrixFile;

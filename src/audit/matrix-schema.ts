@@ -87,7 +87,7 @@ function schemaProperties(e: ErrorObject): Record<string, unknown> {
 }
 
 /** `/connections/3/ports/1` -> ['connections', 3, 'ports', 1]. */
-export function pointerToPath(pointer: string): YamlPath {
+function pointerToPath(pointer: string): YamlPath {
   if (pointer === '') return [];
   return pointer
     .slice(1)

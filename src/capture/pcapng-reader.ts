@@ -108,30 +108,30 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
     if (type === BLOCK_EPB) {
       let blockLength = length;
       for (;;) {
-      if (blockLength < 32) throw win.fail(pos, `enhanced packet block too short (${blockLength} bytes)`);
-      const ifIndex = le ? u32le(buf, pos + 8) : u32be(buf, pos + 8);
-      const iface = ifaces[ifIndex];
-      if (iface === undefined) throw win.fail(pos + 8, `packet names interface ${ifIndex}, but the section declares ${ifaces.length}`);
-      const caplen = le ? u32le(buf, pos + 20) : u32be(buf, pos + 20);
-      if (caplen > blockLength - 32) throw win.fail(pos + 20, `captured length ${caplen} exceeds its block (${blockLength} bytes)`);
-      const origlen = le ? u32le(buf, pos + 24) : u32be(buf, pos + 24);
-      const clock = iface.clock;
-      if (le) clock.convert(u32le(buf, pos + 12), u32le(buf, pos + 16));
-      else clock.convert(u32be(buf, pos + 12), u32be(buf, pos + 16));
-      sink.onPacket(buf, pos + 28, caplen, origlen, iface.info.linkType, clock.seconds, clock.nanos);
-      summary.packets++;
-      summary.bytes += origlen;
-      if (caplen < origlen) summary.truncatedPackets++;
-      pos += blockLength;
-      win.pos = pos;
-      lastSeconds = clock.seconds;
-      lastNanos = clock.nanos;
-      // Stay in this loop while the next block is a whole, well-formed EPB already in the buffer;
-      // anything else goes back through the checked path above.
-      if (end - pos < 32 || (le ? u32le(buf, pos) : u32be(buf, pos)) !== BLOCK_EPB) break;
-      blockLength = le ? u32le(buf, pos + 4) : u32be(buf, pos + 4);
-      if (blockLength < 32 || blockLength % 4 !== 0 || end - pos < blockLength) break;
-      if ((le ? u32le(buf, pos + blockLength - 4) : u32be(buf, pos + blockLength - 4)) !== blockLength) break;
+        if (blockLength < 32) throw win.fail(pos, `enhanced packet block too short (${blockLength} bytes)`);
+        const ifIndex = le ? u32le(buf, pos + 8) : u32be(buf, pos + 8);
+        const iface = ifaces[ifIndex];
+        if (iface === undefined) throw win.fail(pos + 8, `packet names interface ${ifIndex}, but the section declares ${ifaces.length}`);
+        const caplen = le ? u32le(buf, pos + 20) : u32be(buf, pos + 20);
+        if (caplen > blockLength - 32) throw win.fail(pos + 20, `captured length ${caplen} exceeds its block (${blockLength} bytes)`);
+        const origlen = le ? u32le(buf, pos + 24) : u32be(buf, pos + 24);
+        const clock = iface.clock;
+        if (le) clock.convert(u32le(buf, pos + 12), u32le(buf, pos + 16));
+        else clock.convert(u32be(buf, pos + 12), u32be(buf, pos + 16));
+        sink.onPacket(buf, pos + 28, caplen, origlen, iface.info.linkType, clock.seconds, clock.nanos);
+        summary.packets++;
+        summary.bytes += origlen;
+        if (caplen < origlen) summary.truncatedPackets++;
+        pos += blockLength;
+        win.pos = pos;
+        lastSeconds = clock.seconds;
+        lastNanos = clock.nanos;
+        // Stay in this loop while the next block is a whole, well-formed EPB already in the buffer;
+        // anything else goes back through the checked path above.
+        if (end - pos < 32 || (le ? u32le(buf, pos) : u32be(buf, pos)) !== BLOCK_EPB) break;
+        blockLength = le ? u32le(buf, pos + 4) : u32be(buf, pos + 4);
+        if (blockLength < 32 || blockLength % 4 !== 0 || end - pos < blockLength) break;
+        if ((le ? u32le(buf, pos + blockLength - 4) : u32be(buf, pos + blockLength - 4)) !== blockLength) break;
       }
       continue;
     }
