@@ -156,7 +156,7 @@ export class PayloadPrefixes {
     this.slots.words[s + W_PAYLOAD_STATE] |= code << shift;
   }
 
-  /** @param whole a datagram, kept whole up to the limit; else a TCP stream, whose first byte picks the size class */
+  /** @param whole a datagram, kept whole up to the limit; else the next bytes of a TCP stream */
   private append(s: number, dir: number, data: Buffer, at: number, captured: number, wireLength: number, whole: boolean): void {
     const shift = dir * PAYLOAD_DIR_SHIFT;
     if (captured <= 0) {
@@ -166,11 +166,12 @@ export class PayloadPrefixes {
     const w = this.slots.words;
     let id = w[s + W_PAYLOAD_BUFFER + dir];
     if (id === 0) {
-      // A stream's first byte picks the size class: only a TLS handshake needs kilobytes; any
-      // other stream is named by its first bytes. Small buffers are stored as negative ids.
+      // A datagram's size picks the size class; a stream's first byte does: only a TLS handshake
+      // needs kilobytes, any other stream is named by its first bytes. Small ids are negative.
       const first = data[at];
-      const large = this.small === null || whole || (first >= TLS_RECORD_TYPE_MIN && (first <= TLS_RECORD_TYPE_MAX || first >= SSLV2_HELLO_MIN));
-      id = large ? this.large.take() : -this.small!.take();
+      const small = this.small;
+      const large = small === null || (whole ? captured > small.limit : first >= TLS_RECORD_TYPE_MIN && (first <= TLS_RECORD_TYPE_MAX || first >= SSLV2_HELLO_MIN));
+      id = large ? this.large.take() : -small!.take();
       if (id === 0) {
         // Budget spent: this direction keeps nothing; the pool counts it.
         this.stop(s, shift, STOP_BUDGET);
