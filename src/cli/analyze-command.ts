@@ -1,11 +1,13 @@
 import { closeSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
+import { Registry } from 'prom-client';
 import { AuditReport } from '../audit/audit-report.js';
 import type { AuditSink } from '../audit/audited-flow.js';
 import { Auditor } from '../audit/auditor.js';
 import { loadMatrix } from '../audit/load-matrix.js';
 import { auditReportJson } from '../export/audit-json.js';
 import { auditJunitXml } from '../export/audit-junit.js';
+import { AuditMetrics } from '../export/audit-metrics.js';
 import { AuditNdjsonSink, type NdjsonRecords } from '../export/audit-ndjson.js';
 import { auditText } from '../export/audit-text.js';
 import { readFlows, type ReadFlowsResult } from '../flow/read-flows.js';
@@ -17,6 +19,7 @@ import { addIdentityOptions, loadIdentities, type IdentityCliOptions } from './i
 import { collect, nonNegativeNumber } from './option-parsers.js';
 import { LineWriter, writeOut } from './output.js';
 import { writeRunSummary } from './run-summary.js';
+import { VERSION } from './version.js';
 
 interface AnalyzeOptions extends FlowTableCliOptions, IdentityCliOptions {
   rules: string;
@@ -26,6 +29,7 @@ interface AnalyzeOptions extends FlowTableCliOptions, IdentityCliOptions {
   keepGoing?: boolean;
   quiet?: boolean;
   dnsGrace: number;
+  metricsFile?: string;
 }
 
 type OutputKind = 'json' | 'ndjson' | 'junit';
@@ -43,6 +47,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .option('--ndjson-records <which>', 'NDJSON records: flows (every flow) or violations', parseRecords, 'flows')
     .option('--fail-on-unverified', 'count flows whose required security could not be proven as violations')
     .option('-k, --keep-going', 'on a damaged capture, warn and keep the packets before the damage')
+    .option('--metrics-file <path>', 'also write Prometheus metrics in text format (for node_exporter\'s textfile collector)')
     .option('--dns-grace <seconds>', 'how long past its TTL a DNS answer still names its address', nonNegativeNumber, 600)
     .option('-q, --quiet', 'no capture summary on stderr');
   addIdentityOptions(command);
@@ -55,6 +60,9 @@ export function registerAnalyzeCommand(program: Command): void {
     const wantsFlows = outputs.some((o) => o.kind === 'json');
     const report = new AuditReport(matrix, wantsFlows);
     const sinks: AuditSink[] = [report];
+    const registry = new Registry();
+    const metrics = options.metricsFile === undefined ? null : new AuditMetrics(matrix, registry, VERSION);
+    if (metrics !== null) sinks.push(metrics);
     const failOnUnverified = options.failOnUnverified === true;
     // DNS answers in the traffic name the peers of the flows that follow them.
     const dnsNames = new DnsNameCache({ graceSeconds: options.dnsGrace });
@@ -82,6 +90,10 @@ export function registerAnalyzeCommand(program: Command): void {
       else if (kind === 'junit') writeFileSync(path, auditJunitXml(report, failOnUnverified));
     }
     for (const { path, partial } of ndjson) renameSync(partial, path);
+    if (metrics !== null) {
+      metrics.recordRun(run, dnsTap.stats);
+      writeFileSync(options.metricsFile!, await registry.metrics());
+    }
     writeRunSummary(run, options.quiet === true, dnsTap.stats);
     await writeOut(auditText(report, failOnUnverified));
     process.exitCode = report.compliant(failOnUnverified) ? ExitCode.Ok : ExitCode.Violations;
