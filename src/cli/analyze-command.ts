@@ -56,7 +56,7 @@ export function registerAnalyzeCommand(program: Command): void {
     // Every input but the captures is loaded and checked before any packet is read.
     const outputs = options.output.map((path) => ({ path, kind: outputKind(path) }));
     const matrix = loadMatrix(options.rules);
-    const identities = loadIdentities(options);
+    const identities = loadIdentities(options, matrix);
     const wantsFlows = outputs.some((o) => o.kind === 'json');
     const report = new AuditReport(matrix, wantsFlows);
     const sinks: AuditSink[] = [report];

@@ -34,7 +34,7 @@ export function registerExplainCommand(rules: Command): void {
   addIdentityOptions(command);
   command.action(async (ref: string, options: ExplainOptions) => {
     const matrix = loadMatrix(ref);
-    const identities = loadIdentities(options);
+    const identities = loadIdentities(options, matrix);
     const matcher = new ComponentMatcher(matrix);
     const f = options.flow;
     const client = matcher.match(identities.identify(f.clientAddress));

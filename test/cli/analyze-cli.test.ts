@@ -250,6 +250,11 @@ describe('analyze: inputs that cannot be used (exit 2, one line, nothing written
     fails(['plain.pcap', '--rules', BENCH_RULES, '-i', 'inv.yaml'], 'flowaudit: inv.yaml:3:17: "10.0.1.0/16" has host bits set: the network is 10.0.0.0/16');
   });
 
+  it('an inventory entry naming a component the matrix does not define', () => {
+    write('inv-typo.yaml', 'entries:\n  - name: a\n    addresses: ["10.1.0.1"]\n  - name: b\n    addresses: ["10.2.0.1"]\n    components: [server]\n');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-i', 'inv-typo.yaml'], 'flowaudit: inv-typo.yaml:4:1: entry "b" names component "server", which matrix bench does not define');
+  });
+
   it('a Kubernetes snapshot that is not JSON', () => {
     write('cluster.json', '{"items": [\n  {"kind": "Pod",}\n]}\n');
     fails(['plain.pcap', '--rules', BENCH_RULES, '--k8s-snapshot', 'cluster.json'], /^flowaudit: cluster\.json:2:\d+: JSON: .+\n$/);
