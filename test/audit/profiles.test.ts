@@ -20,7 +20,7 @@ const CLI = join(ROOT, 'dist/cli/main.js');
 const FIXTURES = join(ROOT, 'test/fixtures/profiles');
 /** Captures and inventories; FLOWAUDIT_PROFILE_CAPTURE_DIR checks a fresh make-profile-captures.sh run. */
 const CAPTURES = process.env.FLOWAUDIT_PROFILE_CAPTURE_DIR ?? FIXTURES;
-const PROFILES = ['apigee-hybrid-1.4', 'apigee-hybrid', 'kong-konnect', 'kong-hybrid'] as const;
+const PROFILES = ['apigee-hybrid-1.4', 'apigee-hybrid', 'kong-konnect', 'kong-konnect-kic', 'kong-hybrid'] as const;
 /** What can name a server: an inventory's hostnames, DNS answers in the capture, the TLS SNI; or nothing. */
 const NAME_SOURCES = new Set(['inventory', 'dns', 'sni']);
 /** The `via` of the catch-all selectors, which say nothing of who an endpoint is. */
