@@ -49,7 +49,7 @@ function describeTls(tls: TlsHandshake): string {
   const certificate =
     tls.mtls === 'proven' ? 'client certificate sent'
     : tls.mtls === 'absent' ? (tls.certificateRequest ? 'client sent no certificate' : 'server asked for no client certificate')
-    : tls.mtls === 'unverifiable' ? (tls.resumed ? 'resumed session, no certificates on the wire' : 'client certificate encrypted (TLS 1.3)')
+    : tls.mtls === 'unverifiable' ? (tls.resumed ? 'resumed session, no certificates on the wire' : 'client certificates encrypted')
     : 'client certificate not established';
   return [version, certificate, tls.incomplete].filter((part) => part !== undefined).join(', ');
 }

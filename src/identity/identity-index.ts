@@ -1,6 +1,6 @@
 /**
- * The offline IdentityProvider: inventories and Kubernetes snapshots combined, plus names learnt
- * while reading the capture (DNS answers, TLS SNI) added as they are seen.
+ * The offline IdentityProvider: inventories and Kubernetes snapshots combined. Names learnt from
+ * the traffic (DNS answers, TLS SNI) change with time and come per flow, from the Auditor.
  */
 import { isInternalAddress } from '../decode/cidr.js';
 import { formatAddress, parseAddress } from '../decode/ip-address.js';
@@ -28,8 +28,6 @@ export class IdentityIndex implements IdentityProvider {
   readonly kubernetes: KubernetesSummary;
   private readonly k8s: KubernetesIndex;
   private readonly inventory = new PrefixTable<InventoryEntry>();
-  /** Names added by addNames, by canonical address. */
-  private readonly learnt = new Map<string, NameEvidence[]>();
   /** By the address text as asked: a flow's endpoints repeat far more often than new ones appear. */
   private readonly cache: AddressCache<EndpointIdentity>;
 
@@ -51,35 +49,18 @@ export class IdentityIndex implements IdentityProvider {
     return identity;
   }
 
-  /** Records names `address` is known by (DNS answers, TLS SNI); later identify calls include them. */
-  addNames(address: string, names: readonly NameEvidence[]): void {
-    const canonical = formatAddress(wordsOf(address));
-    const known = this.learnt.get(canonical) ?? [];
-    let added = false;
-    for (const evidence of names) {
-      if (known.some((n) => n.name === evidence.name && n.source === evidence.source)) continue;
-      known.push(Object.freeze({ name: evidence.name, source: evidence.source }));
-      added = true;
-    }
-    if (!added) return;
-    this.learnt.set(canonical, known);
-    this.cache.delete(canonical);
-    this.cache.delete(address);
-  }
-
   private build(words: Uint32Array): EndpointIdentity {
     const address = formatAddress(words);
     const kubernetes = this.k8s.lookup(words);
     // An entry with several blocks around the address shows once, at its most specific block.
     const entries = [...new Set(this.inventory.lookup(words))];
-    const learnt = this.learnt.get(address);
     return Object.freeze({
       address,
       internal: isInternalAddress(words),
       // Most addresses of a capture are in no source: share one empty list rather than allocate.
       kubernetes: kubernetes.length === 0 ? NONE : Object.freeze(kubernetes),
       inventory: entries.length === 0 ? NONE : Object.freeze(entries.map((e) => e.identity)),
-      names: entries.length === 0 && learnt === undefined ? NONE : Object.freeze(uniqueNames([...entries.flatMap((e) => e.names), ...(learnt ?? [])])),
+      names: entries.length === 0 ? NONE : Object.freeze(uniqueNames(entries.flatMap((e) => e.names))),
     });
   }
 }

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ComponentMatcher } from '../../src/audit/component-matcher.js';
 import { hostnameGlob, podGlob } from '../../src/audit/glob.js';
+import type { NameEvidence } from '../../src/identity/endpoint-identity.js';
 import { kubernetesIndex, list, matrixFrom, node, pod, service } from './audit-fixtures.js';
 
 const MATRIX = `apiVersion: flowaudit.dev/v1
@@ -92,12 +93,15 @@ const INVENTORY = `entries:
 
 const matrix = matrixFrom(MATRIX);
 
-function setup(): { matches: (address: string, serverPort?: number) => [string, string][]; index: ReturnType<typeof kubernetesIndex> } {
+/** `names`: evidence a flow adds to the server (DNS answers, SNI), as the Auditor does. */
+function setup(): { matches: (address: string, serverPort?: number, names?: readonly NameEvidence[]) => [string, string][] } {
   const index = kubernetesIndex(CLUSTER, INVENTORY);
   const matcher = new ComponentMatcher(matrix);
   return {
-    index,
-    matches: (address, serverPort) => matcher.match(index.identify(address), serverPort).map((m) => [m.component, m.via]),
+    matches: (address, serverPort, names = []) => {
+      const identity = index.identify(address);
+      return matcher.match(names.length === 0 ? identity : { ...identity, names: [...identity.names, ...names] }, serverPort).map((m) => [m.component, m.via]);
+    },
   };
 }
 
@@ -219,17 +223,14 @@ describe('hostnames', () => {
     expect(hostnameGlob('*-apigee.googleapis.com').test('europe-west1-apigee.googleapis.com')).toBe(true);
   });
 
-  it('names learnt with addNames (DNS, SNI) match hostname selectors', () => {
-    const { index, matches } = setup();
-    index.addNames('34.1.2.3', [{ name: 'apigee.googleapis.com', source: 'dns' }]);
-    index.addNames('34.1.2.4', [{ name: 'a.b.googleapis.com', source: 'sni' }]);
-    index.addNames('34.1.2.6', [{ name: 'Storage.GoogleAPIs.com.', source: 'dns' }]);
-    expect(matches('34.1.2.3', 443)).toEqual([
+  it('names from DNS answers and SNI match hostname selectors', () => {
+    const { matches } = setup();
+    expect(matches('34.1.2.3', 443, [{ name: 'apigee.googleapis.com', source: 'dns' }])).toEqual([
       ['google', 'hostname apigee.googleapis.com (dns) ~ *.googleapis.com'],
       ['internet', 'external address'],
     ]);
-    expect(matches('34.1.2.4', 443)).toEqual([['internet', 'external address']]);
-    expect(matches('34.1.2.6', 443)[0]).toEqual(['google', 'hostname storage.googleapis.com (dns) ~ *.googleapis.com']);
+    expect(matches('34.1.2.4', 443, [{ name: 'a.b.googleapis.com', source: 'sni' }])).toEqual([['internet', 'external address']]);
+    expect(matches('34.1.2.6', 443, [{ name: 'Storage.GoogleAPIs.com.', source: 'dns' }])[0]).toEqual(['google', 'hostname storage.googleapis.com (dns) ~ *.googleapis.com']);
   });
 
   it('an inventory hostname is name evidence too', () => {
@@ -237,11 +238,11 @@ describe('hostnames', () => {
     expect(matches('203.0.113.10', 443)[0]).toEqual(['google', 'hostname oauth2.googleapis.com (inventory) ~ *.googleapis.com']);
   });
 
-  it('a name learnt after the address was first matched is taken into account', () => {
-    const { index, matches } = setup();
+  it('an address matched without names is matched again when a flow brings one', () => {
+    const { matches } = setup();
     expect(matches('34.1.2.5', 443)).toEqual([['internet', 'external address']]);
-    index.addNames('34.1.2.5', [{ name: 'apigee.googleapis.com', source: 'dns' }]);
-    expect(matches('34.1.2.5', 443).map(([c]) => c)).toEqual(['google', 'internet']);
+    expect(matches('34.1.2.5', 443, [{ name: 'apigee.googleapis.com', source: 'dns' }]).map(([c]) => c)).toEqual(['google', 'internet']);
+    expect(matches('34.1.2.5', 443)).toEqual([['internet', 'external address']]);
   });
 });
 

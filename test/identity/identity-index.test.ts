@@ -194,31 +194,6 @@ describe('IdentityIndex over inventories', () => {
   });
 });
 
-describe('IdentityIndex.addNames', () => {
-  it('adds DNS and SNI names to later identities, once each, after the inventory names', () => {
-    const index = new IdentityIndex({ inventories: [inventory] });
-    expect(index.identify('192.168.50.10').names.map((n) => n.name)).toEqual(['proxy.corp.example', 'proxy2.corp.example']);
-    index.addNames('192.168.50.10', [
-      { name: 'proxy.corp.example', source: 'dns' },
-      { name: 'proxy.corp.example', source: 'dns' },
-    ]);
-    index.addNames('192.168.50.10', [{ name: 'proxy.corp.example', source: 'sni' }]);
-    expect(index.identify('192.168.50.10').names).toEqual([
-      { name: 'proxy.corp.example', source: 'inventory' },
-      { name: 'proxy2.corp.example', source: 'inventory' },
-      { name: 'proxy.corp.example', source: 'dns' },
-      { name: 'proxy.corp.example', source: 'sni' },
-    ]);
-  });
-
-  it('keys names by address, whatever spelling they were added under', () => {
-    const index = new IdentityIndex();
-    expect(index.identify('2a00:1450:4001:82b::200a').names).toEqual([]);
-    index.addNames('2A00:1450:4001:082B:0:0:0:200A', [{ name: 'apigee.googleapis.com', source: 'dns' }]);
-    expect(index.identify('2a00:1450:4001:82b::200a').names).toEqual([{ name: 'apigee.googleapis.com', source: 'dns' }]);
-  });
-});
-
 describe('IdentityIndex cache', () => {
   it('answers a repeated address with the same frozen identity', () => {
     const index = new IdentityIndex({ snapshots: [cluster] });
@@ -243,6 +218,6 @@ describe('IdentityIndex cache', () => {
   it('refuses text that is not an address', () => {
     const index = new IdentityIndex();
     expect(() => index.identify('10.4.0')).toThrow(RangeError);
-    expect(() => index.addNames('example.com', [])).toThrow('not an IP address: "example.com"');
+    expect(() => index.identify('example.com')).toThrow('not an IP address: "example.com"');
   });
 });
