@@ -122,9 +122,16 @@ function serverHello(at, len) {
 }
 
 // A connection: handshake, `rounds` request/response exchanges, FIN/ACK teardown.
+// Endpoints repeat, as in a cluster: 2,000 client pods reach 500 server endpoints, each connection
+// on its own ephemeral port (client and port together stay unique across a run).
+const CLIENTS = 2000;
+const SERVERS = 500;
+
 function newConnection(i) {
-  const client = (10 << 24) | (1 << 16) | ((i >> 8) & 0xff) << 8 | (i & 0xff);
-  const server = (10 << 24) | (2 << 16) | (Math.floor(rand() * 64) << 8) | (1 + Math.floor(rand() * 200));
+  const k = i % CLIENTS;
+  const s = Math.floor(rand() * SERVERS);
+  const client = (10 << 24) | (1 << 16) | ((k >> 8) << 8) | (k & 0xff);
+  const server = (10 << 24) | (2 << 16) | ((s >> 8) << 8) | ((s & 0xff) + 1);
   return {
     client, server,
     sport: 1024 + (i % 60000), dport: [443, 8443, 9042, 20001, 8843, 7070][i % 6],

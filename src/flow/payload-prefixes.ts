@@ -26,6 +26,18 @@ const EMPTY = Buffer.alloc(0);
 const TLS_RECORD_TYPE_MIN = 20;
 const TLS_RECORD_TYPE_MAX = 23;
 const TLS_APPLICATION_DATA = 23;
+/** The class most TLS hellos fit in. */
+const MEDIUM_PREFIX = 512;
+/** A buffer reference in a slot word: class << CLASS_SHIFT | buffer id + 1 (0: none). */
+const CLASS_SHIFT = 24;
+
+function classOf(ref: number): number {
+  return ref >>> CLASS_SHIFT;
+}
+
+function idOf(ref: number): number {
+  return ref & ((1 << CLASS_SHIFT) - 1);
+}
 const SSLV2_HELLO_MIN = 0x80;
 
 /**
@@ -37,27 +49,33 @@ const SSLV2_HELLO_MIN = 0x80;
  * faulting in kilobytes per plaintext stream cost it a third of its time, bench/RESULTS.md).
  */
 export class PayloadPrefixes {
-  /** Buffers of the full limit, for streams that open like TLS. */
-  private readonly large: PayloadPool;
-  /** Buffers of the plain limit, for every other stream, when that is smaller. */
-  private readonly small: PayloadPool | null;
+  /**
+   * Size classes, smallest first: the plain limit (when below the limit), 512 bytes (when below
+   * it), and the limit. A TLS stream starts in the class above the plain one and moves up as its
+   * handshake grows: most hellos fit 512 bytes, and faulting in a 4 KiB buffer per direction of
+   * every flow cost more than the rest of the audit (bench/RESULTS.md).
+   */
+  private readonly pools: PayloadPool[];
+  /** The class of streams that do not open like TLS (0), or -1 when there is no smaller class. */
+  private readonly plainClass: number;
+  /** The class TLS streams start in. */
+  private readonly tlsClass: number;
 
   /**
    * @param limit bytes kept of a datagram or a stream that opens like TLS
    * @param plainLimit bytes kept of another stream
-   * @param budget bytes all kept prefixes may take together (with two size classes, the small
-   *   one gets a quarter)
+   * @param budget bytes all kept prefixes may take together, shared evenly by the classes
    */
   constructor(private readonly slots: FlowSlots, limit: number, plainLimit: number, budget: number) {
-    const smallLimit = Math.min(limit, plainLimit);
-    const split = smallLimit < limit;
-    this.large = new PayloadPool(limit, Math.floor((split ? (budget * 3) / 4 : budget) / Math.max(1, limit)));
-    this.small = split ? new PayloadPool(smallLimit, Math.floor(budget / 4 / Math.max(1, smallLimit))) : null;
+    const sizes = [...new Set([Math.min(plainLimit, limit), Math.min(MEDIUM_PREFIX, limit), limit])].filter((n) => n > 0).sort((a, b) => a - b);
+    this.pools = sizes.map((size) => new PayloadPool(size, Math.floor(budget / sizes.length / size)));
+    this.plainClass = plainLimit < limit ? 0 : -1;
+    this.tlsClass = this.plainClass === 0 && sizes.length > 1 ? 1 : 0;
   }
 
-  /** Directions that kept no prefix because their size class's budget was spent. */
+  /** Directions that kept no prefix, or stopped growing, because their class's budget was spent. */
   get exhausted(): number {
-    return this.large.exhausted + (this.small?.exhausted ?? 0);
+    return this.pools.reduce((n, pool) => n + pool.exhausted, 0);
   }
 
   reset(slot: number): void {
@@ -75,8 +93,7 @@ export class PayloadPrefixes {
     const w = this.slots.words;
     const s = slot * WORDS + W_PAYLOAD_BUFFER;
     for (let i = s; i < s + 2; i++) {
-      if (w[i] > 0) this.large.give(w[i]);
-      else if (w[i] < 0) this.small!.give(-w[i]);
+      if (w[i] !== 0) this.pools[classOf(w[i])].give(idOf(w[i]));
       w[i] = 0;
     }
   }
@@ -148,8 +165,25 @@ export class PayloadPrefixes {
     return false;
   }
 
-  private buffer(id: number): Buffer {
-    return id > 0 ? this.large.get(id) : this.small!.get(-id);
+  private buffer(ref: number): Buffer {
+    return this.pools[classOf(ref)].get(idOf(ref));
+  }
+
+  /** A buffer of class `cls` or, when that is spent, nothing (0). */
+  private take(cls: number): number {
+    const id = this.pools[cls].take();
+    return id === 0 ? 0 : (cls << CLASS_SHIFT) | id;
+  }
+
+  /** The smallest class that holds `bytes`, else the largest. */
+  private classFor(bytes: number): number {
+    const i = this.pools.findIndex((pool) => pool.limit >= bytes);
+    return i < 0 ? this.pools.length - 1 : i;
+  }
+
+  /** Whether a full buffer may still move up: TLS streams below the largest class. */
+  private canGrow(ref: number): boolean {
+    return classOf(ref) + 1 < this.pools.length && classOf(ref) !== this.plainClass;
   }
 
   private stop(s: number, shift: number, code: number): void {
@@ -164,25 +198,33 @@ export class PayloadPrefixes {
       return;
     }
     const w = this.slots.words;
-    let id = w[s + W_PAYLOAD_BUFFER + dir];
-    if (id === 0) {
-      // A datagram's size picks the size class; a stream's first byte does: only a TLS handshake
-      // needs kilobytes, any other stream is named by its first bytes. Small ids are negative.
-      const first = data[at];
-      const small = this.small;
-      const large = small === null || (whole ? captured > small.limit : first >= TLS_RECORD_TYPE_MIN && (first <= TLS_RECORD_TYPE_MAX || first >= SSLV2_HELLO_MIN));
-      id = large ? this.large.take() : -small!.take();
-      if (id === 0) {
-        // Budget spent: this direction keeps nothing; the pool counts it.
-        this.stop(s, shift, STOP_BUDGET);
-        return;
-      }
-      w[s + W_PAYLOAD_BUFFER + dir] = id;
-    }
-    const buf = this.buffer(id);
-    const limit = buf.length;
     const fillShift = dir * 16;
     const fill = (w[s + W_PAYLOAD_FILL] >>> fillShift) & 0xffff;
+    let ref = w[s + W_PAYLOAD_BUFFER + dir];
+    if (ref === 0) {
+      // A datagram's size picks the class; a stream's first byte does: only a TLS handshake needs
+      // room to grow, any other stream is named by its first bytes.
+      const first = data[at];
+      const tls = first >= TLS_RECORD_TYPE_MIN && (first <= TLS_RECORD_TYPE_MAX || first >= SSLV2_HELLO_MIN);
+      const cls = whole ? this.classFor(captured) : tls || this.plainClass < 0 ? Math.max(this.tlsClass, this.classFor(captured)) : this.plainClass;
+      ref = this.take(cls);
+    } else if (fill + captured > this.buffer(ref).length && classOf(ref) + 1 < this.pools.length && classOf(ref) !== this.plainClass) {
+      // A handshake outgrowing its buffer moves up a class.
+      const bigger = this.take(classOf(ref) + 1);
+      if (bigger !== 0) this.buffer(ref).copy(this.buffer(bigger), 0, 0, fill);
+      this.pools[classOf(ref)].give(idOf(ref));
+      ref = bigger;
+    }
+    if (ref === 0) {
+      // Budget spent: this direction keeps nothing more; the pool counts it.
+      w[s + W_PAYLOAD_BUFFER + dir] = 0;
+      w[s + W_PAYLOAD_FILL] &= ~(0xffff << fillShift);
+      this.stop(s, shift, STOP_BUDGET);
+      return;
+    }
+    w[s + W_PAYLOAD_BUFFER + dir] = ref;
+    const buf = this.buffer(ref);
+    const limit = buf.length;
     const n = Math.min(captured, limit - fill);
     // Short copies by hand: Buffer#copy makes a view object per call, which cost more than copying
     // a few hundred bytes one by one (and fed the garbage collector).
@@ -191,7 +233,7 @@ export class PayloadPrefixes {
     w[s + W_PAYLOAD_FILL] = (w[s + W_PAYLOAD_FILL] & ~(0xffff << fillShift)) | ((fill + n) << fillShift);
     const opensLikeTls = buf[0] >= TLS_RECORD_TYPE_MIN && buf[0] <= TLS_RECORD_TYPE_MAX;
     if (!whole && opensLikeTls && this.handshakeOver(s, fillShift, buf, fill + n)) this.stop(s, shift, STOP_TLS_DATA);
-    else if (fill + n === limit) this.stop(s, shift, STOP_LIMIT);
+    else if (fill + n === limit && !this.canGrow(ref)) this.stop(s, shift, STOP_LIMIT);
     else if (captured < wireLength) this.stop(s, shift, STOP_SNAPLEN);
   }
 }

@@ -154,6 +154,17 @@ describe('payload prefixes', () => {
     expect(h.emitted.map((f) => [f.kept[0].length, f.toServer.payloadStop])).toEqual([[64, 'limit'], [100, 'limit']]);
   });
 
+  it('moves a TLS handshake that outgrows its first buffer to a bigger one, bytes intact', () => {
+    const h = new TableHarness({ payloadLimit: 4096, plainPayloadLimit: 64 });
+    h.connect(C, S, 1, 1000);
+    const flight = Buffer.concat([Buffer.from([0x16, 0x03, 0x03, 0x02, 0xbc]), Buffer.alloc(700, 7)]);
+    h.send({ from: C, to: S, at: 1.01, flags: PSH_ACK, seq: 1001, payload: flight.subarray(0, 300) });
+    h.send({ from: C, to: S, at: 1.02, flags: PSH_ACK, seq: 1301, payload: flight.subarray(300) });
+    h.flush();
+    expect(h.emitted[0].kept[0]).toBe(flight.toString('latin1'));
+    expect(h.emitted[0].toServer.payloadStop).toBe('end');
+  });
+
   it('stops a TLS stream once its handshake is over (an application-data record begins)', () => {
     const h = new TableHarness({ payloadLimit: 4096 });
     h.connect(C, S, 1, 1000);
