@@ -34,7 +34,7 @@ export class ComponentMatcher {
    * ones. Names are part of the key because they change with time (DNS answers, SNI) while the
    * rest of an address's identity does not.
    */
-  private readonly cache = new Map<string, ComponentMatch[]>();
+  private readonly cache = new Map<string, Map<number | string, ComponentMatch[]>>();
 
   constructor(matrix: Matrix) {
     this.compiled = [...matrix.components.values()].map((component) => ({
@@ -49,13 +49,20 @@ export class ComponentMatcher {
    *   hostNetwork pods sharing a node address (a pod that declares ports must declare this one)
    */
   match(identity: EndpointIdentity, serverPort?: number): readonly ComponentMatch[] {
-    let key = serverPort === undefined ? identity.address : `${identity.address}|${serverPort}`;
-    for (const n of identity.names) key += `|${n.source}:${n.name}`;
-    let matches = this.cache.get(key);
-    if (matches === undefined) {
+    // Keyed by address, then port (-1 for a client) and names: no key string built per flow in
+    // the common case of an unnamed endpoint.
+    let byAddress = this.cache.get(identity.address);
+    if (byAddress === undefined) {
       if (this.cache.size >= MAX_CACHED) this.cache.clear();
+      byAddress = new Map();
+      this.cache.set(identity.address, byAddress);
+    }
+    let key: number | string = serverPort ?? -1;
+    if (identity.names.length > 0) key = `${key}|${identity.names.map((n) => `${n.source}:${n.name}`).join('|')}`;
+    let matches = byAddress.get(key);
+    if (matches === undefined) {
       matches = this.matchUncached(identity, serverPort);
-      this.cache.set(key, matches);
+      byAddress.set(key, matches);
     }
     return matches;
   }

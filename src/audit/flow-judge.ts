@@ -32,8 +32,9 @@ export class FlowJudge {
 
   judge(f: FlowFacts): Verdict {
     const security = f.security;
-    const clientNames = new Set(f.client.map((m) => m.component));
-    const serverNames = new Set(f.server.map((m) => m.component));
+    // An endpoint matches a handful of components at most: scans beat building sets per flow.
+    const clientNames = { has: (name: string): boolean => f.client.some((m) => m.component === name) };
+    const serverNames = { has: (name: string): boolean => f.server.some((m) => m.component === name) };
     const rules = this.byProtocol.get(f.protocol as Protocol) ?? [];
 
     // A rule that fits decides, whatever the unmatched policy: it applies to flows no rule matches.

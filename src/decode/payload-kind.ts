@@ -6,7 +6,8 @@ export type PayloadKind = 'empty' | 'tls-handshake' | 'tls-alert' | 'http' | 'ca
 
 const TLS_HANDSHAKE = 0x16;
 const TLS_ALERT = 0x15;
-const HTTP_METHODS = ['GET ', 'POST ', 'PUT ', 'HEAD ', 'DELETE ', 'OPTIONS ', 'PATCH ', 'CONNECT ', 'HTTP/1.', 'PRI * HTTP/2'];
+/** As bytes, compared in place: classifying every flow's first bytes allocates nothing. */
+const HTTP_METHODS = ['GET ', 'POST ', 'PUT ', 'HEAD ', 'DELETE ', 'OPTIONS ', 'PATCH ', 'CONNECT ', 'HTTP/1.', 'PRI * HTTP/2'].map((m) => Buffer.from(m, 'latin1'));
 const CQL_OPCODE_STARTUP = 0x01;
 const CQL_OPCODE_OPTIONS = 0x05;
 const CQL_OPCODE_READY = 0x02;
@@ -19,8 +20,7 @@ export function classifyPayload(bytes: Buffer): PayloadKind {
     if (bytes[0] === TLS_HANDSHAKE) return 'tls-handshake';
     if (bytes[0] === TLS_ALERT) return 'tls-alert';
   }
-  const head = bytes.toString('latin1', 0, Math.min(bytes.length, 16));
-  if (HTTP_METHODS.some((m) => head.startsWith(m))) return 'http';
+  if (HTTP_METHODS.some((m) => startsWith(bytes, m))) return 'http';
   // CQL native protocol v3-v5 frame: version (high bit set in responses), flags, stream, opcode.
   if (bytes.length >= 9 && (bytes[0] & 0x7f) >= 3 && (bytes[0] & 0x7f) <= 5) {
     const opcode = bytes[4];
@@ -29,4 +29,10 @@ export function classifyPayload(bytes: Buffer): PayloadKind {
     }
   }
   return 'other';
+}
+
+function startsWith(bytes: Buffer, prefix: Buffer): boolean {
+  if (bytes.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
 }
