@@ -32,17 +32,14 @@ export class FlowJudge {
 
   judge(f: FlowFacts): Verdict {
     const security = f.security;
-    // An endpoint matches a handful of components at most: scans beat building sets per flow.
-    const clientNames = { has: (name: string): boolean => f.client.some((m) => m.component === name) };
-    const serverNames = { has: (name: string): boolean => f.server.some((m) => m.component === name) };
     const rules = this.byProtocol.get(f.protocol as Protocol) ?? [];
 
     // A rule that fits decides, whatever the unmatched policy: it applies to flows no rule matches.
     let best: Verdict | null = null;
     for (const rule of rules) {
       if (!portIn(rule, f.serverPort)) continue;
-      const forward = clientNames.has(rule.from) && serverNames.has(rule.to);
-      if (!forward && !(rule.initiator === 'both' && clientNames.has(rule.to) && serverNames.has(rule.from))) continue;
+      const forward = has(f.client, rule.from) && has(f.server, rule.to);
+      if (!forward && !(rule.initiator === 'both' && has(f.client, rule.to) && has(f.server, rule.from))) continue;
       const v = judgeSecurity(rule, security, forward ? rule.from : rule.to, forward ? rule.to : rule.from);
       if (best === null || OUTCOME_RANK[v.kind]! < OUTCOME_RANK[best.kind]!) best = v;
     }
@@ -64,7 +61,7 @@ export class FlowJudge {
       return unmatched('ignored', 'neither endpoint belongs to a component of this matrix');
     }
     // A rule the other way round says more than that an end is unknown, even through a catch-all.
-    const reversed = rules.find((c) => portIn(c, f.serverPort) && serverNames.has(c.from) && clientNames.has(c.to));
+    const reversed = rules.find((c) => portIn(c, f.serverPort) && has(f.server, c.from) && has(f.client, c.to));
     if (reversed !== undefined) {
       return unmatched('wrong-initiator', `rule ${reversed.id} allows ${reversed.from} -> ${reversed.to}, but ${reversed.to} opened this connection`, reversed.id, [reversed.to, reversed.from]);
     }
@@ -116,6 +113,12 @@ function judgeSecurity(rule: Connection, security: ObservedSecurity, clientRole:
     default:
       return decided('unverified', `rule ${rule.id} requires mTLS; ${seen}`);
   }
+}
+
+/** An endpoint matches a handful of components at most: a scan beats building a set per flow. */
+function has(matches: readonly ComponentMatch[], component: string): boolean {
+  for (const m of matches) if (m.component === component) return true;
+  return false;
 }
 
 function portIn(c: Connection, port: number): boolean {
