@@ -4,63 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ConnectionCoverage } from '../../src/audit/coverage.js';
+import { REPORT_MATRIX } from '../export/report-scenario.js';
 import { audit, flow, HTTP_GET, inventoryIndex, matrixFrom, TLS_CLIENT_HELLO, TLS_SERVER_HELLO } from './audit-fixtures.js';
 
-const COVER_MATRIX = `apiVersion: flowaudit.dev/v1
-kind: ConnectionMatrix
-metadata:
-  name: cover
-  title: Coverage test matrix
-components:
-  web:
-    match:
-      - cidrs: ["10.0.1.0/24"]
-  api:
-    match:
-      - cidrs: ["10.0.2.0/24"]
-  db:
-    match:
-      - cidrs: ["10.0.3.0/24"]
-  logs:
-    match:
-      - cidrs: ["10.0.7.0/24"]
-connections:
-  - id: web-to-api
-    from: web
-    to: api
-    protocol: tcp
-    ports: [443]
-    security: tls
-  - id: api-to-db
-    from: api
-    to: db
-    protocol: tcp
-    ports: [5432]
-    security: none
-  - id: api-to-logs
-    from: api
-    to: logs
-    protocol: tcp
-    ports: [20001]
-    security: tls
-  - id: web-to-logs
-    from: web
-    to: logs
-    protocol: tcp
-    ports: [20002]
-    security: none
-    optional: true
-  - id: db-backup
-    from: db
-    to: logs
-    protocol: tcp
-    ports: [7000]
-    security: none
-    severity: notice
-    optional: true
-`;
-
-const matrix = matrixFrom(COVER_MATRIX);
+// The reports' matrix: its extra port range and source citation change nothing here.
+const matrix = matrixFrom(REPORT_MATRIX);
 const none = inventoryIndex('entries: []\n');
 const tls = { toServer: TLS_CLIENT_HELLO, toClient: TLS_SERVER_HELLO };
 
