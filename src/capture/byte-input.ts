@@ -21,7 +21,7 @@ const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 
 /**
- * A regular file, read synchronously: a blocking read of a few MiB from the page cache costs less
+ * A regular file, read synchronously: a blocking read of a chunk from the page cache costs less
  * than the thread-pool round trip of an async one (measured in bench/RESULTS.md), and offline
  * reading has nothing else to do meanwhile.
  */
