@@ -26,6 +26,8 @@ export interface AuditedFlow {
   readonly bytesToClient: number;
   readonly tcpState: TcpState;
   readonly endReason: FlowEndReason;
+  /** ICMP flows: the first message's type and code. */
+  readonly icmp?: { readonly type: number; readonly code: number };
   readonly verdict: Verdict;
 }
 

@@ -55,6 +55,7 @@ export class Auditor implements FlowSink {
       bytesToClient: flow.toClient.bytes,
       tcpState: flow.tcpState,
       endReason: flow.endReason,
+      ...(flow.icmp === undefined ? {} : { icmp: flow.icmp }),
       verdict,
     };
     for (const sink of this.sinks) sink.onAuditedFlow(audited);

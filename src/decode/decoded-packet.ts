@@ -31,8 +31,9 @@ export class DecodedPacket {
   tcpFlags = 0;
   tcpSeq = 0;
   tcpAck = 0;
-  /** ICMP/ICMPv6 type, or 0. */
+  /** ICMP/ICMPv6 type and code, or 0. */
   icmpType = 0;
+  icmpCode = 0;
   /** Index in the capture buffer of the transport payload. */
   payloadOffset = 0;
   /** Payload bytes present in the capture (snaplen may cut them). */

@@ -58,7 +58,7 @@ export class PacketDecoder {
       if (!this.fragments.recall(p)) return DecodeReason.FragmentWithoutFirst;
       // No transport header here: clear what the previous packet left, or the flow table would
       // see its flags (a stale SYN looks like a new connection).
-      p.tcpFlags = p.tcpSeq = p.tcpAck = p.icmpType = 0;
+      p.tcpFlags = p.tcpSeq = p.tcpAck = p.icmpType = p.icmpCode = 0;
       p.payloadOffset = transport;
       p.payloadCaptured = 0;
       p.payloadLength = 0;
@@ -156,7 +156,7 @@ export class PacketDecoder {
   /** Decodes TCP/UDP/ICMP at `at`; `wireEnd` is where the IP datagram ends on the wire. */
   private decodeTransport(data: Buffer, at: number, end: number, wireEnd: number): number {
     const p = this.packet;
-    p.srcPort = p.dstPort = p.tcpFlags = p.tcpSeq = p.tcpAck = p.icmpType = 0;
+    p.srcPort = p.dstPort = p.tcpFlags = p.tcpSeq = p.tcpAck = p.icmpType = p.icmpCode = 0;
     let headerLength: number;
     switch (p.protocol) {
       case IpProtocol.Tcp:
@@ -180,6 +180,7 @@ export class PacketDecoder {
         if (end - at < 4) return DecodeReason.TruncatedTransportHeader;
         headerLength = 4;
         p.icmpType = data[at];
+        p.icmpCode = data[at + 1];
         break;
       case IPV6_NO_NEXT:
       default:

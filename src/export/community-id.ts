@@ -10,15 +10,15 @@ const WITH_PORTS: ReadonlySet<number> = new Set([1, 6, 17, 58, 132]);
  * Community ID v1 (https://github.com/corelight/community-id-spec), as Zeek and Suricata write
  * it, so flowaudit records join theirs: base64 SHA-1 over seed, both addresses, protocol, a pad
  * byte and, for TCP, UDP, SCTP and ICMP, both ports; the endpoints ordered so both directions hash
- * alike. Other protocols hash without ports, as the spec says. ICMP flows carry no type or code
- * here and hash with zeros.
+ * alike, unless the flow is one-way (an ICMP message without a counterpart). Other protocols hash
+ * without ports, as the spec says. For ICMP pass the ports `icmpPorts` gives.
  */
-export function communityId(protocol: string, aAddress: string, aPort: number, bAddress: string, bPort: number, seed = 0): string {
+export function communityId(protocol: string, aAddress: string, aPort: number, bAddress: string, bPort: number, seed = 0, oneWay = false): string {
   const a = addressBytes(aAddress);
   const b = addressBytes(bAddress);
   const proto = PROTOCOL_NUMBERS[protocol] ?? Number(/^ip-proto-(\d+)$/.exec(protocol)?.[1] ?? 0);
   const order = Buffer.compare(a, b);
-  const aFirst = order < 0 || (order === 0 && aPort <= bPort);
+  const aFirst = oneWay || order < 0 || (order === 0 && aPort <= bPort);
   const [src, srcPort, dst, dstPort] = aFirst ? [a, aPort, b, bPort] : [b, bPort, a, aPort];
   const head = Buffer.alloc(2);
   head.writeUInt16BE(seed, 0);
@@ -31,6 +31,19 @@ export function communityId(protocol: string, aAddress: string, aPort: number, b
   }
   const hash = createHash('sha1').update(head).update(src).update(dst).update(tail).digest('base64');
   return `1:${hash}`;
+}
+
+/** Request/reply pairs the spec maps to each other (ICMPv4, ICMPv6): type -> counterpart type. */
+const ICMP_COUNTERPARTS: Readonly<Record<number, number>> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 10: 9, 9: 10, 17: 18, 18: 17 };
+const ICMPV6_COUNTERPARTS: Readonly<Record<number, number>> = { 128: 129, 129: 128, 130: 131, 131: 130, 133: 134, 134: 133, 135: 136, 136: 135, 139: 140, 140: 139, 144: 145, 145: 144 };
+
+/**
+ * The spec's port equivalents of an ICMP message: its type, and the counterpart type for a
+ * request or reply (two-way, ordered like ports), else its code (one-way, sender first).
+ */
+export function icmpPorts(protocol: 'icmp' | 'icmpv6', type: number, code: number): { sourcePort: number; destinationPort: number; oneWay: boolean } {
+  const counterpart = (protocol === 'icmp' ? ICMP_COUNTERPARTS : ICMPV6_COUNTERPARTS)[type];
+  return counterpart === undefined ? { sourcePort: type, destinationPort: code, oneWay: true } : { sourcePort: type, destinationPort: counterpart, oneWay: false };
 }
 
 function addressBytes(text: string): Buffer {

@@ -73,6 +73,8 @@ export interface FlowRecord {
   readonly continued: boolean;
   /** Later IP fragments attributed to this flow through their first fragment. */
   readonly laterFragments: number;
+  /** ICMP and ICMPv6 flows: the type and code of the first message (the client's). */
+  readonly icmp?: { readonly type: number; readonly code: number };
 }
 
 export interface FlowSink {

@@ -9,7 +9,7 @@
  *   word  8      lower port << 16 | higher port
  *   word  9      key hash
  *   word  10     meta: protocol, TCP flag history, initiator and evidence, IP version, in use
- *   word  11     the initiator's SYN sequence number
+ *   word  11     TCP: the initiator's SYN sequence number; ICMP: its first type << 8 | code
  *   word  12     later IP fragments attributed
  *   words 13-14  packets lo->hi, hi->lo
  *   words 15-16  next expected TCP sequence number per direction (payload prefix)

@@ -222,7 +222,8 @@ export class FlowTable {
     w[s + W_ADDRESS + 7] = hi[3];
     w[s + W_PORTS] = ports;
     w[s + W_HASH] = hash;
-    w[s + W_SYN_SEQ] = 0;
+    // The word holds the SYN's sequence number for TCP; for ICMP, the first message's type and code.
+    w[s + W_SYN_SEQ] = isIcmp(protocol) ? (p.icmpType << 8) | p.icmpCode : 0;
     w[s + W_LATER_FRAGMENTS] = 0;
     w[s + W_PACKETS] = w[s + W_PACKETS + 1] = 0;
     doubles[d + D_BYTES] = doubles[d + D_BYTES + 1] = 0;
@@ -359,6 +360,7 @@ export class FlowTable {
       endReason,
       continued: (meta & META_CONTINUED) !== 0,
       laterFragments: w[s + W_LATER_FRAGMENTS] >>> 0,
+      ...(isIcmp(protocol) ? { icmp: { type: w[s + W_SYN_SEQ] >>> 8, code: w[s + W_SYN_SEQ] & 0xff } } : {}),
     };
   }
 
@@ -383,6 +385,10 @@ export class FlowTable {
     // The free list is a stack: push the new slots in reverse so low slots are handed out first.
     for (let slot = capacity - 1; slot >= old; slot--) this.freeSlots[this.freeCount++] = slot;
   }
+}
+
+function isIcmp(protocol: number): boolean {
+  return protocol === IpProtocol.Icmp || protocol === IpProtocol.Icmpv6;
 }
 
 /** Orders endpoints by address words, then port: <0 if a is lower. */

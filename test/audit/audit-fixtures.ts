@@ -60,6 +60,7 @@ export interface FlowSpec {
   lastSeen?: number;
   packets?: [number, number];
   bytes?: [number, number];
+  icmp?: { type: number; code: number };
 }
 
 let nextId = 1;
@@ -86,6 +87,7 @@ export function flow(spec: FlowSpec): FlowRecord {
     endReason: (spec.protocol ?? 6) === 6 ? 'fin' : 'idle-timeout',
     continued: false,
     laterFragments: 0,
+    ...(spec.icmp === undefined ? {} : { icmp: spec.icmp }),
   };
 }
 

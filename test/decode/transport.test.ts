@@ -86,11 +86,11 @@ describe('UDP', () => {
 });
 
 describe('ICMP', () => {
-  it('reads the ICMP and ICMPv6 type and has no ports', () => {
+  it('reads the ICMP and ICMPv6 type and code and has no ports', () => {
     const decoder = new PacketDecoder();
     expect(decodeFrame(decoder, ipv4({ protocol: 17, payload: udp({ srcPort: 9, dstPort: 9 }) }), RAW)).toBe(DecodeReason.Ok);
-    expect(decodeFrame(decoder, ipv4({ protocol: 1, payload: icmp({ type: 8, rest: Buffer.from([0, 1, 0, 2, 9, 9]) }) }), RAW)).toBe(DecodeReason.Ok);
-    expect([decoder.packet.protocol, decoder.packet.icmpType, decoder.packet.srcPort, decoder.packet.dstPort]).toEqual([1, 8, 0, 0]);
+    expect(decodeFrame(decoder, ipv4({ protocol: 1, payload: icmp({ type: 3, code: 13, rest: Buffer.from([0, 1, 0, 2, 9, 9]) }) }), RAW)).toBe(DecodeReason.Ok);
+    expect([decoder.packet.protocol, decoder.packet.icmpType, decoder.packet.icmpCode, decoder.packet.srcPort, decoder.packet.dstPort]).toEqual([1, 3, 13, 0, 0]);
     expect(decodeFrame(decoder, ipv6({ protocol: 58, payload: icmp({ type: 135, rest: Buffer.alloc(20) }) }), RAW)).toBe(DecodeReason.Ok);
     expect([decoder.packet.protocol, decoder.packet.icmpType]).toEqual([58, 135]);
   });

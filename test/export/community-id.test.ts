@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { communityId } from '../../src/export/community-id.js';
+import { communityId, icmpPorts } from '../../src/export/community-id.js';
 import { auditedFlowJson } from '../../src/export/audited-flow-json.js';
 import { audit, flow, inventoryIndex, matrixFrom } from '../audit/audit-fixtures.js';
 
@@ -79,6 +79,32 @@ connections:
       '1:LQU9qZlK+B5F3KDmev6m5PMibrg=',
       '1:/qFaeAR+gFe1KYjMzVDsMv+wgU4=',
     ]);
+  });
+
+  it('an ICMP flow hashes its first message: echo as the two-way pair, others one-way, sender first', () => {
+    expect(icmpPorts('icmp', 8, 0)).toEqual({ sourcePort: 8, destinationPort: 0, oneWay: false });
+    expect(icmpPorts('icmpv6', 135, 0)).toEqual({ sourcePort: 135, destinationPort: 136, oneWay: false });
+    expect(icmpPorts('icmp', 3, 3)).toEqual({ sourcePort: 3, destinationPort: 3, oneWay: true });
+    const matrix = matrixFrom(`apiVersion: flowaudit.dev/v1
+kind: ConnectionMatrix
+metadata: { name: cid, title: Community ID }
+components:
+  any:
+    match:
+      - internal: true
+connections:
+  - { id: any-web, from: any, to: any, protocol: tcp, ports: [80], security: none }
+`);
+    const { audited } = audit(matrix, inventoryIndex('entries: []\n'), [
+      flow({ client: '192.168.0.89:0', server: '192.168.0.1:0', protocol: 1, icmp: { type: 8, code: 0 } }),
+      flow({ client: '192.168.0.1:0', server: '192.168.0.89:0', protocol: 1, icmp: { type: 3, code: 3 } }),
+    ]);
+    const ids = audited.map((f) => auditedFlowJson(f).community_id);
+    // The spec's baseline vector for this echo request.
+    expect(ids[0]).toBe('1:X0snYXpgwiv9TZtqg64sgzUn6Dk=');
+    // One-way: the sender (the higher address here) stays first, ports type 3 and code 3.
+    const input = Buffer.concat([Buffer.from([0, 0, 192, 168, 0, 1, 192, 168, 0, 89, 1, 0, 0, 3, 0, 3])]);
+    expect(ids[1]).toBe(`1:${createHash('sha1').update(input).digest('base64')}`);
   });
 });
 

@@ -18,6 +18,8 @@ export interface PacketSpec {
   /** Bytes of payload on the wire when the capture kept fewer. */
   readonly wireLength?: number;
   readonly fragment?: number;
+  readonly icmpType?: number;
+  readonly icmpCode?: number;
 }
 
 /**
@@ -58,6 +60,8 @@ export class TableHarness {
     p.tcpFlags = spec.flags ?? 0;
     p.tcpSeq = spec.seq ?? 0;
     p.fragment = spec.fragment ?? Fragment.None;
+    p.icmpType = spec.icmpType ?? 0;
+    p.icmpCode = spec.icmpCode ?? 0;
     p.payloadOffset = 100;
     p.payloadCaptured = payload.length;
     p.payloadLength = spec.wireLength ?? payload.length;

@@ -211,6 +211,18 @@ describe('fragments', () => {
   });
 });
 
+describe('ICMP', () => {
+  it('keeps the type and code of the first message, the sender being the client', () => {
+    const h = new TableHarness();
+    h.send({ from: '10.0.0.1:0', to: '10.0.0.2:0', at: 1, protocol: 1, icmpType: 8, icmpCode: 0 });
+    h.send({ from: '10.0.0.2:0', to: '10.0.0.1:0', at: 1.001, protocol: 1, icmpType: 0, icmpCode: 0 });
+    h.flush();
+    expect(h.emitted).toHaveLength(1);
+    expect(h.emitted[0]).toMatchObject({ protocol: 1, client: { address: '10.0.0.1' }, icmp: { type: 8, code: 0 } });
+    expect(h.emitted[0].toClient.packets).toBe(1);
+  });
+});
+
 describe('IPv6', () => {
   it('keys and prints IPv6 endpoints', () => {
     const h = new TableHarness();
