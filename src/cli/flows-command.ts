@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { flowJsonLine } from '../export/flow-json.js';
 import { FlowTableText } from '../export/flow-table-text.js';
 import type { FlowRecord } from '../flow/flow-record.js';
@@ -51,7 +51,7 @@ export function registerFlowsCommand(program: Command): void {
 
 function parseFormat(value: string): FlowsOptions['format'] {
   if (value === 'table' || value === 'json' || value === 'ndjson') return value;
-  throw new Error(`--format must be table, json or ndjson, not "${value}"`);
+  throw new InvalidArgumentError('expected table, json or ndjson');
 }
 
 /** Name-resolution maps serialise as plain objects. */

@@ -180,4 +180,11 @@ describe('flows from damaged or missing files', () => {
     expect(stdout).toBe('');
     expect(stderr).toBe(`flowaudit: ${path}: no such file\n`);
   });
+
+  it('reports a bad option value as one line, exit 2', () => {
+    const { status, stdout, stderr } = run(['flows', '-f', 'xml', 'x.pcap']);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`error: option '-f, --format <format>' argument 'xml' is invalid. expected table, json or ndjson\n`);
+  });
 });
