@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { communityId, icmpPorts } from '../../src/export/community-id.js';
 import { auditedFlowJson } from '../../src/export/audited-flow-json.js';
 import { audit, flow, inventoryIndex, matrixFrom } from '../audit/audit-fixtures.js';
+import type { FlowRecord } from '../../src/flow/flow-record.js';
 
 /** [protocol name, saddr, sport, daddr, dport, seed 0, seed 1]; ICMP ports are type and counter-type/code as the baseline lists them. */
 const BASELINE: [string, string, number, string, number, string, string][] = [
@@ -59,17 +60,7 @@ describe('communityId', () => {
   });
 
   it('a flow record carries the Community ID of its 5-tuple', () => {
-    const matrix = matrixFrom(`apiVersion: flowaudit.dev/v1
-kind: ConnectionMatrix
-metadata: { name: cid, title: Community ID }
-components:
-  any:
-    match:
-      - external: true
-connections:
-  - { id: any-web, from: any, to: any, protocol: tcp, ports: [80], security: none }
-`);
-    const { audited } = audit(matrix, inventoryIndex('entries: []\n'), [
+    const { audited } = auditFlows([
       flow({ client: '128.232.110.120:34855', server: '66.35.250.204:80' }),
       flow({ client: '66.35.250.204:80', server: '128.232.110.120:34855' }),
       flow({ client: '[2001:470:e5bf:dead:4957:2174:e82c:4887]:63943', server: '[2607:f8b0:400c:c03::1a]:25' }),
@@ -85,17 +76,7 @@ connections:
     expect(icmpPorts('icmp', 8, 0)).toEqual({ sourcePort: 8, destinationPort: 0, oneWay: false });
     expect(icmpPorts('icmpv6', 135, 0)).toEqual({ sourcePort: 135, destinationPort: 136, oneWay: false });
     expect(icmpPorts('icmp', 3, 3)).toEqual({ sourcePort: 3, destinationPort: 3, oneWay: true });
-    const matrix = matrixFrom(`apiVersion: flowaudit.dev/v1
-kind: ConnectionMatrix
-metadata: { name: cid, title: Community ID }
-components:
-  any:
-    match:
-      - internal: true
-connections:
-  - { id: any-web, from: any, to: any, protocol: tcp, ports: [80], security: none }
-`);
-    const { audited } = audit(matrix, inventoryIndex('entries: []\n'), [
+    const { audited } = auditFlows([
       flow({ client: '192.168.0.89:0', server: '192.168.0.1:0', protocol: 1, icmp: { type: 8, code: 0 } }),
       flow({ client: '192.168.0.1:0', server: '192.168.0.89:0', protocol: 1, icmp: { type: 3, code: 3 } }),
     ]);
@@ -107,6 +88,22 @@ connections:
     expect(ids[1]).toBe(`1:${createHash('sha1').update(input).digest('base64')}`);
   });
 });
+
+/** Audits flows against a matrix every address belongs to: only their records' IDs matter here. */
+function auditFlows(flows: FlowRecord[]): ReturnType<typeof audit> {
+  const matrix = matrixFrom(`apiVersion: flowaudit.dev/v1
+kind: ConnectionMatrix
+metadata: { name: cid, title: Community ID }
+components:
+  any:
+    match:
+      - internal: true
+      - external: true
+connections:
+  - { id: any-web, from: any, to: any, protocol: tcp, ports: [80], security: none }
+`);
+  return audit(matrix, inventoryIndex('entries: []\n'), flows);
+}
 
 /** IPv6 text to 16 bytes, written out here so the reference shares no code with the product. */
 function v6(ip: string): Buffer {
