@@ -14,7 +14,7 @@ const BLOCK_EPB = 0x00000006;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
 /** libpcap's ceiling for one block; a larger length is damage, not data. */
-export const MAX_BLOCK_LENGTH = 16 << 20;
+const MAX_BLOCK_LENGTH = 16 << 20;
 /** Bounds memory spent on Name Resolution Blocks from a hostile file. */
 const MAX_RESOLVED_NAMES = 100_000;
 

@@ -1,9 +1,7 @@
 /** TLS protocol versions as reports name them, from the 16-bit codes on the wire. */
 export type TlsVersion = '1.0' | '1.1' | '1.2' | '1.3';
 
-export const TLS_1_0 = 0x0301;
 export const TLS_1_2 = 0x0303;
-export const TLS_1_3 = 0x0304;
 
 /**
  * The name of a negotiated version code; undefined for SSL 3.0 (0x0300) and anything unknown.

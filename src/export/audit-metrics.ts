@@ -6,7 +6,7 @@ import type { ReadFlowsResult } from '../flow/read-flows.js';
 import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 
 /** Distinct violation label sets kept, by default, before new ones go to the overflow series. */
-export const VIOLATION_SERIES_LIMIT = 1000;
+const VIOLATION_SERIES_LIMIT = 1000;
 /**
  * A rule's ports become label values only when the rule names a few; a range such as the
  * kubelet's 1-65535 would make one series per port.

@@ -19,7 +19,7 @@
  *   word  21     offset of the next TLS record header per direction (lo->hi | hi->lo << 16)
  *   bytes 88-127 doubles 11-12 bytes lo->hi, hi->lo; 13 id; 14 first seen; 15 last seen
  */
-export const SLOT_BYTES = 128;
+const SLOT_BYTES = 128;
 export const WORDS = SLOT_BYTES / 4;
 export const DOUBLES = SLOT_BYTES / 8;
 

@@ -13,7 +13,7 @@ export interface DnsNameCacheOptions {
   readonly maxNamesPerAddress: number;
 }
 
-export const DEFAULT_DNS_NAME_CACHE_OPTIONS: DnsNameCacheOptions = { graceSeconds: 600, maxAddresses: 100_000, maxNamesPerAddress: 16 };
+const DEFAULT_DNS_NAME_CACHE_OPTIONS: DnsNameCacheOptions = { graceSeconds: 600, maxAddresses: 100_000, maxNamesPerAddress: 16 };
 
 interface LearntName {
   readonly name: string;
