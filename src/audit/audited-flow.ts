@@ -29,6 +29,11 @@ export interface AuditedFlow {
   /** ICMP flows: the first message's type and code. */
   readonly icmp?: { readonly type: number; readonly code: number };
   readonly verdict: Verdict;
+  /**
+   * Set on a final record whose verdict the live agent already handed on while the flow ran
+   * (endReason 'update'): sinks that count or log verdicts skip it, byte totals still take it.
+   */
+  readonly verdictReported?: true;
 }
 
 /** Where audited flows go: reports, NDJSON streams, metrics. Interchangeable. */

@@ -14,19 +14,31 @@ import { observeSecurity } from './observe-security.js';
  * here, while they are still valid (they are borrowed from the flow table).
  */
 export class Auditor implements FlowSink {
-  private readonly matcher: ComponentMatcher;
-  private readonly judge: FlowJudge;
+  private matcher!: ComponentMatcher;
+  private judge!: FlowJudge;
+  private identities!: IdentityProvider;
 
   /**
    * @param dnsNames names learnt from DNS answers in the same traffic (the DnsAnswerTap feeds it
    *   as packets pass, ahead of the flows that use the answers)
    */
-  constructor(matrix: Matrix, private readonly identities: IdentityProvider, private readonly sinks: readonly AuditSink[], private readonly dnsNames?: DnsNameCache) {
+  constructor(matrix: Matrix, identities: IdentityProvider, protected readonly sinks: readonly AuditSink[], private readonly dnsNames?: DnsNameCache) {
+    this.use(matrix, identities);
+  }
+
+  /** Judges from now on against this matrix and these identities (the agent's reload). */
+  use(matrix: Matrix, identities: IdentityProvider): void {
     this.matcher = new ComponentMatcher(matrix);
     this.judge = new FlowJudge(matrix);
+    this.identities = identities;
   }
 
   onFlow(flow: FlowRecord): void {
+    const audited = this.audit(flow);
+    for (const sink of this.sinks) sink.onAuditedFlow(audited);
+  }
+
+  protected audit(flow: FlowRecord): AuditedFlow {
     const protocol = ipProtocolName(flow.protocol);
     const security = observeSecurity(flow);
     const client = this.matcher.match(this.identities.identify(flow.client.address));
@@ -40,7 +52,7 @@ export class Auditor implements FlowSink {
       server,
       security,
     });
-    const audited: AuditedFlow = {
+    return {
       id: flow.id,
       protocol,
       ipVersion: flow.ipVersion,
@@ -58,7 +70,6 @@ export class Auditor implements FlowSink {
       ...(flow.icmp === undefined ? {} : { icmp: flow.icmp }),
       verdict,
     };
-    for (const sink of this.sinks) sink.onAuditedFlow(audited);
   }
 
   /**

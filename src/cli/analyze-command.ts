@@ -9,6 +9,7 @@ import { auditReportJson } from '../export/audit-json.js';
 import { auditJunitXml } from '../export/audit-junit.js';
 import { AuditMetrics } from '../export/audit-metrics.js';
 import { AuditNdjsonSink, type NdjsonRecords } from '../export/audit-ndjson.js';
+import { PipelineMetrics } from '../export/pipeline-metrics.js';
 import { auditText } from '../export/audit-text.js';
 import { readFlows, type ReadFlowsResult } from '../flow/read-flows.js';
 import { DnsAnswerTap } from '../identity/dns-answer-tap.js';
@@ -61,8 +62,7 @@ export function registerAnalyzeCommand(program: Command): void {
     const report = new AuditReport(matrix, wantsFlows);
     const sinks: AuditSink[] = [report];
     const registry = new Registry();
-    const metrics = options.metricsFile === undefined ? null : new AuditMetrics(matrix, registry, VERSION);
-    if (metrics !== null) sinks.push(metrics);
+    if (options.metricsFile !== undefined) sinks.push(new AuditMetrics(matrix, registry));
     const failOnUnverified = options.failOnUnverified === true;
     // DNS answers in the traffic name the peers of the flows that follow them.
     const dnsNames = new DnsNameCache({ graceSeconds: options.dnsGrace });
@@ -90,9 +90,10 @@ export function registerAnalyzeCommand(program: Command): void {
       else if (kind === 'junit') writeFileSync(path, auditJunitXml(report, failOnUnverified));
     }
     for (const { path, partial } of ndjson) renameSync(partial, path);
-    if (metrics !== null) {
-      metrics.recordRun(run, dnsTap.stats);
-      writeFileSync(options.metricsFile!, await registry.metrics());
+    if (options.metricsFile !== undefined) {
+      const totals = { decode: run.decode, table: run.table, liveFlows: 0, dns: dnsTap.stats, dnsCacheAddresses: dnsNames.size, captures: [] };
+      new PipelineMetrics(registry, VERSION, () => totals).refresh();
+      writeFileSync(options.metricsFile, await registry.metrics());
     }
     writeRunSummary(run, options.quiet === true, dnsTap.stats);
     await writeOut(auditText(report, failOnUnverified));

@@ -20,7 +20,12 @@ export type FlowEndReason =
   | 'evicted'
   /** A new SYN on the same 5-tuple started another connection. */
   | 'port-reuse'
-  | 'end-of-capture';
+  | 'end-of-capture'
+  /**
+   * Not an end: the flow is live and its evidence grew (first payload, a TLS handshake going on).
+   * The live agent judges such snapshots as they happen; the flow's final record comes later.
+   */
+  | 'update';
 
 export type TcpState = 'syn-sent' | 'established' | 'mid-stream' | 'fin-wait' | 'closed' | 'reset' | 'none';
 
@@ -78,5 +83,11 @@ export interface FlowRecord {
 }
 
 export interface FlowSink {
+  /** A flow ended (or was cut at its active timeout): its final record. */
   onFlow(flow: FlowRecord): void;
+  /**
+   * A live flow's evidence changed since the last FlowTable.publishUpdates (endReason 'update').
+   * Sinks that only want finished flows leave it out; the table then keeps no such state.
+   */
+  onFlowUpdate?(flow: FlowRecord): void;
 }

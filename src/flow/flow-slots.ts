@@ -57,6 +57,8 @@ export const META_EVIDENCE_SHIFT = 17;
 export const META_EVIDENCE_MASK = 3 << META_EVIDENCE_SHIFT;
 export const META_IPV6 = 1 << 19;
 export const META_IN_USE = 1 << 20;
+/** The payload prefix grew or stopped since the last update was published (live agent only). */
+export const META_EVIDENCE_CHANGED = 1 << 21;
 
 // Payload state word: per direction a 3-bit stop code and a "sequence known" bit.
 export const PAYLOAD_STOP_MASK = 7;

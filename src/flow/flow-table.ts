@@ -6,8 +6,8 @@ import type { FlowDirection, FlowEndReason, FlowRecord, FlowSink, InitiatorEvide
 import {
   D_BYTES, D_FIRST_SEEN, D_ID, D_LAST_SEEN, DOUBLES, FlowSlots,
   META_CONTINUED, META_EVIDENCE_MASK, META_EVIDENCE_SHIFT, META_FIN_HI, META_FIN_LO, META_IN_USE, META_INITIATOR_HI,
-  META_IPV6, META_PROTOCOL_MASK, META_RST, META_SYN_HI, META_SYN_LO, META_SYNACK_HI, META_SYNACK_LO,
-  W_ADDRESS, W_HASH, W_LATER_FRAGMENTS, W_META, W_PACKETS, W_PORTS, W_SYN_SEQ, WORDS,
+  META_EVIDENCE_CHANGED, META_IPV6, META_PROTOCOL_MASK, META_RST, META_SYN_HI, META_SYN_LO, META_SYNACK_HI, META_SYNACK_LO,
+  W_ADDRESS, W_HASH, W_LATER_FRAGMENTS, W_META, W_PACKETS, W_PAYLOAD_FILL, W_PAYLOAD_STATE, W_PORTS, W_SYN_SEQ, WORDS,
 } from './flow-slots.js';
 import { PayloadPrefixes } from './payload-prefixes.js';
 
@@ -91,6 +91,8 @@ export class FlowTable {
   private readonly index: FlowIndex;
   private readonly payloads: PayloadPrefixes;
   private readonly keepPayload: boolean;
+  /** The sink wants live updates: payload changes mark their flow for the next publishUpdates. */
+  private readonly tracksEvidence: boolean;
   private freeSlots: Int32Array;
   private freeCount = 0;
   /** Slots below this have been used; sweeps scan up to it. */
@@ -108,6 +110,7 @@ export class FlowTable {
     this.index = new FlowIndex(this.slots);
     this.payloads = new PayloadPrefixes(this.slots, this.options.payloadLimit, this.options.plainPayloadLimit, this.options.payloadBudget);
     this.keepPayload = this.options.payloadLimit > 0;
+    this.tracksEvidence = sink.onFlowUpdate !== undefined;
     this.freeSlots = new Int32Array(capacity);
     for (let slot = capacity - 1; slot >= 0; slot--) this.freeSlots[this.freeCount++] = slot;
   }
@@ -166,12 +169,38 @@ export class FlowTable {
       w[s + W_LATER_FRAGMENTS]++;
       return;
     }
-    if (isTcp) {
-      if (flags & (TCP_SYN | TCP_FIN | TCP_RST)) this.trackTcpFlags(slot, dir, flags, p.tcpSeq);
-      if (p.payloadLength > 0 && this.keepPayload) this.payloads.addSegment(slot, dir, p.tcpSeq, data, p.payloadOffset, p.payloadCaptured, p.payloadLength);
-    } else if (p.payloadLength > 0 && this.keepPayload) {
-      this.payloads.addDatagram(slot, dir, data, p.payloadOffset, p.payloadCaptured, p.payloadLength);
+    if (isTcp && flags & (TCP_SYN | TCP_FIN | TCP_RST)) this.trackTcpFlags(slot, dir, flags, p.tcpSeq);
+    if (p.payloadLength === 0 || !this.keepPayload) return;
+    const fill = w[s + W_PAYLOAD_FILL];
+    const state = w[s + W_PAYLOAD_STATE];
+    if (isTcp) this.payloads.addSegment(slot, dir, p.tcpSeq, data, p.payloadOffset, p.payloadCaptured, p.payloadLength);
+    else this.payloads.addDatagram(slot, dir, data, p.payloadOffset, p.payloadCaptured, p.payloadLength);
+    if (this.tracksEvidence && (w[s + W_PAYLOAD_FILL] !== fill || w[s + W_PAYLOAD_STATE] !== state)) w[s + W_META] |= META_EVIDENCE_CHANGED;
+  }
+
+  /**
+   * Hands every live flow whose evidence changed since the last call to the sink's onFlowUpdate
+   * (the agent calls it about once a second): one pass over the slots, a record per changed flow.
+   */
+  publishUpdates(): void {
+    if (!this.tracksEvidence) return;
+    const w = this.slots.words;
+    for (let slot = 0; slot < this.highWater; slot++) {
+      const m = slot * WORDS + W_META;
+      if ((w[m] & META_EVIDENCE_CHANGED) === 0) continue;
+      w[m] &= ~META_EVIDENCE_CHANGED;
+      this.sink.onFlowUpdate!(this.record(slot, 'update'));
     }
+  }
+
+  /**
+   * Moves the table's clock to `now` (seconds since the epoch) when no packet has: a live capture
+   * that goes quiet must still time its flows out. Packets stamped earlier are still accounted.
+   */
+  advanceClock(now: number): void {
+    if (now <= this.clock) return;
+    this.clock = now;
+    if (now >= this.nextSweep) this.sweep(now);
   }
 
   /**

@@ -98,7 +98,7 @@ connections:
   it('names only the ports of rules that list a few, and sends new label sets past the limit to overflow', async () => {
     const matrix = matrixFrom(MATRIX);
     const registry = new Registry();
-    const metrics = new AuditMetrics(matrix, registry, 'test', 2);
+    const metrics = new AuditMetrics(matrix, registry, { violationSeriesLimit: 2 });
     const flows = [
       flow({ client: '10.0.1.5:40000', server: '10.0.2.8:8080' }), // unexpected web -> api, port other
       flow({ client: '10.0.2.8:40001', server: '10.0.1.5:443' }), // wrong-initiator api -> web 443

@@ -1,6 +1,6 @@
 import { DecodedPacket, Fragment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../src/decode/decoded-packet.js';
 import { parseAddress } from '../../src/decode/ip-address.js';
-import type { FlowRecord } from '../../src/flow/flow-record.js';
+import type { FlowRecord, FlowSink } from '../../src/flow/flow-record.js';
 import { FlowTable, type FlowTableOptions } from '../../src/flow/flow-table.js';
 
 export { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN };
@@ -26,19 +26,22 @@ export interface PacketSpec {
  * A flow table fed hand-built decoded packets, recording what it emits. The records' payloads
  * are borrowed, so they are copied at emission, as a sink that keeps them must.
  */
+/** A flow record with its payload prefixes copied out as latin1 text (to server, to client). */
+export type KeptFlow = FlowRecord & { readonly kept: [string, string] };
+
 export class TableHarness {
-  readonly emitted: (FlowRecord & { readonly kept: [string, string] })[] = [];
+  readonly emitted: KeptFlow[] = [];
+  /** Live updates (publishUpdates), when the harness was made with `liveUpdates`. */
+  readonly updates: KeptFlow[] = [];
   readonly table: FlowTable;
   private readonly packet = new DecodedPacket();
   private readonly frame = Buffer.alloc(8192);
 
-  constructor(options: Partial<FlowTableOptions> = {}) {
-    this.table = new FlowTable(
-      {
-        onFlow: (f) => this.emitted.push({ ...f, kept: [f.toServer.payload.toString('latin1'), f.toClient.payload.toString('latin1')] }),
-      },
-      options,
-    );
+  constructor(options: Partial<FlowTableOptions> = {}, liveUpdates = false) {
+    const keep = (f: FlowRecord): KeptFlow => ({ ...f, kept: [f.toServer.payload.toString('latin1'), f.toClient.payload.toString('latin1')] });
+    const sink: FlowSink = { onFlow: (f) => this.emitted.push(keep(f)) };
+    if (liveUpdates) sink.onFlowUpdate = (f) => this.updates.push(keep(f));
+    this.table = new FlowTable(sink, options);
   }
 
   send(spec: PacketSpec): void {

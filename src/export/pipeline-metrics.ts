@@ -1,0 +1,97 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { FlowTableStats } from '../flow/flow-table.js';
+import type { DnsTapStats } from '../identity/dns-answer-tap.js';
+
+/** One capture interface's libpcap counters (pcap_stats). */
+export interface CaptureTotals {
+  readonly interface: string;
+  readonly received: number;
+  readonly droppedByKernel: number;
+  readonly droppedByInterface: number;
+}
+
+/** Running totals of the pipeline before the audit, read at each refresh. */
+export interface PipelineTotals {
+  /** Packets per decode outcome, "ok" included. */
+  readonly decode: Readonly<Record<string, number>>;
+  readonly table: FlowTableStats;
+  readonly liveFlows: number;
+  readonly dns: DnsTapStats;
+  readonly dnsCacheAddresses: number;
+  /** Live capture interfaces; none for files. */
+  readonly captures: readonly CaptureTotals[];
+}
+
+/**
+ * What the pipeline read, dropped and holds, as Prometheus metrics: packets, kernel and interface
+ * drops per capture interface, decode errors by reason, the flow table and the DNS evidence. The
+ * pipeline keeps its own totals; `refresh` copies them in (before each scrape, or once at the end
+ * of an offline run), so the packet path never touches prom-client.
+ */
+export class PipelineMetrics {
+  private readonly packets: Counter;
+  private readonly decodeErrors: Counter<'reason'>;
+  private readonly received: Counter<'interface'>;
+  private readonly kernelDrops: Counter<'interface'>;
+  private readonly interfaceDrops: Counter<'interface'>;
+  private readonly liveFlows: Gauge;
+  private readonly peakLiveFlows: Gauge;
+  private readonly flowsStarted: Counter;
+  private readonly evictions: Counter;
+  private readonly dnsAnswers: Counter;
+  private readonly dnsUndecodable: Counter;
+  private readonly dnsCache: Gauge;
+
+  constructor(registry: Registry, version: string, private readonly totals: () => PipelineTotals) {
+    const registers = [registry];
+    this.packets = new Counter({ name: 'flowaudit_packets_total', help: 'Packets the pipeline received from its captures.', registers });
+    this.decodeErrors = new Counter({ name: 'flowaudit_decode_errors_total', help: 'Packets that did not decode, by reason (counted, not lost silently).', labelNames: ['reason'], registers });
+    this.received = new Counter({ name: 'flowaudit_capture_received_packets_total', help: 'Packets libpcap received on each capture interface (pcap_stats ps_recv).', labelNames: ['interface'], registers });
+    this.kernelDrops = new Counter({ name: 'flowaudit_capture_kernel_drops_total', help: 'Packets dropped for lack of buffer space before flowaudit read them (pcap_stats ps_drop).', labelNames: ['interface'], registers });
+    this.interfaceDrops = new Counter({ name: 'flowaudit_capture_interface_drops_total', help: 'Packets the interface or its driver dropped (pcap_stats ps_ifdrop).', labelNames: ['interface'], registers });
+    this.liveFlows = new Gauge({ name: 'flowaudit_live_flows', help: 'Flows in the flow table now.', registers });
+    this.peakLiveFlows = new Gauge({ name: 'flowaudit_live_flows_peak', help: 'Most flows live at once.', registers });
+    this.flowsStarted = new Counter({ name: 'flowaudit_flows_started_total', help: 'Flows the flow table began.', registers });
+    this.evictions = new Counter({ name: 'flowaudit_flow_evictions_total', help: 'Flows evicted at the live-flow bound (reported early, not lost).', registers });
+    this.dnsAnswers = new Counter({ name: 'flowaudit_dns_answers_total', help: 'DNS answers read from the traffic.', registers });
+    this.dnsUndecodable = new Counter({ name: 'flowaudit_dns_undecodable_total', help: 'Payloads from port 53 that did not parse as DNS.', registers });
+    this.dnsCache = new Gauge({ name: 'flowaudit_dns_cache_addresses', help: 'Addresses the DNS name cache holds names for.', registers });
+    new Gauge({ name: 'flowaudit_build_info', help: 'flowaudit build.', labelNames: ['version', 'nodejs'], registers }).set({ version, nodejs: process.version }, 1);
+  }
+
+  /** Copies the pipeline's totals into the metrics. */
+  refresh(): void {
+    const t = this.totals();
+    let packets = 0;
+    this.decodeErrors.reset();
+    for (const [reason, n] of Object.entries(t.decode)) {
+      packets += n;
+      if (reason !== 'ok') this.decodeErrors.inc({ reason }, n);
+    }
+    setTotal(this.packets, packets);
+    for (const c of t.captures) {
+      const labels = { interface: c.interface };
+      setTotal(this.received, c.received, labels);
+      setTotal(this.kernelDrops, c.droppedByKernel, labels);
+      setTotal(this.interfaceDrops, c.droppedByInterface, labels);
+    }
+    this.liveFlows.set(t.liveFlows);
+    this.peakLiveFlows.set(t.table.peakLive);
+    setTotal(this.flowsStarted, t.table.flowsStarted);
+    setTotal(this.evictions, t.table.evicted);
+    setTotal(this.dnsAnswers, t.dns.responses);
+    setTotal(this.dnsUndecodable, t.dns.failures);
+    this.dnsCache.set(t.dnsCacheAddresses);
+  }
+}
+
+/** A counter set to a total kept elsewhere (prom-client counters only go up by inc). */
+function setTotal<L extends string>(counter: Counter<L>, total: number, labels?: Partial<Record<L, string>>): void {
+  if (labels === undefined) {
+    counter.reset();
+    counter.inc(total);
+  } else {
+    counter.remove(labels);
+    counter.inc(labels, total);
+  }
+}

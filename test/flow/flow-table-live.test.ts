@@ -1,0 +1,85 @@
+/** The flow table as the live agent drives it: updates as evidence arrives, a clock that moves without packets. */
+import { describe, expect, it } from 'vitest';
+import { TLS_CLIENT_HELLO, TLS_SERVER_HELLO, TLS_APP_DATA } from '../audit/audit-fixtures.js';
+import { PSH_ACK, TableHarness, TCP_ACK } from './flow-fixtures.js';
+
+const C = '10.0.0.1:40000';
+const S = '10.0.0.2:443';
+
+describe('publishUpdates', () => {
+  it('reports a live flow once its first payload arrives, and again only when its evidence changes', () => {
+    const h = new TableHarness({}, true);
+    h.connect(C, S, 1);
+    h.table.publishUpdates();
+    expect(h.updates).toHaveLength(0); // handshake only: nothing to judge security on yet
+
+    h.send({ from: C, to: S, at: 1.01, flags: PSH_ACK, seq: 1001, payload: TLS_CLIENT_HELLO });
+    h.table.publishUpdates();
+    expect(h.updates).toHaveLength(1);
+    expect(h.updates[0]).toMatchObject({ endReason: 'update', client: { port: 40000 }, server: { port: 443 }, tcpState: 'established' });
+    expect(h.updates[0].toServer.payload.length).toBe(TLS_CLIENT_HELLO.length);
+
+    h.table.publishUpdates();
+    expect(h.updates).toHaveLength(1); // nothing new
+
+    h.send({ from: S, to: C, at: 1.02, flags: PSH_ACK, seq: 5001, payload: TLS_SERVER_HELLO });
+    h.send({ from: S, to: C, at: 1.03, flags: PSH_ACK, seq: 5001 + TLS_SERVER_HELLO.length, payload: TLS_APP_DATA });
+    h.table.publishUpdates();
+    expect(h.updates).toHaveLength(2);
+    expect(h.updates[1].toClient.payloadStop).toBe('tls-data');
+
+    // After the handshake the prefixes stop: more data is counted but publishes nothing.
+    const at = 1.04;
+    h.send({ from: C, to: S, at, flags: PSH_ACK, seq: 1001 + TLS_CLIENT_HELLO.length, payload: TLS_APP_DATA });
+    h.send({ from: C, to: S, at: at + 0.01, flags: PSH_ACK, seq: 1001 + TLS_CLIENT_HELLO.length + TLS_APP_DATA.length, payload: TLS_APP_DATA });
+    h.table.publishUpdates();
+    expect(h.updates.length).toBeLessThanOrEqual(3);
+    h.table.publishUpdates();
+    const published = h.updates.length;
+    h.send({ from: S, to: C, at: 1.2, flags: TCP_ACK, seq: 9999 });
+    h.table.publishUpdates();
+    expect(h.updates).toHaveLength(published);
+    expect(h.emitted).toHaveLength(0); // updates are not ends
+    h.flush();
+    expect(h.emitted).toHaveLength(1);
+    expect(h.emitted[0].endReason).toBe('end-of-capture');
+  });
+
+  it('does nothing for a sink without onFlowUpdate', () => {
+    const h = new TableHarness();
+    h.connect(C, S, 1);
+    h.send({ from: C, to: S, at: 1.01, flags: PSH_ACK, seq: 1001, payload: 'GET / HTTP/1.1\r\n' });
+    h.table.publishUpdates();
+    expect(h.updates).toHaveLength(0);
+  });
+});
+
+describe('advanceClock', () => {
+  it('times flows out when the capture goes quiet', () => {
+    const h = new TableHarness({ tcpIdleTimeout: 30, udpIdleTimeout: 10 }, true);
+    h.connect(C, S, 100);
+    h.send({ from: '10.0.0.1:5353', to: '10.0.0.9:53', at: 100, protocol: 17, payload: 'q' });
+    h.table.advanceClock(105);
+    expect(h.emitted).toHaveLength(0);
+    h.table.advanceClock(120);
+    expect(h.emitted.map((f) => f.protocol)).toEqual([17]);
+    expect(h.emitted[0].endReason).toBe('idle-timeout');
+    h.table.advanceClock(140);
+    expect(h.emitted.map((f) => f.protocol)).toEqual([17, 6]);
+    expect(h.table.liveFlows).toBe(0);
+  });
+
+  it('never moves the clock back', () => {
+    const h = new TableHarness({ udpIdleTimeout: 10 });
+    h.send({ from: '10.0.0.1:5353', to: '10.0.0.9:53', at: 100, protocol: 17, payload: 'q' });
+    h.table.advanceClock(50);
+    h.send({ from: '10.0.0.1:5353', to: '10.0.0.9:53', at: 105, protocol: 17, payload: 'q' });
+    h.table.advanceClock(112);
+    expect(h.emitted).toHaveLength(0);
+    // Sweeps run at most every 5 s of clock: the one at 112 found it 7 s idle, the next is due at 117.
+    h.table.advanceClock(116);
+    expect(h.emitted).toHaveLength(0);
+    h.table.advanceClock(117);
+    expect(h.emitted).toHaveLength(1);
+  });
+});
