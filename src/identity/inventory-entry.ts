@@ -1,7 +1,7 @@
 import type { Node } from 'yaml';
 import { parseCidr, type Cidr } from '../decode/cidr.js';
 import type { InventoryIdentity, NameEvidence } from './endpoint-identity.js';
-import type { YamlSource } from './yaml-source.js';
+import type { YamlSource } from '../yaml-source.js';
 
 /** One inventory entry: who it is, and the addresses and blocks it covers. */
 export interface InventoryEntry {
@@ -20,7 +20,7 @@ const COMPONENT_NAME = /^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/;
 /** Lower-case DNS name without a trailing dot (underscores allowed, as in service records). */
 const HOSTNAME = /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
 
-/** Reads one item of `entries`; throws an IdentitySourceError at the offending value. */
+/** Reads one item of `entries`; throws a SourcePositionError at the offending value. */
 export function parseInventoryEntry(source: YamlSource, node: Node | null): InventoryEntry {
   const map = source.map(node, 'an inventory entry');
   let name: string | undefined;

@@ -5,8 +5,8 @@
  */
 import { isScalar, type Node, type YAMLMap } from 'yaml';
 import { parseInventoryEntry, type InventoryEntry } from './inventory-entry.js';
-import { readSourceText } from './source-text.js';
-import { YamlSource } from './yaml-source.js';
+import { readSourceText } from '../source-text.js';
+import { YamlSource } from '../yaml-source.js';
 
 export type { InventoryEntry } from './inventory-entry.js';
 
@@ -19,7 +19,7 @@ export interface Inventory {
 
 const TOP_KEYS = ['apiVersion', 'kind', 'entries'] as const;
 
-/** Reads and parses an inventory file; throws an IdentitySourceError (`FILE:LINE:COL: message`). */
+/** Reads and parses an inventory file; throws a SourcePositionError (`FILE:LINE:COL: message`). */
 export function loadInventory(file: string, shownAs: string = file): Inventory {
   return parseInventory(readSourceText(file, shownAs), shownAs);
 }

@@ -7,7 +7,7 @@ import { IdentitySourceError } from './identity-source-error.js';
 import { JsonField, ShapeError } from './json-field.js';
 import { jsonPathOffset, jsonSyntaxError, lineColumn, type JsonPath } from './json-scan.js';
 import { describeItem, readSnapshotObject, type NodeObject, type PodObject, type ServiceObject } from './kubernetes-objects.js';
-import { readSourceText } from './source-text.js';
+import { readSourceText } from '../source-text.js';
 
 export interface KubernetesSnapshot {
   /** The file as shown in errors. */

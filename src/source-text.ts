@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { IdentitySourceError } from './identity-source-error.js';
+import { SourcePositionError } from './source-position-error.js';
 
 /**
- * Reads an identity source as text. Besides UTF-8 (with or without a BOM) it takes UTF-16 with a
+ * Reads an input file (inventory, snapshot, web config) as text. Besides UTF-8 (with or without a BOM) it takes UTF-16 with a
  * BOM, which is what `kubectl ... > file` writes in Windows PowerShell 5.
  */
 export function readSourceText(file: string, shownAs: string = file): string {
@@ -10,7 +10,7 @@ export function readSourceText(file: string, shownAs: string = file): string {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new IdentitySourceError(shownAs, 0, 0, `cannot read: ${readFailure(err)}`);
+    throw new SourcePositionError(shownAs, 0, 0, `cannot read: ${readFailure(err)}`);
   }
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));

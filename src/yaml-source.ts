@@ -1,8 +1,8 @@
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
-import { IdentitySourceError } from './identity-source-error.js';
+import { SourcePositionError } from './source-position-error.js';
 
 /**
- * A parsed YAML identity source that keeps its nodes, so every complaint about a value can point
+ * A parsed YAML input (inventory, web config) that keeps its nodes, so every complaint about a value can point
  * at the value's own line and column. Helpers return the node in the expected shape or throw.
  */
 export class YamlSource {
@@ -10,7 +10,7 @@ export class YamlSource {
   private readonly lineCounter: LineCounter;
   private readonly doc: Document;
 
-  /** Parses `text`; syntax errors and duplicate keys become IdentitySourceErrors. */
+  /** Parses `text`; syntax errors and duplicate keys become SourcePositionErrors. */
   constructor(
     text: string,
     readonly file: string,
@@ -21,7 +21,7 @@ export class YamlSource {
     if (first !== undefined) {
       const { line, col } = this.lineCounter.linePos(first.pos[0]);
       const detail = first.code === 'DUPLICATE_KEY' ? 'duplicate key: a key may appear only once in a map' : `YAML: ${firstSentence(first.message)}`;
-      throw new IdentitySourceError(file, line, col, detail);
+      throw new SourcePositionError(file, line, col, detail);
     }
     this.root = this.resolve(this.doc.contents);
   }
@@ -31,9 +31,9 @@ export class YamlSource {
     return `${this.file}:${this.position(node).line}`;
   }
 
-  error(node: Node | null | undefined, message: string): IdentitySourceError {
+  error(node: Node | null | undefined, message: string): SourcePositionError {
     const { line, column } = this.position(node);
-    return new IdentitySourceError(this.file, line, column, message);
+    return new SourcePositionError(this.file, line, column, message);
   }
 
   map(node: Node | null, what: string): YAMLMap {
