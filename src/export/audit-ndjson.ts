@@ -7,7 +7,8 @@ export type NdjsonRecords = 'flows' | 'violations';
 /**
  * Streams audited flows as NDJSON lines to `write`: every flow, or only the violating ones (the
  * record the agent's violation log uses too); unverified flows count as violating when the audit
- * fails on them (`--fail-on-unverified`).
+ * fails on them (`--fail-on-unverified`). A violating flow the agent judged while it ran is logged
+ * then (its record's end_reason says update), not again when it ends with the same verdict.
  */
 export class AuditNdjsonSink implements AuditSink {
   constructor(
@@ -18,7 +19,11 @@ export class AuditNdjsonSink implements AuditSink {
 
   onAuditedFlow(flow: AuditedFlow): void {
     const kind = flow.verdict.kind;
-    if (this.records === 'violations' && !VIOLATION_KINDS.has(kind) && !(this.failOnUnverified && kind === 'unverified')) return;
+    if (this.records === 'violations') {
+      if (!VIOLATION_KINDS.has(kind) && !(this.failOnUnverified && kind === 'unverified')) return;
+      // The agent logged this verdict when the flow was judged live.
+      if (flow.verdictReported === true) return;
+    }
     this.write(JSON.stringify(auditedFlowJson(flow)));
   }
 }

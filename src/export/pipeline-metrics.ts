@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { FlowTableStats } from '../flow/flow-table.js';
 import type { DnsTapStats } from '../identity/dns-answer-tap.js';
+import type { ViolationLogStats } from './violation-log.js';
 
 /** One capture interface's libpcap counters (pcap_stats). */
 export interface CaptureTotals {
@@ -20,6 +21,8 @@ export interface PipelineTotals {
   readonly dnsCacheAddresses: number;
   /** Live capture interfaces; none for files. */
   readonly captures: readonly CaptureTotals[];
+  /** The agent's violation log, when it writes one. */
+  readonly violationLog?: ViolationLogStats;
 }
 
 /**
@@ -41,6 +44,9 @@ export class PipelineMetrics {
   private readonly dnsAnswers: Counter;
   private readonly dnsUndecodable: Counter;
   private readonly dnsCache: Gauge;
+  private readonly logRecords: Counter;
+  private readonly logRotations: Counter;
+  private readonly logLost: Counter;
 
   constructor(registry: Registry, version: string, private readonly totals: () => PipelineTotals) {
     const registers = [registry];
@@ -56,6 +62,9 @@ export class PipelineMetrics {
     this.dnsAnswers = new Counter({ name: 'flowaudit_dns_answers_total', help: 'DNS answers read from the traffic.', registers });
     this.dnsUndecodable = new Counter({ name: 'flowaudit_dns_undecodable_total', help: 'Payloads from port 53 that did not parse as DNS.', registers });
     this.dnsCache = new Gauge({ name: 'flowaudit_dns_cache_addresses', help: 'Addresses the DNS name cache holds names for.', registers });
+    this.logRecords = new Counter({ name: 'flowaudit_violation_log_records_total', help: 'Violation records written to the violation log.', registers });
+    this.logRotations = new Counter({ name: 'flowaudit_violation_log_rotations_total', help: 'Size-based rotations of the violation log.', registers });
+    this.logLost = new Counter({ name: 'flowaudit_violation_log_lost_records_total', help: 'Violation records that could not be written (disk full, I/O error).', registers });
     new Gauge({ name: 'flowaudit_build_info', help: 'flowaudit build.', labelNames: ['version', 'nodejs'], registers }).set({ version, nodejs: process.version }, 1);
   }
 
@@ -82,6 +91,11 @@ export class PipelineMetrics {
     setTotal(this.dnsAnswers, t.dns.responses);
     setTotal(this.dnsUndecodable, t.dns.failures);
     this.dnsCache.set(t.dnsCacheAddresses);
+    if (t.violationLog !== undefined) {
+      setTotal(this.logRecords, t.violationLog.records);
+      setTotal(this.logRotations, t.violationLog.rotations);
+      setTotal(this.logLost, t.violationLog.lost);
+    }
   }
 }
 
