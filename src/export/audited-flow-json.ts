@@ -2,8 +2,8 @@ import type { AuditedEndpoint, AuditedFlow } from '../audit/audited-flow.js';
 import { communityId, icmpPorts } from './community-id.js';
 
 /**
- * The JSON record of one audited flow: the same in the full JSON report, in NDJSON, and (later)
- * in the agent's violation log. Field names follow Zeek/ECS habits where one exists.
+ * The JSON record of one audited flow: the same in the full JSON report, in NDJSON, and in the
+ * agent's violation log. Field names follow Zeek/ECS habits where one exists.
  */
 export function auditedFlowJson(f: AuditedFlow): Record<string, unknown> {
   return {

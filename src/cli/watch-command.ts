@@ -1,0 +1,92 @@
+import { once } from 'node:events';
+import { InvalidArgumentError, type Command } from 'commander';
+import { liveCaptureUnavailable } from '../capture/live-capture.js';
+import { parseListen } from '../export/metrics-server.js';
+import { loadWebConfig } from '../export/web-config.js';
+import { Agent } from './agent.js';
+import { agentLogger } from './agent-logger.js';
+import { UsageError } from './analyze-command.js';
+import { addFlowTableOptions, flowTableOptions, type FlowTableCliOptions } from './flow-table-options.js';
+import { addIdentityOptions, type IdentityCliOptions } from './identity-options.js';
+import { collect, nonNegativeNumber, positiveInteger, positiveNumber } from './option-parsers.js';
+
+interface WatchOptions extends FlowTableCliOptions, IdentityCliOptions {
+  interface: string[];
+  filter: string;
+  snaplen: number;
+  bufferSize: number;
+  rules: string;
+  listen: string;
+  'web.config.file'?: string;
+  violationLog?: string;
+  violationLogMaxSize: number;
+  violationLogFiles: number;
+  violationsStdout?: boolean;
+  flushInterval: number;
+  seenWindow: number;
+  dnsGrace: number;
+  logLevel: string;
+}
+
+/** Enough of a plaintext stream to name it (HTTP, CQL): the prefix budget goes to TLS handshakes. */
+const PLAIN_PREFIX_BYTES = 64;
+const MIB = 1 << 20;
+
+export function registerWatchCommand(program: Command): void {
+  const command = program
+    .command('watch')
+    .description('run as an agent: capture live, judge flows as they happen, serve Prometheus metrics, log violations (SIGHUP reloads rules, SIGTERM flushes and exits)')
+    .requiredOption('-I, --interface <name>', 'interface to capture on, or "any" (repeatable)', collect, [])
+    .requiredOption('-r, --rules <file|profile>', 'rules file, or a shipped profile name (flowaudit rules list)')
+    .option('-f, --filter <bpf>', 'BPF capture filter (pcap-filter syntax)', '')
+    .option('--snaplen <bytes>', 'bytes captured per packet (TLS handshakes need whole segments)', positiveInteger, 65535)
+    .option('--buffer-size <MiB>', 'kernel capture buffer per interface', positiveInteger, 32)
+    .option('--listen <[host]:port>', 'address of /metrics, /healthz and /readyz', checkListen, ':9847')
+    .option('--web.config.file <file>', 'exporter-toolkit web config: TLS, client certificates, basic auth')
+    .option('--violation-log <file>', 'append violation records (NDJSON, as analyze writes them) to this file')
+    .option('--violation-log-max-size <MiB>', 'rotate the violation log at this size', positiveInteger, 100)
+    .option('--violation-log-files <n>', 'rotated violation logs kept', nonNegativeInteger, 5)
+    .option('--violations-stdout', 'also write violation records to stdout')
+    .option('--flush-interval <seconds>', 'longest a violation record waits before it is written', positiveNumber, 1)
+    .option('--seen-window <seconds>', 'an expected connection counts as seen (flowaudit_rule_seen) if used this recently', positiveNumber, 600)
+    .option('--dns-grace <seconds>', 'how long past its TTL a DNS answer still names its address', nonNegativeNumber, 600)
+    .option('--log-level <level>', 'log level: fatal, error, warn, info, debug', 'info');
+  addIdentityOptions(command);
+  addFlowTableOptions(command);
+  command.action(async (options: WatchOptions) => {
+    if (options.interface.length === 0) throw new UsageError('watch: name an interface to capture on: --interface NAME (or any)');
+    const unavailable = liveCaptureUnavailable();
+    if (unavailable !== null) throw new UsageError(unavailable);
+    const log = agentLogger(options.logLevel);
+    const agent = await Agent.start({
+      captures: options.interface.map((name) => ({ interface: name, filter: options.filter, snaplen: options.snaplen, bufferBytes: options.bufferSize * MIB })),
+      rules: options.rules,
+      identities: options,
+      table: { ...flowTableOptions(options), plainPayloadLimit: PLAIN_PREFIX_BYTES },
+      listen: options.listen,
+      ...(options['web.config.file'] === undefined ? {} : { webConfig: loadWebConfig(options['web.config.file']) }),
+      ...(options.violationLog === undefined ? {} : { violationLog: { path: options.violationLog, maxBytes: options.violationLogMaxSize * MIB, maxFiles: options.violationLogFiles } }),
+      violationsToStdout: options.violationsStdout === true,
+      flushIntervalSeconds: options.flushInterval,
+      seenWindowSeconds: options.seenWindow,
+      dnsGraceSeconds: options.dnsGrace,
+    }, log);
+    process.on('SIGHUP', () => agent.reload());
+    const signal = await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
+    log.info({ signal: String(signal[0] ?? '') }, 'stopping');
+    await agent.stop();
+  });
+}
+
+function checkListen(value: string): string {
+  try {
+    parseListen(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
+}
+
+function nonNegativeInteger(value: string): number {
+  return value === '0' ? 0 : positiveInteger(value);
+}

@@ -1,0 +1,37 @@
+/** `flowaudit watch` refusing bad starts: one line on stderr naming what is wrong, exit 2, nothing left running. */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { liveCaptureUnavailable } from '../../src/capture/live-capture.js';
+import { gate } from '../support/tshark.js';
+
+function watch(args: string[], env: Record<string, string> = {}): { status: number | null; stderr: string } {
+  const r = spawnSync('node', ['dist/cli/main.js', 'watch', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+  return { status: r.status, stderr: r.stderr };
+}
+
+const capture = gate(process.getuid?.() !== 0 ? 'needs root (opens a live capture)' : liveCaptureUnavailable());
+
+describe('watch: bad starts', () => {
+  it('without the cap addon, says what to install', () => {
+    const r = watch(['--interface', 'lo', '--rules', 'apigee-hybrid-1.4'], { FLOWAUDIT_CAP_MODULE: '/nonexistent/cap' });
+    expect(r).toEqual({ status: 2, stderr: 'flowaudit: live capture needs libpcap: apt-get install libpcap-dev (dnf install libpcap-devel), then npm ci (the optional dependency cap is not installed)\n' });
+  });
+
+  it('refuses a listen address without a port, an unknown profile, and no interface', () => {
+    expect(watch(['--interface', 'lo', '--rules', 'apigee-hybrid-1.4', '--listen', '9847'])).toEqual({
+      status: 2,
+      stderr: "error: option '--listen <[host]:port>' argument '9847' is invalid. expected [host]:port, e.g. :9847 or 127.0.0.1:9847\n",
+    });
+    const profile = watch(['--interface', 'lo', '--rules', 'no-such-profile']);
+    expect(profile.status).toBe(2);
+    expect(profile.stderr).toMatch(/^flowaudit: no-such-profile: no shipped profile "no-such-profile" \(shipped: .*\)\n$/);
+    expect(watch(['--rules', 'apigee-hybrid-1.4'])).toEqual({ status: 2, stderr: 'flowaudit: watch: name an interface to capture on: --interface NAME (or any)\n' });
+  });
+
+  it.skipIf(capture.skip)(`names the interface that cannot be opened, and a filter that does not compile${capture.suffix}`, () => {
+    capture.assertAvailable();
+    expect(watch(['--interface', 'fa-nosuch0', '--rules', 'apigee-hybrid-1.4', '--listen', '127.0.0.1:0'])).toEqual({ status: 2, stderr: 'flowaudit: fa-nosuch0: no such device exists\n' });
+    const filter = watch(['--interface', 'lo', '--rules', 'apigee-hybrid-1.4', '--filter', 'tcp port', '--listen', '127.0.0.1:0']);
+    expect(filter).toEqual({ status: 2, stderr: 'flowaudit: lo: bad filter: can\'t parse filter expression: syntax error\n' });
+  });
+});
