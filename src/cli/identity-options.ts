@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { collect } from './option-parsers.js';
 import type { Matrix } from '../audit/matrix.js';
 import type { IdentityProvider } from '../identity/endpoint-identity.js';
-import { IdentitySourceError } from '../identity/identity-source-error.js';
+import { SourcePositionError } from '../source-position-error.js';
 import { IdentityIndex } from '../identity/identity-index.js';
 import { loadInventory } from '../identity/inventory.js';
 import { loadKubernetesSnapshot } from '../identity/kubernetes-snapshot.js';
@@ -20,7 +20,7 @@ export function addIdentityOptions(command: Command): Command {
 }
 
 /**
- * Loads every identity source; throws IdentitySourceError (file:line:col) on the first bad one,
+ * Loads every identity source; throws SourcePositionError (file:line:col) on the first bad one,
  * including an inventory entry that names a component the matrix does not define (a typo would
  * otherwise silently match nothing).
  */
@@ -31,7 +31,7 @@ export function loadIdentities(options: IdentityCliOptions, matrix: Matrix): Ide
       const unknown = identity.components.find((c) => !matrix.components.has(c));
       if (unknown === undefined) continue;
       const line = Number(identity.source.slice(identity.source.lastIndexOf(':') + 1));
-      throw new IdentitySourceError(inventory.file, line, 1, `entry "${identity.name}" names component "${unknown}", which matrix ${matrix.name} does not define`);
+      throw new SourcePositionError(inventory.file, line, 1, `entry "${identity.name}" names component "${unknown}", which matrix ${matrix.name} does not define`);
     }
   }
   return new IdentityIndex({ inventories, snapshots: options.k8sSnapshot.map((file) => loadKubernetesSnapshot(file)) });

@@ -3,7 +3,7 @@
  * -o json`, or a `kind: List` mixing them, so a capture taken in a cluster is audited with the
  * same label selectors the live agent uses. Several snapshots are combined by KubernetesIndex.
  */
-import { IdentitySourceError } from './identity-source-error.js';
+import { SourcePositionError } from '../source-position-error.js';
 import { JsonField, ShapeError } from './json-field.js';
 import { jsonPathOffset, jsonSyntaxError, lineColumn, type JsonPath } from './json-scan.js';
 import { describeItem, readSnapshotObject, type NodeObject, type PodObject, type ServiceObject } from './kubernetes-objects.js';
@@ -20,7 +20,7 @@ export interface KubernetesSnapshot {
   readonly skipped: ReadonlyMap<string, number>;
 }
 
-/** Reads and parses a snapshot file; throws an IdentitySourceError (`FILE:LINE:COL: message`). */
+/** Reads and parses a snapshot file; throws an SourcePositionError (`FILE:LINE:COL: message`). */
 export function loadKubernetesSnapshot(file: string, shownAs: string = file): KubernetesSnapshot {
   return parseKubernetesSnapshot(readSourceText(file, shownAs), shownAs);
 }
@@ -33,14 +33,14 @@ export function parseKubernetesSnapshot(text: string, file: string): KubernetesS
   } catch {
     const syntax = jsonSyntaxError(text) ?? { offset: 0, message: 'not JSON' };
     const { line, column } = lineColumn(text, syntax.offset);
-    throw new IdentitySourceError(file, line, column, `JSON: ${syntax.message}`);
+    throw new SourcePositionError(file, line, column, `JSON: ${syntax.message}`);
   }
   try {
     return readDocument(new JsonField(document, []), file);
   } catch (err) {
     if (!(err instanceof ShapeError)) throw err;
     const { line, column } = lineColumn(text, jsonPathOffset(text, err.path));
-    throw new IdentitySourceError(file, line, column, `${describePath(document, err.path)}: ${err.detail}`);
+    throw new SourcePositionError(file, line, column, `${describePath(document, err.path)}: ${err.detail}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IdentitySourceError } from '../../src/identity/identity-source-error.js';
+import { SourcePositionError } from '../../src/source-position-error.js';
 import { loadInventory, parseInventory } from '../../src/identity/inventory.js';
 import { scratchDir } from './temp-dir.js';
 
@@ -11,7 +11,7 @@ function errorOf(text: string): string {
   try {
     parseInventory(text, 'inv.yaml');
   } catch (err) {
-    expect(err).toBeInstanceOf(IdentitySourceError);
+    expect(err).toBeInstanceOf(SourcePositionError);
     return (err as Error).message;
   }
   throw new Error('no error');
@@ -62,7 +62,7 @@ describe('loadInventory', () => {
 describe('inventory errors: one line, FILE:LINE:COL', () => {
   it('names a file that cannot be read', () => {
     const dir = scratchDir();
-    expect(() => loadInventory(join(dir.path, 'missing.yaml'), 'missing.yaml')).toThrow(new IdentitySourceError('missing.yaml', 0, 0, 'cannot read: no such file'));
+    expect(() => loadInventory(join(dir.path, 'missing.yaml'), 'missing.yaml')).toThrow(new SourcePositionError('missing.yaml', 0, 0, 'cannot read: no such file'));
     expect(() => loadInventory(dir.path, 'dir')).toThrow('dir: cannot read: is a directory');
   });
 

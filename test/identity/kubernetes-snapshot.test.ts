@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatAddress } from '../../src/decode/ip-address.js';
-import { IdentitySourceError } from '../../src/identity/identity-source-error.js';
+import { SourcePositionError } from '../../src/source-position-error.js';
 import { loadKubernetesSnapshot, parseKubernetesSnapshot } from '../../src/identity/kubernetes-snapshot.js';
 import { scratchDir } from './temp-dir.js';
 
@@ -14,7 +14,7 @@ function errorOf(text: string, file = 'snap.json'): string {
   try {
     parseKubernetesSnapshot(text, file);
   } catch (err) {
-    expect(err).toBeInstanceOf(IdentitySourceError);
+    expect(err).toBeInstanceOf(SourcePositionError);
     return (err as Error).message;
   }
   throw new Error('no error');
@@ -149,7 +149,7 @@ describe('other kubectl outputs', () => {
 
 describe('snapshot errors: one line, FILE:LINE:COL, naming the item', () => {
   it('names a file that cannot be read', () => {
-    expect(() => loadKubernetesSnapshot(join(FIXTURES, 'absent.json'), 'absent.json')).toThrow(new IdentitySourceError('absent.json', 0, 0, 'cannot read: no such file'));
+    expect(() => loadKubernetesSnapshot(join(FIXTURES, 'absent.json'), 'absent.json')).toThrow(new SourcePositionError('absent.json', 0, 0, 'cannot read: no such file'));
   });
 
   it('points at JSON syntax errors, which JSON.parse often leaves unplaced', () => {
