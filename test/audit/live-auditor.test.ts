@@ -6,6 +6,7 @@ import { LiveAuditor } from '../../src/audit/live-auditor.js';
 import { AuditMetrics } from '../../src/export/audit-metrics.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
+import { exposedSeries } from '../support/exposition.js';
 import { flow, HTTP_GET, matrixFrom, TLS_CLIENT_HELLO, TLS_SERVER_HELLO } from './audit-fixtures.js';
 
 const MATRIX = `apiVersion: flowaudit.dev/v1
@@ -44,15 +45,7 @@ function harness(now = 1_700_000_100) {
   const metrics = new AuditMetrics(matrix, registry, { seenWindowSeconds: 60, now: () => now });
   const handed: AuditedFlow[] = [];
   const auditor = new LiveAuditor(matrix, new IdentityIndex(), [metrics, { onAuditedFlow: (f) => handed.push(f) }]);
-  const values = async () => {
-    const out = new Map<string, number>();
-    for (const line of (await registry.metrics()).split('\n')) {
-      if (line === '' || line.startsWith('#')) continue;
-      const space = line.lastIndexOf(' ');
-      out.set(line.slice(0, space), Number(line.slice(space + 1)));
-    }
-    return out;
-  };
+  const values = async () => exposedSeries(await registry.metrics());
   return { auditor, handed, values };
 }
 

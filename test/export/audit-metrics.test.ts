@@ -8,19 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { AuditMetrics } from '../../src/export/audit-metrics.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import { audit, flow, matrixFrom } from '../audit/audit-fixtures.js';
+import { exposedSeries } from '../support/exposition.js';
 
 const PROFILE = 'test/fixtures/profiles/apigee-hybrid-1.4';
 
-/** Series lines of a text exposition: `name{labels} value` -> value. */
-function series(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
-}
 
 function hasPromtool(): boolean {
   return spawnSync('promtool', ['--version']).status === 0;
@@ -31,7 +22,7 @@ describe('analyze --metrics-file on the Apigee hybrid 1.4 sample', () => {
   const file = join(dir, 'audit.prom');
   const run = spawnSync('node', ['dist/cli/main.js', 'analyze', `${PROFILE}.pcapng`, '--rules', 'apigee-hybrid-1.4', '--inventory', `${PROFILE}.inventory.yaml`, '-q', '--metrics-file', file]);
   const text = readFileSync(file, 'utf8');
-  const values = series(text);
+  const values = exposedSeries(text);
 
   it('exits 1 (the sample has violations) and writes the metrics', () => {
     expect(run.status).toBe(1);
@@ -106,7 +97,7 @@ connections:
       flow({ client: '10.0.1.5:40003', server: '10.0.2.8:8080' }), // the first set again
     ];
     for (const f of audit(matrix, new IdentityIndex(), flows).audited) metrics.onAuditedFlow(f);
-    const values = series(await registry.metrics());
+    const values = exposedSeries(await registry.metrics());
     expect(values.get('flowaudit_violations_total{kind="unexpected",from="web",to="api",port="other"}')).toBe(2);
     expect(values.get('flowaudit_violations_total{kind="wrong-initiator",from="api",to="web",port="443"}')).toBe(1);
     expect(values.get('flowaudit_violations_total{kind="overflow",from="overflow",to="overflow",port="overflow"}')).toBe(1);

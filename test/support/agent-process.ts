@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { exposedSeries } from './exposition.js';
 import { sleep } from './netns.js';
 
 export interface LogLine {
@@ -67,13 +68,7 @@ export class AgentProcess {
 
   /** Series `name{labels}` -> value of one scrape. */
   async metrics(): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    for (const line of (await this.metricsText()).split('\n')) {
-      if (line === '' || line.startsWith('#')) continue;
-      const space = line.lastIndexOf(' ');
-      out.set(line.slice(0, space), Number(line.slice(space + 1)));
-    }
-    return out;
+    return exposedSeries(await this.metricsText());
   }
 
   /** Scrapes until `accept` holds for the series, or throws with the last scrape. */
