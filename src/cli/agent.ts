@@ -46,12 +46,20 @@ const TICK_MS = 1000;
  * timeout: at shutdown the agent keeps reading this long so the last packets reach their flows.
  */
 const DRAIN_MS = 1100;
+/**
+ * Flows one step of timeout sweeping or eviction emits (each is judged and handed on, some
+ * microseconds apiece): steps this size keep the event loop, and /metrics, answering within tens
+ * of milliseconds when a flood of flows times out or fills the table.
+ */
+const SWEEP_BATCH = 2000;
+const EVICT_FRACTION = 1 / 256;
 
 export class Agent {
   private readonly captures: LiveCapture[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private server?: MetricsServer;
   private stopping = false;
+  private sweeping = false;
   /** Captures that stopped on their own (the interface went away): the agent is not ready. */
   private readonly failed: string[] = [];
 
@@ -85,7 +93,7 @@ export class Agent {
     const dnsNames = new DnsNameCache({ graceSeconds: config.dnsGraceSeconds });
     const dnsTap = new DnsAnswerTap(dnsNames);
     const auditor = new LiveAuditor(matrix, identities, sinks, dnsNames);
-    const table = new FlowTable(auditor, config.table);
+    const table = new FlowTable(auditor, { ...config.table, sweepBatch: SWEEP_BATCH, evictFraction: EVICT_FRACTION });
     const packets = new PacketFlowSink(table, dnsTap);
     const agent = new Agent(config, log, matrix, auditor, auditMetrics, table, violationLog, flushStdout);
 
@@ -164,6 +172,17 @@ export class Agent {
   private tick(): void {
     this.table.advanceClock(Date.now() / 1000);
     this.table.publishUpdates();
+    this.continueSweep();
+  }
+
+  /** A paused sweep goes on in steps, with the event loop's other work (scrapes, packets) between them. */
+  private continueSweep(): void {
+    if (!this.table.sweepPending || this.sweeping) return;
+    this.sweeping = true;
+    setImmediate(() => {
+      this.sweeping = false;
+      if (!this.stopping && this.table.continueSweep()) this.continueSweep();
+    });
   }
 
   private flush(): void {

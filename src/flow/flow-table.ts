@@ -31,6 +31,14 @@ export interface FlowTableOptions {
   readonly plainPayloadLimit: number;
   /** Bound on the memory of all payload prefixes together, bytes. */
   readonly payloadBudget: number;
+  /** At the bound, about this share of the table is evicted at once (one scan per many new flows). */
+  readonly evictFraction: number;
+  /**
+   * Most flows one timeout sweep emits before it pauses (see sweepPending). Offline a sweep runs
+   * whole; the agent bounds it so that a million flows timing out together cannot stall its
+   * event loop (and /metrics) for seconds.
+   */
+  readonly sweepBatch: number;
 }
 
 export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
@@ -43,6 +51,8 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
   payloadLimit: 4096,
   plainPayloadLimit: 4096,
   payloadBudget: 64 << 20,
+  evictFraction: 1 / 16,
+  sweepBatch: Infinity,
 };
 
 /** Counters a run reports and the agent exports. */
@@ -64,8 +74,6 @@ const INITIAL_CAPACITY = 4096;
  * flow as ended, so this only bounds how long an idle flow holds memory and waits to be reported.
  */
 const SWEEP_INTERVAL = 5;
-/** When the table is full, evict about this share of it at once, the least recently active. */
-const EVICT_FRACTION = 1 / 16;
 
 const SYN_ANY = META_SYN_LO | META_SYN_HI;
 const SYNACK_ANY = META_SYNACK_LO | META_SYNACK_HI;
@@ -102,6 +110,9 @@ export class FlowTable {
   /** The latest packet time seen. */
   private clock = 0;
   private nextSweep = 0;
+  /** Where a paused sweep resumes, and the time it sweeps for; -1 when no sweep is paused. */
+  private sweepCursor = -1;
+  private sweepTime = 0;
 
   constructor(private readonly sink: FlowSink, options: Partial<FlowTableOptions> = {}) {
     this.options = { ...DEFAULT_FLOW_TABLE_OPTIONS, ...options };
@@ -300,33 +311,59 @@ export class FlowTable {
     return meta & META_RST || (meta & FIN_BOTH) === FIN_BOTH ? this.options.closedTimeout : this.options.tcpIdleTimeout;
   }
 
-  /** Emits the flows idle past their timeout: one linear pass over the slots every SWEEP_INTERVAL. */
+  /**
+   * Emits the flows idle past their timeout: one linear pass over the slots every SWEEP_INTERVAL,
+   * paused after `sweepBatch` emissions until continueSweep().
+   */
   private sweep(now: number): void {
-    this.nextSweep = now + SWEEP_INTERVAL;
+    this.sweepCursor = 0;
+    this.sweepTime = now;
+    // No packet starts another pass while this one is paused.
+    this.nextSweep = Infinity;
+    this.continueSweep();
+  }
+
+  /** A sweep paused at its batch bound waits for continueSweep(). */
+  get sweepPending(): boolean {
+    return this.sweepCursor >= 0;
+  }
+
+  /** Runs the next batch of a paused sweep; returns whether one is still pending after it. */
+  continueSweep(): boolean {
+    if (this.sweepCursor < 0) return false;
+    const now = this.sweepTime;
     const w = this.slots.words;
     const doubles = this.slots.doubles;
-    for (let slot = 0; slot < this.highWater; slot++) {
+    let emitted = 0;
+    for (let slot = this.sweepCursor; slot < this.highWater; slot++) {
       if ((w[slot * WORDS + W_META] & META_IN_USE) === 0) continue;
       if (now - doubles[slot * DOUBLES + D_LAST_SEEN] > this.idleTimeoutOf(slot)) {
         this.emit(slot, this.closedReasonOf(slot) ?? 'idle-timeout');
+        if (++emitted >= this.options.sweepBatch) {
+          this.sweepCursor = slot + 1;
+          return true;
+        }
       }
     }
+    this.sweepCursor = -1;
+    this.nextSweep = now + SWEEP_INTERVAL;
+    return false;
   }
 
   /**
-   * At the bound: evicts (and emits) the least recently active flows, about EVICT_FRACTION of the
+   * At the bound: evicts (and emits) the least recently active flows, about evictFraction of the
    * table in one pass, so a flood costs one scan per many new flows rather than one each.
    */
   private evictLeastRecent(): void {
     const w = this.slots.words;
     const doubles = this.slots.doubles;
     const capacity = this.slots.capacity;
-    // Estimate the last-seen time below which EVICT_FRACTION of flows lie, from a strided sample.
+    // Estimate the last-seen time below which evictFraction of flows lie, from a strided sample.
     const sample: number[] = [];
     const stride = Math.max(1, Math.floor(capacity / 1024));
     for (let slot = 0; slot < capacity; slot += stride) sample.push(doubles[slot * DOUBLES + D_LAST_SEEN]);
     sample.sort((a, b) => a - b);
-    const threshold = sample[Math.min(sample.length - 1, Math.floor(sample.length * EVICT_FRACTION))];
+    const threshold = sample[Math.min(sample.length - 1, Math.floor(sample.length * this.options.evictFraction))];
     for (let slot = 0; slot < capacity; slot++) {
       if (w[slot * WORDS + W_META] & META_IN_USE && doubles[slot * DOUBLES + D_LAST_SEEN] <= threshold) {
         this.stats.evicted++;

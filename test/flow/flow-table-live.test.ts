@@ -83,3 +83,37 @@ describe('advanceClock', () => {
     expect(h.emitted).toHaveLength(1);
   });
 });
+
+describe('bounded sweeps and evictions (the agent keeps its event loop answering)', () => {
+  const udp = (i: number, at: number) => ({ from: `10.0.${i >> 8}.${i & 0xff}:5353`, to: '10.9.0.1:53', at, protocol: 17, payload: 'q' });
+
+  it('a sweep pauses after sweepBatch flows and resumes where it stopped; packets start no second pass meanwhile', () => {
+    const h = new TableHarness({ udpIdleTimeout: 10, sweepBatch: 3 });
+    for (let i = 0; i < 8; i++) h.send(udp(i, 100));
+    h.table.advanceClock(120);
+    expect(h.emitted).toHaveLength(3);
+    expect(h.table.sweepPending).toBe(true);
+    h.send(udp(100, 121)); // a new flow, and a packet past the sweep time: no new pass
+    expect(h.emitted).toHaveLength(3);
+    expect(h.table.continueSweep()).toBe(true);
+    expect(h.emitted).toHaveLength(6);
+    expect(h.table.continueSweep()).toBe(false);
+    expect(h.emitted).toHaveLength(8);
+    expect(h.table.sweepPending).toBe(false);
+    expect(h.table.continueSweep()).toBe(false);
+    expect(h.table.liveFlows).toBe(1); // the flow of 121 is not idle
+    expect(new Set(h.emitted.map((f) => f.client.address)).size).toBe(8);
+  });
+
+  it('evicts about evictFraction of a full table at once, the least recently active first', () => {
+    const h = new TableHarness({ maxFlows: 1024, evictFraction: 1 / 64 });
+    for (let i = 0; i < 1024; i++) h.send(udp(i, 100 + i * 0.001));
+    expect(h.emitted).toHaveLength(0);
+    h.send(udp(2000, 102));
+    expect(h.table.stats.evicted).toBeGreaterThanOrEqual(16);
+    expect(h.table.stats.evicted).toBeLessThanOrEqual(20);
+    // The oldest went: flows 0.. were first seen first.
+    expect(h.emitted.map((f) => f.client.address).slice(0, 3)).toEqual(['10.0.0.0', '10.0.0.1', '10.0.0.2']);
+    expect(h.emitted.every((f) => f.endReason === 'evicted')).toBe(true);
+  });
+});
