@@ -27,7 +27,8 @@ export class AuditReport implements AuditSink {
   readonly flows: AuditedFlow[] = [];
   /** Flows a rule of severity notice allowed: reported though allowed (a backup port in use). */
   readonly notices: AuditedFlow[] = [];
-  private readonly groups = new Map<string, ViolationGroup>();
+  /** By kind, then client role, then server role, then protocol and port: no key built per flow. */
+  private readonly groups = new Map<string, Map<string, Map<string, Map<string, Map<number, ViolationGroup>>>>>();
 
   constructor(readonly matrix: Matrix, private readonly keepFlows: boolean) {
     this.coverage = new Coverage(matrix);
@@ -43,11 +44,12 @@ export class AuditReport implements AuditSink {
     if (!VIOLATION_KINDS.has(kind) && kind !== 'unverified') return;
     const from = flow.verdict.clientRole;
     const to = flow.verdict.serverRole;
-    const key = `${kind}|${from}|${to}|${flow.protocol}|${flow.server.port}`;
-    let group = this.groups.get(key);
+    const byPort = child(child(child(this.groups, kind), from), to);
+    const port = flow.server.port;
+    let group = byPort.get(flow.protocol)?.get(port);
     if (group === undefined) {
-      group = { kind, from, to, protocol: flow.protocol, port: flow.server.port, flows: 0, bytes: 0, examples: [] };
-      this.groups.set(key, group);
+      group = { kind, from, to, protocol: flow.protocol, port, flows: 0, bytes: 0, examples: [] };
+      child(byPort, flow.protocol).set(port, group);
     }
     group.flows++;
     group.bytes += flow.bytesToServer + flow.bytesToClient;
@@ -56,7 +58,9 @@ export class AuditReport implements AuditSink {
 
   /** Violation groups (unverified ones included, flagged by kind), largest first. */
   violationGroups(): ViolationGroup[] {
-    return [...this.groups.values()].sort((a, b) => b.flows - a.flows || a.kind.localeCompare(b.kind));
+    const all: ViolationGroup[] = [];
+    for (const byFrom of this.groups.values()) for (const byTo of byFrom.values()) for (const byProtocol of byTo.values()) for (const byPort of byProtocol.values()) all.push(...byPort.values());
+    return all.sort((a, b) => b.flows - a.flows || a.kind.localeCompare(b.kind));
   }
 
   get violations(): number {
@@ -69,4 +73,14 @@ export class AuditReport implements AuditSink {
   compliant(failOnUnverified: boolean): boolean {
     return this.violations === 0 && this.coverage.silent().length === 0 && (!failOnUnverified || this.verdictCounts.unverified === 0);
   }
+}
+
+/** The map under `key`, made on first use. */
+function child<K, V extends Map<unknown, unknown>>(map: Map<K, V>, key: K): V {
+  let inner = map.get(key);
+  if (inner === undefined) {
+    inner = new Map() as V;
+    map.set(key, inner);
+  }
+  return inner;
 }

@@ -27,7 +27,7 @@ export interface AuditedFlow {
   readonly tcpState: TcpState;
   readonly endReason: FlowEndReason;
   /** ICMP flows: the first message's type and code. */
-  readonly icmp?: { readonly type: number; readonly code: number };
+  readonly icmp: { readonly type: number; readonly code: number } | undefined;
   readonly verdict: Verdict;
   /**
    * Set on a final record whose verdict the live agent already handed on while the flow ran

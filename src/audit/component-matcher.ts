@@ -1,6 +1,6 @@
 import { cidrContains } from '../decode/cidr.js';
 import { parseAddress } from '../decode/ip-address.js';
-import type { EndpointIdentity, KubernetesObjectIdentity } from '../identity/endpoint-identity.js';
+import type { EndpointIdentity, KubernetesObjectIdentity, NameEvidence } from '../identity/endpoint-identity.js';
 import { hostnameGlob, normaliseHostname, podGlob } from './glob.js';
 import type { Component, Matrix, Selector } from './matrix.js';
 
@@ -19,6 +19,7 @@ export interface ComponentMatch {
 }
 
 const MAX_CACHED = 65536;
+const NO_NAMES: readonly NameEvidence[] = Object.freeze([]);
 
 type CompiledSelector = (identity: EndpointIdentity, words: Uint32Array | null, serverPort: number | undefined) => string | null;
 
@@ -29,12 +30,14 @@ type CompiledSelector = (identity: EndpointIdentity, words: Uint32Array | null, 
  */
 export class ComponentMatcher {
   private readonly compiled: { readonly component: Component; readonly selectors: readonly CompiledSelector[]; readonly catchAlls: readonly CompiledSelector[] }[];
+  /** Whether any component is matched by hostname: if none is, names a flow learns change nothing. */
+  private readonly matchesNames: boolean;
   /**
-   * Results per address, server port and names: flows repeat endpoints far more than they add new
-   * ones. Names are part of the key because they change with time (DNS answers, SNI) while the
-   * rest of an address's identity does not.
+   * Results per identity, server port and learnt names: flows repeat endpoints far more than they
+   * add new ones. Identities come from the provider's own cache, one object per address, so the
+   * map hashes object identities rather than address texts.
    */
-  private readonly cache = new Map<string, Map<number | string, ComponentMatch[]>>();
+  private readonly cache = new Map<EndpointIdentity, Map<number | string, ComponentMatch[]>>();
 
   constructor(matrix: Matrix) {
     this.compiled = [...matrix.components.values()].map((component) => ({
@@ -42,27 +45,30 @@ export class ComponentMatcher {
       selectors: component.selectors.filter((s) => !isCatchAll(s)).map(compileSelector),
       catchAlls: component.selectors.filter(isCatchAll).map(compileSelector),
     }));
+    this.matchesNames = [...matrix.components.values()].some((c) => c.selectors.some((s) => s.kind === 'hostname'));
   }
 
   /**
    * @param serverPort for the responder side: the port it was reached on, which tells apart the
    *   hostNetwork pods sharing a node address (a pod that declares ports must declare this one)
+   * @param learnt names this flow gives the endpoint beyond its identity's own (DNS answers, SNI)
    */
-  match(identity: EndpointIdentity, serverPort?: number): readonly ComponentMatch[] {
-    // Keyed by address, then port (-1 for a client) and names: no key string built per flow in
-    // the common case of an unnamed endpoint.
-    let byAddress = this.cache.get(identity.address);
-    if (byAddress === undefined) {
+  match(identity: EndpointIdentity, serverPort?: number, learnt: readonly NameEvidence[] = NO_NAMES): readonly ComponentMatch[] {
+    let byIdentity = this.cache.get(identity);
+    if (byIdentity === undefined) {
       if (this.cache.size >= MAX_CACHED) this.cache.clear();
-      byAddress = new Map();
-      this.cache.set(identity.address, byAddress);
+      byIdentity = new Map();
+      this.cache.set(identity, byIdentity);
     }
+    // Port (-1 for a client), then names: no key string built per flow for an unnamed endpoint.
+    const names = this.matchesNames ? learnt : NO_NAMES;
     let key: number | string = serverPort ?? -1;
-    if (identity.names.length > 0) key = `${key}|${identity.names.map((n) => `${n.source}:${n.name}`).join('|')}`;
-    let matches = byAddress.get(key);
+    for (const n of names) key = `${key}|${n.source}:${n.name}`;
+    let matches = byIdentity.get(key);
     if (matches === undefined) {
-      matches = this.matchUncached(identity, serverPort);
-      byAddress.set(key, matches);
+      const named = names.length === 0 ? identity : { ...identity, names: [...identity.names, ...names] };
+      matches = this.matchUncached(named, serverPort);
+      byIdentity.set(key, matches);
     }
     return matches;
   }

@@ -23,6 +23,11 @@ const OUTCOME_RANK: Partial<Record<VerdictKind, number>> = { allowed: 0, unverif
  */
 export class FlowJudge {
   private readonly byProtocol: ReadonlyMap<Protocol, readonly Connection[]>;
+  /**
+   * Verdicts for the shared (frozen) security grades, per grade, rule and direction: a verdict
+   * depends on nothing else, so flows with such a grade share one instead of building reasons anew.
+   */
+  private readonly sharedVerdicts = new Map<ObservedSecurity, Map<Connection, Verdict>[]>();
 
   constructor(private readonly matrix: Matrix) {
     const byProtocol = new Map<Protocol, Connection[]>([['tcp', []], ['udp', []]]);
@@ -40,7 +45,7 @@ export class FlowJudge {
       if (!portIn(rule, f.serverPort)) continue;
       const forward = has(f.client, rule.from) && has(f.server, rule.to);
       if (!forward && !(rule.initiator === 'both' && has(f.client, rule.to) && has(f.server, rule.from))) continue;
-      const v = judgeSecurity(rule, security, forward ? rule.from : rule.to, forward ? rule.to : rule.from);
+      const v = this.judgeSecurity(rule, security, forward);
       if (best === null || OUTCOME_RANK[v.kind]! < OUTCOME_RANK[best.kind]!) best = v;
     }
     if (best !== null) return best;
@@ -80,9 +85,27 @@ export class FlowJudge {
     }
     return unmatched('unexpected', `no rule allows ${f.protocol}/${f.serverPort} from ${client} to ${server}`);
   }
+
+  private judgeSecurity(rule: Connection, security: ObservedSecurity, forward: boolean): Verdict {
+    const clientRole = forward ? rule.from : rule.to;
+    const serverRole = forward ? rule.to : rule.from;
+    if (!Object.isFrozen(security)) return judgeSecurityAnew(rule, security, clientRole, serverRole);
+    let byDirection = this.sharedVerdicts.get(security);
+    if (byDirection === undefined) {
+      byDirection = [new Map(), new Map()];
+      this.sharedVerdicts.set(security, byDirection);
+    }
+    const byRule = byDirection[forward ? 0 : 1];
+    let verdict = byRule.get(rule);
+    if (verdict === undefined) {
+      verdict = judgeSecurityAnew(rule, security, clientRole, serverRole);
+      byRule.set(rule, verdict);
+    }
+    return verdict;
+  }
 }
 
-function judgeSecurity(rule: Connection, security: ObservedSecurity, clientRole: string, serverRole: string): Verdict {
+function judgeSecurityAnew(rule: Connection, security: ObservedSecurity, clientRole: string, serverRole: string): Verdict {
   // Severity notice lists the flows the rule allows; a violating one is a violation, not a notice.
   const decided = (kind: VerdictKind, reason: string): Verdict => ({
     kind,
@@ -122,7 +145,8 @@ function has(matches: readonly ComponentMatch[], component: string): boolean {
 }
 
 function portIn(c: Connection, port: number): boolean {
-  return c.ports.some((r) => port >= r.from && port <= r.to);
+  for (const r of c.ports) if (port >= r.from && port <= r.to) return true;
+  return false;
 }
 
 /** The most specific component of an endpoint (matches come sorted so), else its address. */

@@ -1,4 +1,4 @@
-import { classifyPayload } from '../decode/payload-kind.js';
+import { classifyPayload, type PayloadKind } from '../decode/payload-kind.js';
 import { parseTlsHandshake, type TlsHandshake } from '../decode/tls-handshake.js';
 import type { FlowRecord } from '../flow/flow-record.js';
 import type { ObservedSecurity, SecurityGrade } from './verdict.js';
@@ -18,9 +18,7 @@ const MTLS_GRADE: Record<TlsHandshake['mtls'], SecurityGrade> = {
 export function observeSecurity(flow: FlowRecord): ObservedSecurity {
   const client = classifyPayload(flow.toServer.payload);
   // A client that speaks plaintext first is plaintext, whatever the server answers.
-  if (client !== 'empty' && client !== 'tls-handshake' && !isTlsRecord(flow.toServer.payload)) {
-    return { grade: 'plaintext', detail: client === 'other' ? 'plaintext (unrecognised protocol)' : `plaintext (${client})` };
-  }
+  if (client !== 'empty' && client !== 'tls-handshake' && !isTlsRecord(flow.toServer.payload)) return plaintext(client);
   const tls = parseTlsHandshake(flow.toServer, flow.toClient);
   // A hello from either side shows TLS; records without one (a lone alert) show nothing more.
   if (tls.kind === 'tls' && (tls.clientHello !== undefined || tls.serverHello !== undefined)) {
@@ -35,13 +33,29 @@ export function observeSecurity(flow: FlowRecord): ObservedSecurity {
   }
   const server = classifyPayload(flow.toClient.payload);
   if (client === 'empty' && server === 'empty') {
-    return { grade: 'unknown', detail: flow.toServer.payloadStop === 'budget' ? 'payload not kept (prefix budget spent)' : 'no payload captured' };
+    return flow.toServer.payloadStop === 'budget' ? UNKNOWN_BUDGET : UNKNOWN_NO_PAYLOAD;
   }
   // A server speaking first (banners) or a client that sent nothing yet: judge by what we have.
   const seen = client === 'empty' ? server : client;
   const bytes = client === 'empty' ? flow.toClient.payload : flow.toServer.payload;
-  if (isTlsRecord(bytes)) return { grade: 'unknown', detail: 'TLS records, no handshake captured' };
-  return { grade: 'plaintext', detail: seen === 'other' ? 'plaintext (unrecognised protocol)' : `plaintext (${seen})` };
+  if (isTlsRecord(bytes)) return UNKNOWN_NO_HANDSHAKE;
+  return plaintext(seen);
+}
+
+// Grades without handshake details are shared and frozen: most flows of a busy capture get one of
+// these, and the judge reuses its verdicts for shared grades (flow-judge.ts).
+const UNKNOWN_BUDGET: ObservedSecurity = Object.freeze({ grade: 'unknown', detail: 'payload not kept (prefix budget spent)' });
+const UNKNOWN_NO_PAYLOAD: ObservedSecurity = Object.freeze({ grade: 'unknown', detail: 'no payload captured' });
+const UNKNOWN_NO_HANDSHAKE: ObservedSecurity = Object.freeze({ grade: 'unknown', detail: 'TLS records, no handshake captured' });
+const PLAINTEXT = new Map<PayloadKind, ObservedSecurity>(
+  (['tls-handshake', 'tls-alert', 'http', 'cassandra-cql', 'other'] as const).map((kind) => [
+    kind,
+    Object.freeze({ grade: 'plaintext', detail: kind === 'other' ? 'plaintext (unrecognised protocol)' : `plaintext (${kind})` }),
+  ]),
+);
+
+function plaintext(kind: PayloadKind): ObservedSecurity {
+  return PLAINTEXT.get(kind)!;
 }
 
 function describeTls(tls: TlsHandshake): string {
@@ -51,7 +65,7 @@ function describeTls(tls: TlsHandshake): string {
     : tls.mtls === 'absent' ? (tls.certificateRequest ? 'client sent no certificate' : 'server asked for no client certificate')
     : tls.mtls === 'unverifiable' ? (tls.resumed ? 'resumed session, no certificates on the wire' : 'client certificates encrypted')
     : 'client certificate not established';
-  return [version, certificate, tls.incomplete].filter((part) => part !== undefined).join(', ');
+  return tls.incomplete === undefined ? `${version}, ${certificate}` : `${version}, ${certificate}, ${tls.incomplete}`;
 }
 
 /** A TLS record header: content type 20-23 (change_cipher_spec, alert, handshake, application_data), version 3.0-3.4. */

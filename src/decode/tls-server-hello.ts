@@ -33,7 +33,7 @@ export function parseServerHello(buf: Buffer, start: number, declaredEnd: number
     return { hello: h, status: r.status === 'ok' ? 'complete' : r.status, problem: r.problem };
   };
   if (!r.has(32, 'random')) return done();
-  if (buf.compare(HRR_RANDOM, 0, 32, r.pos, r.pos + 32) === 0) h.helloRetryRequest = true;
+  if (isHelloRetryRandom(buf, r.pos)) h.helloRetryRequest = true;
   r.skip(32);
   if (!r.has(1, 'legacy_session_id_echo')) return done();
   const sessionIdLength = r.u8();
@@ -55,4 +55,10 @@ export function parseServerHello(buf: Buffer, start: number, declaredEnd: number
     }
   });
   return done();
+}
+
+/** The random of a HelloRetryRequest, compared byte by byte (Buffer#compare with offsets costs more per call). */
+function isHelloRetryRandom(buf: Buffer, at: number): boolean {
+  for (let i = 0; i < 32; i++) if (buf[at + i] !== HRR_RANDOM[i]) return false;
+  return true;
 }

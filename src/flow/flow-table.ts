@@ -1,6 +1,6 @@
 import { Fragment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/decoded-packet.js';
 import { IpProtocol } from '../decode/ip-protocol.js';
-import { formatAddress } from '../decode/ip-address.js';
+import { AddressTexts } from './address-texts.js';
 import { FlowIndex, NO_SLOT } from './flow-index.js';
 import type { FlowDirection, FlowEndReason, FlowRecord, FlowSink, InitiatorEvidence, TcpState } from './flow-record.js';
 import {
@@ -98,6 +98,7 @@ export class FlowTable {
   private readonly slots: FlowSlots;
   private readonly index: FlowIndex;
   private readonly payloads: PayloadPrefixes;
+  private readonly addresses = new AddressTexts();
   private readonly keepPayload: boolean;
   /** The sink wants live updates: payload changes mark their flow for the next publishUpdates. */
   private readonly tracksEvidence: boolean;
@@ -408,8 +409,8 @@ export class FlowTable {
     const meta = w[s + W_META];
     const clientDir = meta & META_INITIATOR_HI ? 1 : 0;
     const ports = w[s + W_PORTS];
-    const lower = { address: formatAddress(w, s + W_ADDRESS), port: ports >>> 16 };
-    const higher = { address: formatAddress(w, s + W_ADDRESS + 4), port: ports & 0xffff };
+    const lower = { address: this.addresses.text(w, s + W_ADDRESS), port: ports >>> 16 };
+    const higher = { address: this.addresses.text(w, s + W_ADDRESS + 4), port: ports & 0xffff };
     const protocol = meta & META_PROTOCOL_MASK;
     return {
       id: doubles[d + D_ID],
