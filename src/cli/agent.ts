@@ -21,7 +21,8 @@ import { PacketFlowSink } from '../flow/packet-flow-sink.js';
 import { DnsAnswerTap } from '../identity/dns-answer-tap.js';
 import { DnsNameCache } from '../identity/dns-name-cache.js';
 import type { Logger } from './agent-logger.js';
-import { loadIdentities, type IdentityCliOptions } from './identity-options.js';
+import type { IdentityCliOptions } from './identity-options.js';
+import { loadIdentities } from './load-identities.js';
 import { VERSION } from './version.js';
 
 export interface AgentConfig {

@@ -1,10 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ComponentMatcher } from '../audit/component-matcher.js';
 import { FlowJudge } from '../audit/flow-judge.js';
-import { loadMatrix } from '../audit/load-matrix.js';
 import type { ObservedSecurity } from '../audit/verdict.js';
 import { parseAddress } from '../decode/ip-address.js';
-import { addIdentityOptions, loadIdentities, type IdentityCliOptions } from './identity-options.js';
+import { addIdentityOptions, type IdentityCliOptions } from './identity-options.js';
 import { writeOut } from './output.js';
 
 interface FlowSpec {
@@ -33,6 +32,8 @@ export function registerExplainCommand(rules: Command): void {
     .option('--security <grade>', 'what the capture would show: plaintext, tls or unknown', parseGrade, 'unknown');
   addIdentityOptions(command);
   command.action(async (ref: string, options: ExplainOptions) => {
+    const { loadMatrix } = await import('../audit/load-matrix.js');
+    const { loadIdentities } = await import('./load-identities.js');
     const matrix = loadMatrix(ref);
     const identities = loadIdentities(options, matrix);
     const matcher = new ComponentMatcher(matrix);

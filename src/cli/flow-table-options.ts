@@ -3,6 +3,12 @@ import { positiveInteger, positiveNumber } from './option-parsers.js';
 import type { FlowTableOptions } from '../flow/flow-table.js';
 import { DEFAULT_FLOW_TABLE_OPTIONS } from '../flow/flow-table.js';
 
+/**
+ * Payload bytes the audit keeps of a stream that does not open like TLS: enough to name the
+ * plaintext (HTTP, CQL) in a report, so the prefix budget goes to TLS handshakes.
+ */
+export const PLAIN_PREFIX_BYTES = 64;
+
 export interface FlowTableCliOptions {
   maxFlows: number;
   tcpIdleTimeout: number;

@@ -1,38 +1,14 @@
 import type { Command } from 'commander';
 import { collect } from './option-parsers.js';
-import type { Matrix } from '../audit/matrix.js';
-import type { IdentityProvider } from '../identity/endpoint-identity.js';
-import { SourcePositionError } from '../source-position-error.js';
-import { IdentityIndex } from '../identity/identity-index.js';
-import { loadInventory } from '../identity/inventory.js';
-import { loadKubernetesSnapshot } from '../identity/kubernetes-snapshot.js';
 
 export interface IdentityCliOptions {
   inventory: string[];
   k8sSnapshot: string[];
 }
 
-/** The identity sources `analyze` and `rules explain` share. */
+/** The identity sources `analyze`, `watch` and `rules explain` share (loaded by load-identities.ts). */
 export function addIdentityOptions(command: Command): Command {
   return command
     .option('-i, --inventory <file>', 'inventory YAML mapping addresses to names, labels and components (repeatable)', collect, [])
     .option('--k8s-snapshot <file>', 'output of `kubectl get pods,services,nodes -A -o json` (repeatable)', collect, []);
-}
-
-/**
- * Loads every identity source; throws SourcePositionError (file:line:col) on the first bad one,
- * including an inventory entry that names a component the matrix does not define (a typo would
- * otherwise silently match nothing).
- */
-export function loadIdentities(options: IdentityCliOptions, matrix: Matrix): IdentityProvider {
-  const inventories = options.inventory.map((file) => loadInventory(file));
-  for (const inventory of inventories) {
-    for (const { identity } of inventory.entries) {
-      const unknown = identity.components.find((c) => !matrix.components.has(c));
-      if (unknown === undefined) continue;
-      const line = Number(identity.source.slice(identity.source.lastIndexOf(':') + 1));
-      throw new SourcePositionError(inventory.file, line, 1, `entry "${identity.name}" names component "${unknown}", which matrix ${matrix.name} does not define`);
-    }
-  }
-  return new IdentityIndex({ inventories, snapshots: options.k8sSnapshot.map((file) => loadKubernetesSnapshot(file)) });
 }

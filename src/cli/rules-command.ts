@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadMatrix } from '../audit/load-matrix.js';
 import type { Matrix } from '../audit/matrix.js';
 import { MatrixError } from '../audit/matrix-error.js';
 import { SHIPPED_RULES_DIR, shippedProfileNames } from '../audit/matrix-rules-dir.js';
@@ -14,6 +13,7 @@ export interface RulesCommandOptions {
 /**
  * `flowaudit rules validate FILE|NAME...` and `flowaudit rules list`. Validation errors print one
  * line each on stderr (`FILE:LINE:COL: message`) and set exit code 2; every argument is checked.
+ * The loader (YAML, JSON Schema) is imported when a rules command runs, not at every start.
  */
 export function registerRulesCommand(program: Command, options: RulesCommandOptions = {}): void {
   const rulesDir = options.rulesDir ?? SHIPPED_RULES_DIR;
@@ -24,6 +24,7 @@ export function registerRulesCommand(program: Command, options: RulesCommandOpti
     .description('load rules files or shipped profiles with their includes, and report the first error of each')
     .argument('<files...>', 'rules files (path) or shipped profile names')
     .action(async (refs: string[]) => {
+      const { loadMatrix } = await import('../audit/load-matrix.js');
       const lines: string[] = [];
       let failed = false;
       for (const ref of refs) {
@@ -43,6 +44,7 @@ export function registerRulesCommand(program: Command, options: RulesCommandOpti
     .command('list')
     .description('list the shipped profiles with their titles')
     .action(async () => {
+      const { loadMatrix } = await import('../audit/load-matrix.js');
       const lines: string[] = [];
       let failed = false;
       for (const name of shippedProfileNames(rulesDir)) {

@@ -1,12 +1,9 @@
 import { once } from 'node:events';
 import { InvalidArgumentError, type Command } from 'commander';
 import { liveCaptureUnavailable } from '../capture/live-capture.js';
-import { parseListen } from '../export/metrics-server.js';
-import { loadWebConfig } from '../export/web-config.js';
-import { Agent } from './agent.js';
-import { agentLogger } from './agent-logger.js';
-import { UsageError } from './analyze-command.js';
-import { addFlowTableOptions, flowTableOptions, type FlowTableCliOptions } from './flow-table-options.js';
+import { parseListen } from '../export/listen-address.js';
+import { UsageError } from './usage-error.js';
+import { addFlowTableOptions, flowTableOptions, PLAIN_PREFIX_BYTES, type FlowTableCliOptions } from './flow-table-options.js';
 import { addIdentityOptions, type IdentityCliOptions } from './identity-options.js';
 import { collect, nonNegativeNumber, positiveInteger, positiveNumber } from './option-parsers.js';
 
@@ -28,8 +25,6 @@ interface WatchOptions extends FlowTableCliOptions, IdentityCliOptions {
   logLevel: string;
 }
 
-/** Enough of a plaintext stream to name it (HTTP, CQL): the prefix budget goes to TLS handshakes. */
-const PLAIN_PREFIX_BYTES = 64;
 const MIB = 1 << 20;
 
 export function registerWatchCommand(program: Command): void {
@@ -57,6 +52,10 @@ export function registerWatchCommand(program: Command): void {
     if (options.interface.length === 0) throw new UsageError('watch: name an interface to capture on: --interface NAME (or any)');
     const unavailable = liveCaptureUnavailable();
     if (unavailable !== null) throw new UsageError(unavailable);
+    // The agent's modules (Prometheus, pino, TLS, YAML) load when it runs, not at every start.
+    const { Agent } = await import('./agent.js');
+    const { agentLogger } = await import('./agent-logger.js');
+    const { loadWebConfig } = await import('../export/web-config.js');
     const log = agentLogger(options.logLevel);
     const agent = await Agent.start({
       captures: options.interface.map((name) => ({ interface: name, filter: options.filter, snaplen: options.snaplen, bufferBytes: options.bufferSize * MIB })),

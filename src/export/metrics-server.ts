@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import bcrypt from 'bcryptjs';
 import type { Registry } from 'prom-client';
+import { parseListen } from './listen-address.js';
 import type { WebConfig } from './web-config.js';
 
 export interface MetricsServerOptions {
@@ -87,14 +88,6 @@ async function route(req: IncomingMessage, res: ServerResponse, options: Metrics
   } else {
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found\n');
   }
-}
-
-/** `:9847`, `0.0.0.0:9847`, `[::1]:9847` -> host and port. */
-export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(listen);
-  const port = Number(m?.[3]);
-  if (m === null || port > 65535) throw new Error('expected [host]:port, e.g. :9847 or 127.0.0.1:9847');
-  return { host: m[1] ?? m[2], port };
 }
 
 function tlsOptions(tls: NonNullable<WebConfig['tls']>): object {

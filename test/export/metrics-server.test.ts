@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseListen, startMetricsServer, type MetricsServer } from '../../src/export/metrics-server.js';
+import { parseListen } from '../../src/export/listen-address.js';
+import { startMetricsServer, type MetricsServer } from '../../src/export/metrics-server.js';
 import { loadWebConfig } from '../../src/export/web-config.js';
 import { makeTestPki, type TestPki } from '../support/test-pki.js';
 
