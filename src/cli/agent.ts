@@ -16,7 +16,7 @@ import { startMetricsServer, type MetricsServer } from '../export/metrics-server
 import { PipelineMetrics } from '../export/pipeline-metrics.js';
 import { ViolationLog, type ViolationLogOptions } from '../export/violation-log.js';
 import type { WebConfig } from '../export/web-config.js';
-import { FlowTable, type FlowTableOptions } from '../flow/flow-table.js';
+import { DEFAULT_FLOW_TABLE_OPTIONS, FlowTable, type FlowTableOptions } from '../flow/flow-table.js';
 import { PacketFlowSink } from '../flow/packet-flow-sink.js';
 import { DnsAnswerTap } from '../identity/dns-answer-tap.js';
 import { DnsNameCache } from '../identity/dns-name-cache.js';
@@ -94,7 +94,12 @@ export class Agent {
     const dnsNames = new DnsNameCache({ graceSeconds: config.dnsGraceSeconds });
     const dnsTap = new DnsAnswerTap(dnsNames);
     const auditor = new LiveAuditor(matrix, identities, sinks, dnsNames);
-    const table = new FlowTable(auditor, { ...config.table, sweepBatch: SWEEP_BATCH, evictFraction: EVICT_FRACTION });
+    const table = new FlowTable(auditor, {
+      ...config.table,
+      sweepBatch: SWEEP_BATCH,
+      evictFraction: EVICT_FRACTION,
+      initialCapacity: config.table.maxFlows ?? DEFAULT_FLOW_TABLE_OPTIONS.maxFlows,
+    });
     const packets = new PacketFlowSink(table, dnsTap);
     const agent = new Agent(config, log, matrix, auditor, auditMetrics, table, violationLog, flushStdout);
 

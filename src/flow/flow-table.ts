@@ -39,6 +39,12 @@ export interface FlowTableOptions {
    * event loop (and /metrics) for seconds.
    */
   readonly sweepBatch: number;
+  /**
+   * Slots allocated at start (at most maxFlows); the table doubles from there. The agent allocates
+   * all of maxFlows at once: memory the kernel commits only as slots are used, and no doubling
+   * (a copy and a re-index of every live flow, hundreds of milliseconds at a million) mid-flood.
+   */
+  readonly initialCapacity: number;
 }
 
 export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
@@ -53,6 +59,7 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
   payloadBudget: 64 << 20,
   evictFraction: 1 / 16,
   sweepBatch: Infinity,
+  initialCapacity: 4096,
 };
 
 /** Counters a run reports and the agent exports. */
@@ -68,7 +75,6 @@ export interface FlowTableStats {
   payloadBudgetExhausted: number;
 }
 
-const INITIAL_CAPACITY = 4096;
 /**
  * Idle flows are swept out at most this often, in capture seconds. Lookups already treat a timed-out
  * flow as ended, so this only bounds how long an idle flow holds memory and waits to be reported.
@@ -117,7 +123,7 @@ export class FlowTable {
 
   constructor(private readonly sink: FlowSink, options: Partial<FlowTableOptions> = {}) {
     this.options = { ...DEFAULT_FLOW_TABLE_OPTIONS, ...options };
-    const capacity = Math.min(INITIAL_CAPACITY, this.options.maxFlows);
+    const capacity = Math.min(this.options.initialCapacity, this.options.maxFlows);
     this.slots = new FlowSlots(capacity);
     this.index = new FlowIndex(this.slots);
     this.payloads = new PayloadPrefixes(this.slots, this.options.payloadLimit, this.options.plainPayloadLimit, this.options.payloadBudget);
