@@ -10,12 +10,15 @@ import { Auditor } from './auditor.js';
  * each verdict of a flow once.
  */
 export class LiveAuditor extends Auditor {
-  /** Live flows with a verdict handed on: flow id -> that verdict's kind and rule. */
-  private readonly reported = new Map<number, string>();
+  /** Live flows with a verdict handed on: flow id -> that verdict's kind and rule, as a number. */
+  private readonly reported = new Map<number, number>();
+  /** Numbers for (verdict kind, rule) pairs: a flood of live flows stores small integers, not strings. */
+  private readonly keys = new Map<string, Map<string | undefined, number>>();
+  private keyCount = 0;
 
   onFlowUpdate(flow: FlowRecord): void {
     const audited = this.audit(flow);
-    const key = verdictKey(audited);
+    const key = this.verdictKey(audited);
     if (this.reported.get(flow.id) === key) return;
     this.reported.set(flow.id, key);
     for (const sink of this.sinks) sink.onAuditedFlow(audited);
@@ -25,7 +28,7 @@ export class LiveAuditor extends Auditor {
     const audited = this.audit(flow);
     const key = this.reported.get(flow.id);
     if (key !== undefined) this.reported.delete(flow.id);
-    const final: AuditedFlow = key === verdictKey(audited) ? { ...audited, verdictReported: true } : audited;
+    const final: AuditedFlow = key === this.verdictKey(audited) ? { ...audited, verdictReported: true } : audited;
     for (const sink of this.sinks) sink.onAuditedFlow(final);
   }
 
@@ -33,8 +36,18 @@ export class LiveAuditor extends Auditor {
   get tracked(): number {
     return this.reported.size;
   }
-}
 
-function verdictKey(flow: AuditedFlow): string {
-  return `${flow.verdict.kind}\u0000${flow.verdict.ruleId ?? ''}`;
+  private verdictKey(flow: AuditedFlow): number {
+    let byRule = this.keys.get(flow.verdict.kind);
+    if (byRule === undefined) {
+      byRule = new Map();
+      this.keys.set(flow.verdict.kind, byRule);
+    }
+    let key = byRule.get(flow.verdict.ruleId);
+    if (key === undefined) {
+      key = ++this.keyCount;
+      byRule.set(flow.verdict.ruleId, key);
+    }
+    return key;
+  }
 }

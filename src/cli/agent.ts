@@ -48,11 +48,11 @@ const TICK_MS = 1000;
  */
 const DRAIN_MS = 1100;
 /**
- * Flows one step of timeout sweeping or eviction emits (each is judged and handed on, some
+ * Flows one step of live judging, timeout sweeping or eviction hands on (each is judged, some
  * microseconds apiece): steps this size keep the event loop, and /metrics, answering within tens
- * of milliseconds when a flood of flows times out or fills the table.
+ * of milliseconds when a flood of flows arrives, times out or fills the table.
  */
-const SWEEP_BATCH = 2000;
+const STEP_FLOWS = 2000;
 const EVICT_FRACTION = 1 / 256;
 
 export class Agent {
@@ -60,7 +60,7 @@ export class Agent {
   private readonly timers: NodeJS.Timeout[] = [];
   private server?: MetricsServer;
   private stopping = false;
-  private sweeping = false;
+  private stepping = false;
   /** Captures that stopped on their own (the interface went away): the agent is not ready. */
   private readonly failed: string[] = [];
 
@@ -96,7 +96,7 @@ export class Agent {
     const auditor = new LiveAuditor(matrix, identities, sinks, dnsNames);
     const table = new FlowTable(auditor, {
       ...config.table,
-      sweepBatch: SWEEP_BATCH,
+      sweepBatch: STEP_FLOWS,
       evictFraction: EVICT_FRACTION,
       initialCapacity: config.table.maxFlows ?? DEFAULT_FLOW_TABLE_OPTIONS.maxFlows,
     });
@@ -177,17 +177,22 @@ export class Agent {
 
   private tick(): void {
     this.table.advanceClock(Date.now() / 1000);
-    this.table.publishUpdates();
-    this.continueSweep();
+    this.step();
   }
 
-  /** A paused sweep goes on in steps, with the event loop's other work (scrapes, packets) between them. */
-  private continueSweep(): void {
-    if (!this.table.sweepPending || this.sweeping) return;
-    this.sweeping = true;
+  /**
+   * Live verdicts and timeouts in steps of STEP_FLOWS flows, with the event loop's other work
+   * (scrapes, packets) between them, until none is pending.
+   */
+  private step(): void {
+    if (this.stepping) return;
+    this.stepping = true;
     setImmediate(() => {
-      this.sweeping = false;
-      if (!this.stopping && this.table.continueSweep()) this.continueSweep();
+      this.stepping = false;
+      if (this.stopping) return;
+      const updates = this.table.publishUpdates(STEP_FLOWS);
+      const sweep = this.table.continueSweep();
+      if (updates || sweep) this.step();
     });
   }
 

@@ -120,6 +120,8 @@ export class FlowTable {
   /** Where a paused sweep resumes, and the time it sweeps for; -1 when no sweep is paused. */
   private sweepCursor = -1;
   private sweepTime = 0;
+  /** Where the next publishUpdates resumes its pass. */
+  private updateCursor = 0;
 
   constructor(private readonly sink: FlowSink, options: Partial<FlowTableOptions> = {}) {
     this.options = { ...DEFAULT_FLOW_TABLE_OPTIONS, ...options };
@@ -197,18 +199,27 @@ export class FlowTable {
   }
 
   /**
-   * Hands every live flow whose evidence changed since the last call to the sink's onFlowUpdate
-   * (the agent calls it about once a second): one pass over the slots, a record per changed flow.
+   * Hands live flows whose evidence changed since they were last published to the sink's
+   * onFlowUpdate, at most `limit` of them; returns whether more wait (the next call resumes where
+   * this one stopped). The agent calls it every second and, while it returns true, again between
+   * other work: a flood of new flows is judged in steps, not in one long pass.
    */
-  publishUpdates(): void {
-    if (!this.tracksEvidence) return;
+  publishUpdates(limit = Infinity): boolean {
+    if (!this.tracksEvidence) return false;
     const w = this.slots.words;
-    for (let slot = 0; slot < this.highWater; slot++) {
+    let published = 0;
+    for (let slot = this.updateCursor; slot < this.highWater; slot++) {
       const m = slot * WORDS + W_META;
       if ((w[m] & META_EVIDENCE_CHANGED) === 0) continue;
       w[m] &= ~META_EVIDENCE_CHANGED;
       this.sink.onFlowUpdate!(this.record(slot, 'update'));
+      if (++published >= limit) {
+        this.updateCursor = slot + 1;
+        return true;
+      }
     }
+    this.updateCursor = 0;
+    return false;
   }
 
   /**

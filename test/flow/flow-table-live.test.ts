@@ -117,3 +117,17 @@ describe('bounded sweeps and evictions (the agent keeps its event loop answering
     expect(h.emitted.every((f) => f.endReason === 'evicted')).toBe(true);
   });
 });
+
+describe('publishUpdates in steps', () => {
+  it('publishes at most `limit` flows a call and resumes where it stopped', () => {
+    const h = new TableHarness({}, true);
+    for (let i = 0; i < 7; i++) h.send({ from: `10.0.0.${i + 1}:5353`, to: '10.9.0.1:53', at: 100, protocol: 17, payload: 'q' });
+    expect(h.table.publishUpdates(3)).toBe(true);
+    expect(h.updates).toHaveLength(3);
+    expect(h.table.publishUpdates(3)).toBe(true);
+    expect(h.table.publishUpdates(3)).toBe(false);
+    expect(new Set(h.updates.map((f) => f.client.address)).size).toBe(7);
+    expect(h.table.publishUpdates(3)).toBe(false);
+    expect(h.updates).toHaveLength(7);
+  });
+});
