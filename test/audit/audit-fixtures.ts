@@ -36,6 +36,27 @@ export const HTTP_GET = Buffer.from('GET / HTTP/1.1\r\nHost: api\r\n\r\n', 'lati
 export const HTTP_OK = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 'latin1');
 export const EMPTY = Buffer.alloc(0);
 
+/**
+ * A matrix of two components, web (10.0.1.0/24) and api (10.0.2.0/24), with the connections
+ * given as the YAML list items under `connections:` (indented two spaces).
+ */
+export function webApiMatrix(name: string, connections: string): Matrix {
+  return matrixFrom(`apiVersion: flowaudit.dev/v1
+kind: ConnectionMatrix
+metadata:
+  name: ${name}
+  title: ${name} test
+components:
+  web:
+    match:
+      - cidrs: ["10.0.1.0/24"]
+  api:
+    match:
+      - cidrs: ["10.0.2.0/24"]
+connections:
+${connections}`);
+}
+
 /** Writes `yaml` to a fresh temp dir and loads it with loadMatrix, as `--rules FILE` does. */
 export function matrixFrom(yaml: string): Matrix {
   const dir = mkdtempSync(join(tmpdir(), 'flowaudit-audit-'));

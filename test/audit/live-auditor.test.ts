@@ -7,22 +7,9 @@ import { AuditMetrics } from '../../src/export/audit-metrics.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import { exposedSeries } from '../support/exposition.js';
-import { flow, HTTP_GET, matrixFrom, TLS_CLIENT_HELLO, TLS_SERVER_HELLO } from './audit-fixtures.js';
+import { flow, HTTP_GET, TLS_CLIENT_HELLO, TLS_SERVER_HELLO, webApiMatrix } from './audit-fixtures.js';
 
-const MATRIX = `apiVersion: flowaudit.dev/v1
-kind: ConnectionMatrix
-metadata:
-  name: live
-  title: Live audit test
-components:
-  web:
-    match:
-      - cidrs: ["10.0.1.0/24"]
-  api:
-    match:
-      - cidrs: ["10.0.2.0/24"]
-connections:
-  - id: web-to-api
+const CONNECTIONS = `  - id: web-to-api
     from: web
     to: api
     protocol: tcp
@@ -40,7 +27,7 @@ connections:
 const update = (f: FlowRecord): FlowRecord => ({ ...f, endReason: 'update', tcpState: 'established' });
 
 function harness(now = 1_700_000_100) {
-  const matrix = matrixFrom(MATRIX);
+  const matrix = webApiMatrix('live', CONNECTIONS);
   const registry = new Registry();
   const metrics = new AuditMetrics(matrix, registry, { seenWindowSeconds: 60, now: () => now });
   const handed: AuditedFlow[] = [];
@@ -96,7 +83,7 @@ describe('LiveAuditor', () => {
 describe('flowaudit_rule_seen with a window', () => {
   it('reads 1 while the rule was used within the window of now, 0 before and after', async () => {
     let now = 1_700_000_000;
-    const matrix = matrixFrom(MATRIX);
+    const matrix = webApiMatrix('live', CONNECTIONS);
     const registry = new Registry();
     const metrics = new AuditMetrics(matrix, registry, { seenWindowSeconds: 60, now: () => now });
     const auditor = new LiveAuditor(matrix, new IdentityIndex(), [metrics]);

@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { AuditMetrics } from '../../src/export/audit-metrics.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
-import { audit, flow, matrixFrom } from '../audit/audit-fixtures.js';
+import { audit, flow, webApiMatrix } from '../audit/audit-fixtures.js';
 import { exposedSeries } from '../support/exposition.js';
 
 const PROFILE = 'test/fixtures/profiles/apigee-hybrid-1.4';
@@ -59,20 +59,7 @@ describe('analyze --metrics-file on the Apigee hybrid 1.4 sample', () => {
 });
 
 describe('AuditMetrics', () => {
-  const MATRIX = `apiVersion: flowaudit.dev/v1
-kind: ConnectionMatrix
-metadata:
-  name: m
-  title: Metrics test
-components:
-  web:
-    match:
-      - cidrs: ["10.0.1.0/24"]
-  api:
-    match:
-      - cidrs: ["10.0.2.0/24"]
-connections:
-  - id: web-to-api
+  const CONNECTIONS = `  - id: web-to-api
     from: web
     to: api
     protocol: tcp
@@ -87,7 +74,7 @@ connections:
 `;
 
   it('names only the ports of rules that list a few, and sends new label sets past the limit to overflow', async () => {
-    const matrix = matrixFrom(MATRIX);
+    const matrix = webApiMatrix('m', CONNECTIONS);
     const registry = new Registry();
     const metrics = new AuditMetrics(matrix, registry, { violationSeriesLimit: 2 });
     const flows = [
