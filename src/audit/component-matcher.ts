@@ -1,5 +1,6 @@
 import { cidrContains } from '../decode/cidr.js';
 import { parseAddress } from '../decode/ip-address.js';
+import { GenerationalCache } from '../generational-cache.js';
 import type { EndpointIdentity, KubernetesObjectIdentity, NameEvidence } from '../identity/endpoint-identity.js';
 import { hostnameGlob, normaliseHostname, podGlob } from './glob.js';
 import type { Component, Matrix, Selector } from './matrix.js';
@@ -18,7 +19,8 @@ export interface ComponentMatch {
   readonly identified: boolean;
 }
 
-const MAX_CACHED = 65536;
+/** Identities whose matches are kept per generation: between this and twice this many. */
+const CACHE_GENERATION = 65536;
 const NO_NAMES: readonly NameEvidence[] = Object.freeze([]);
 
 type CompiledSelector = (identity: EndpointIdentity, words: Uint32Array | null, serverPort: number | undefined) => string | null;
@@ -37,7 +39,7 @@ export class ComponentMatcher {
    * add new ones. Identities come from the provider's own cache, one object per address, so the
    * map hashes object identities rather than address texts.
    */
-  private readonly cache = new Map<EndpointIdentity, Map<number | string, ComponentMatch[]>>();
+  private readonly cache = new GenerationalCache<EndpointIdentity, Map<number | string, ComponentMatch[]>>(CACHE_GENERATION);
 
   constructor(matrix: Matrix) {
     this.compiled = [...matrix.components.values()].map((component) => ({
@@ -56,7 +58,6 @@ export class ComponentMatcher {
   match(identity: EndpointIdentity, serverPort?: number, learnt: readonly NameEvidence[] = NO_NAMES): readonly ComponentMatch[] {
     let byIdentity = this.cache.get(identity);
     if (byIdentity === undefined) {
-      if (this.cache.size >= MAX_CACHED) this.cache.clear();
       byIdentity = new Map();
       this.cache.set(identity, byIdentity);
     }

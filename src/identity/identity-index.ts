@@ -4,7 +4,7 @@
  */
 import { isInternalAddress } from '../decode/cidr.js';
 import { formatAddress, parseAddress } from '../decode/ip-address.js';
-import { AddressCache } from './address-cache.js';
+import { GenerationalCache } from '../generational-cache.js';
 import type { EndpointIdentity, IdentityProvider, NameEvidence } from './endpoint-identity.js';
 import type { Inventory, InventoryEntry } from './inventory.js';
 import { KubernetesIndex, type KubernetesSummary } from './kubernetes-index.js';
@@ -29,10 +29,10 @@ export class IdentityIndex implements IdentityProvider {
   private readonly k8s: KubernetesIndex;
   private readonly inventory = new PrefixTable<InventoryEntry>();
   /** By the address text as asked: a flow's endpoints repeat far more often than new ones appear. */
-  private readonly cache: AddressCache<EndpointIdentity>;
+  private readonly cache: GenerationalCache<string, EndpointIdentity>;
 
   constructor(sources: IdentitySources = {}, options: IdentityIndexOptions = {}) {
-    this.cache = new AddressCache(Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE));
+    this.cache = new GenerationalCache(Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE));
     this.k8s = new KubernetesIndex(sources.snapshots ?? []);
     this.kubernetes = this.k8s.summary;
     for (const inventory of sources.inventories ?? []) {

@@ -253,3 +253,21 @@ describe('inventory components', () => {
     expect(matches('10.30.0.10')).toEqual([['lan', 'internal address']]);
   });
 });
+
+describe('the cache of matches', () => {
+  /** Distinct pod-less addresses, none in the cluster fixture. */
+  const other = (i: number): string => `10.${200 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+
+  it('keeps a recent identity\'s matches while more identities than one generation (65,536) pass, and stays bounded', () => {
+    const index = kubernetesIndex(CLUSTER, INVENTORY);
+    const matcher = new ComponentMatcher(matrix);
+    const mart = index.identify('10.20.0.5');
+    const first = matcher.match(mart);
+    for (let i = 0; i < 70_000; i++) matcher.match(index.identify(other(i)));
+    expect(matcher.match(mart)).toBe(first);
+    for (let i = 70_000; i < 140_000; i++) matcher.match(index.identify(other(i)));
+    const rebuilt = matcher.match(mart);
+    expect(rebuilt).not.toBe(first);
+    expect(rebuilt).toEqual(first);
+  });
+});
