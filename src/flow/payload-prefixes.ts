@@ -1,4 +1,4 @@
-import type { PayloadStop } from './flow-record.js';
+import { PAYLOAD_STOPS, type PayloadStop } from './flow-record.js';
 import {
   type FlowSlots,
   PAYLOAD_DIR_SHIFT,
@@ -20,12 +20,12 @@ const STOP_SNAPLEN = 3;
 const STOP_DATAGRAM = 4;
 const STOP_BUDGET = 5;
 const STOP_TLS_DATA = 6;
-const STOP_NAMES: readonly PayloadStop[] = ['end', 'limit', 'gap', 'snaplen', 'datagram', 'budget', 'tls-data'];
 const EMPTY = Buffer.alloc(0);
 /** TLS record content types 20-23 (change_cipher_spec .. application_data), and SSLv2's length byte. */
 const TLS_RECORD_TYPE_MIN = 20;
 const TLS_RECORD_TYPE_MAX = 23;
 const TLS_APPLICATION_DATA = 23;
+const RECORD_HEADER = 5;
 /** The class most TLS hellos fit in. */
 const MEDIUM_PREFIX = 512;
 /** A buffer reference in a slot word: class << CLASS_SHIFT | buffer id + 1 (0: none). */
@@ -145,24 +145,30 @@ export class PayloadPrefixes {
   }
 
   stopOf(slot: number, dir: number): PayloadStop {
-    return STOP_NAMES[(this.slots.words[slot * WORDS + W_PAYLOAD_STATE] >>> (dir * PAYLOAD_DIR_SHIFT)) & PAYLOAD_STOP_MASK];
+    return PAYLOAD_STOPS[(this.slots.words[slot * WORDS + W_PAYLOAD_STATE] >>> (dir * PAYLOAD_DIR_SHIFT)) & PAYLOAD_STOP_MASK];
   }
 
   /**
-   * Walks the TLS record headers kept so far (from where the last walk stopped) and says whether a
-   * record other than handshake, alert or change_cipher_spec begins: the handshake is over and
-   * the rest is application data, not worth keeping.
+   * Walks the TLS record headers of the stream, from where the last walk stopped, through the kept
+   * bytes (`kept[0..fill)`) and this segment's (`data[at..at+captured)`, stream offsets from fill
+   * on). Returns the stream offset of the first record other than handshake, alert or
+   * change_cipher_spec (the handshake is over: application data follows), or -1.
    */
-  private handshakeOver(s: number, fillShift: number, buf: Buffer, fill: number): boolean {
+  private tlsDataStart(s: number, fillShift: number, kept: Buffer | null, fill: number, data: Buffer, at: number, captured: number): number {
     const w = this.slots.words;
+    const end = fill + captured;
     let record = (w[s + W_TLS_RECORD] >>> fillShift) & 0xffff;
-    while (record + 5 <= fill) {
-      if (buf[record] < TLS_RECORD_TYPE_MIN || buf[record] >= TLS_APPLICATION_DATA) return true;
-      record += 5 + ((buf[record + 3] << 8) | buf[record + 4]);
+    while (record < end) {
+      const type = record < fill ? kept![record] : data[at + record - fill];
+      if (type < TLS_RECORD_TYPE_MIN || type >= TLS_APPLICATION_DATA) return record;
+      if (record + RECORD_HEADER > end) break;
+      const hi = record + 3 < fill ? kept![record + 3] : data[at + record + 3 - fill];
+      const lo = record + 4 < fill ? kept![record + 4] : data[at + record + 4 - fill];
+      record += RECORD_HEADER + ((hi << 8) | lo);
     }
     // Offsets past the 16-bit field only happen beyond the prefix limit, where collection stops anyway.
     w[s + W_TLS_RECORD] = (w[s + W_TLS_RECORD] & ~(0xffff << fillShift)) | (Math.min(record, 0xffff) << fillShift);
-    return false;
+    return -1;
   }
 
   private buffer(ref: number): Buffer {
@@ -201,14 +207,22 @@ export class PayloadPrefixes {
     const fillShift = dir * 16;
     const fill = (w[s + W_PAYLOAD_FILL] >>> fillShift) & 0xffff;
     let ref = w[s + W_PAYLOAD_BUFFER + dir];
+    const first = ref === 0 ? data[at] : this.buffer(ref)[0];
+    // Of a TLS stream only the handshake is kept, and the header of the record that ends it (the
+    // parser names what ended it): the bytes past it are looked at here, never copied.
+    const dataAt = !whole && first >= TLS_RECORD_TYPE_MIN && first <= TLS_RECORD_TYPE_MAX ? this.tlsDataStart(s, fillShift, ref === 0 ? null : this.buffer(ref), fill, data, at, captured) : -1;
+    const wanted = dataAt < 0 ? captured : Math.min(captured, dataAt + RECORD_HEADER - fill);
+    if (wanted <= 0) {
+      this.stop(s, shift, STOP_TLS_DATA);
+      return;
+    }
     if (ref === 0) {
       // A datagram's size picks the class; a stream's first byte does: only a TLS handshake needs
       // room to grow, any other stream is named by its first bytes.
-      const first = data[at];
       const tls = first >= TLS_RECORD_TYPE_MIN && (first <= TLS_RECORD_TYPE_MAX || first >= SSLV2_HELLO_MIN);
-      const cls = whole ? this.classFor(captured) : tls || this.plainClass < 0 ? Math.max(this.tlsClass, this.classFor(captured)) : this.plainClass;
+      const cls = whole ? this.classFor(wanted) : tls || this.plainClass < 0 ? Math.max(this.tlsClass, this.classFor(wanted)) : this.plainClass;
       ref = this.take(cls);
-    } else if (fill + captured > this.buffer(ref).length && classOf(ref) + 1 < this.pools.length && classOf(ref) !== this.plainClass) {
+    } else if (fill + wanted > this.buffer(ref).length && this.canGrow(ref)) {
       // A handshake outgrowing its buffer moves up a class.
       const bigger = this.take(classOf(ref) + 1);
       if (bigger !== 0) this.buffer(ref).copy(this.buffer(bigger), 0, 0, fill);
@@ -225,14 +239,13 @@ export class PayloadPrefixes {
     w[s + W_PAYLOAD_BUFFER + dir] = ref;
     const buf = this.buffer(ref);
     const limit = buf.length;
-    const n = Math.min(captured, limit - fill);
+    const n = Math.min(wanted, limit - fill);
     // Short copies by hand: Buffer#copy makes a view object per call, which cost more than copying
     // a few hundred bytes one by one (and fed the garbage collector).
     if (n < 256) for (let i = 0; i < n; i++) buf[fill + i] = data[at + i];
     else data.copy(buf, fill, at, at + n);
     w[s + W_PAYLOAD_FILL] = (w[s + W_PAYLOAD_FILL] & ~(0xffff << fillShift)) | ((fill + n) << fillShift);
-    const opensLikeTls = buf[0] >= TLS_RECORD_TYPE_MIN && buf[0] <= TLS_RECORD_TYPE_MAX;
-    if (!whole && opensLikeTls && this.handshakeOver(s, fillShift, buf, fill + n)) this.stop(s, shift, STOP_TLS_DATA);
+    if (dataAt >= 0 && fill + n === dataAt + RECORD_HEADER) this.stop(s, shift, STOP_TLS_DATA);
     else if (fill + n === limit && !this.canGrow(ref)) this.stop(s, shift, STOP_LIMIT);
     else if (captured < wireLength) this.stop(s, shift, STOP_SNAPLEN);
   }

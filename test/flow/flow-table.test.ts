@@ -173,7 +173,19 @@ describe('payload prefixes', () => {
     h.send({ from: C, to: S, at: 1.02, flags: PSH_ACK, seq: 1001 + HELLO.length + appData.length, payload: 'more' });
     h.flush();
     expect(h.emitted[0].toServer.payloadStop).toBe('tls-data');
-    expect(h.emitted[0].kept[0]).toBe(Buffer.concat([HELLO, appData]).toString('latin1'));
+    // The handshake and the header of the record that ended it; application data is never copied.
+    expect(h.emitted[0].kept[0]).toBe(Buffer.concat([HELLO, appData.subarray(0, 5)]).toString('latin1'));
+  });
+
+  it('stops a TLS stream at an application-data record that begins in a later segment, keeping only its header', () => {
+    const h = new TableHarness({ payloadLimit: 4096 });
+    h.connect(C, S, 1, 1000);
+    const appData = Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x01, 0x00]), Buffer.alloc(256, 9)]);
+    h.send({ from: C, to: S, at: 1.01, flags: PSH_ACK, seq: 1001, payload: HELLO });
+    h.send({ from: C, to: S, at: 1.02, flags: PSH_ACK, seq: 1001 + HELLO.length, payload: appData });
+    h.flush();
+    expect(h.emitted[0].toServer.payloadStop).toBe('tls-data');
+    expect(h.emitted[0].kept[0]).toBe(Buffer.concat([HELLO, appData.subarray(0, 5)]).toString('latin1'));
   });
 
   it('says when snaplen cut the payload, and keeps the first datagram of a UDP flow', () => {
