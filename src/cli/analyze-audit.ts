@@ -1,0 +1,152 @@
+import { closeSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { Registry } from 'prom-client';
+import { AuditReport } from '../audit/audit-report.js';
+import type { AuditSink } from '../audit/audited-flow.js';
+import { Auditor } from '../audit/auditor.js';
+import { loadMatrix } from '../audit/load-matrix.js';
+import { auditReportJson } from '../export/audit-json.js';
+import { auditJunitXml } from '../export/audit-junit.js';
+import { AuditNdjsonSink } from '../export/audit-ndjson.js';
+import { auditText } from '../export/audit-text.js';
+import type { BatchTargets } from '../flow/flow-record-batch.js';
+import type { ReadFlowsResult } from '../flow/read-flows.js';
+import { DnsAnswerTap, type DnsTapStats } from '../identity/dns-answer-tap.js';
+import type { IdentityProvider } from '../identity/endpoint-identity.js';
+import { DnsNameCache } from '../identity/dns-name-cache.js';
+import type { AnalyzeOptions } from './analyze-command.js';
+import { ExitCode } from './exit-codes.js';
+import { loadIdentities } from './load-identities.js';
+import { LineWriter } from './output.js';
+import { outputKind } from './output-kind.js';
+import { UsageError } from './usage-error.js';
+import { VERSION } from './version.js';
+
+/** What the audit hands back once every flow is judged: the summary to print and the exit code. */
+export interface AuditOutcome {
+  readonly text: string;
+  readonly exitCode: number;
+  readonly dns: DnsTapStats;
+}
+
+/**
+ * The audit half of `flowaudit analyze`: the matrix, identities and report sinks, fed the flows
+ * (and the DNS answers seen on the way) in capture order, then the reports written. The packet
+ * half (analyze-run.ts) reads the captures on the main thread; this half runs in a worker.
+ */
+export class AnalyzeAudit {
+  readonly targets: BatchTargets;
+  private readonly dnsTap: DnsAnswerTap;
+  /** The NDJSON outputs are still open (neither finished nor aborted). */
+  private outputsOpen = true;
+
+  private constructor(
+    private readonly options: AnalyzeOptions,
+    private readonly report: AuditReport,
+    identities: IdentityProvider,
+    private readonly dnsNames: DnsNameCache,
+    private readonly ndjson: readonly NdjsonOutput[],
+    private readonly registry: Registry | undefined,
+    sinks: readonly AuditSink[],
+  ) {
+    this.dnsTap = new DnsAnswerTap(dnsNames);
+    this.targets = { sink: new Auditor(report.matrix, identities, sinks, dnsNames), tap: this.dnsTap };
+  }
+
+  /**
+   * Loads and checks every input but the captures (throws SourcePositionError or UsageError), and
+   * opens the NDJSON outputs: into files beside them that take their names only at finish(), so a
+   * run that fails leaves no report behind, and no old one cut.
+   */
+  static async open(options: AnalyzeOptions): Promise<AnalyzeAudit> {
+    const outputs = options.output.map((path) => ({ path, kind: outputKind(path) }));
+    const matrix = loadMatrix(options.rules);
+    const identities = loadIdentities(options, matrix);
+    const report = new AuditReport(matrix, outputs.some((o) => o.kind === 'json'));
+    const sinks: AuditSink[] = [report];
+    // Prometheus's client loads only for --metrics-file.
+    let registry: Registry | undefined;
+    if (options.metricsFile !== undefined) {
+      const { Registry } = await import('prom-client');
+      const { AuditMetrics } = await import('../export/audit-metrics.js');
+      registry = new Registry();
+      sinks.push(new AuditMetrics(matrix, registry));
+    }
+    // DNS answers in the traffic name the peers of the flows that follow them.
+    const dnsNames = new DnsNameCache({ graceSeconds: options.dnsGrace });
+    const failOnUnverified = options.failOnUnverified === true;
+    const ndjson: NdjsonOutput[] = [];
+    try {
+      for (const { path } of outputs.filter((o) => o.kind === 'ndjson')) {
+        const partial = `${path}.partial-${process.pid}`;
+        const writer = new LineWriter(openOutput(path, partial));
+        ndjson.push({ path, partial, writer });
+        sinks.push(new AuditNdjsonSink(options.ndjsonRecords, (line) => writer.add(line), failOnUnverified));
+      }
+    } catch (err) {
+      discard(ndjson);
+      throw err;
+    }
+    return new AnalyzeAudit(options, report, identities, dnsNames, ndjson, registry, sinks);
+  }
+
+  /** Writes the reports for the flows fed so far; `run` is the packet half's accounting. */
+  async finish(run: ReadFlowsResult): Promise<AuditOutcome> {
+    const { options, report, dnsTap } = this;
+    const failOnUnverified = options.failOnUnverified === true;
+    for (const { writer } of this.ndjson) await writer.end();
+    this.outputsOpen = false;
+    for (const { writer } of this.ndjson) closeSync(writer.fd!);
+    for (const path of options.output) {
+      const kind = outputKind(path);
+      if (kind === 'json') writeFileSync(path, JSON.stringify(auditReportJson(report, run, dnsTap.stats, failOnUnverified), null, 2) + '\n');
+      else if (kind === 'junit') writeFileSync(path, auditJunitXml(report, failOnUnverified));
+    }
+    for (const { path, partial } of this.ndjson) renameSync(partial, path);
+    if (options.metricsFile !== undefined && this.registry !== undefined) {
+      const { PipelineMetrics } = await import('../export/pipeline-metrics.js');
+      const totals = { decode: run.decode, table: run.table, liveFlows: 0, dns: dnsTap.stats, dnsCacheAddresses: this.dnsNames.size, captures: [] };
+      new PipelineMetrics(this.registry, VERSION, () => totals).refresh();
+      writeFileSync(options.metricsFile, await this.registry.metrics());
+    }
+    return {
+      text: auditText(report, failOnUnverified),
+      exitCode: report.compliant(failOnUnverified) ? ExitCode.Ok : ExitCode.Violations,
+      dns: dnsTap.stats,
+    };
+  }
+
+  /** The run failed: removes the unfinished outputs. */
+  abort(): void {
+    if (this.outputsOpen) {
+      this.outputsOpen = false;
+      discard(this.ndjson);
+    }
+    // After finish() closed them, those not yet renamed.
+    for (const { partial } of this.ndjson) rmSync(partial, { force: true });
+  }
+}
+
+/** Opens `partial` for the output `path`; an error names the path the user gave. */
+function openOutput(path: string, partial: string): number {
+  try {
+    return openSync(partial, 'w');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`--output ${path}: cannot write: ${code === 'ENOENT' ? 'no such directory' : (code ?? String(err))}`);
+  }
+}
+
+interface NdjsonOutput {
+  readonly path: string;
+  /** Where the records go until finish() renames it to `path`. */
+  readonly partial: string;
+  readonly writer: LineWriter;
+}
+
+/** Closes and removes the outputs opened so far. */
+function discard(ndjson: readonly NdjsonOutput[]): void {
+  for (const { partial, writer } of ndjson) {
+    closeSync(writer.fd!);
+    rmSync(partial, { force: true });
+  }
+}
