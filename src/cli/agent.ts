@@ -6,21 +6,18 @@
  */
 import { Registry } from 'prom-client';
 import { LiveCapture, type LiveCaptureOptions } from '../capture/live-capture.js';
-import type { AuditSink } from '../audit/audited-flow.js';
-import { LiveAuditor } from '../audit/live-auditor.js';
+import type { LiveAuditor } from '../audit/live-auditor.js';
 import { loadMatrix } from '../audit/load-matrix.js';
 import type { Matrix } from '../audit/matrix.js';
-import { AuditMetrics } from '../export/audit-metrics.js';
-import { AuditNdjsonSink } from '../export/audit-ndjson.js';
+import type { AuditMetrics } from '../export/audit-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../export/metrics-server.js';
 import { PipelineMetrics } from '../export/pipeline-metrics.js';
 import { ViolationLog, type ViolationLogOptions } from '../export/violation-log.js';
 import type { WebConfig } from '../export/web-config.js';
-import { DEFAULT_FLOW_TABLE_OPTIONS, FlowTable, type FlowTableOptions } from '../flow/flow-table.js';
-import { PacketFlowSink } from '../flow/packet-flow-sink.js';
-import { DnsAnswerTap } from '../identity/dns-answer-tap.js';
-import { DnsNameCache } from '../identity/dns-name-cache.js';
+import { DEFAULT_FLOW_TABLE_OPTIONS, type FlowTable, type FlowTableOptions } from '../flow/flow-table.js';
 import type { Logger } from './agent-logger.js';
+import { buildAgentPipeline, judgeAndSweep } from './agent-pipeline.js';
+import { WARM_UP_TABLE, warmUp } from './agent-warm-up.js';
 import type { IdentityCliOptions } from './identity-options.js';
 import { loadIdentities } from './load-identities.js';
 import { VERSION } from './version.js';
@@ -48,11 +45,16 @@ const TICK_MS = 1000;
  */
 const DRAIN_MS = 1100;
 /**
- * Flows one step of live judging, timeout sweeping or eviction hands on (each is judged, some
- * microseconds apiece): steps this size keep the event loop, and /metrics, answering within tens
- * of milliseconds when a flood of flows arrives, times out or fills the table.
+ * Longest one turn of the event loop spends judging live flows and sweeping timed-out ones before
+ * it lets packets and scrapes in. A scrape waits for a few turns (accept, read, answer), each
+ * also reading up to 1024 packets: turns bounded by time, not by a count of flows, keep /metrics
+ * answering within tens of milliseconds when a flood of flows arrives or times out, whether a
+ * flow takes a few microseconds to judge or, cold or with a new address to identify, ten times that.
  */
-const STEP_FLOWS = 2000;
+const STEP_BUDGET_MS = 8;
+/** Flows judged or swept between two looks at the clock. */
+const CHUNK_FLOWS = 200;
+/** At the live-flow bound, the share of the table evicted (and judged) at once, within one packet. */
 const EVICT_FRACTION = 1 / 256;
 
 export class Agent {
@@ -79,34 +81,33 @@ export class Agent {
   static async start(config: AgentConfig, log: Logger): Promise<Agent> {
     const matrix = loadMatrix(config.rules);
     const identities = loadIdentities(config.identities, matrix);
-    const registry = new Registry();
-    const auditMetrics = new AuditMetrics(matrix, registry, { seenWindowSeconds: config.seenWindowSeconds });
-    const sinks: AuditSink[] = [auditMetrics];
+    const stages = { seenWindowSeconds: config.seenWindowSeconds, dnsGraceSeconds: config.dnsGraceSeconds };
+    const table = { ...config.table, sweepBatch: CHUNK_FLOWS, evictFraction: EVICT_FRACTION };
+    // Violation records are left out of the warm-up: its flows all violate, and serialising them
+    // would double its time for a path only violations take.
+    const warmUpMs = warmUp(buildAgentPipeline(matrix, identities, new Registry(), { ...stages, table: { ...table, ...WARM_UP_TABLE }, violationWriters: [] }));
     const violationLog = config.violationLog === undefined ? undefined : new ViolationLog(config.violationLog);
-    if (violationLog !== undefined) sinks.push(new AuditNdjsonSink('violations', (line) => violationLog.add(line)));
     let stdoutLines: string[] = [];
-    if (config.violationsToStdout) sinks.push(new AuditNdjsonSink('violations', (line) => stdoutLines.push(line)));
     const flushStdout = (): void => {
       if (stdoutLines.length === 0) return;
       process.stdout.write(stdoutLines.join('\n') + '\n');
       stdoutLines = [];
     };
-    const dnsNames = new DnsNameCache({ graceSeconds: config.dnsGraceSeconds });
-    const dnsTap = new DnsAnswerTap(dnsNames);
-    const auditor = new LiveAuditor(matrix, identities, sinks, dnsNames);
-    const table = new FlowTable(auditor, {
-      ...config.table,
-      sweepBatch: STEP_FLOWS,
-      evictFraction: EVICT_FRACTION,
-      initialCapacity: config.table.maxFlows ?? DEFAULT_FLOW_TABLE_OPTIONS.maxFlows,
+    const violationWriters: ((line: string) => void)[] = [];
+    if (violationLog !== undefined) violationWriters.push((line) => violationLog.add(line));
+    if (config.violationsToStdout) violationWriters.push((line) => stdoutLines.push(line));
+    const registry = new Registry();
+    const { packets, table: flowTable, auditor, auditMetrics, dnsTap, dnsNames } = buildAgentPipeline(matrix, identities, registry, {
+      ...stages,
+      table: { ...table, initialCapacity: config.table.maxFlows ?? DEFAULT_FLOW_TABLE_OPTIONS.maxFlows },
+      violationWriters,
     });
-    const packets = new PacketFlowSink(table, dnsTap);
-    const agent = new Agent(config, log, matrix, auditor, auditMetrics, table, violationLog, flushStdout);
+    const agent = new Agent(config, log, matrix, auditor, auditMetrics, flowTable, violationLog, flushStdout);
 
     const pipeline = new PipelineMetrics(registry, VERSION, () => ({
       decode: packets.decoder.reasonCounts(),
-      table: table.stats,
-      liveFlows: table.liveFlows,
+      table: flowTable.stats,
+      liveFlows: flowTable.liveFlows,
       dns: dnsTap.stats,
       dnsCacheAddresses: dnsNames.size,
       captures: agent.captures.map((c) => ({ interface: c.interfaceName, ...c.stats() })),
@@ -135,7 +136,7 @@ export class Agent {
     }
     agent.timers.push(setInterval(() => agent.tick(), TICK_MS));
     agent.timers.push(setInterval(() => agent.flush(), config.flushIntervalSeconds * 1000));
-    log.info({ listen: agent.server.address, profile: matrix.name, hash: matrix.hash, tls: config.webConfig?.tls !== undefined, version: VERSION }, 'flowaudit watch started');
+    log.info({ listen: agent.server.address, profile: matrix.name, hash: matrix.hash, tls: config.webConfig?.tls !== undefined, version: VERSION, warmUpMs }, 'flowaudit watch started');
     return agent;
   }
 
@@ -181,8 +182,8 @@ export class Agent {
   }
 
   /**
-   * Live verdicts and timeouts in steps of STEP_FLOWS flows, with the event loop's other work
-   * (scrapes, packets) between them, until none is pending.
+   * Live verdicts and timeouts in steps of at most STEP_BUDGET_MS, one per turn of the event loop,
+   * with its other work (scrapes, packets) between them, until none is pending.
    */
   private step(): void {
     if (this.stepping) return;
@@ -190,9 +191,11 @@ export class Agent {
     setImmediate(() => {
       this.stepping = false;
       if (this.stopping) return;
-      const updates = this.table.publishUpdates(STEP_FLOWS);
-      const sweep = this.table.continueSweep();
-      if (updates || sweep) this.step();
+      const deadline = performance.now() + STEP_BUDGET_MS;
+      let pending: boolean;
+      do pending = judgeAndSweep(this.table, CHUNK_FLOWS);
+      while (pending && performance.now() < deadline);
+      if (pending) this.step();
     });
   }
 

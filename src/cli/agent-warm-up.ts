@@ -1,0 +1,174 @@
+/**
+ * Warms the agent's code before its captures open. A fresh Node process runs the per-packet and
+ * per-flow code interpreted until V8 has seen it often enough to optimise it; a flood that
+ * arrives first paid for that in its first second: turns of the event loop several times as long
+ * as warm ones, scrapes of /metrics over 100 ms, and packets dropped under a CPU limit
+ * (bench/RESULTS.md). Synthetic traffic through a throwaway pipeline (its own flow table, audit,
+ * metrics registry and DNS cache, no violation records) runs the same functions, so
+ * V8 optimises them for the real pipeline, which this does not touch. The identities are the real
+ * ones: their cache may keep some of the synthetic addresses, whose identity is what it would be.
+ */
+import { IpProtocol } from '../decode/ip-protocol.js';
+import { ETHERTYPE_IPV4, LinkType } from '../decode/link-layer.js';
+import type { FlowTableOptions } from '../flow/flow-table.js';
+import { judgeAndSweep, type AgentPipeline } from './agent-pipeline.js';
+
+/** Room for the warm-up's flows: those it leaves open time out before the table fills. */
+export const WARM_UP_TABLE: Partial<FlowTableOptions> = { maxFlows: 4096, initialCapacity: 4096 };
+
+/** Flows of each kind (TLS, plaintext, unanswered SYN, DNS): enough calls for V8 to optimise. */
+const FLOWS_PER_KIND = 2048;
+/** Flows between two rounds of live judging, as the agent's steps interleave with packets. */
+const FLOWS_PER_STEP = 1024;
+const SERVER_PORTS = [443, 8443, 9042, 20001, 80, 5432];
+/** RFC 2544's benchmarking block, 198.18.0.0/15: clients in the first half, servers in the second. */
+const CLIENT_BASE = (198 << 24) | (18 << 16);
+const SERVER_BASE = (198 << 24) | (19 << 16);
+const RESOLVER = SERVER_BASE | 53;
+/** Each client opens one flow of each kind, from ports CLIENT_PORT to CLIENT_PORT + 3. */
+const CLIENT_PORT = 40000;
+const SERVER_NAME = 'warm-up.flowaudit.invalid';
+
+const SYN = 0x02;
+const RST = 0x04;
+const PSH_ACK = 0x18;
+const SYN_ACK = 0x12;
+const FIN_ACK = 0x11;
+
+/** Runs the synthetic traffic through `pipeline` (a throwaway one); returns the milliseconds it took. */
+export function warmUp(pipeline: AgentPipeline): number {
+  const started = performance.now();
+  const frames = new FrameWriter(pipeline);
+  const hello = clientHello(SERVER_NAME);
+  const request = Buffer.from('GET / HTTP/1.1\r\nHost: warm-up\r\n\r\n', 'latin1');
+  const { table } = pipeline;
+  for (let i = 0; i < FLOWS_PER_KIND; i++) {
+    const client = CLIENT_BASE | i;
+    const server = SERVER_BASE | (i & 63);
+    const serverPort = SERVER_PORTS[i % SERVER_PORTS.length];
+    // DNS first: the answer names the server the TLS flow then reaches.
+    const query = dnsQuery(i);
+    frames.udp(client, CLIENT_PORT, RESOLVER, 53, query);
+    frames.udp(RESOLVER, 53, client, CLIENT_PORT, dnsAnswer(query, server));
+    tcpSession(frames, client, CLIENT_PORT + 1, server, serverPort, hello, FIN_ACK);
+    tcpSession(frames, client, CLIENT_PORT + 2, server, serverPort, request, RST);
+    frames.tcp(client, CLIENT_PORT + 3, server, serverPort, SYN, 1000, Buffer.alloc(0));
+    if ((i + 1) % FLOWS_PER_STEP === 0) while (judgeAndSweep(table, FLOWS_PER_STEP));
+  }
+  while (judgeAndSweep(table, FLOWS_PER_STEP));
+  // Past every timeout: the last sweep ends and judges what is left.
+  table.advanceClock(frames.time + 86400);
+  while (judgeAndSweep(table, FLOWS_PER_STEP));
+  return Math.round(performance.now() - started);
+}
+
+/** A connection: handshake, one payload from the client, then `close` (FIN both ways, or RST). */
+function tcpSession(frames: FrameWriter, client: number, clientPort: number, server: number, serverPort: number, payload: Buffer, close: number): void {
+  const none = Buffer.alloc(0);
+  frames.tcp(client, clientPort, server, serverPort, SYN, 1000, none);
+  frames.tcp(server, serverPort, client, clientPort, SYN_ACK, 5000, none);
+  frames.tcp(client, clientPort, server, serverPort, PSH_ACK, 1001, payload);
+  frames.tcp(client, clientPort, server, serverPort, close, 1001 + payload.length, none);
+  if (close === FIN_ACK) frames.tcp(server, serverPort, client, clientPort, FIN_ACK, 5001, none);
+}
+
+/**
+ * Ethernet/IPv4 frames with TCP or UDP, delivered to the pipeline 10 ms of capture time apart:
+ * the warm-up spans minutes of traffic, so closed connections and DNS flows time out and are
+ * swept while it runs (the unanswered SYNs at its end).
+ */
+class FrameWriter {
+  private readonly frame = Buffer.alloc(2048);
+  /** Capture time of the next frame, seconds: from now, as live packets are stamped. */
+  time = Math.floor(Date.now() / 1000);
+
+  constructor(private readonly pipeline: AgentPipeline) {}
+
+  tcp(src: number, srcPort: number, dst: number, dstPort: number, flags: number, seq: number, payload: Buffer): void {
+    const l4 = this.ipv4(src, dst, IpProtocol.Tcp, 20 + payload.length);
+    const f = this.frame;
+    f.writeUInt16BE(srcPort, l4);
+    f.writeUInt16BE(dstPort, l4 + 2);
+    f.writeUInt32BE(seq >>> 0, l4 + 4);
+    f.writeUInt32BE(flags & 0x10 ? 1 : 0, l4 + 8);
+    f[l4 + 12] = 5 << 4;
+    f[l4 + 13] = flags;
+    f.writeUInt16BE(65535, l4 + 14);
+    f.writeUInt32BE(0, l4 + 16);
+    this.deliver(l4 + 20, payload);
+  }
+
+  udp(src: number, srcPort: number, dst: number, dstPort: number, payload: Buffer): void {
+    const l4 = this.ipv4(src, dst, IpProtocol.Udp, 8 + payload.length);
+    const f = this.frame;
+    f.writeUInt16BE(srcPort, l4);
+    f.writeUInt16BE(dstPort, l4 + 2);
+    f.writeUInt16BE(8 + payload.length, l4 + 4);
+    f.writeUInt16BE(0, l4 + 6);
+    this.deliver(l4 + 8, payload);
+  }
+
+  /** Writes the Ethernet and IPv4 headers; returns where the transport header starts. */
+  private ipv4(src: number, dst: number, protocol: number, l4Length: number): number {
+    const f = this.frame;
+    f.fill(0, 0, 12); // MAC addresses
+    f.writeUInt16BE(ETHERTYPE_IPV4, 12);
+    f[14] = 0x45;
+    f[15] = 0;
+    f.writeUInt16BE(20 + l4Length, 16);
+    f.writeUInt32BE(0x4000, 18); // identification 0, don't fragment
+    f[22] = 64;
+    f[23] = protocol;
+    f.writeUInt16BE(0, 24);
+    f.writeUInt32BE(src >>> 0, 26);
+    f.writeUInt32BE(dst >>> 0, 30);
+    return 34;
+  }
+
+  private deliver(at: number, payload: Buffer): void {
+    payload.copy(this.frame, at);
+    const length = at + payload.length;
+    this.time += 0.01;
+    const seconds = Math.floor(this.time);
+    this.pipeline.packets.onPacket(this.frame, 0, length, length, LinkType.Ethernet, seconds, Math.round((this.time - seconds) * 1e9));
+  }
+}
+
+/** A TLS 1.3-style ClientHello record naming `serverName` (SNI). */
+function clientHello(serverName: string): Buffer {
+  const name = Buffer.from(serverName, 'latin1');
+  const sni = Buffer.concat([u16(0), u16(name.length + 5), u16(name.length + 3), Buffer.from([0]), u16(name.length), name]);
+  const body = Buffer.concat([
+    Buffer.from([3, 3]), Buffer.alloc(32), Buffer.from([0]), // version, random, no session id
+    u16(2), u16(0x1301), Buffer.from([1, 0]), // one cipher suite, null compression
+    u16(sni.length), sni,
+  ]);
+  const handshake = Buffer.concat([Buffer.from([1, 0]), u16(body.length), body]);
+  return Buffer.concat([Buffer.from([0x16, 3, 1]), u16(handshake.length), handshake]);
+}
+
+/** A standard query for the A record of SERVER_NAME. */
+function dnsQuery(id: number): Buffer {
+  const labels = SERVER_NAME.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')]));
+  return Buffer.concat([u16(id), u16(0x0100), u16(1), u16(0), u16(0), u16(0), ...labels, Buffer.from([0]), u16(1), u16(1)]);
+}
+
+/** The answer to `query`: SERVER_NAME is `address`, for 300 s. */
+function dnsAnswer(query: Buffer, address: number): Buffer {
+  const answer = Buffer.concat([query, u16(0xc00c), u16(1), u16(1), u32(300), u16(4), u32(address)]);
+  answer.writeUInt16BE(0x8180, 2); // a response, recursion available
+  answer.writeUInt16BE(1, 6); // one answer
+  return answer;
+}
+
+function u16(value: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(value);
+  return b;
+}
+
+function u32(value: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(value >>> 0);
+  return b;
+}
