@@ -119,6 +119,8 @@ console.log('\nslowest scrapes (t from the replay start, s: ms, live flows answe
 console.log(slowest.map((x) => `  ${(x.t - replayStart).toFixed(1)}: ${x.ms.toFixed(0)} ms (live ${x.live})`).join('\n'));
 const result = {
   capture, rate, observe, command: agent.command,
+  // Wall-clock ms of t = 0, to line the timeline up with the agent's own logs (loop-probe.mjs).
+  originEpochMs: performance.timeOrigin + origin,
   replay: { sent: replay.sent, seconds: replay.seconds, pps: replay.pps, failed: replay.failed, start: replayStart, end: replayEnd },
   agentCpuDuringReplay: (cpu1 - cpu0) / (replayEnd - replayStart),
   final: {

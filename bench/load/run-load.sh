@@ -19,6 +19,8 @@
 #        FLOOD_SIGNAL_AT=      send the flood's agent SIGUSR2 this many seconds after the replay (heap snapshots:
 #                              AGENT_NODE_ARGS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=bench/out/load/heap")
 #        FA_LOAD_MEM_LOG=      with AGENT_NODE_ARGS="--import ./bench/load/mem-probe.mjs": the agent's memory every 250 ms
+#        FA_LOAD_LOOP_LOG=     with AGENT_NODE_ARGS="--import ./bench/load/loop-probe.mjs": its event-loop stalls over 20 ms
+#                              and GC pauses over 5 ms (bench/load/slow-scrapes.mjs lines them up with slow scrapes)
 #
 # Builds a veth pair: fa-load-tx in namespace fa-load-src (tcpreplay sends there) and fa-load-rx in
 # namespace fa-load-dst, where `flowaudit watch --interface fa-load-rx` captures and serves
