@@ -141,7 +141,9 @@ export class PayloadPrefixes {
     const s = slot * WORDS;
     const id = w[s + W_PAYLOAD_BUFFER + dir];
     const fill = (w[s + W_PAYLOAD_FILL] >>> (dir * 16)) & 0xffff;
-    return id === 0 || fill === 0 ? EMPTY : this.buffer(id).subarray(0, fill);
+    if (id === 0 || fill === 0) return EMPTY;
+    const base = this.baseOf(id);
+    return this.slabOf(id).subarray(base, base + fill);
   }
 
   stopOf(slot: number, dir: number): PayloadStop {
@@ -150,20 +152,20 @@ export class PayloadPrefixes {
 
   /**
    * Walks the TLS record headers of the stream, from where the last walk stopped, through the kept
-   * bytes (`kept[0..fill)`) and this segment's (`data[at..at+captured)`, stream offsets from fill
+   * bytes (`kept[keptAt..keptAt+fill)`) and this segment's (`data[at..at+captured)`, stream offsets from fill
    * on). Returns the stream offset of the first record other than handshake, alert or
    * change_cipher_spec (the handshake is over: application data follows), or -1.
    */
-  private tlsDataStart(s: number, fillShift: number, kept: Buffer | null, fill: number, data: Buffer, at: number, captured: number): number {
+  private tlsDataStart(s: number, fillShift: number, kept: Buffer | null, keptAt: number, fill: number, data: Buffer, at: number, captured: number): number {
     const w = this.slots.words;
     const end = fill + captured;
     let record = (w[s + W_TLS_RECORD] >>> fillShift) & 0xffff;
     while (record < end) {
-      const type = record < fill ? kept![record] : data[at + record - fill];
+      const type = record < fill ? kept![keptAt + record] : data[at + record - fill];
       if (type < TLS_RECORD_TYPE_MIN || type >= TLS_APPLICATION_DATA) return record;
       if (record + RECORD_HEADER > end) break;
-      const hi = record + 3 < fill ? kept![record + 3] : data[at + record + 3 - fill];
-      const lo = record + 4 < fill ? kept![record + 4] : data[at + record + 4 - fill];
+      const hi = record + 3 < fill ? kept![keptAt + record + 3] : data[at + record + 3 - fill];
+      const lo = record + 4 < fill ? kept![keptAt + record + 4] : data[at + record + 4 - fill];
       record += RECORD_HEADER + ((hi << 8) | lo);
     }
     // Offsets past the 16-bit field only happen beyond the prefix limit, where collection stops anyway.
@@ -171,8 +173,13 @@ export class PayloadPrefixes {
     return -1;
   }
 
-  private buffer(ref: number): Buffer {
-    return this.pools[classOf(ref)].get(idOf(ref));
+  /** The slab a buffer reference points into, and where in it the buffer starts. */
+  private slabOf(ref: number): Buffer {
+    return this.pools[classOf(ref)].slabOf(idOf(ref));
+  }
+
+  private baseOf(ref: number): number {
+    return this.pools[classOf(ref)].offsetOf(idOf(ref));
   }
 
   /** A buffer of class `cls` or, when that is spent, nothing (0). */
@@ -207,10 +214,12 @@ export class PayloadPrefixes {
     const fillShift = dir * 16;
     const fill = (w[s + W_PAYLOAD_FILL] >>> fillShift) & 0xffff;
     let ref = w[s + W_PAYLOAD_BUFFER + dir];
-    const first = ref === 0 ? data[at] : this.buffer(ref)[0];
+    const kept = ref === 0 ? null : this.slabOf(ref);
+    const keptAt = ref === 0 ? 0 : this.baseOf(ref);
+    const first = kept === null ? data[at] : kept[keptAt];
     // Of a TLS stream only the handshake is kept, and the header of the record that ends it (the
     // parser names what ended it): the bytes past it are looked at here, never copied.
-    const dataAt = !whole && first >= TLS_RECORD_TYPE_MIN && first <= TLS_RECORD_TYPE_MAX ? this.tlsDataStart(s, fillShift, ref === 0 ? null : this.buffer(ref), fill, data, at, captured) : -1;
+    const dataAt = !whole && first >= TLS_RECORD_TYPE_MIN && first <= TLS_RECORD_TYPE_MAX ? this.tlsDataStart(s, fillShift, kept, keptAt, fill, data, at, captured) : -1;
     const wanted = dataAt < 0 ? captured : Math.min(captured, dataAt + RECORD_HEADER - fill);
     if (wanted <= 0) {
       this.stop(s, shift, STOP_TLS_DATA);
@@ -222,10 +231,10 @@ export class PayloadPrefixes {
       const tls = first >= TLS_RECORD_TYPE_MIN && (first <= TLS_RECORD_TYPE_MAX || first >= SSLV2_HELLO_MIN);
       const cls = whole ? this.classFor(wanted) : tls || this.plainClass < 0 ? Math.max(this.tlsClass, this.classFor(wanted)) : this.plainClass;
       ref = this.take(cls);
-    } else if (fill + wanted > this.buffer(ref).length && this.canGrow(ref)) {
+    } else if (fill + wanted > this.pools[classOf(ref)].limit && this.canGrow(ref)) {
       // A handshake outgrowing its buffer moves up a class.
       const bigger = this.take(classOf(ref) + 1);
-      if (bigger !== 0) this.buffer(ref).copy(this.buffer(bigger), 0, 0, fill);
+      if (bigger !== 0) kept!.copy(this.slabOf(bigger), this.baseOf(bigger), keptAt, keptAt + fill);
       this.pools[classOf(ref)].give(idOf(ref));
       ref = bigger;
     }
@@ -237,13 +246,14 @@ export class PayloadPrefixes {
       return;
     }
     w[s + W_PAYLOAD_BUFFER + dir] = ref;
-    const buf = this.buffer(ref);
-    const limit = buf.length;
+    const slab = this.slabOf(ref);
+    const to = this.baseOf(ref) + fill;
+    const limit = this.pools[classOf(ref)].limit;
     const n = Math.min(wanted, limit - fill);
     // Short copies by hand: Buffer#copy makes a view object per call, which cost more than copying
     // a few hundred bytes one by one (and fed the garbage collector).
-    if (n < 256) for (let i = 0; i < n; i++) buf[fill + i] = data[at + i];
-    else data.copy(buf, fill, at, at + n);
+    if (n < 256) for (let i = 0; i < n; i++) slab[to + i] = data[at + i];
+    else data.copy(slab, to, at, at + n);
     w[s + W_PAYLOAD_FILL] = (w[s + W_PAYLOAD_FILL] & ~(0xffff << fillShift)) | ((fill + n) << fillShift);
     if (dataAt >= 0 && fill + n === dataAt + RECORD_HEADER) this.stop(s, shift, STOP_TLS_DATA);
     else if (fill + n === limit && !this.canGrow(ref)) this.stop(s, shift, STOP_LIMIT);
