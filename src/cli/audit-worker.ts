@@ -71,7 +71,7 @@ export class AuditWorker {
     const request: AuditRequest = { type: 'end', run };
     this.worker.postMessage(request);
     const status = await this.nextStatus();
-    await this.worker.terminate();
+    this.stop();
     if (status.type === 'done') return status.outcome;
     throw status.type === 'failed' ? failure(status) : new Error(`the audit worker answered ${status.type} to end`);
   }
@@ -84,8 +84,13 @@ export class AuditWorker {
     const request: AuditRequest = { type: 'abort' };
     this.worker.postMessage(request);
     const status = await this.nextStatus();
-    await this.worker.terminate();
+    this.stop();
     throw status.type === 'failed' ? failure(status) : err;
+  }
+
+  /** Ends the worker without waiting for it: the summary is printed meanwhile. */
+  private stop(): void {
+    void this.worker.terminate();
   }
 
   private waitForRoom(): void {
