@@ -4,6 +4,7 @@
 import { AuditReport } from '../dist/audit/audit-report.js';
 import { Auditor } from '../dist/audit/auditor.js';
 import { loadMatrix } from '../dist/audit/load-matrix.js';
+import { PLAIN_PREFIX_BYTES } from '../dist/cli/flow-table-options.js';
 import { readFlows } from '../dist/flow/read-flows.js';
 import { DnsNameCache } from '../dist/identity/dns-name-cache.js';
 import { IdentityIndex } from '../dist/identity/identity-index.js';
@@ -11,7 +12,7 @@ import { IdentityIndex } from '../dist/identity/identity-index.js';
 const file = process.argv[2] ?? new URL('out/bench-2000000.pcap', import.meta.url).pathname;
 const kept = (d) => ({ ...d, payload: Buffer.from(d.payload) });
 const flows = [];
-await readFlows([file], { onFlow: (f) => flows.push({ ...f, toServer: kept(f.toServer), toClient: kept(f.toClient) }) }, { table: { plainPayloadLimit: 64 } });
+await readFlows([file], { onFlow: (f) => flows.push({ ...f, toServer: kept(f.toServer), toClient: kept(f.toClient) }) }, { table: { plainPayloadLimit: PLAIN_PREFIX_BYTES } });
 const matrix = loadMatrix(new URL('bench-rules.yaml', import.meta.url).pathname);
 const perFlow = [];
 for (let round = 0; round < 7; round++) {

@@ -42,7 +42,9 @@ export class Auditor implements FlowSink {
     const protocol = ipProtocolName(flow.protocol);
     const security = observeSecurity(flow);
     const client = this.matcher.match(this.identities.identify(flow.client.address));
-    const server = this.matcher.match(this.identities.identify(flow.server.address), flow.server.port, this.learntNames(flow, security.serverName));
+    // Names are looked up only for a matrix that matches by hostname.
+    const learnt = this.matcher.matchesNames ? this.learntNames(flow, security.serverName) : undefined;
+    const server = this.matcher.match(this.identities.identify(flow.server.address), flow.server.port, learnt);
     const verdict = this.judge.judge({
       protocol,
       clientAddress: flow.client.address,

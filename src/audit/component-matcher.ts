@@ -33,7 +33,7 @@ type CompiledSelector = (identity: EndpointIdentity, words: Uint32Array | null, 
 export class ComponentMatcher {
   private readonly compiled: { readonly component: Component; readonly selectors: readonly CompiledSelector[]; readonly catchAlls: readonly CompiledSelector[] }[];
   /** Whether any component is matched by hostname: if none is, names a flow learns change nothing. */
-  private readonly matchesNames: boolean;
+  readonly matchesNames: boolean;
   /**
    * Results per identity, server port and learnt names: flows repeat endpoints far more than they
    * add new ones. Identities come from the provider's own cache, one object per address, so the

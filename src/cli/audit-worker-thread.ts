@@ -4,7 +4,7 @@
  * promise chain, so batches that arrive while the rules still load wait their turn.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { readFlowRecordBatch } from '../flow/flow-record-batch.js';
+import { FlowRecordBatchReader } from '../flow/flow-record-batch.js';
 import { AnalyzeAudit } from './analyze-audit.js';
 import { CONTROL_FAILED, CONTROL_IN_FLIGHT, type AuditRequest, type AuditStatus, type AuditWorkerData } from './audit-worker.js';
 import { inputErrorMessage } from './input-error-message.js';
@@ -12,6 +12,7 @@ import { inputErrorMessage } from './input-error-message.js';
 const { options, control: shared, status } = workerData as AuditWorkerData;
 const control = new Int32Array(shared);
 let audit: AnalyzeAudit | undefined;
+let batches: FlowRecordBatchReader | undefined;
 /** Once failed, the failure answers 'end' and 'abort' too (the main thread may have taken the first). */
 let failure: AuditStatus | undefined;
 
@@ -36,7 +37,7 @@ async function handle(request: AuditRequest): Promise<void> {
   }
   try {
     if (request.type === 'batch') {
-      readFlowRecordBatch(request.buffer, request.length, audit!.targets);
+      batches!.read(request.buffer, request.length);
       Atomics.sub(control, CONTROL_IN_FLIGHT, 1);
       Atomics.notify(control, CONTROL_IN_FLIGHT);
     } else if (request.type === 'end') {
@@ -53,6 +54,7 @@ async function handle(request: AuditRequest): Promise<void> {
 let queue: Promise<void> = AnalyzeAudit.open(options).then(
   (opened) => {
     audit = opened;
+    batches = new FlowRecordBatchReader(opened.targets);
   },
   fail,
 );

@@ -10,7 +10,7 @@ import { UsageError } from './usage-error.js';
  * The main thread reads packets and builds flows; the worker judges them and writes the reports,
  * on the other core: the audit then costs the reading thread little more than packing the records.
  *
- * Flows cross in batches (flow-record-batch.ts), transferred, in order. The reading thread runs
+ * Flows cross in batches (flow-record-batch.ts), shared, in order. The reading thread runs
  * without yielding to its event loop, so the two sides also share a small control array that it
  * checks synchronously: batches in flight (beyond MAX_BATCHES_IN_FLIGHT it waits, so memory stays
  * bounded if the audit falls behind) and whether the worker failed (then its status message is
@@ -27,7 +27,7 @@ export const CONTROL_IN_FLIGHT = 0;
 export const CONTROL_FAILED = 1;
 
 export type AuditRequest =
-  | { readonly type: 'batch'; readonly buffer: ArrayBuffer; readonly length: number }
+  | { readonly type: 'batch'; readonly buffer: SharedArrayBuffer; readonly length: number }
   | { readonly type: 'end'; readonly run: ReadFlowsResult }
   | { readonly type: 'abort' };
 
@@ -57,11 +57,11 @@ export class AuditWorker {
   }
 
   /** Hands a batch over (it is the worker's now); throws the worker's failure, if it failed. */
-  send(buffer: ArrayBuffer, length: number): void {
+  send(buffer: SharedArrayBuffer, length: number): void {
     this.throwIfFailed();
     Atomics.add(this.control, CONTROL_IN_FLIGHT, 1);
     const request: AuditRequest = { type: 'batch', buffer, length };
-    this.worker.postMessage(request, [buffer]);
+    this.worker.postMessage(request);
     this.waitForRoom();
     this.throwIfFailed();
   }

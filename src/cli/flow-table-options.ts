@@ -5,9 +5,10 @@ import { DEFAULT_FLOW_TABLE_OPTIONS } from '../flow/flow-table.js';
 
 /**
  * Payload bytes the audit keeps of a stream that does not open like TLS: enough to name the
- * plaintext (HTTP, CQL) in a report, so the prefix budget goes to TLS handshakes.
+ * plaintext in a report (the longest signature src/decode/payload-kind.ts compares, "PRI * HTTP/2",
+ * is 12 bytes), so the prefix budget goes to TLS handshakes.
  */
-export const PLAIN_PREFIX_BYTES = 64;
+export const PLAIN_PREFIX_BYTES = 16;
 
 export interface FlowTableCliOptions {
   maxFlows: number;

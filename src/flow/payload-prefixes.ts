@@ -45,7 +45,7 @@ const SSLV2_HELLO_MIN = 0x80;
  * TCP segments are appended only in order: a gap stops collection (the parsers then say why they
  * gave up) rather than guessing at reassembly. Connectionless flows keep their first datagram. A
  * stream whose first byte cannot start a TLS record keeps at most the plain limit, in buffers of
- * that size: the audit sets it to 64 bytes and spends the budget on handshakes (copying and
+ * that size: the audit sets it to 16 bytes and spends the budget on handshakes (copying and
  * faulting in kilobytes per plaintext stream cost it a third of its time, bench/RESULTS.md).
  */
 export class PayloadPrefixes {

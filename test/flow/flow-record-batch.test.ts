@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FLOW_END_REASONS, INITIATOR_EVIDENCE, PAYLOAD_STOPS, TCP_STATES, type FlowRecord } from '../../src/flow/flow-record.js';
-import { FlowRecordBatchWriter, readFlowRecordBatch } from '../../src/flow/flow-record-batch.js';
+import { FlowRecordBatchReader, FlowRecordBatchWriter } from '../../src/flow/flow-record-batch.js';
 
 interface Tapped {
   protocol: number;
@@ -13,13 +13,14 @@ interface Tapped {
 function roundTrip(feed: (writer: FlowRecordBatchWriter) => void): { out: (FlowRecord | Tapped)[]; batches: number } {
   const out: (FlowRecord | Tapped)[] = [];
   let batches = 0;
+  const reader = new FlowRecordBatchReader({
+    // Payloads are views of the batch: copied here only to compare them after.
+    sink: { onFlow: (f) => out.push({ ...f, toServer: { ...f.toServer, payload: Buffer.from(f.toServer.payload) }, toClient: { ...f.toClient, payload: Buffer.from(f.toClient.payload) } }) },
+    tap: { sourcePort: 53, onPayload: (protocol, data, offset, length, truncated, at) => out.push({ protocol, bytes: data.toString('latin1', offset, offset + length), truncated, at }) },
+  });
   const writer = new FlowRecordBatchWriter((buffer, length) => {
     batches++;
-    readFlowRecordBatch(buffer, length, {
-      // Payloads are views of the batch: copied here only to compare them after.
-      sink: { onFlow: (f) => out.push({ ...f, toServer: { ...f.toServer, payload: Buffer.from(f.toServer.payload) }, toClient: { ...f.toClient, payload: Buffer.from(f.toClient.payload) } }) },
-      tap: { sourcePort: 53, onPayload: (protocol, data, offset, length, truncated, at) => out.push({ protocol, bytes: data.toString('latin1', offset, offset + length), truncated, at }) },
-    });
+    reader.read(buffer, length);
   });
   feed(writer);
   writer.flush();
@@ -89,6 +90,21 @@ describe('flow record batches', () => {
     });
     expect(batches).toBe(3);
     expect(out.map((o) => ('id' in o ? o.id : (o as Tapped).bytes.length))).toEqual([1, huge.length, 2]);
+  });
+
+  it('name each address once, and by number after, also when the numbering starts over', () => {
+    // Far more distinct addresses than the table holds: it starts over several times mid-stream.
+    const n = 150_000;
+    const record = (i: number): FlowRecord => flow(i, { client: { address: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, port: 1 }, server: { address: '10.255.0.1', port: 2 } });
+    const { out } = roundTrip((w) => {
+      for (let i = 0; i < n; i++) w.onFlow(record(i));
+      // Addresses seen before a restart are sent again when they come back.
+      w.onFlow(record(7));
+    });
+    expect(out).toHaveLength(n + 1);
+    for (const i of [0, 1, 65535, 65536, 70000, n - 1]) expect((out[i] as FlowRecord).client.address).toBe(record(i).client.address);
+    expect((out[n] as FlowRecord).client.address).toBe('10.0.0.7');
+    expect(out.every((o) => (o as FlowRecord).server.address === '10.255.0.1')).toBe(true);
   });
 
   it('write nothing for an empty stream', () => {
