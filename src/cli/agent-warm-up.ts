@@ -11,7 +11,7 @@
 import { IpProtocol } from '../decode/ip-protocol.js';
 import { ETHERTYPE_IPV4, LinkType } from '../decode/link-layer.js';
 import type { FlowTableOptions } from '../flow/flow-table.js';
-import { judgeAndSweep, type AgentPipeline } from './agent-pipeline.js';
+import { DeferredTableWork, type AgentPipeline } from './agent-pipeline.js';
 
 /** Room for the warm-up's flows: those it leaves open time out before the table fills. */
 export const WARM_UP_TABLE: Partial<FlowTableOptions> = { maxFlows: 4096, initialCapacity: 4096 };
@@ -42,6 +42,11 @@ export function warmUp(pipeline: AgentPipeline): number {
   const hello = clientHello(SERVER_NAME);
   const request = Buffer.from('GET / HTTP/1.1\r\nHost: warm-up\r\n\r\n', 'latin1');
   const { table } = pipeline;
+  const work = new DeferredTableWork(table, FLOWS_PER_STEP);
+  const finish = (): void => {
+    work.publish();
+    while (work.next());
+  };
   for (let i = 0; i < FLOWS_PER_KIND; i++) {
     const client = CLIENT_BASE | i;
     const server = SERVER_BASE | (i & 63);
@@ -53,12 +58,12 @@ export function warmUp(pipeline: AgentPipeline): number {
     tcpSession(frames, client, CLIENT_PORT + 1, server, serverPort, hello, FIN_ACK);
     tcpSession(frames, client, CLIENT_PORT + 2, server, serverPort, request, RST);
     frames.tcp(client, CLIENT_PORT + 3, server, serverPort, SYN, 1000, Buffer.alloc(0));
-    if ((i + 1) % FLOWS_PER_STEP === 0) while (judgeAndSweep(table, FLOWS_PER_STEP));
+    if ((i + 1) % FLOWS_PER_STEP === 0) finish();
   }
-  while (judgeAndSweep(table, FLOWS_PER_STEP));
+  finish();
   // Past every timeout: the last sweep ends and judges what is left.
   table.advanceClock(frames.time + 86400);
-  while (judgeAndSweep(table, FLOWS_PER_STEP));
+  finish();
   return Math.round(performance.now() - started);
 }
 

@@ -16,7 +16,7 @@ import { ViolationLog, type ViolationLogOptions } from '../export/violation-log.
 import type { WebConfig } from '../export/web-config.js';
 import { DEFAULT_FLOW_TABLE_OPTIONS, type FlowTable, type FlowTableOptions } from '../flow/flow-table.js';
 import type { Logger } from './agent-logger.js';
-import { buildAgentPipeline, judgeAndSweep } from './agent-pipeline.js';
+import { buildAgentPipeline, DeferredTableWork } from './agent-pipeline.js';
 import { WARM_UP_TABLE, warmUp } from './agent-warm-up.js';
 import type { IdentityCliOptions } from './identity-options.js';
 import { loadIdentities } from './load-identities.js';
@@ -73,6 +73,7 @@ export class Agent {
     private readonly auditor: LiveAuditor,
     private readonly auditMetrics: AuditMetrics,
     private readonly table: FlowTable,
+    private readonly work: DeferredTableWork,
     private readonly violationLog: ViolationLog | undefined,
     private readonly flushStdout: () => void,
   ) {}
@@ -102,7 +103,8 @@ export class Agent {
       table: { ...table, initialCapacity: config.table.maxFlows ?? DEFAULT_FLOW_TABLE_OPTIONS.maxFlows },
       violationWriters,
     });
-    const agent = new Agent(config, log, matrix, auditor, auditMetrics, flowTable, violationLog, flushStdout);
+    const work = new DeferredTableWork(flowTable, CHUNK_FLOWS);
+    const agent = new Agent(config, log, matrix, auditor, auditMetrics, flowTable, work, violationLog, flushStdout);
 
     const pipeline = new PipelineMetrics(registry, VERSION, () => ({
       decode: packets.decoder.reasonCounts(),
@@ -178,6 +180,7 @@ export class Agent {
 
   private tick(): void {
     this.table.advanceClock(Date.now() / 1000);
+    this.work.publish();
     this.step();
   }
 
@@ -193,7 +196,7 @@ export class Agent {
       if (this.stopping) return;
       const deadline = performance.now() + STEP_BUDGET_MS;
       let pending: boolean;
-      do pending = judgeAndSweep(this.table, CHUNK_FLOWS);
+      do pending = this.work.next();
       while (pending && performance.now() < deadline);
       if (pending) this.step();
     });
