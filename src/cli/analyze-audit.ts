@@ -8,7 +8,8 @@ import { auditReportJson } from '../export/audit-json.js';
 import { auditJunitXml } from '../export/audit-junit.js';
 import { AuditNdjsonSink } from '../export/audit-ndjson.js';
 import { auditText } from '../export/audit-text.js';
-import type { BatchTargets } from '../flow/flow-record-batch.js';
+import type { FlowSink } from '../flow/flow-record.js';
+import type { PayloadTap } from '../flow/payload-tap.js';
 import type { ReadFlowsResult } from '../flow/read-flows.js';
 import { DnsAnswerTap, type DnsTapStats } from '../identity/dns-answer-tap.js';
 import type { IdentityProvider } from '../identity/endpoint-identity.js';
@@ -17,7 +18,6 @@ import type { AnalyzeOptions } from './analyze-command.js';
 import { ExitCode } from './exit-codes.js';
 import { loadIdentities } from './load-identities.js';
 import { LineWriter } from './output.js';
-import { outputKind } from './output-kind.js';
 import { UsageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
@@ -31,10 +31,11 @@ export interface AuditOutcome {
 /**
  * The audit half of `flowaudit analyze`: the matrix, identities and report sinks, fed the flows
  * (and the DNS answers seen on the way) in capture order, then the reports written. The packet
- * half (analyze-run.ts) reads the captures on the main thread; this half runs in a worker.
+ * half is analyze-run.ts.
  */
 export class AnalyzeAudit {
-  readonly targets: BatchTargets;
+  /** Where the packet half delivers: finished flows, and the DNS answers seen on the way. */
+  readonly targets: { readonly sink: FlowSink; readonly tap: PayloadTap };
   private readonly dnsTap: DnsAnswerTap;
   /** The NDJSON outputs are still open (neither finished nor aborted). */
   private outputsOpen = true;
@@ -124,6 +125,15 @@ export class AnalyzeAudit {
     // After finish() closed them, those not yet renamed.
     for (const { partial } of this.ndjson) rmSync(partial, { force: true });
   }
+}
+
+type OutputKind = 'json' | 'ndjson' | 'junit';
+
+function outputKind(path: string): OutputKind {
+  if (path.endsWith('.ndjson') || path.endsWith('.jsonl')) return 'ndjson';
+  if (path.endsWith('.json')) return 'json';
+  if (path.endsWith('.xml')) return 'junit';
+  throw new UsageError(`--output ${path}: name the format by extension: .json, .ndjson or .xml (JUnit)`);
 }
 
 /** Opens `partial` for the output `path`; an error names the path the user gave. */

@@ -3,7 +3,7 @@ import { parseDnsMessage, parseDnsTcpMessages, type DnsParse } from '../decode/d
 import type { PayloadTap } from '../flow/payload-tap.js';
 import type { DnsNameCache } from './dns-name-cache.js';
 
-export const DNS_PORT = 53;
+const DNS_PORT = 53;
 
 /** What the DNS tap saw, for the run summary and metrics: nothing undecodable goes uncounted. */
 export interface DnsTapStats {
