@@ -60,7 +60,9 @@ export class AuditReport implements AuditSink {
   violationGroups(): ViolationGroup[] {
     const all: ViolationGroup[] = [];
     for (const byFrom of this.groups.values()) for (const byTo of byFrom.values()) for (const byProtocol of byTo.values()) for (const byPort of byProtocol.values()) all.push(...byPort.values());
-    return all.sort((a, b) => b.flows - a.flows || a.kind.localeCompare(b.kind));
+    // Plain code-unit order, not localeCompare: the kinds are ASCII keywords, and the first
+    // localeCompare of a process loads ICU collation (13 ms, a tenth of analyze's start-up).
+    return all.sort((a, b) => b.flows - a.flows || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
   }
 
   get violations(): number {
