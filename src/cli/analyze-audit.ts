@@ -4,9 +4,6 @@ import { AuditReport } from '../audit/audit-report.js';
 import type { AuditSink } from '../audit/audited-flow.js';
 import { Auditor } from '../audit/auditor.js';
 import { loadMatrix } from '../audit/load-matrix.js';
-import { auditReportJson } from '../export/audit-json.js';
-import { auditJunitXml } from '../export/audit-junit.js';
-import { AuditNdjsonSink } from '../export/audit-ndjson.js';
 import { auditText } from '../export/audit-text.js';
 import type { FlowSink } from '../flow/flow-record.js';
 import type { PayloadTap } from '../flow/payload-tap.js';
@@ -76,16 +73,21 @@ export class AnalyzeAudit {
     const dnsNames = new DnsNameCache({ graceSeconds: options.dnsGrace });
     const failOnUnverified = options.failOnUnverified === true;
     const ndjson: NdjsonOutput[] = [];
-    try {
-      for (const { path } of outputs.filter((o) => o.kind === 'ndjson')) {
-        const partial = `${path}.partial-${process.pid}`;
-        const writer = new LineWriter(openOutput(path, partial));
-        ndjson.push({ path, partial, writer });
-        sinks.push(new AuditNdjsonSink(options.ndjsonRecords, (line) => writer.add(line), failOnUnverified));
+    const ndjsonPaths = outputs.filter((o) => o.kind === 'ndjson').map((o) => o.path);
+    // Report writers load only when an --output asks for them.
+    if (ndjsonPaths.length > 0) {
+      const { AuditNdjsonSink } = await import('../export/audit-ndjson.js');
+      try {
+        for (const path of ndjsonPaths) {
+          const partial = `${path}.partial-${process.pid}`;
+          const writer = new LineWriter(openOutput(path, partial));
+          ndjson.push({ path, partial, writer });
+          sinks.push(new AuditNdjsonSink(options.ndjsonRecords, (line) => writer.add(line), failOnUnverified));
+        }
+      } catch (err) {
+        discard(ndjson);
+        throw err;
       }
-    } catch (err) {
-      discard(ndjson);
-      throw err;
     }
     return new AnalyzeAudit(options, report, identities, dnsNames, ndjson, registry, sinks);
   }
@@ -99,8 +101,13 @@ export class AnalyzeAudit {
     for (const { writer } of this.ndjson) closeSync(writer.fd!);
     for (const path of options.output) {
       const kind = outputKind(path);
-      if (kind === 'json') writeFileSync(path, JSON.stringify(auditReportJson(report, run, dnsTap.stats, failOnUnverified), null, 2) + '\n');
-      else if (kind === 'junit') writeFileSync(path, auditJunitXml(report, failOnUnverified));
+      if (kind === 'json') {
+        const { auditReportJson } = await import('../export/audit-json.js');
+        writeFileSync(path, JSON.stringify(auditReportJson(report, run, dnsTap.stats, failOnUnverified), null, 2) + '\n');
+      } else if (kind === 'junit') {
+        const { auditJunitXml } = await import('../export/audit-junit.js');
+        writeFileSync(path, auditJunitXml(report, failOnUnverified));
+      }
     }
     for (const { path, partial } of this.ndjson) renameSync(partial, path);
     if (options.metricsFile !== undefined && this.registry !== undefined) {

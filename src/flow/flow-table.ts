@@ -6,7 +6,7 @@ import { INITIATOR_EVIDENCE, type FlowDirection, type FlowEndReason, type FlowRe
 import {
   D_BYTES, D_FIRST_SEEN, D_ID, D_LAST_SEEN, DOUBLES, FlowSlots,
   META_CONTINUED, META_EVIDENCE_MASK, META_EVIDENCE_SHIFT, META_FIN_HI, META_FIN_LO, META_IN_USE, META_INITIATOR_HI,
-  META_EVIDENCE_CHANGED, META_IPV6, META_PROTOCOL_MASK, META_RST, META_SYN_HI, META_SYN_LO, META_SYNACK_HI, META_SYNACK_LO,
+  META_EVIDENCE_CHANGED, META_IPV6, PAYLOAD_DIR_SHIFT, PAYLOAD_STOP_MASK, META_PROTOCOL_MASK, META_RST, META_SYN_HI, META_SYN_LO, META_SYNACK_HI, META_SYNACK_LO,
   W_ADDRESS, W_HASH, W_LATER_FRAGMENTS, W_META, W_PACKETS, W_PAYLOAD_FILL, W_PAYLOAD_STATE, W_PORTS, W_SYN_SEQ, WORDS,
 } from './flow-slots.js';
 import { PayloadPrefixes } from './payload-prefixes.js';
@@ -191,8 +191,10 @@ export class FlowTable {
     }
     if (isTcp && flags & (TCP_SYN | TCP_FIN | TCP_RST)) this.trackTcpFlags(slot, dir, flags, p.tcpSeq);
     if (p.payloadLength === 0 || !this.keepPayload) return;
-    const fill = w[s + W_PAYLOAD_FILL];
     const state = w[s + W_PAYLOAD_STATE];
+    // Most payload packets come after their direction stopped collecting: no call for those.
+    if ((state >>> (dir * PAYLOAD_DIR_SHIFT)) & PAYLOAD_STOP_MASK) return;
+    const fill = w[s + W_PAYLOAD_FILL];
     if (isTcp) this.payloads.addSegment(slot, dir, p.tcpSeq, data, p.payloadOffset, p.payloadCaptured, p.payloadLength);
     else this.payloads.addDatagram(slot, dir, data, p.payloadOffset, p.payloadCaptured, p.payloadLength);
     if (this.tracksEvidence && (w[s + W_PAYLOAD_FILL] !== fill || w[s + W_PAYLOAD_STATE] !== state)) w[s + W_META] |= META_EVIDENCE_CHANGED;
