@@ -1,6 +1,6 @@
 import { readFlows, type ReadFlowsResult } from '../flow/read-flows.js';
 import type { AnalyzeOptions } from './analyze-command.js';
-import { AnalyzeAudit } from './analyze-audit.js';
+import { AnalyzeAudit, type AuditOutcome } from './analyze-audit.js';
 import { flowTableOptions, PLAIN_PREFIX_BYTES } from './flow-table-options.js';
 import { writeOut } from './output.js';
 import { writeRunSummary } from './run-summary.js';
@@ -12,13 +12,14 @@ export async function runAnalyze(files: string[], options: AnalyzeOptions): Prom
   // Plaintext is told apart by its first bytes: the prefix budget goes to TLS handshakes.
   const table = { ...flowTableOptions(options), plainPayloadLimit: PLAIN_PREFIX_BYTES };
   let run: ReadFlowsResult;
+  let outcome: AuditOutcome;
   try {
     run = await readFlows(files, audit.targets.sink, { keepGoing: options.keepGoing, table, tap: audit.targets.tap });
+    outcome = await audit.finish(run);
   } catch (err) {
     audit.abort();
     throw err;
   }
-  const outcome = await audit.finish(run);
   writeRunSummary(run, options.quiet === true, outcome.dns);
   await writeOut(outcome.text);
   process.exitCode = outcome.exitCode;

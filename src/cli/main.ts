@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { CaptureFormatError } from '../capture/capture-error.js';
+import { LiveCaptureError } from '../capture/live-capture.js';
+import { SourcePositionError } from '../source-position-error.js';
 import { registerAnalyzeCommand } from './analyze-command.js';
+import { UsageError } from './usage-error.js';
 import { ExitCode } from './exit-codes.js';
 import { registerExplainCommand } from './explain-command.js';
 import { registerFlowsCommand } from './flows-command.js';
-import { inputErrorMessage } from './input-error-message.js';
 import { registerRulesCommand } from './rules-command.js';
 import { registerWatchCommand } from './watch-command.js';
 import { VERSION } from './version.js';
@@ -34,9 +37,18 @@ function exitCodeFor(err: unknown): number {
     // --help and --version end here too, successfully.
     return err.exitCode === 0 ? ExitCode.Ok : ExitCode.UsageOrInput;
   }
-  const message = inputErrorMessage(err);
-  if (message !== undefined) {
-    process.stderr.write(`flowaudit: ${message}\n`);
+  // Input errors already carry the file and offset or line:column in one line.
+  if (err instanceof CaptureFormatError || err instanceof SourcePositionError || err instanceof UsageError || err instanceof LiveCaptureError) {
+    process.stderr.write(`flowaudit: ${err.message}\n`);
+    return ExitCode.UsageOrInput;
+  }
+  const sys = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (sys?.syscall === 'listen') {
+    process.stderr.write(`flowaudit: --listen ${sys.address ?? ''}:${sys.port ?? ''}: ${sys.code === 'EADDRINUSE' ? 'address already in use' : sys.message}\n`);
+    return ExitCode.UsageOrInput;
+  }
+  if (typeof sys?.code === 'string' && typeof sys.path === 'string') {
+    process.stderr.write(`flowaudit: ${sys.path}: ${sys.code === 'ENOENT' ? 'no such file' : sys.message}\n`);
     return ExitCode.UsageOrInput;
   }
   process.stderr.write(`flowaudit: internal error: ${(err as Error)?.stack ?? String(err)}\n`);

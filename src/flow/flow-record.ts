@@ -29,12 +29,6 @@ export type FlowEndReason =
 
 export type TcpState = 'syn-sent' | 'established' | 'mid-stream' | 'fin-wait' | 'closed' | 'reset' | 'none';
 
-// Every value of the enumerations above, in a fixed order: packed forms (slot words, record
-// batches) store a value as its index here.
-export const INITIATOR_EVIDENCE: readonly InitiatorEvidence[] = ['syn', 'syn-ack', 'port-heuristic', 'first-packet'];
-export const FLOW_END_REASONS: readonly FlowEndReason[] = ['fin', 'rst', 'idle-timeout', 'active-timeout', 'evicted', 'port-reuse', 'end-of-capture', 'update'];
-export const TCP_STATES: readonly TcpState[] = ['syn-sent', 'established', 'mid-stream', 'fin-wait', 'closed', 'reset', 'none'];
-
 /**
  * Why the kept payload prefix of a direction stops where it does: `end` the flow carried no more,
  * `limit` the prefix is full, `gap` a TCP segment was missing, `snaplen` the capture cut the
@@ -43,7 +37,6 @@ export const TCP_STATES: readonly TcpState[] = ['syn-sent', 'established', 'mid-
  * other than handshake, alert or change_cipher_spec begins: application data, nothing to keep).
  */
 export type PayloadStop = 'end' | 'limit' | 'gap' | 'snaplen' | 'datagram' | 'budget' | 'tls-data';
-export const PAYLOAD_STOPS: readonly PayloadStop[] = ['end', 'limit', 'gap', 'snaplen', 'datagram', 'budget', 'tls-data'];
 
 export interface FlowEndpoint {
   readonly address: string;

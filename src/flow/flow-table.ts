@@ -2,7 +2,7 @@ import { Fragment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from
 import { IpProtocol } from '../decode/ip-protocol.js';
 import { AddressTexts } from './address-texts.js';
 import { FlowIndex, NO_SLOT } from './flow-index.js';
-import { INITIATOR_EVIDENCE, type FlowDirection, type FlowEndReason, type FlowRecord, type FlowSink, type TcpState } from './flow-record.js';
+import type { FlowDirection, FlowEndReason, FlowRecord, FlowSink, InitiatorEvidence, TcpState } from './flow-record.js';
 import {
   D_BYTES, D_FIRST_SEEN, D_ID, D_LAST_SEEN, DOUBLES, FlowSlots,
   META_CONTINUED, META_EVIDENCE_MASK, META_EVIDENCE_SHIFT, META_FIN_HI, META_FIN_LO, META_IN_USE, META_INITIATOR_HI,
@@ -85,7 +85,7 @@ const SYN_ANY = META_SYN_LO | META_SYN_HI;
 const SYNACK_ANY = META_SYNACK_LO | META_SYNACK_HI;
 const FIN_BOTH = META_FIN_LO | META_FIN_HI;
 
-// Indexes into INITIATOR_EVIDENCE.
+const EVIDENCE: readonly InitiatorEvidence[] = ['syn', 'syn-ack', 'port-heuristic', 'first-packet'];
 const EVIDENCE_SYN = 0;
 const EVIDENCE_SYN_ACK = 1;
 const EVIDENCE_PORT = 2;
@@ -437,7 +437,7 @@ export class FlowTable {
       protocol,
       client: clientDir === 0 ? lower : higher,
       server: clientDir === 0 ? higher : lower,
-      initiatorEvidence: INITIATOR_EVIDENCE[(meta & META_EVIDENCE_MASK) >>> META_EVIDENCE_SHIFT],
+      initiatorEvidence: EVIDENCE[(meta & META_EVIDENCE_MASK) >>> META_EVIDENCE_SHIFT],
       firstSeen: doubles[d + D_FIRST_SEEN],
       lastSeen: doubles[d + D_LAST_SEEN],
       toServer: this.direction(slot, clientDir),

@@ -1,4 +1,4 @@
-import { PAYLOAD_STOPS, type PayloadStop } from './flow-record.js';
+import type { PayloadStop } from './flow-record.js';
 import {
   type FlowSlots,
   PAYLOAD_DIR_SHIFT,
@@ -20,6 +20,7 @@ const STOP_SNAPLEN = 3;
 const STOP_DATAGRAM = 4;
 const STOP_BUDGET = 5;
 const STOP_TLS_DATA = 6;
+const STOP_NAMES: readonly PayloadStop[] = ['end', 'limit', 'gap', 'snaplen', 'datagram', 'budget', 'tls-data'];
 const EMPTY = Buffer.alloc(0);
 /** TLS record content types 20-23 (change_cipher_spec .. application_data), and SSLv2's length byte. */
 const TLS_RECORD_TYPE_MIN = 20;
@@ -60,6 +61,7 @@ export class PayloadPrefixes {
   private readonly plainClass: number;
   /** The class TLS streams start in. */
   private readonly tlsClass: number;
+  /** The capture buffer last copied from, and the same bytes as a plain Uint8Array (plainView). */
   private lastData: Buffer | null = null;
   private lastDataView: Uint8Array = new Uint8Array(0);
 
@@ -149,14 +151,14 @@ export class PayloadPrefixes {
   }
 
   stopOf(slot: number, dir: number): PayloadStop {
-    return PAYLOAD_STOPS[(this.slots.words[slot * WORDS + W_PAYLOAD_STATE] >>> (dir * PAYLOAD_DIR_SHIFT)) & PAYLOAD_STOP_MASK];
+    return STOP_NAMES[(this.slots.words[slot * WORDS + W_PAYLOAD_STATE] >>> (dir * PAYLOAD_DIR_SHIFT)) & PAYLOAD_STOP_MASK];
   }
 
   /**
-   * Walks the TLS record headers of the stream, from where the last walk stopped, through the kept
-   * bytes (`kept[keptAt..keptAt+fill)`) and this segment's (`data[at..at+captured)`, stream offsets from fill
-   * on). Returns the stream offset of the first record other than handshake, alert or
-   * change_cipher_spec (the handshake is over: application data follows), or -1.
+   * Walks the TLS record headers of the stream from where the last walk stopped, through the kept
+   * bytes (stream offsets 0..fill, at `kept[keptAt..]`) and on into this segment's (`data[at..]`,
+   * `captured` of them). Returns the stream offset of the first record other than handshake,
+   * alert or change_cipher_spec (the handshake is over: application data follows), or -1.
    */
   private tlsDataStart(s: number, fillShift: number, kept: Buffer | null, keptAt: number, fill: number, data: Buffer, at: number, captured: number): number {
     const w = this.slots.words;
