@@ -54,6 +54,8 @@ const DRAIN_MS = 1100;
 const STEP_BUDGET_MS = 8;
 /** Flows judged or swept between two looks at the clock. */
 const CHUNK_FLOWS = 200;
+/** Slots a pass for new evidence or timed-out flows reads between two looks at the clock (well under 1 ms). */
+const CHUNK_SLOTS = 16384;
 /** At the live-flow bound, the share of the table evicted (and judged) at once, within one packet. */
 const EVICT_FRACTION = 1 / 256;
 
@@ -83,7 +85,7 @@ export class Agent {
     const matrix = loadMatrix(config.rules);
     const identities = loadIdentities(config.identities, matrix);
     const stages = { seenWindowSeconds: config.seenWindowSeconds, dnsGraceSeconds: config.dnsGraceSeconds };
-    const table = { ...config.table, sweepBatch: CHUNK_FLOWS, evictFraction: EVICT_FRACTION };
+    const table = { ...config.table, sweepBatch: CHUNK_FLOWS, scanBatch: CHUNK_SLOTS, evictFraction: EVICT_FRACTION };
     // Violation records are left out of the warm-up: its flows all violate, and serialising them
     // would double its time for a path only violations take.
     const warmUpMs = warmUp(buildAgentPipeline(matrix, identities, new Registry(), { ...stages, table: { ...table, ...WARM_UP_TABLE }, violationWriters: [] }));

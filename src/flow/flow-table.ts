@@ -40,6 +40,12 @@ export interface FlowTableOptions {
    */
   readonly sweepBatch: number;
   /**
+   * Most slots one call of publishUpdates or continueSweep looks at before it pauses. A pass over
+   * a million live flows that finds little to do still reads every slot, 16-30 ms in one call;
+   * the agent bounds it so that such a pass is spread over turns of its event loop.
+   */
+  readonly scanBatch: number;
+  /**
    * Slots allocated at start (at most maxFlows); the table doubles from there. The agent allocates
    * all of maxFlows at once: memory the kernel commits only as slots are used, and no doubling
    * (a copy and a re-index of every live flow, hundreds of milliseconds at a million) mid-flood.
@@ -59,6 +65,7 @@ export const DEFAULT_FLOW_TABLE_OPTIONS: FlowTableOptions = {
   payloadBudget: 64 << 20,
   evictFraction: 1 / 16,
   sweepBatch: Infinity,
+  scanBatch: Infinity,
   initialCapacity: 4096,
 };
 
@@ -202,15 +209,18 @@ export class FlowTable {
 
   /**
    * Hands live flows whose evidence changed since they were last published to the sink's
-   * onFlowUpdate, at most `limit` of them; returns whether more wait (the next call resumes where
-   * this one stopped). The agent calls it every second and, while it returns true, again between
-   * other work: a flood of new flows is judged in steps, not in one long pass.
+   * onFlowUpdate, at most `limit` of them and looking at most at scanBatch slots; returns whether
+   * more wait (the next call resumes where this one stopped). The agent starts a pass every second
+   * and, while it returns true, calls again between other work: a flood of new flows is judged in
+   * steps, not in one long pass.
    */
   publishUpdates(limit = Infinity): boolean {
     if (!this.tracksEvidence) return false;
     const w = this.slots.words;
     let published = 0;
-    for (let slot = this.updateCursor; slot < this.highWater; slot++) {
+    const end = Math.min(this.highWater, this.updateCursor + this.options.scanBatch);
+    let slot = this.updateCursor;
+    for (; slot < end; slot++) {
       const m = slot * WORDS + W_META;
       if ((w[m] & META_EVIDENCE_CHANGED) === 0) continue;
       w[m] &= ~META_EVIDENCE_CHANGED;
@@ -219,6 +229,10 @@ export class FlowTable {
         this.updateCursor = slot + 1;
         return true;
       }
+    }
+    if (slot < this.highWater) {
+      this.updateCursor = slot;
+      return true;
     }
     this.updateCursor = 0;
     return false;
@@ -333,7 +347,7 @@ export class FlowTable {
 
   /**
    * Emits the flows idle past their timeout: one linear pass over the slots every SWEEP_INTERVAL,
-   * paused after `sweepBatch` emissions until continueSweep().
+   * paused after `sweepBatch` emissions or `scanBatch` slots until continueSweep().
    */
   private sweep(now: number): void {
     this.sweepCursor = 0;
@@ -355,7 +369,9 @@ export class FlowTable {
     const w = this.slots.words;
     const doubles = this.slots.doubles;
     let emitted = 0;
-    for (let slot = this.sweepCursor; slot < this.highWater; slot++) {
+    const end = Math.min(this.highWater, this.sweepCursor + this.options.scanBatch);
+    let slot = this.sweepCursor;
+    for (; slot < end; slot++) {
       if ((w[slot * WORDS + W_META] & META_IN_USE) === 0) continue;
       if (now - doubles[slot * DOUBLES + D_LAST_SEEN] > this.idleTimeoutOf(slot)) {
         this.emit(slot, this.closedReasonOf(slot) ?? 'idle-timeout');
@@ -364,6 +380,10 @@ export class FlowTable {
           return true;
         }
       }
+    }
+    if (slot < this.highWater) {
+      this.sweepCursor = slot;
+      return true;
     }
     this.sweepCursor = -1;
     this.nextSweep = now + SWEEP_INTERVAL;

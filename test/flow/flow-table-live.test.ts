@@ -105,6 +105,25 @@ describe('bounded sweeps and evictions (the agent keeps its event loop answering
     expect(new Set(h.emitted.map((f) => f.client.address)).size).toBe(8);
   });
 
+  it('a sweep or an update pass that finds little to do still pauses after scanBatch slots', () => {
+    const h = new TableHarness({ udpIdleTimeout: 10, scanBatch: 4 }, true);
+    for (let i = 0; i < 10; i++) h.send(udp(i, 100 + i));
+    while (h.table.continueSweep()); // the pass the packet of 105 began: nothing was idle then
+    expect(h.emitted).toHaveLength(0);
+    // Slots 0-9 hold flows 0-9; at 112 flows 0 and 1 are idle. A call reads four slots.
+    h.table.advanceClock(112);
+    expect(h.emitted.map((f) => f.client.address)).toEqual(['10.0.0.0', '10.0.0.1']);
+    expect(h.table.sweepPending).toBe(true);
+    expect(h.table.continueSweep()).toBe(true); // slots 4-7
+    expect(h.table.continueSweep()).toBe(false); // slots 8-9: the pass is over
+    expect(h.emitted).toHaveLength(2);
+    // The eight live flows all have new evidence (their first datagram): published in three calls.
+    let calls = 1;
+    while (h.table.publishUpdates()) calls++;
+    expect(calls).toBe(3);
+    expect(h.updates.map((f) => f.client.address)).toEqual(Array.from({ length: 8 }, (_, i) => `10.0.0.${i + 2}`));
+  });
+
   it('evicts about evictFraction of a full table at once, the least recently active first', () => {
     const h = new TableHarness({ maxFlows: 1024, evictFraction: 1 / 64 });
     for (let i = 0; i < 1024; i++) h.send(udp(i, 100 + i * 0.001));
