@@ -188,6 +188,19 @@ describe('payload prefixes', () => {
     expect(h.emitted[0].kept[0]).toBe(Buffer.concat([HELLO, appData.subarray(0, 5)]).toString('latin1'));
   });
 
+  it('finds an application-data record whose header is split across segments, and keeps only the header', () => {
+    const h = new TableHarness({ payloadLimit: 4096 });
+    h.connect(C, S, 1, 1000);
+    const appData = Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, 0x40]), Buffer.alloc(64, 9)]);
+    // The hello and the first two header bytes, then the rest of the header and the data.
+    const first = Buffer.concat([HELLO, appData.subarray(0, 2)]);
+    h.send({ from: C, to: S, at: 1.01, flags: PSH_ACK, seq: 1001, payload: first });
+    h.send({ from: C, to: S, at: 1.02, flags: PSH_ACK, seq: 1001 + first.length, payload: appData.subarray(2) });
+    h.flush();
+    expect(h.emitted[0].toServer.payloadStop).toBe('tls-data');
+    expect(h.emitted[0].kept[0]).toBe(Buffer.concat([HELLO, appData.subarray(0, 5)]).toString('latin1'));
+  });
+
   it('says when snaplen cut the payload, and keeps the first datagram of a UDP flow', () => {
     const h = new TableHarness({ payloadLimit: 4096 });
     h.connect(C, S, 1, 1000);
