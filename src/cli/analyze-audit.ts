@@ -5,8 +5,6 @@ import type { AuditSink } from '../audit/audited-flow.js';
 import { Auditor } from '../audit/auditor.js';
 import { loadMatrix } from '../audit/load-matrix.js';
 import { auditText } from '../export/audit-text.js';
-import type { FlowSink } from '../flow/flow-record.js';
-import type { PayloadTap } from '../flow/payload-tap.js';
 import type { ReadFlowsResult } from '../flow/read-flows.js';
 import { DnsAnswerTap, type DnsTapStats } from '../identity/dns-answer-tap.js';
 import type { IdentityProvider } from '../identity/endpoint-identity.js';
@@ -31,14 +29,15 @@ export interface AuditOutcome {
  * half is analyze-run.ts.
  */
 export class AnalyzeAudit {
-  /** Where the packet half delivers: finished flows, and the DNS answers seen on the way. */
-  readonly targets: { readonly sink: FlowSink; readonly tap: PayloadTap };
-  private readonly dnsTap: DnsAnswerTap;
+  /** Where the packet half delivers finished flows, and the DNS answers seen on the way. */
+  readonly auditor: Auditor;
+  readonly dnsTap: DnsAnswerTap;
   /** The NDJSON outputs are still open (neither finished nor aborted). */
   private outputsOpen = true;
 
   private constructor(
     private readonly options: AnalyzeOptions,
+    private readonly outputs: readonly Output[],
     private readonly report: AuditReport,
     identities: IdentityProvider,
     private readonly dnsNames: DnsNameCache,
@@ -47,7 +46,7 @@ export class AnalyzeAudit {
     sinks: readonly AuditSink[],
   ) {
     this.dnsTap = new DnsAnswerTap(dnsNames);
-    this.targets = { sink: new Auditor(report.matrix, identities, sinks, dnsNames), tap: this.dnsTap };
+    this.auditor = new Auditor(report.matrix, identities, sinks, dnsNames);
   }
 
   /**
@@ -56,7 +55,7 @@ export class AnalyzeAudit {
    * run that fails leaves no report behind, and no old one cut.
    */
   static async open(options: AnalyzeOptions): Promise<AnalyzeAudit> {
-    const outputs = options.output.map((path) => ({ path, kind: outputKind(path) }));
+    const outputs: Output[] = options.output.map((path) => ({ path, kind: outputKind(path) }));
     const matrix = loadMatrix(options.rules);
     const identities = loadIdentities(options, matrix);
     const report = new AuditReport(matrix, outputs.some((o) => o.kind === 'json'));
@@ -89,7 +88,7 @@ export class AnalyzeAudit {
         throw err;
       }
     }
-    return new AnalyzeAudit(options, report, identities, dnsNames, ndjson, registry, sinks);
+    return new AnalyzeAudit(options, outputs, report, identities, dnsNames, ndjson, registry, sinks);
   }
 
   /** Writes the reports for the flows fed so far; `run` is the packet half's accounting. */
@@ -99,8 +98,7 @@ export class AnalyzeAudit {
     for (const { writer } of this.ndjson) await writer.end();
     this.outputsOpen = false;
     for (const { writer } of this.ndjson) closeSync(writer.fd!);
-    for (const path of options.output) {
-      const kind = outputKind(path);
+    for (const { path, kind } of this.outputs) {
       if (kind === 'json') {
         const { auditReportJson } = await import('../export/audit-json.js');
         writeFileSync(path, JSON.stringify(auditReportJson(report, run, dnsTap.stats, failOnUnverified), null, 2) + '\n');
@@ -135,6 +133,11 @@ export class AnalyzeAudit {
 }
 
 type OutputKind = 'json' | 'ndjson' | 'junit';
+
+interface Output {
+  readonly path: string;
+  readonly kind: OutputKind;
+}
 
 function outputKind(path: string): OutputKind {
   if (path.endsWith('.ndjson') || path.endsWith('.jsonl')) return 'ndjson';

@@ -14,7 +14,7 @@ export async function runAnalyze(files: string[], options: AnalyzeOptions): Prom
   let run: ReadFlowsResult;
   let outcome: AuditOutcome;
   try {
-    run = await readFlows(files, audit.targets.sink, { keepGoing: options.keepGoing, table, tap: audit.targets.tap });
+    run = await readFlows(files, audit.auditor, { keepGoing: options.keepGoing, table, tap: audit.dnsTap });
     outcome = await audit.finish(run);
   } catch (err) {
     audit.abort();

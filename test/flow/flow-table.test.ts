@@ -177,25 +177,17 @@ describe('payload prefixes', () => {
     expect(h.emitted[0].kept[0]).toBe(Buffer.concat([HELLO, appData.subarray(0, 5)]).toString('latin1'));
   });
 
-  it('stops a TLS stream at an application-data record that begins in a later segment, keeping only its header', () => {
-    const h = new TableHarness({ payloadLimit: 4096 });
-    h.connect(C, S, 1, 1000);
-    const appData = Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x01, 0x00]), Buffer.alloc(256, 9)]);
-    h.send({ from: C, to: S, at: 1.01, flags: PSH_ACK, seq: 1001, payload: HELLO });
-    h.send({ from: C, to: S, at: 1.02, flags: PSH_ACK, seq: 1001 + HELLO.length, payload: appData });
-    h.flush();
-    expect(h.emitted[0].toServer.payloadStop).toBe('tls-data');
-    expect(h.emitted[0].kept[0]).toBe(Buffer.concat([HELLO, appData.subarray(0, 5)]).toString('latin1'));
-  });
-
-  it('finds an application-data record whose header is split across segments, and keeps only the header', () => {
+  it.each([
+    ['begins in a later segment', 0],
+    ['has its header split across segments', 2],
+  ])('stops a TLS stream at an application-data record that %s, keeping only its header', (_case, headerBytesInFirst) => {
     const h = new TableHarness({ payloadLimit: 4096 });
     h.connect(C, S, 1, 1000);
     const appData = Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, 0x40]), Buffer.alloc(64, 9)]);
-    // The hello and the first two header bytes, then the rest of the header and the data.
-    const first = Buffer.concat([HELLO, appData.subarray(0, 2)]);
+    // The hello (and the first bytes of the record's header), then the rest of the record.
+    const first = Buffer.concat([HELLO, appData.subarray(0, headerBytesInFirst)]);
     h.send({ from: C, to: S, at: 1.01, flags: PSH_ACK, seq: 1001, payload: first });
-    h.send({ from: C, to: S, at: 1.02, flags: PSH_ACK, seq: 1001 + first.length, payload: appData.subarray(2) });
+    h.send({ from: C, to: S, at: 1.02, flags: PSH_ACK, seq: 1001 + first.length, payload: appData.subarray(headerBytesInFirst) });
     h.flush();
     expect(h.emitted[0].toServer.payloadStop).toBe('tls-data');
     expect(h.emitted[0].kept[0]).toBe(Buffer.concat([HELLO, appData.subarray(0, 5)]).toString('latin1'));
