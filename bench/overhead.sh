@@ -47,8 +47,8 @@ echo "# $(date -u +%FT%TZ) $(nproc) cores, node $(node --version), $ROUNDS round
 echo "# capture round flows_s analyze_s ratio"
 for round in $(seq "$ROUNDS"); do
   for capture in "$plain" "$tls"; do
-    f=$(wall "$capture" node dist/cli/main.js flows -q -f ndjson "$capture")
-    a=$(wall "$capture" node dist/cli/main.js analyze -q --rules bench/bench-rules.yaml "$capture")
+    f=$(wall "$capture" node dist/bin/flowaudit.js flows -q -f ndjson "$capture")
+    a=$(wall "$capture" node dist/bin/flowaudit.js analyze -q --rules bench/bench-rules.yaml "$capture")
     echo "$(basename "$capture") $round $f $a $(awk -v a="$a" -v f="$f" 'BEGIN { printf "%.3f", a / f }')"
   done
 done | tee "$scratch/rounds"

@@ -4,12 +4,12 @@
 # test/fixtures/profiles/README.md) against the shipped apigee-hybrid-1.4 profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f dist/cli/main.js ] || npm run --silent build
+[ -f dist/bin/flowaudit.js ] || npm run --silent build
 sample=test/fixtures/profiles/apigee-hybrid-1.4
 echo "\$ flowaudit analyze $sample.pcapng --rules apigee-hybrid-1.4 --inventory $sample.inventory.yaml"
 echo
 set +e
-node dist/cli/main.js analyze "$sample.pcapng" --rules apigee-hybrid-1.4 --inventory "$sample.inventory.yaml"
+node dist/bin/flowaudit.js analyze "$sample.pcapng" --rules apigee-hybrid-1.4 --inventory "$sample.inventory.yaml"
 status=$?
 set -e
 echo

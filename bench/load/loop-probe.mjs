@@ -1,4 +1,4 @@
-// Preloaded into the agent (node --import ./bench/load/loop-probe.mjs dist/cli/main.js watch ...)
+// Preloaded into the agent (node --import ./bench/load/loop-probe.mjs dist/bin/flowaudit.js watch ...)
 // to see what holds its event loop: one JSON line to $FA_LOAD_LOOP_LOG per stall (a 2 ms timer
 // that fired more than 20 ms late: the loop was busy for that long) and per garbage collection
 // longer than 5 ms (kind and duration, from perf_hooks), each stamped with the wall clock (`at`,

@@ -1,4 +1,4 @@
-// Preloaded into the agent (node --import ./bench/load/mem-probe.mjs dist/cli/main.js watch ...)
+// Preloaded into the agent (node --import ./bench/load/mem-probe.mjs dist/bin/flowaudit.js watch ...)
 // to see where its memory is: every 250 ms one JSON line to $FA_LOAD_MEM_LOG with
 // process.memoryUsage() (rss, V8 heap total and used, external, array buffers) and the used size
 // of each V8 heap space, in MiB. It changes nothing in the agent; its timer does not keep it alive.

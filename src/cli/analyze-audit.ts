@@ -63,7 +63,9 @@ export class AnalyzeAudit {
     // Prometheus's client loads only for --metrics-file.
     let registry: Registry | undefined;
     if (options.metricsFile !== undefined) {
-      const { Registry } = await import('prom-client');
+      // A CommonJS package's module.exports is its default export, natively and in the bundle
+      // (esbuild's split chunks give a dynamically imported CommonJS module no named exports).
+      const { Registry } = (await import('prom-client')).default;
       const { AuditMetrics } = await import('../export/audit-metrics.js');
       registry = new Registry();
       sinks.push(new AuditMetrics(matrix, registry));

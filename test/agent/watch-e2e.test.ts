@@ -30,7 +30,7 @@ import { makeTestPki, type TestPki } from '../support/test-pki.js';
 import { gate } from '../support/tshark.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const MAIN = join(ROOT, 'dist/cli/main.js');
+const MAIN = join(ROOT, 'dist/bin/flowaudit.js');
 const BRIDGE = 'fa-br0';
 const PROFILE = 'apigee-hybrid-1.4';
 

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** The CLI as users run it: built JavaScript in dist/ (npm run build, or npx tsc -p .). */
 const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/cli/main.js');
+const CLI = join(ROOT, 'dist/bin/flowaudit.js');
 const FIXTURES = join(ROOT, 'test/fixtures/profiles');
 /** Captures and inventories; FLOWAUDIT_PROFILE_CAPTURE_DIR checks a fresh make-profile-captures.sh run. */
 const CAPTURES = process.env.FLOWAUDIT_PROFILE_CAPTURE_DIR ?? FIXTURES;

@@ -21,7 +21,7 @@ import { tempCaptureDir } from './temp-files.js';
 
 /** The CLI as users run it: built JavaScript in dist/ (npm run build, or npx tsc -p .). */
 const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/cli/main.js');
+const CLI = join(ROOT, 'dist/bin/flowaudit.js');
 const temp = tempCaptureDir();
 
 beforeAll(() => {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { elements, parseXml } from '../export/xml-check.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const MAIN = join(ROOT, 'dist/cli/main.js');
+const MAIN = join(ROOT, 'dist/bin/flowaudit.js');
 const BENCH_RULES = join(ROOT, 'bench/bench-rules.yaml');
 
 let dir: string;

@@ -5,7 +5,7 @@ import { liveCaptureUnavailable } from '../../src/capture/live-capture.js';
 import { gate } from '../support/tshark.js';
 
 function watch(args: string[], env: Record<string, string> = {}): { status: number | null; stderr: string } {
-  const r = spawnSync('node', ['dist/cli/main.js', 'watch', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+  const r = spawnSync('node', ['dist/bin/flowaudit.js', 'watch', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
   return { status: r.status, stderr: r.stderr };
 }
 

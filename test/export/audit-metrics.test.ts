@@ -20,7 +20,7 @@ function hasPromtool(): boolean {
 describe('analyze --metrics-file on the Apigee hybrid 1.4 sample', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fa-metrics-'));
   const file = join(dir, 'audit.prom');
-  const run = spawnSync('node', ['dist/cli/main.js', 'analyze', `${PROFILE}.pcapng`, '--rules', 'apigee-hybrid-1.4', '--inventory', `${PROFILE}.inventory.yaml`, '-q', '--metrics-file', file]);
+  const run = spawnSync('node', ['dist/bin/flowaudit.js', 'analyze', `${PROFILE}.pcapng`, '--rules', 'apigee-hybrid-1.4', '--inventory', `${PROFILE}.inventory.yaml`, '-q', '--metrics-file', file]);
   const text = readFileSync(file, 'utf8');
   const values = exposedSeries(text);
 

@@ -41,7 +41,7 @@ export class AgentProcess {
 
   /** Starts `flowaudit watch ARGS` and waits for its "started" log line (its bound address). */
   static async start(args: readonly string[], timeoutMs = 15_000): Promise<AgentProcess> {
-    const agent = new AgentProcess(spawn('node', ['dist/cli/main.js', 'watch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const agent = new AgentProcess(spawn('node', ['dist/bin/flowaudit.js', 'watch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
     const started = await agent.waitForLog((l) => l.msg === 'flowaudit watch started', timeoutMs);
     agent.address = String(started.listen);
     return agent;

@@ -420,7 +420,7 @@ export interface CliFlowsOutput {
   decode: Record<string, number>;
 }
 
-const CLI = join(REPO_ROOT, 'dist/cli/main.js');
+const CLI = join(REPO_ROOT, 'dist/bin/flowaudit.js');
 let built = false;
 
 /**
@@ -451,7 +451,7 @@ function newestMtime(dir: string): number {
 const cliCache = new Map<string, string>();
 
 /**
- * `node dist/cli/main.js flows FILE... -f json -q`, parsed (a fresh object each call; the output is
+ * `node dist/bin/flowaudit.js flows FILE... -f json -q`, parsed (a fresh object each call; the output is
  * memoized per argument list). Throws on a non-zero exit.
  */
 export function flowauditFlows(files: readonly string[], extraArgs: readonly string[] = []): CliFlowsOutput {
