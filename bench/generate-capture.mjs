@@ -7,8 +7,11 @@
 //
 // Packets are kept to --snaplen bytes (default 256, as `tcpdump -s 256` does for flow monitoring);
 // their original length is recorded, so flows count real sizes. --snaplen 0 keeps whole packets.
-// --tls makes the first client segment of every TCP flow a TLS ClientHello with SNI and the first
-// server segment a ServerHello, for the TLS-parsing benchmark.
+// --tls makes every TCP connection a TLS 1.3 one, as on the wire: the client's first segment is a
+// ClientHello (SNI, ALPN, supported_versions, an X25519 key share), the server's first opens with a
+// ServerHello selecting TLS 1.3 and a ChangeCipherSpec, and every other data segment is
+// application-data records. (Until 2026-11-23 the hellos were followed by plaintext filler, which
+// no TLS peer sends: every flow then ended in the parser's malformed-record path.)
 import { openSync, writeSync, closeSync } from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -100,25 +103,64 @@ function tcp(src, dst, sport, dport, seq, ack, flags, dataLen, fillData) {
   writePacket(at + 20 + dataLen);
 }
 
+const SNI = Buffer.from('api.example.internal');
+
+// A TLS 1.3 ClientHello record as clients send it (RFC 8446 4.1.2), padded to `len` bytes with the
+// padding extension (RFC 7685), as browsers and curl do.
 function clientHello(at, len) {
   frame.fill(0, at, at + len);
-  const sni = Buffer.from('api.example.internal');
   frame[at] = 0x16; frame.writeUInt16BE(0x0301, at + 1); frame.writeUInt16BE(len - 5, at + 3);
   frame[at + 5] = 1; frame.writeUIntBE(len - 9, at + 6, 3); frame.writeUInt16BE(0x0303, at + 9);
-  let p = at + 11 + 32; frame[p++] = 0; // random, empty session id
-  frame.writeUInt16BE(2, p); frame.writeUInt16BE(0x1301, p + 2); p += 4; // one cipher suite
-  frame[p++] = 1; frame[p++] = 0; // compression null
-  const extLen = 9 + sni.length;
-  frame.writeUInt16BE(extLen, p); p += 2;
-  frame.writeUInt16BE(0, p); frame.writeUInt16BE(5 + sni.length, p + 2); frame.writeUInt16BE(3 + sni.length, p + 4);
-  frame[p + 6] = 0; frame.writeUInt16BE(sni.length, p + 7); sni.copy(frame, p + 9);
+  let p = at + 11 + 32; // random
+  frame[p++] = 32; p += 32; // legacy_session_id
+  const suites = [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8];
+  frame.writeUInt16BE(suites.length * 2, p); p += 2;
+  for (const suite of suites) { frame.writeUInt16BE(suite, p); p += 2; }
+  frame[p++] = 1; frame[p++] = 0; // compression: null
+  const extensionsAt = p; p += 2;
+  const extension = (type, body) => { frame.writeUInt16BE(type, p); frame.writeUInt16BE(body.length, p + 2); body.copy(frame, p + 4); p += 4 + body.length; };
+  const sni = Buffer.alloc(5 + SNI.length);
+  sni.writeUInt16BE(3 + SNI.length, 0); sni[2] = 0; sni.writeUInt16BE(SNI.length, 3); SNI.copy(sni, 5);
+  extension(0, sni);
+  extension(43, Buffer.from([4, 0x03, 0x04, 0x03, 0x03])); // supported_versions: 1.3, 1.2
+  extension(16, Buffer.from([0, 12, 2, 0x68, 0x32, 8, ...Buffer.from('http/1.1')])); // ALPN h2, http/1.1
+  extension(10, Buffer.from([0, 4, 0x00, 0x1d, 0x00, 0x17])); // supported_groups
+  extension(13, Buffer.from([0, 4, 0x04, 0x03, 0x08, 0x04])); // signature_algorithms
+  const share = Buffer.alloc(2 + 4 + 32); share.writeUInt16BE(36, 0); share.writeUInt16BE(0x001d, 2); share.writeUInt16BE(32, 4);
+  extension(51, share); // key_share: X25519
+  const padding = at + len - p - 4;
+  if (padding >= 0) extension(21, Buffer.alloc(padding));
+  frame.writeUInt16BE(p - extensionsAt - 2, extensionsAt);
 }
 
+/** The shortest ClientHello clientHello() writes (its padding extension empty). */
+const CLIENT_HELLO_MIN = 5 + 4 + 2 + 32 + 33 + 2 + 18 + 2 + 2 + (4 + 5 + SNI.length) + 9 + 16 + 10 + 10 + 42 + 4;
+
+// The server's first segment of a TLS 1.3 handshake: ServerHello (supported_versions 1.3, key
+// share), ChangeCipherSpec, then the encrypted rest of its flight as one application-data record.
 function serverHello(at, len) {
   frame.fill(0, at, at + len);
-  frame[at] = 0x16; frame.writeUInt16BE(0x0303, at + 1); frame.writeUInt16BE(len - 5, at + 3);
-  frame[at + 5] = 2; frame.writeUIntBE(len - 9, at + 6, 3); frame.writeUInt16BE(0x0303, at + 9);
-  const p = at + 11 + 32; frame[p] = 0; frame.writeUInt16BE(0xc02f, p + 1); frame[p + 3] = 0;
+  const helloLength = 4 + 2 + 32 + 33 + 2 + 1 + 2 + 6 + 40;
+  frame[at] = 0x16; frame.writeUInt16BE(0x0303, at + 1); frame.writeUInt16BE(helloLength, at + 3);
+  frame[at + 5] = 2; frame.writeUIntBE(helloLength - 4, at + 6, 3); frame.writeUInt16BE(0x0303, at + 9);
+  let p = at + 11 + 32; // random
+  frame[p++] = 32; p += 32; // legacy_session_id_echo
+  frame.writeUInt16BE(0x1301, p); p += 2; frame[p++] = 0;
+  frame.writeUInt16BE(46, p); p += 2;
+  frame.writeUInt16BE(43, p); frame.writeUInt16BE(2, p + 2); frame.writeUInt16BE(0x0304, p + 4); p += 6;
+  frame.writeUInt16BE(51, p); frame.writeUInt16BE(36, p + 2); frame.writeUInt16BE(0x001d, p + 4); frame.writeUInt16BE(32, p + 6); p += 40;
+  frame[p] = 0x14; frame.writeUInt16BE(0x0303, p + 1); frame.writeUInt16BE(1, p + 3); frame[p + 5] = 1; p += 6;
+  applicationData(p, at + len - p);
+}
+
+/** The server's first segment is at least this long: hello, ChangeCipherSpec, a record header and a byte. */
+const SERVER_FLIGHT_MIN = 5 + 4 + 2 + 32 + 33 + 2 + 1 + 2 + 6 + 40 + 6 + 6;
+
+// Encrypted records filling `len` bytes (a segment may end inside a record, as on the wire).
+function applicationData(at, len) {
+  frame.fill(0x5a, at, at + len);
+  if (len < 6) return;
+  frame[at] = 0x17; frame.writeUInt16BE(0x0303, at + 1); frame.writeUInt16BE(len - 5, at + 3);
 }
 
 // A connection: handshake, `rounds` request/response exchanges, FIN/ACK teardown.
@@ -155,8 +197,10 @@ function stepConnection(c) {
           tcp(client, server, sport, dport, c.cseq, c.sseq, 0x10, 0);
         } else {
           const fromClient = phase === 0;
-          const len = fromClient ? 40 + Math.floor(rand() * 400) : rand() < 0.5 ? 60 + Math.floor(rand() * 400) : 1448;
-          const filler = tls && round === 0 ? clientHello : tls && round === 1 ? serverHello : undefined;
+          let len = fromClient ? 40 + Math.floor(rand() * 400) : rand() < 0.5 ? 60 + Math.floor(rand() * 400) : 1448;
+          if (tls && round === 0) len = Math.max(len, CLIENT_HELLO_MIN);
+          if (tls && round === 1) len = Math.max(len, SERVER_FLIGHT_MIN);
+          const filler = !tls ? undefined : round === 0 ? clientHello : round === 1 ? serverHello : applicationData;
           if (fromClient) { tcp(client, server, sport, dport, c.cseq, c.sseq, 0x18, len, filler); c.cseq += len; }
           else { tcp(server, client, dport, sport, c.sseq, c.cseq, 0x18, len, filler); c.sseq += len; }
         }
