@@ -91,7 +91,9 @@ export function walkExtensions(r: TlsFieldReader, visit: (type: number, start: n
       r.fail(`extension ${type} runs past the extensions block`);
       return;
     }
-    if (!r.has(length, `extension ${type}`)) return;
+    // Only the capture can cut it here (the block fits the message): a constant field name, not
+    // a string built for every extension of every hello.
+    if (!r.has(length, 'extension data')) return;
     const at = r.pos;
     r.skip(length);
     visit(type, at, at + length);
