@@ -1,3 +1,4 @@
+import { BytesInterner } from './bytes-interner.js';
 import { type TlsFieldReader, wireText } from './tls-field-reader.js';
 import { isGrease } from './tls-version.js';
 
@@ -10,8 +11,12 @@ const MAX_ALPN = 16;
 
 /**
  * Each reader takes one extension's data, `buf[start..end)`, wholly captured, and returns
- * undefined when the data does not parse: a damaged extension is left out, not guessed at.
+ * undefined when the data does not parse: a damaged extension is left out, not guessed at. Names
+ * and lists are interned: the same bytes give the same (frozen) string or array.
  */
+const hostNames = new BytesInterner(wireText);
+const alpnLists = new BytesInterner(decodeAlpn);
+const versionLists = new BytesInterner(decodeClientSupportedVersions);
 
 /** server_name (RFC 6066 section 3): the first host_name entry. */
 export function readServerName(buf: Buffer, start: number, end: number): string | undefined {
@@ -24,14 +29,18 @@ export function readServerName(buf: Buffer, start: number, end: number): string 
     const length = buf.readUInt16BE(p + 1);
     p += 3;
     if (p + length > listEnd) return undefined;
-    if (type === HOST_NAME) return length === 0 ? undefined : wireText(buf, p, p + length);
+    if (type === HOST_NAME) return length === 0 ? undefined : hostNames.get(buf, p, p + length);
     p += length;
   }
   return undefined;
 }
 
 /** application_layer_protocol_negotiation (RFC 7301): the protocol names, in order. */
-export function readAlpn(buf: Buffer, start: number, end: number): string[] | undefined {
+export function readAlpn(buf: Buffer, start: number, end: number): readonly string[] | undefined {
+  return alpnLists.get(buf, start, end);
+}
+
+function decodeAlpn(buf: Buffer, start: number, end: number): string[] | undefined {
   if (end - start < 2) return undefined;
   const listEnd = start + 2 + buf.readUInt16BE(start);
   if (listEnd > end) return undefined;
@@ -48,7 +57,11 @@ export function readAlpn(buf: Buffer, start: number, end: number): string[] | un
 }
 
 /** supported_versions in a ClientHello (RFC 8446 section 4.2.1): the list, GREASE left out. */
-export function readClientSupportedVersions(buf: Buffer, start: number, end: number): number[] | undefined {
+export function readClientSupportedVersions(buf: Buffer, start: number, end: number): readonly number[] | undefined {
+  return versionLists.get(buf, start, end);
+}
+
+function decodeClientSupportedVersions(buf: Buffer, start: number, end: number): number[] | undefined {
   if (end - start < 1) return undefined;
   const length = buf[start];
   if (length % 2 !== 0 || start + 1 + length > end) return undefined;
@@ -66,12 +79,12 @@ export function readServerSupportedVersion(buf: Buffer, start: number, end: numb
 }
 
 /**
- * Walks a hello's extensions block at the reader's position, calling `visit` for each extension
+ * Walks a hello's extensions block at the reader's position, calling `visit(into, ...)` for each extension
  * whose data was wholly captured, in order, and stopping at the first one cut by the capture (the
  * reader then says `truncated`) or not fitting its block (`malformed`). Each pass consumes at least
  * the 4-byte extension header, so the walk is bounded by the block.
  */
-export function walkExtensions(r: TlsFieldReader, visit: (type: number, start: number, end: number) => void): void {
+export function walkExtensions<T>(r: TlsFieldReader, visit: (into: T, buf: Buffer, type: number, start: number, end: number) => void, into: T): void {
   if (!r.has(2, 'extensions')) return;
   const extensionsLength = r.u16();
   if (extensionsLength > r.declaredLeft) {
@@ -96,6 +109,6 @@ export function walkExtensions(r: TlsFieldReader, visit: (type: number, start: n
     if (!r.has(length, 'extension data')) return;
     const at = r.pos;
     r.skip(length);
-    visit(type, at, at + length);
+    visit(into, r.buf, type, at, at + length);
   }
 }
