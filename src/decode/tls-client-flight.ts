@@ -30,7 +30,8 @@ const CERTIFICATE = 'client Certificate';
 
 /** Reads the client direction's handshake: the hello, then its second flight up to the certificate. */
 export function readClientFlight(payload: Buffer): ClientFlight {
-  const flight: ClientFlight = { isTls: true };
+  // Every field from the start: one hidden class (see parseClientHello).
+  const flight: ClientFlight = { isTls: true, hello: undefined, helloShortfall: undefined, certificate: undefined, certificateShortfall: undefined, alert: undefined };
   let reader: HandshakeReader;
   let read: HelloRead<TlsClientHello>;
   const sslv2 = parseSslv2ClientHello(payload);

@@ -43,24 +43,31 @@ const MAX_SESSION_ID = 32;
 export function parseClientHello(buf: Buffer, start: number, declaredEnd: number, availableEnd: number): HelloRead<TlsClientHello> {
   const r = new TlsFieldReader(buf, start, declaredEnd, availableEnd);
   if (!r.has(2, 'legacy_version')) return { hello: undefined, status: r.status === 'ok' ? 'truncated' : r.status, problem: r.problem };
-  const h: MutableClientHello = { legacyVersion: r.u16(), complete: false };
-  const done = (): HelloRead<TlsClientHello> => {
-    h.complete = r.status === 'ok';
-    return { hello: h, status: r.status === 'ok' ? 'complete' : r.status, problem: r.problem };
+  // Every field from the start, in one order: one hidden class for all hellos, no properties
+  // added later (each addition moved the object to another shape and grew its property store).
+  const h: MutableClientHello = {
+    legacyVersion: r.u16(),
+    supportedVersions: undefined,
+    serverName: undefined,
+    alpn: undefined,
+    cipherSuiteCount: undefined,
+    offersTls13Suites: undefined,
+    complete: false,
+    sslv2Format: undefined,
   };
-  if (!r.has(32, 'random')) return done();
+  if (!r.has(32, 'random')) return finished(h, r);
   r.skip(32);
-  if (!r.has(1, 'legacy_session_id')) return done();
+  if (!r.has(1, 'legacy_session_id')) return finished(h, r);
   const sessionIdLength = r.u8();
   if (sessionIdLength > MAX_SESSION_ID) r.fail(`legacy_session_id length ${sessionIdLength}`);
-  if (!r.has(sessionIdLength, 'legacy_session_id')) return done();
+  if (!r.has(sessionIdLength, 'legacy_session_id')) return finished(h, r);
   r.skip(sessionIdLength);
 
-  if (!r.has(2, 'cipher_suites')) return done();
+  if (!r.has(2, 'cipher_suites')) return finished(h, r);
   const suitesLength = r.u16();
   if (suitesLength === 0 || suitesLength % 2 !== 0) {
     r.fail(`cipher_suites length ${suitesLength}`);
-    return done();
+    return finished(h, r);
   }
   // The count and the 1.3 test come from the captured suites even when the list is cut.
   let count = 0;
@@ -74,27 +81,38 @@ export function parseClientHello(buf: Buffer, start: number, declaredEnd: number
   }
   h.cipherSuiteCount = count;
   h.offersTls13Suites = tls13;
-  if (!r.has(suitesLength, 'cipher_suites')) return done();
+  if (!r.has(suitesLength, 'cipher_suites')) return finished(h, r);
   r.skip(suitesLength);
 
-  if (!r.has(1, 'legacy_compression_methods')) return done();
+  if (!r.has(1, 'legacy_compression_methods')) return finished(h, r);
   const compressionLength = r.u8();
-  if (!r.has(compressionLength, 'legacy_compression_methods')) return done();
+  if (!r.has(compressionLength, 'legacy_compression_methods')) return finished(h, r);
   r.skip(compressionLength);
 
   // Hellos before TLS 1.2 may end here, without extensions.
-  if (r.declaredLeft === 0) return done();
-  walkExtensions(r, (type, at, end) => {
-    if (type === ExtensionType.ServerName) {
-      const name = readServerName(r.buf, at, end);
-      if (name !== undefined) h.serverName = name;
-    } else if (type === ExtensionType.Alpn) {
-      const alpn = readAlpn(r.buf, at, end);
-      if (alpn !== undefined) h.alpn = alpn;
-    } else if (type === ExtensionType.SupportedVersions) {
-      const versions = readClientSupportedVersions(r.buf, at, end);
-      if (versions !== undefined) h.supportedVersions = versions;
-    }
-  });
-  return done();
+  if (r.declaredLeft === 0) return finished(h, r);
+  walkExtensions(r, readClientExtension, h);
+  return finished(h, r);
+}
+
+/**
+ * A hello as read so far, marked complete when nothing was missing. (This and the extension
+ * readers are module-level functions, not closures: none is made per hello.)
+ */
+export function finished<T extends { complete: boolean }>(h: T, r: TlsFieldReader): HelloRead<T> {
+  h.complete = r.status === 'ok';
+  return { hello: h, status: r.status === 'ok' ? 'complete' : r.status, problem: r.problem };
+}
+
+function readClientExtension(h: MutableClientHello, buf: Buffer, type: number, at: number, end: number): void {
+  if (type === ExtensionType.ServerName) {
+    const name = readServerName(buf, at, end);
+    if (name !== undefined) h.serverName = name;
+  } else if (type === ExtensionType.Alpn) {
+    const alpn = readAlpn(buf, at, end);
+    if (alpn !== undefined) h.alpn = alpn;
+  } else if (type === ExtensionType.SupportedVersions) {
+    const versions = readClientSupportedVersions(buf, at, end);
+    if (versions !== undefined) h.supportedVersions = versions;
+  }
 }

@@ -90,17 +90,20 @@ export function parseTlsHandshake(toServer: DirectionBytes, toClient: DirectionB
       reasons.push(describeShortfall(client.certificateShortfall, 'client', toServer));
     }
   }
-  const result: { -readonly [K in keyof TlsHandshake]: TlsHandshake[K] } = { kind: 'tls', mtls };
-  if (client.hello !== undefined) result.clientHello = client.hello;
-  if (server.hello !== undefined) result.serverHello = server.hello;
-  if (version !== undefined) result.version = version;
-  if (server.certificateRequest !== undefined) result.certificateRequest = server.certificateRequest;
-  if (client.certificate !== undefined && server.certificateRequest !== undefined) result.clientCertificate = client.certificate;
-  if (server.resumed === true) result.resumed = true;
-  if (client.alert !== undefined) result.clientAlert = client.alert;
-  if (server.alert !== undefined) result.serverAlert = server.alert;
-  if (reasons.length > 0) result.incomplete = reasons.join('; ');
-  return result;
+  // Every field present (undefined when not seen), in one order: one hidden class for all.
+  return {
+    kind: 'tls',
+    clientHello: client.hello,
+    serverHello: server.hello,
+    version,
+    certificateRequest: server.certificateRequest,
+    clientCertificate: server.certificateRequest === undefined ? undefined : client.certificate,
+    resumed: server.resumed,
+    clientAlert: client.alert,
+    serverAlert: server.alert,
+    mtls,
+    incomplete: reasons.length > 0 ? reasons.join('; ') : undefined,
+  };
 }
 
 function negotiatedVersion(hello: TlsServerHello | undefined): TlsVersion | undefined {

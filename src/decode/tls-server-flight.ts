@@ -35,7 +35,16 @@ export function negotiatedCode(hello: TlsServerHello): number {
 
 /** Reads the server direction's handshake: the hello and, for TLS <= 1.2, its flight to ServerHelloDone. */
 export function readServerFlight(payload: Buffer): ServerFlight {
-  const flight: ServerFlight = { isTls: true };
+  // Every field from the start: one hidden class (see parseClientHello).
+  const flight: ServerFlight = {
+    isTls: true,
+    hello: undefined,
+    helloShortfall: undefined,
+    certificateRequest: undefined,
+    flightShortfall: undefined,
+    resumed: undefined,
+    alert: undefined,
+  };
   if (!looksLikeRecord(payload, 0, ContentType.Handshake) && !looksLikeRecord(payload, 0, ContentType.Alert)) {
     flight.isTls = false;
     flight.helloShortfall =

@@ -1,4 +1,4 @@
-import type { HelloRead } from './tls-client-hello.js';
+import { finished, type HelloRead } from './tls-client-hello.js';
 import { ExtensionType, readAlpn, readServerSupportedVersion, walkExtensions } from './tls-extensions.js';
 import { TlsFieldReader } from './tls-field-reader.js';
 
@@ -27,34 +27,33 @@ const MAX_SESSION_ID = 32;
 export function parseServerHello(buf: Buffer, start: number, declaredEnd: number, availableEnd: number): HelloRead<TlsServerHello> {
   const r = new TlsFieldReader(buf, start, declaredEnd, availableEnd);
   if (!r.has(2, 'legacy_version')) return { hello: undefined, status: r.status === 'ok' ? 'truncated' : r.status, problem: r.problem };
-  const h: MutableServerHello = { legacyVersion: r.u16(), complete: false };
-  const done = (): HelloRead<TlsServerHello> => {
-    h.complete = r.status === 'ok';
-    return { hello: h, status: r.status === 'ok' ? 'complete' : r.status, problem: r.problem };
-  };
-  if (!r.has(32, 'random')) return done();
+  // Every field from the start: one hidden class (see parseClientHello).
+  const h: MutableServerHello = { legacyVersion: r.u16(), selectedVersion: undefined, cipherSuite: undefined, alpn: undefined, helloRetryRequest: undefined, complete: false };
+  if (!r.has(32, 'random')) return finished(h, r);
   if (isHelloRetryRandom(buf, r.pos)) h.helloRetryRequest = true;
   r.skip(32);
-  if (!r.has(1, 'legacy_session_id_echo')) return done();
+  if (!r.has(1, 'legacy_session_id_echo')) return finished(h, r);
   const sessionIdLength = r.u8();
   if (sessionIdLength > MAX_SESSION_ID) r.fail(`legacy_session_id_echo length ${sessionIdLength}`);
-  if (!r.has(sessionIdLength, 'legacy_session_id_echo')) return done();
+  if (!r.has(sessionIdLength, 'legacy_session_id_echo')) return finished(h, r);
   r.skip(sessionIdLength);
-  if (!r.has(2, 'cipher_suite')) return done();
+  if (!r.has(2, 'cipher_suite')) return finished(h, r);
   h.cipherSuite = r.u16();
-  if (!r.has(1, 'legacy_compression_method')) return done();
+  if (!r.has(1, 'legacy_compression_method')) return finished(h, r);
   r.skip(1);
-  if (r.declaredLeft === 0) return done();
-  walkExtensions(r, (type, at, end) => {
-    if (type === ExtensionType.SupportedVersions) {
-      const v = readServerSupportedVersion(buf, at, end);
-      if (v !== undefined) h.selectedVersion = v;
-    } else if (type === ExtensionType.Alpn) {
-      const names = readAlpn(buf, at, end);
-      if (names !== undefined && names.length === 1) h.alpn = names[0];
-    }
-  });
-  return done();
+  if (r.declaredLeft === 0) return finished(h, r);
+  walkExtensions(r, readServerExtension, h);
+  return finished(h, r);
+}
+
+function readServerExtension(h: MutableServerHello, buf: Buffer, type: number, at: number, end: number): void {
+  if (type === ExtensionType.SupportedVersions) {
+    const v = readServerSupportedVersion(buf, at, end);
+    if (v !== undefined) h.selectedVersion = v;
+  } else if (type === ExtensionType.Alpn) {
+    const names = readAlpn(buf, at, end);
+    if (names !== undefined && names.length === 1) h.alpn = names[0];
+  }
 }
 
 /** The random of a HelloRetryRequest, compared byte by byte (Buffer#compare with offsets costs more per call). */

@@ -47,6 +47,16 @@ export function parseSslv2ClientHello(buf: Buffer): { read: HelloRead<TlsClientH
     if (buf[p] === 0 && buf[p + 1] === 0x13) tls13 = true;
   }
   const complete = buf.length >= declaredEnd;
-  const hello: TlsClientHello = { legacyVersion, cipherSuiteCount: count, offersTls13Suites: tls13, complete, sslv2Format: true };
+  // The field order of parseClientHello's hellos: one hidden class for both.
+  const hello: TlsClientHello = {
+    legacyVersion,
+    supportedVersions: undefined,
+    serverName: undefined,
+    alpn: undefined,
+    cipherSuiteCount: count,
+    offersTls13Suites: tls13,
+    complete,
+    sslv2Format: true,
+  };
   return { read: { hello, status: complete ? 'complete' : 'truncated' }, next: declaredEnd };
 }
