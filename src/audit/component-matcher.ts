@@ -61,9 +61,11 @@ export class ComponentMatcher {
       byIdentity = new Map();
       this.cache.set(identity, byIdentity);
     }
-    // Port (-1 for a client), then names: no key string built per flow for an unnamed endpoint.
+    // Port (-1 for a client, and for a server whose matches cannot depend on it), then names: no
+    // key string built per flow for an unnamed endpoint. A server reached on six ports is matched
+    // once, not six times.
     const names = this.matchesNames ? learnt : NO_NAMES;
-    let key: number | string = serverPort ?? -1;
+    let key: number | string = serverPort !== undefined && portSelective(identity) ? serverPort : -1;
     for (const n of names) key = `${key}|${n.source}:${n.name}`;
     let matches = byIdentity.get(key);
     if (matches === undefined) {
@@ -152,6 +154,14 @@ function isCatchAll(selector: Selector): boolean {
 
 function rank(m: ComponentMatch): number {
   return m.identified ? (m.context ? 1 : 0) : 2;
+}
+
+/** Whether the server port can change what `identity` matches: it holds a pod that servesPort() tells apart by port. */
+function portSelective(identity: EndpointIdentity): boolean {
+  for (const o of identity.kubernetes) {
+    if (o.hostNetwork && o.ports !== undefined && o.ports.length > 0) return true;
+  }
+  return false;
 }
 
 /** A hostNetwork pod that declares ports is at its node's address only on those ports. */
