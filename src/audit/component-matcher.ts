@@ -66,7 +66,7 @@ export class ComponentMatcher {
     // once, not six times.
     const names = this.matchesNames ? learnt : NO_NAMES;
     let key: number | string = serverPort !== undefined && portSelective(identity) ? serverPort : -1;
-    for (const n of names) key = `${key}|${n.source}:${n.name}`;
+    for (let i = 0; i < names.length; i++) key = `${key}|${names[i].source}:${names[i].name}`;
     let matches = byIdentity.get(key);
     if (matches === undefined) {
       const named = names.length === 0 ? identity : { ...identity, names: [...identity.names, ...names] };
@@ -158,7 +158,9 @@ function rank(m: ComponentMatch): number {
 
 /** Whether the server port can change what `identity` matches: it holds a pod that servesPort() tells apart by port. */
 function portSelective(identity: EndpointIdentity): boolean {
-  for (const o of identity.kubernetes) {
+  const objects = identity.kubernetes;
+  for (let i = 0; i < objects.length; i++) {
+    const o = objects[i];
     if (o.hostNetwork && o.ports !== undefined && o.ports.length > 0) return true;
   }
   return false;

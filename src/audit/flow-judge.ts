@@ -41,7 +41,8 @@ export class FlowJudge {
 
     // A rule that fits decides, whatever the unmatched policy: it applies to flows no rule matches.
     let best: Verdict | null = null;
-    for (const rule of rules) {
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i];
       if (!portIn(rule, f.serverPort)) continue;
       const forward = has(f.client, rule.from) && has(f.server, rule.to);
       if (!forward && !(rule.initiator === 'both' && has(f.client, rule.to) && has(f.server, rule.from))) continue;
@@ -140,12 +141,13 @@ function judgeSecurityAnew(rule: Connection, security: ObservedSecurity, clientR
 
 /** An endpoint matches a handful of components at most: a scan beats building a set per flow. */
 function has(matches: readonly ComponentMatch[], component: string): boolean {
-  for (const m of matches) if (m.component === component) return true;
+  for (let i = 0; i < matches.length; i++) if (matches[i].component === component) return true;
   return false;
 }
 
 function portIn(c: Connection, port: number): boolean {
-  for (const r of c.ports) if (port >= r.from && port <= r.to) return true;
+  const ports = c.ports;
+  for (let i = 0; i < ports.length; i++) if (port >= ports[i].from && port <= ports[i].to) return true;
   return false;
 }
 

@@ -20,7 +20,7 @@ export function classifyPayload(bytes: Buffer): PayloadKind {
     if (bytes[0] === TLS_HANDSHAKE) return 'tls-handshake';
     if (bytes[0] === TLS_ALERT) return 'tls-alert';
   }
-  for (const method of HTTP_METHODS) if (startsWith(bytes, method)) return 'http';
+  for (let i = 0; i < HTTP_METHODS.length; i++) if (startsWith(bytes, HTTP_METHODS[i])) return 'http';
   // CQL native protocol v3-v5 frame: version (high bit set in responses), flags, stream, opcode.
   if (bytes.length >= 9 && (bytes[0] & 0x7f) >= 3 && (bytes[0] & 0x7f) <= 5) {
     const opcode = bytes[4];
