@@ -3,9 +3,11 @@
 # hellos), measured so that the guest's drift cannot favour either: ROUNDS rounds, each running
 # `flows -f ndjson` and then `analyze` on the same capture, back to back, each start waiting for a
 # second in which the machine was at least 92% idle. Prints every round's ratio, then per capture
-# the median of the per-round ratios (the figure bench/RESULTS.md reports) and the ratio of the
-# medians. bench/run.sh times each tool's runs in a row, which a drift of the guest's speed during
-# the run turns into a difference between tools.
+# the median of the per-round ratios (the figure bench/RESULTS.md reports, with its quartiles and a
+# 95% bootstrap interval) and the ratio of the medians: bench/overhead-summary.mjs, which also
+# pools the output of several runs at one commit (bench/overhead/ keeps the sets RESULTS.md
+# reports). bench/run.sh times each tool's runs in a row, which a drift of the guest's speed
+# during the run turns into a difference between tools.
 #
 #   bash bench/overhead.sh [ROUNDS] [PACKETS]      defaults: 20 rounds, 2000000 packets
 set -euo pipefail
@@ -53,14 +55,4 @@ for round in $(seq "$ROUNDS"); do
   done
 done | tee "$scratch/rounds"
 
-node -e '
-const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => l.split(" "));
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-for (const capture of [...new Set(rows.map((r) => r[0]))]) {
-  const mine = rows.filter((r) => r[0] === capture);
-  const flows = mine.map((r) => +r[2]), analyze = mine.map((r) => +r[3]), ratios = mine.map((r) => +r[4]);
-  const sorted = [...ratios].sort((a, b) => a - b);
-  const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-  console.log(`${capture}: ${mine.length} rounds; flows median ${median(flows).toFixed(3)} s, analyze median ${median(analyze).toFixed(3)} s; ` +
-    `analyze/flows per round: median ${median(ratios).toFixed(3)} (quartiles ${q(0.25).toFixed(2)}-${q(0.75).toFixed(2)}); ratio of the medians ${(median(analyze) / median(flows)).toFixed(3)}`);
-}' "$scratch/rounds"
+node bench/overhead-summary.mjs "$scratch/rounds"
