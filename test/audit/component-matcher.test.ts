@@ -270,4 +270,16 @@ describe('the cache of matches', () => {
     expect(rebuilt).not.toBe(first);
     expect(rebuilt).toEqual(first);
   });
+
+  it('matches a server once for all its ports unless a hostNetwork pod there declares ports', () => {
+    const index = kubernetesIndex(CLUSTER, INVENTORY);
+    const matcher = new ComponentMatcher(matrix);
+    const mart = index.identify('10.20.0.5');
+    expect(matcher.match(mart, 8843)).toBe(matcher.match(mart, 443));
+    expect(matcher.match(mart, 8843)).toBe(matcher.match(mart));
+    // The node address of node-exporter (declares 9100) and kube-proxy (declares none).
+    const node = index.identify('10.10.0.1');
+    expect(matcher.match(node, 9100)).not.toEqual(matcher.match(node, 10256));
+    expect(matcher.match(node, 9100)).toBe(matcher.match(node, 9100));
+  });
 });

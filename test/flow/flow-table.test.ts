@@ -102,6 +102,8 @@ describe('connection boundaries', () => {
     for (let t = 10; t <= 150; t += 10) h.send({ from: C, to: S, at: t, flags: TCP_ACK, seq: 1001 });
     h.flush();
     expect(h.emitted.map((f) => [f.endReason, f.continued])).toEqual([['active-timeout', false], ['active-timeout', true], ['end-of-capture', true]]);
+    // Each record spans from its first packet (the one past the timeout, for a continuation) to its last.
+    expect(h.emitted.map((f) => [f.firstSeen, f.lastSeen])).toEqual([[0, 60], [70, 130], [140, 150]]);
     expect(h.emitted.reduce((n, f) => n + f.toServer.packets + f.toClient.packets, 0)).toBe(18);
     expect(h.table.stats.activeTimeouts).toBe(2);
   });
