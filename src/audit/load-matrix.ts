@@ -66,7 +66,11 @@ class Loader {
       throw root.doc.error(at, `matrix "${root.raw.metadata.name}" has no connections, counting its includes`);
     }
     const components = new Map<string, Component>([...this.components].map(([name, c]) => [name, c.value]));
-    const connections = Object.freeze(this.connections.map((c) => c.value));
+    // Endpoints as the very strings that name the components: the judge compares them with each
+    // flow's matches, and V8 compares two copies of a name (YAML gives each mention its own)
+    // character by character, one and the same string at once.
+    const named = (name: string): string => this.components.get(name)!.value.name;
+    const connections = Object.freeze(this.connections.map(({ value: c }) => Object.freeze({ ...c, from: named(c.from), to: named(c.to) })));
     const unmatched = root.raw.unmatched ?? 'violation';
     const meta = root.raw.metadata;
     return Object.freeze({
