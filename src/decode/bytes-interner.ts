@@ -28,6 +28,7 @@ export class BytesInterner<T> {
     const value = this.decode(buf, start, end);
     if (typeof value === 'object' && value !== null) Object.freeze(value);
     if (this.entries.size >= this.capacity) this.entries.clear();
+    // A copy: Buffer#slice would be a view of the capture buffer, which the reader reuses.
     this.entries.set(key, { bytes: Uint8Array.prototype.slice.call(buf, start, end), value });
     return value;
   }

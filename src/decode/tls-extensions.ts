@@ -79,10 +79,10 @@ export function readServerSupportedVersion(buf: Buffer, start: number, end: numb
 }
 
 /**
- * Walks a hello's extensions block at the reader's position, calling `visit(into, ...)` for each extension
- * whose data was wholly captured, in order, and stopping at the first one cut by the capture (the
- * reader then says `truncated`) or not fitting its block (`malformed`). Each pass consumes at least
- * the 4-byte extension header, so the walk is bounded by the block.
+ * Walks a hello's extensions block at the reader's position, calling `visit(into, ...)` for each
+ * extension whose data was wholly captured, in order, and stopping at the first one cut by the
+ * capture (the reader then says `truncated`) or not fitting its block (`malformed`). Each pass
+ * consumes at least the 4-byte extension header, so the walk is bounded by the block.
  */
 export function walkExtensions<T>(r: TlsFieldReader, visit: (into: T, buf: Buffer, type: number, start: number, end: number) => void, into: T): void {
   if (!r.has(2, 'extensions')) return;
