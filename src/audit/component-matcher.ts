@@ -23,6 +23,12 @@ export interface ComponentMatch {
 const CACHE_GENERATION = 65536;
 const NO_NAMES: readonly NameEvidence[] = Object.freeze([]);
 
+/** One identity's matches: those neither its port nor learnt names can change, and the others by key. */
+interface IdentityMatches {
+  plain: readonly ComponentMatch[] | undefined;
+  byKey: Map<number | string, readonly ComponentMatch[]> | undefined;
+}
+
 type CompiledSelector = (identity: EndpointIdentity, words: Uint32Array | null, serverPort: number | undefined) => string | null;
 
 /**
@@ -39,7 +45,7 @@ export class ComponentMatcher {
    * add new ones. Identities come from the provider's own cache, one object per address, so the
    * map hashes object identities rather than address texts.
    */
-  private readonly cache = new GenerationalCache<EndpointIdentity, Map<number | string, ComponentMatch[]>>(CACHE_GENERATION);
+  private readonly cache = new GenerationalCache<EndpointIdentity, IdentityMatches>(CACHE_GENERATION);
 
   constructor(matrix: Matrix) {
     this.compiled = [...matrix.components.values()].map((component) => ({
@@ -56,22 +62,25 @@ export class ComponentMatcher {
    * @param learnt names this flow gives the endpoint beyond its identity's own (DNS answers, SNI)
    */
   match(identity: EndpointIdentity, serverPort?: number, learnt: readonly NameEvidence[] = NO_NAMES): readonly ComponentMatch[] {
-    let byIdentity = this.cache.get(identity);
-    if (byIdentity === undefined) {
-      byIdentity = new Map();
-      this.cache.set(identity, byIdentity);
+    let entry = this.cache.get(identity);
+    if (entry === undefined) {
+      entry = { plain: undefined, byKey: undefined };
+      this.cache.set(identity, entry);
     }
-    // Port (-1 for a client, and for a server whose matches cannot depend on it), then names: no
-    // key string built per flow for an unnamed endpoint. A server reached on six ports is matched
-    // once, not six times.
+    // A client, and a server whose matches cannot depend on its port (a server reached on six
+    // ports is matched once), without learnt names: the entry's own field, no second lookup.
     const names = this.matchesNames ? learnt : NO_NAMES;
-    let key: number | string = serverPort !== undefined && portSelective(identity) ? serverPort : -1;
+    const port = serverPort !== undefined && portSelective(identity) ? serverPort : -1;
+    if (port === -1 && names.length === 0) return (entry.plain ??= this.matchUncached(identity, serverPort));
+    // Else by port (-1 when it does not matter), then names.
+    let key: number | string = port;
     for (let i = 0; i < names.length; i++) key = `${key}|${names[i].source}:${names[i].name}`;
-    let matches = byIdentity.get(key);
+    entry.byKey ??= new Map();
+    let matches = entry.byKey.get(key);
     if (matches === undefined) {
       const named = names.length === 0 ? identity : { ...identity, names: [...identity.names, ...names] };
       matches = this.matchUncached(named, serverPort);
-      byIdentity.set(key, matches);
+      entry.byKey.set(key, matches);
     }
     return matches;
   }
