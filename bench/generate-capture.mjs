@@ -103,38 +103,49 @@ function tcp(src, dst, sport, dport, seq, ack, flags, dataLen, fillData) {
   writePacket(at + 20 + dataLen);
 }
 
-const SNI = Buffer.from('api.example.internal');
+/** A TLS extension: type, length, data. */
+function extension(type, data) {
+  const e = Buffer.alloc(4 + data.length);
+  e.writeUInt16BE(type, 0); e.writeUInt16BE(data.length, 2); data.copy(e, 4);
+  return e;
+}
 
-// A TLS 1.3 ClientHello record as clients send it (RFC 8446 4.1.2), padded to `len` bytes with the
-// padding extension (RFC 7685), as browsers and curl do.
+const SNI = Buffer.from('api.example.internal');
+const CIPHER_SUITES = [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8];
+// What every ClientHello body shares up to its extensions: legacy_version, random (zeros),
+// a 32-byte legacy_session_id, the cipher suites, null compression.
+const HELLO_FIXED = Buffer.concat([
+  Buffer.from([0x03, 0x03]), Buffer.alloc(32), Buffer.from([32]), Buffer.alloc(32),
+  Buffer.from([0, CIPHER_SUITES.length * 2, ...CIPHER_SUITES.flatMap((s) => [s >> 8, s & 0xff])]),
+  Buffer.from([1, 0]),
+]);
+const sniList = Buffer.alloc(5 + SNI.length);
+sniList.writeUInt16BE(3 + SNI.length, 0); sniList.writeUInt16BE(SNI.length, 3); SNI.copy(sniList, 5);
+const keyShare = Buffer.alloc(2 + 4 + 32);
+keyShare.writeUInt16BE(36, 0); keyShare.writeUInt16BE(0x001d, 2); keyShare.writeUInt16BE(32, 4);
+const HELLO_EXTENSIONS = Buffer.concat([
+  extension(0, sniList),
+  extension(43, Buffer.from([4, 0x03, 0x04, 0x03, 0x03])), // supported_versions: 1.3, 1.2
+  extension(16, Buffer.from([0, 12, 2, ...Buffer.from('h2'), 8, ...Buffer.from('http/1.1')])), // ALPN
+  extension(10, Buffer.from([0, 4, 0x00, 0x1d, 0x00, 0x17])), // supported_groups
+  extension(13, Buffer.from([0, 4, 0x04, 0x03, 0x08, 0x04])), // signature_algorithms
+  extension(51, keyShare), // key_share: X25519
+]);
+const PADDING = 21;
+/** The shortest ClientHello clientHello() writes: record and message headers, body, an empty padding extension. */
+const CLIENT_HELLO_MIN = 5 + 4 + HELLO_FIXED.length + 2 + HELLO_EXTENSIONS.length + 4;
+
+// A TLS 1.3 ClientHello record as clients send it (RFC 8446 4.1.2), `len` bytes, padded with the
+// padding extension (RFC 7685) as browsers and curl do.
 function clientHello(at, len) {
   frame.fill(0, at, at + len);
   frame[at] = 0x16; frame.writeUInt16BE(0x0301, at + 1); frame.writeUInt16BE(len - 5, at + 3);
-  frame[at + 5] = 1; frame.writeUIntBE(len - 9, at + 6, 3); frame.writeUInt16BE(0x0303, at + 9);
-  let p = at + 11 + 32; // random
-  frame[p++] = 32; p += 32; // legacy_session_id
-  const suites = [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8];
-  frame.writeUInt16BE(suites.length * 2, p); p += 2;
-  for (const suite of suites) { frame.writeUInt16BE(suite, p); p += 2; }
-  frame[p++] = 1; frame[p++] = 0; // compression: null
-  const extensionsAt = p; p += 2;
-  const extension = (type, body) => { frame.writeUInt16BE(type, p); frame.writeUInt16BE(body.length, p + 2); body.copy(frame, p + 4); p += 4 + body.length; };
-  const sni = Buffer.alloc(5 + SNI.length);
-  sni.writeUInt16BE(3 + SNI.length, 0); sni[2] = 0; sni.writeUInt16BE(SNI.length, 3); SNI.copy(sni, 5);
-  extension(0, sni);
-  extension(43, Buffer.from([4, 0x03, 0x04, 0x03, 0x03])); // supported_versions: 1.3, 1.2
-  extension(16, Buffer.from([0, 12, 2, 0x68, 0x32, 8, ...Buffer.from('http/1.1')])); // ALPN h2, http/1.1
-  extension(10, Buffer.from([0, 4, 0x00, 0x1d, 0x00, 0x17])); // supported_groups
-  extension(13, Buffer.from([0, 4, 0x04, 0x03, 0x08, 0x04])); // signature_algorithms
-  const share = Buffer.alloc(2 + 4 + 32); share.writeUInt16BE(36, 0); share.writeUInt16BE(0x001d, 2); share.writeUInt16BE(32, 4);
-  extension(51, share); // key_share: X25519
-  const padding = at + len - p - 4;
-  if (padding >= 0) extension(21, Buffer.alloc(padding));
-  frame.writeUInt16BE(p - extensionsAt - 2, extensionsAt);
+  frame[at + 5] = 1; frame.writeUIntBE(len - 9, at + 6, 3);
+  let p = at + 9 + HELLO_FIXED.copy(frame, at + 9);
+  frame.writeUInt16BE(len - (p + 2 - at), p); p += 2;
+  p += HELLO_EXTENSIONS.copy(frame, p);
+  frame.writeUInt16BE(PADDING, p); frame.writeUInt16BE(at + len - p - 4, p + 2);
 }
-
-/** The shortest ClientHello clientHello() writes (its padding extension empty). */
-const CLIENT_HELLO_MIN = 5 + 4 + 2 + 32 + 33 + 2 + 18 + 2 + 2 + (4 + 5 + SNI.length) + 9 + 16 + 10 + 10 + 42 + 4;
 
 // The server's first segment of a TLS 1.3 handshake: ServerHello (supported_versions 1.3, key
 // share), ChangeCipherSpec, then the encrypted rest of its flight as one application-data record.
