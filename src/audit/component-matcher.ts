@@ -25,6 +25,8 @@ const NO_NAMES: readonly NameEvidence[] = Object.freeze([]);
 
 /** One identity's matches: those neither its port nor learnt names can change, and the others by key. */
 interface IdentityMatches {
+  /** Whether the server port can change what the identity matches (see portSelective()). */
+  readonly portSelective: boolean;
   plain: readonly ComponentMatch[] | undefined;
   byKey: Map<number | string, readonly ComponentMatch[]> | undefined;
 }
@@ -64,13 +66,13 @@ export class ComponentMatcher {
   match(identity: EndpointIdentity, serverPort?: number, learnt: readonly NameEvidence[] = NO_NAMES): readonly ComponentMatch[] {
     let entry = this.cache.get(identity);
     if (entry === undefined) {
-      entry = { plain: undefined, byKey: undefined };
+      entry = { portSelective: portSelective(identity), plain: undefined, byKey: undefined };
       this.cache.set(identity, entry);
     }
     // A client, and a server whose matches cannot depend on its port (a server reached on six
     // ports is matched once), without learnt names: the entry's own field, no second lookup.
     const names = this.matchesNames ? learnt : NO_NAMES;
-    const port = serverPort !== undefined && portSelective(identity) ? serverPort : -1;
+    const port = serverPort !== undefined && entry.portSelective ? serverPort : -1;
     if (port === -1 && names.length === 0) return (entry.plain ??= this.matchUncached(identity, serverPort));
     // Else by port (-1 when it does not matter), then names.
     let key: number | string = port;
