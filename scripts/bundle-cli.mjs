@@ -9,7 +9,11 @@
 // modules build from import.meta.url (../../rules/, ../../package.json) stay right in both.
 // Modules that `require` at run time (ajv's runtime helpers in the generated schema validator, the
 // optional native cap addon) get a real `require` from the banner; cap stays outside the bundle.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Chunk names carry content hashes: without a clean start, every build left its old chunks behind.
+rmSync('dist/bin', { recursive: true, force: true });
 
 await build({
   entryPoints: { flowaudit: 'dist/cli/main.js' },

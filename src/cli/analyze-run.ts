@@ -21,6 +21,7 @@ export async function runAnalyze(files: string[], options: AnalyzeOptions): Prom
     throw err;
   }
   writeRunSummary(run, options.quiet === true, outcome.dns);
-  await writeOut(outcome.text);
+  // Set before the report is written: a reader that closes the pipe early still gets the verdict.
   process.exitCode = outcome.exitCode;
+  await writeOut(outcome.text);
 }

@@ -19,6 +19,12 @@ program
   .version(VERSION)
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) });
+// A reader that stops early (`flowaudit flows ... | head`) closes the pipe: end quietly with the
+// exit code the run has so far, as Unix tools do, rather than report a failed write as a bug.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit();
+});
 registerAnalyzeCommand(program);
 registerFlowsCommand(program);
 registerRulesCommand(program);

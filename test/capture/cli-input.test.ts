@@ -188,3 +188,16 @@ describe('flows from damaged or missing files', () => {
     expect(stderr).toBe(`error: option '-f, --format <format>' argument 'xml' is invalid. expected table, json or ndjson\n`);
   });
 });
+
+describe('flows to a reader that stops early', () => {
+  it('ends quietly with exit 0 when the pipe closes (`| head`), not with a write error', () => {
+    // About 400 flows: NDJSON well past a pipe buffer, so writes go on after head has left.
+    const capture = join(temp.dir, 'many-flows.pcap');
+    spawnSync(process.execPath, [join(ROOT, 'bench/generate-capture.mjs'), capture, '--packets', '20000'], { timeout: 30_000 });
+    const result = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" flows -f ndjson "${capture}" | head -c 64; echo " status=\${PIPESTATUS[0]}"`], { timeout: 30_000 });
+    const [head, status] = result.stdout.toString().split(' status=');
+    expect(head).toMatch(/^\{"id":\d+,"protocol":/);
+    expect(status.trim()).toBe('0');
+    expect(result.stderr.toString()).toBe('');
+  });
+});
