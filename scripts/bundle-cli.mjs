@@ -7,8 +7,8 @@
 //
 // The chunks sit two directories below the package root, as dist/cli/*.js do, so the paths that
 // modules build from import.meta.url (../../rules/, ../../package.json) stay right in both.
-// Modules that `require` at run time (ajv's runtime helpers in the generated schema validator, the
-// optional native cap addon) get a real `require` from the banner; cap stays outside the bundle.
+// Modules that `require` at run time (yaml's Node built-ins, the optional native cap addon) get a
+// real `require` from the banner; cap stays outside the bundle.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
