@@ -31,7 +31,7 @@ export function registerAnalyzeCommand(program: Command): void {
   addIdentityOptions(command);
   addFlowTableOptions(command);
   // The audit's modules (YAML, JSON Schema, Prometheus) load when it runs, not at every start.
-  command.action(async (files: string[], options: AnalyzeOptions) => (await import('./analyze-run.js')).runAnalyze(files, options));
+  command.action(async (files: string[], options: AnalyzeOptions) => (await import('./audit-commands.js')).runAnalyze(files, options));
 }
 
 function parseRecords(value: string): NdjsonRecords {

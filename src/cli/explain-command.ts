@@ -32,8 +32,7 @@ export function registerExplainCommand(rules: Command): void {
     .option('--security <grade>', 'what the capture would show: plaintext, tls or unknown', parseGrade, 'unknown');
   addIdentityOptions(command);
   command.action(async (ref: string, options: ExplainOptions) => {
-    const { loadMatrix } = await import('../audit/load-matrix.js');
-    const { loadIdentities } = await import('./load-identities.js');
+    const { loadMatrix, loadIdentities } = await import('./audit-commands.js');
     const matrix = loadMatrix(ref);
     const identities = loadIdentities(options, matrix);
     const matcher = new ComponentMatcher(matrix);

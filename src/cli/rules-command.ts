@@ -24,7 +24,7 @@ export function registerRulesCommand(program: Command, options: RulesCommandOpti
     .description('load rules files or shipped profiles with their includes, and report the first error of each')
     .argument('<files...>', 'rules files (path) or shipped profile names')
     .action(async (refs: string[]) => {
-      const { loadMatrix } = await import('../audit/load-matrix.js');
+      const { loadMatrix } = await import('./audit-commands.js');
       const lines: string[] = [];
       let failed = false;
       for (const ref of refs) {
@@ -44,7 +44,7 @@ export function registerRulesCommand(program: Command, options: RulesCommandOpti
     .command('list')
     .description('list the shipped profiles with their titles')
     .action(async () => {
-      const { loadMatrix } = await import('../audit/load-matrix.js');
+      const { loadMatrix } = await import('./audit-commands.js');
       const lines: string[] = [];
       let failed = false;
       for (const name of shippedProfileNames(rulesDir)) {
