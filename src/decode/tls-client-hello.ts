@@ -34,7 +34,8 @@ export interface HelloRead<T> {
 
 type MutableClientHello = { -readonly [K in keyof TlsClientHello]: TlsClientHello[K] };
 
-const MAX_SESSION_ID = 32;
+/** The longest legacy_session_id (and its echo) a hello may carry. */
+export const MAX_SESSION_ID = 32;
 
 /**
  * Parses a ClientHello body (RFC 8446 section 4.1.2; RFC 5246 7.4.1.2), `buf[start..declaredEnd)`

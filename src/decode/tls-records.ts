@@ -6,7 +6,7 @@ export const ContentType = { ChangeCipherSpec: 20, Alert: 21, Handshake: 22, App
 const RECORD_HEADER = 5;
 const MESSAGE_HEADER = 4;
 /** The largest record a peer may send: 2^14 plus the most expansion any version allows. */
-const MAX_RECORD_LENGTH = 16384 + 2048;
+export const MAX_RECORD_LENGTH = 16384 + 2048;
 
 /**
  * What ended the run of plaintext handshake records: the bytes ran out, or the first record of

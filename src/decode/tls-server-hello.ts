@@ -1,4 +1,4 @@
-import { finished, type HelloRead } from './tls-client-hello.js';
+import { finished, type HelloRead, MAX_SESSION_ID } from './tls-client-hello.js';
 import { ExtensionType, readAlpn, readServerSupportedVersion, walkExtensions } from './tls-extensions.js';
 import { TlsFieldReader } from './tls-field-reader.js';
 
@@ -21,7 +21,6 @@ type MutableServerHello = { -readonly [K in keyof TlsServerHello]: TlsServerHell
 
 /** SHA-256("HelloRetryRequest"), the random of every HelloRetryRequest (RFC 8446 section 4.1.3). */
 const HRR_RANDOM = Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex');
-const MAX_SESSION_ID = 32;
 
 /** Parses a ServerHello body, `buf[start..declaredEnd)` of which `buf[start..availableEnd)` was captured. */
 export function parseServerHello(buf: Buffer, start: number, declaredEnd: number, availableEnd: number): HelloRead<TlsServerHello> {
@@ -57,7 +56,7 @@ function readServerExtension(h: MutableServerHello, buf: Buffer, type: number, a
 }
 
 /** The random of a HelloRetryRequest, compared byte by byte (Buffer#compare with offsets costs more per call). */
-function isHelloRetryRandom(buf: Buffer, at: number): boolean {
+export function isHelloRetryRandom(buf: Buffer, at: number): boolean {
   for (let i = 0; i < 32; i++) if (buf[at + i] !== HRR_RANDOM[i]) return false;
   return true;
 }
