@@ -32,7 +32,7 @@ export interface HelloRead<T> {
   readonly problem?: string;
 }
 
-type MutableClientHello = { -readonly [K in keyof TlsClientHello]: TlsClientHello[K] };
+export type MutableClientHello = { -readonly [K in keyof TlsClientHello]: TlsClientHello[K] };
 
 /** The longest legacy_session_id (and its echo) a hello may carry. */
 export const MAX_SESSION_ID = 32;
@@ -44,18 +44,7 @@ export const MAX_SESSION_ID = 32;
 export function parseClientHello(buf: Buffer, start: number, declaredEnd: number, availableEnd: number): HelloRead<TlsClientHello> {
   const r = new TlsFieldReader(buf, start, declaredEnd, availableEnd);
   if (!r.has(2, 'legacy_version')) return { hello: undefined, status: r.status === 'ok' ? 'truncated' : r.status, problem: r.problem };
-  // Every field from the start, in one order: one hidden class for all hellos, no properties
-  // added later (each addition moved the object to another shape and grew its property store).
-  const h: MutableClientHello = {
-    legacyVersion: r.u16(),
-    supportedVersions: undefined,
-    serverName: undefined,
-    alpn: undefined,
-    cipherSuiteCount: undefined,
-    offersTls13Suites: undefined,
-    complete: false,
-    sslv2Format: undefined,
-  };
+  const h = newClientHello(r.u16());
   if (!r.has(32, 'random')) return finished(h, r);
   r.skip(32);
   if (!r.has(1, 'legacy_session_id')) return finished(h, r);
@@ -94,6 +83,24 @@ export function parseClientHello(buf: Buffer, start: number, declaredEnd: number
   if (r.declaredLeft === 0) return finished(h, r);
   walkExtensions(r, readClientExtension, h);
   return finished(h, r);
+}
+
+/**
+ * A hello with only its version read. Every field from the start, in one order: one hidden class
+ * for all hellos of both readers (this and tls13-plain-handshake.ts), no properties added later
+ * (each addition moved the object to another shape and grew its property store).
+ */
+export function newClientHello(legacyVersion: number): MutableClientHello {
+  return {
+    legacyVersion,
+    supportedVersions: undefined,
+    serverName: undefined,
+    alpn: undefined,
+    cipherSuiteCount: undefined,
+    offersTls13Suites: undefined,
+    complete: false,
+    sslv2Format: undefined,
+  };
 }
 
 /**

@@ -11,7 +11,7 @@
  * version, a HelloRetryRequest, messages sharing or spanning records, a damaged length, an alert.
  */
 import { HandshakeType, handshakeTypeName } from './tls-handshake-message.js';
-import { MAX_SESSION_ID, type TlsClientHello } from './tls-client-hello.js';
+import { MAX_SESSION_ID, newClientHello, type TlsClientHello } from './tls-client-hello.js';
 import { ExtensionType, readAlpn, readClientSupportedVersions, readServerName } from './tls-extensions.js';
 import type { TlsHandshake } from './tls-handshake.js';
 import { ContentType, MAX_RECORD_LENGTH } from './tls-records.js';
@@ -19,8 +19,6 @@ import { isHelloRetryRandom, type TlsServerHello } from './tls-server-hello.js';
 import { describeShortfall } from './tls-shortfall.js';
 import type { DirectionBytes } from './tls-stream-stop.js';
 import { isGrease } from './tls-version.js';
-
-type MutableClientHello = { -readonly [K in keyof TlsClientHello]: TlsClientHello[K] };
 
 /** Record header (5 bytes) and handshake message header (4): where a hello's body starts. */
 const BODY = 9;
@@ -112,17 +110,7 @@ function readClientHello(b: Buffer): TlsClientHello | undefined {
   const next = declaredEnd;
   if (availableEnd === declaredEnd && b.length - next >= 5 && (b[next] === ContentType.Alert || b[next] === ContentType.Handshake)) return undefined;
   if (BODY + 2 > availableEnd) return undefined;
-  // Every field from the start, in parseClientHello's order (one hidden class for both readers).
-  const h: MutableClientHello = {
-    legacyVersion: (b[BODY] << 8) | b[BODY + 1],
-    supportedVersions: undefined,
-    serverName: undefined,
-    alpn: undefined,
-    cipherSuiteCount: undefined,
-    offersTls13Suites: undefined,
-    complete: false,
-    sslv2Format: undefined,
-  };
+  const h = newClientHello((b[BODY] << 8) | b[BODY + 1]);
   // Each field: past the declared end the hello is damaged (decline); past the captured end it
   // was cut there, and the fields read so far stand.
   let p = BODY + 2 + 32;

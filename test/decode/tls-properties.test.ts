@@ -8,17 +8,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseTlsHandshake, type TlsEvidence } from '../../src/decode/tls-handshake.js';
 import type { DirectionBytes, StreamStop } from '../../src/decode/tls-stream-stop.js';
 import { mutate, mutationsArb } from '../capture/byte-mutations.js';
-import { parseCaptureFlows } from '../support/tls-flows.js';
+import { handshakeSeeds, type HandshakeSeed } from '../support/tls-flows.js';
 import { record } from '../support/tls-records.js';
 
-const CAPTURE = new URL('../fixtures/tls/tls-handshakes.pcap', import.meta.url).pathname;
 const STOPS: StreamStop[] = ['end', 'limit', 'gap', 'snaplen', 'datagram', 'budget'];
 const RUNS = 400;
 
-let seeds: { client: Buffer; server: Buffer }[] = [];
+let seeds: HandshakeSeed[] = [];
 beforeAll(async () => {
-  const flows = await parseCaptureFlows(CAPTURE, () => null, 4096);
-  seeds = flows.map((f) => ({ client: f.toServer.payload, server: f.toClient.payload }));
+  seeds = await handshakeSeeds();
   expect(seeds.length).toBeGreaterThan(5);
 });
 

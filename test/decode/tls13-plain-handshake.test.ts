@@ -10,17 +10,15 @@ import { parseAnyTlsHandshake, parseTlsHandshake } from '../../src/decode/tls-ha
 import { readPlainTls13 } from '../../src/decode/tls13-plain-handshake.js';
 import type { DirectionBytes, StreamStop } from '../../src/decode/tls-stream-stop.js';
 import { mutate, mutationsArb } from '../capture/byte-mutations.js';
-import { parseCaptureFlows } from '../support/tls-flows.js';
+import { handshakeSeeds, type HandshakeSeed } from '../support/tls-flows.js';
 import { record } from '../support/tls-records.js';
 
-const CAPTURE = new URL('../fixtures/tls/tls-handshakes.pcap', import.meta.url).pathname;
 const STOPS: StreamStop[] = ['end', 'limit', 'gap', 'snaplen', 'datagram', 'budget', 'tls-data'];
 const RUNS = 1000;
 
-let seeds: { client: Buffer; server: Buffer }[] = [];
+let seeds: HandshakeSeed[] = [];
 beforeAll(async () => {
-  const flows = await parseCaptureFlows(CAPTURE, () => null, 4096);
-  seeds = flows.map((f) => ({ client: f.toServer.payload, server: f.toClient.payload }));
+  seeds = await handshakeSeeds();
   expect(seeds.length).toBeGreaterThan(5);
 });
 

@@ -34,3 +34,15 @@ export async function parseCaptureFlows<T>(path: string, parse: (flow: FlowRecor
   await readFlows([path], sink, { table: { payloadLimit } });
   return flows.sort((a, b) => a.id - b.id);
 }
+
+/** A flow's first bytes each way, as the TLS property tests damage them. */
+export interface HandshakeSeed {
+  readonly client: Buffer;
+  readonly server: Buffer;
+}
+
+/** The real handshakes of the committed capture (openssl and curl, TLS 1.0 to 1.3), one per TCP flow. */
+export async function handshakeSeeds(): Promise<HandshakeSeed[]> {
+  const flows = await parseCaptureFlows(new URL('../fixtures/tls/tls-handshakes.pcap', import.meta.url).pathname, () => null, 4096);
+  return flows.map((f) => ({ client: f.toServer.payload, server: f.toClient.payload }));
+}
