@@ -107,8 +107,8 @@ function readClientHello(b: Buffer): TlsClientHello | undefined {
   const declaredEnd = BODY + ((b[6] << 16) | (b[7] << 8) | b[8]);
   if (declaredEnd - 5 !== record) return undefined;
   const availableEnd = Math.min(declaredEnd, b.length);
-  const next = declaredEnd;
-  if (availableEnd === declaredEnd && b.length - next >= 5 && (b[next] === ContentType.Alert || b[next] === ContentType.Handshake)) return undefined;
+  // The hello fills its record, so the next record starts where it ends.
+  if (b.length - declaredEnd >= 5 && (b[declaredEnd] === ContentType.Alert || b[declaredEnd] === ContentType.Handshake)) return undefined;
   if (BODY + 2 > availableEnd) return undefined;
   const h = newClientHello((b[BODY] << 8) | b[BODY + 1]);
   // Each field: past the declared end the hello is damaged (decline); past the captured end it
