@@ -25,6 +25,7 @@ const BODY = 9;
 const TLS_1_3 = 0x0304;
 const CLIENT_HELLO_CUT = { kind: 'cut-inside', what: handshakeTypeName(HandshakeType.ClientHello) } as const;
 
+/** The handshake as parseAnyTlsHandshake reads it, when it has the plain TLS 1.3 shape above; else undefined. */
 export function readPlainTls13(toServer: DirectionBytes, toClient: DirectionBytes): TlsHandshake | undefined {
   const server = readServerHello(toClient.payload);
   if (server === undefined) return undefined;
@@ -54,7 +55,7 @@ function recordLength(b: Buffer, type: number): number {
 }
 
 /**
- * A ServerHello filling the server's first record, whole, selecting TLS 1.3 by supported_versions;
+ * A whole ServerHello inside the server's first record, selecting TLS 1.3 by supported_versions;
  * else undefined. (TLS 1.3 encrypts what follows it, so nothing after it changes the answer.)
  */
 function readServerHello(b: Buffer): TlsServerHello | undefined {
