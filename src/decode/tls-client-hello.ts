@@ -32,7 +32,7 @@ export interface HelloRead<T> {
   readonly problem?: string;
 }
 
-export type MutableClientHello = { -readonly [K in keyof TlsClientHello]: TlsClientHello[K] };
+type MutableClientHello = { -readonly [K in keyof TlsClientHello]: TlsClientHello[K] };
 
 /** The longest legacy_session_id (and its echo) a hello may carry. */
 export const MAX_SESSION_ID = 32;
