@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { NdjsonRecords } from '../export/audit-ndjson.js';
 import { addFlowTableOptions, type FlowTableCliOptions } from './flow-table-options.js';
 import { addIdentityOptions, type IdentityCliOptions } from './identity-options.js';
+import { requireOptions } from './option-errors.js';
 import { collect, nonNegativeNumber } from './option-parsers.js';
 
 export interface AnalyzeOptions extends FlowTableCliOptions, IdentityCliOptions {
@@ -20,7 +21,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .command('analyze')
     .description('audit the flows in captures against a connection matrix; exit 0 compliant, 1 violations, 2 bad input')
     .argument('<files...>', 'capture files (pcap, pcapng, gzip, - for stdin), read in order as one trace')
-    .requiredOption('-r, --rules <file|profile>', 'rules file, or a shipped profile name (flowaudit rules list)')
+    .option('-r, --rules <file|profile>', 'rules file, or a shipped profile name (flowaudit rules list)')
     .option('-o, --output <path>', 'also write a report; format by extension: .json (full), .ndjson (records), .xml (JUnit)', collect, [])
     .option('--ndjson-records <which>', 'NDJSON records: flows (every flow) or violations', parseRecords, 'flows')
     .option('--fail-on-unverified', 'count flows whose required security could not be proven as violations')
@@ -30,6 +31,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .option('-q, --quiet', 'no capture summary on stderr');
   addIdentityOptions(command);
   addFlowTableOptions(command);
+  requireOptions(command, '--rules');
   // The audit's modules (YAML, JSON Schema, Prometheus) load when it runs, not at every start.
   command.action(async (files: string[], options: AnalyzeOptions) => (await import('./audit-commands.js')).runAnalyze(files, options));
 }

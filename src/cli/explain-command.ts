@@ -4,6 +4,7 @@ import { FlowJudge } from '../audit/flow-judge.js';
 import type { ObservedSecurity } from '../audit/verdict.js';
 import { parseAddress } from '../decode/ip-address.js';
 import { addIdentityOptions, type IdentityCliOptions } from './identity-options.js';
+import { requireOptions } from './option-errors.js';
 import { writeOut } from './output.js';
 
 interface FlowSpec {
@@ -28,9 +29,10 @@ export function registerExplainCommand(rules: Command): void {
     .command('explain')
     .description('show how a flow would be judged: the components of each end and the verdict with its reason')
     .argument('<rules>', 'rules file or shipped profile name')
-    .requiredOption('--flow <spec>', 'CLIENT:PORT -> SERVER:PORT/PROTO, e.g. "10.0.0.5:43512 -> 10.0.1.7:20001/tcp" ([v6]:port for IPv6)', parseFlowSpec)
+    .option('--flow <spec>', 'CLIENT:PORT -> SERVER:PORT/PROTO, e.g. "10.0.0.5:43512 -> 10.0.1.7:20001/tcp" ([v6]:port for IPv6)', parseFlowSpec)
     .option('--security <grade>', 'what the capture would show: plaintext, tls or unknown', parseGrade, 'unknown');
   addIdentityOptions(command);
+  requireOptions(command, '--flow');
   command.action(async (ref: string, options: ExplainOptions) => {
     const { loadMatrix, loadIdentities } = await import('./audit-commands.js');
     const matrix = loadMatrix(ref);

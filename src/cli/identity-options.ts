@@ -9,6 +9,6 @@ export interface IdentityCliOptions {
 /** The identity sources `analyze`, `watch` and `rules explain` share (loaded by load-identities.ts). */
 export function addIdentityOptions(command: Command): Command {
   return command
-    .option('-i, --inventory <file>', 'inventory YAML mapping addresses to names, labels and components (repeatable)', collect, [])
+    .option('-I, --inventory <file>', 'inventory YAML mapping addresses to names, labels and components (repeatable)', collect, [])
     .option('--k8s-snapshot <file>', 'output of `kubectl get pods,services,nodes -A -o json` (repeatable)', collect, []);
 }

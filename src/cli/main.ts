@@ -8,6 +8,7 @@ import { UsageError } from './usage-error.js';
 import { ExitCode } from './exit-codes.js';
 import { registerExplainCommand } from './explain-command.js';
 import { registerFlowsCommand } from './flows-command.js';
+import { nameTheRightOption } from './option-errors.js';
 import { registerRulesCommand } from './rules-command.js';
 import { registerWatchCommand } from './watch-command.js';
 import { VERSION } from './version.js';
@@ -18,7 +19,8 @@ program
   .description('Audit network flows against a vendor connection matrix')
   .version(VERSION)
   .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(text) });
+  // Errors are one line: commander puts its "(Did you mean --rules?)" on a line of its own.
+  .configureOutput({ outputError: (text, write) => write(text.replace('\n(Did you mean', ' (Did you mean')) });
 // A reader that stops early (`flowaudit flows ... | head`) closes the pipe: end quietly with the
 // exit code the run has so far, as Unix tools do, rather than report a failed write as a bug.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -30,6 +32,7 @@ registerFlowsCommand(program);
 registerRulesCommand(program);
 registerWatchCommand(program);
 registerExplainCommand(program.commands.find((c) => c.name() === 'rules')!);
+nameTheRightOption(program);
 
 try {
   await program.parseAsync(process.argv);

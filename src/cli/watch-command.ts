@@ -5,6 +5,7 @@ import { parseListen } from '../export/listen-address.js';
 import { UsageError } from './usage-error.js';
 import { addFlowTableOptions, flowTableOptions, PLAIN_PREFIX_BYTES, type FlowTableCliOptions } from './flow-table-options.js';
 import { addIdentityOptions, type IdentityCliOptions } from './identity-options.js';
+import { requireOptions } from './option-errors.js';
 import { collect, nonNegativeNumber, positiveInteger, positiveNumber } from './option-parsers.js';
 
 interface WatchOptions extends FlowTableCliOptions, IdentityCliOptions {
@@ -31,8 +32,8 @@ export function registerWatchCommand(program: Command): void {
   const command = program
     .command('watch')
     .description('run as an agent: capture live, judge flows as they happen, serve Prometheus metrics, log violations (SIGHUP reloads rules, SIGTERM flushes and exits)')
-    .requiredOption('-I, --interface <name>', 'interface to capture on, or "any" (repeatable)', collect, [])
-    .requiredOption('-r, --rules <file|profile>', 'rules file, or a shipped profile name (flowaudit rules list)')
+    .option('-i, --interface <name>', 'interface to capture on, or "any" (repeatable)', collect, [])
+    .option('-r, --rules <file|profile>', 'rules file, or a shipped profile name (flowaudit rules list)')
     .option('-f, --filter <bpf>', 'BPF capture filter (pcap-filter syntax)', '')
     .option('--snaplen <bytes>', 'bytes captured per packet (TLS handshakes need whole segments)', positiveInteger, 65535)
     .option('--buffer-size <MiB>', 'kernel capture buffer per interface', positiveInteger, 32)
@@ -48,6 +49,7 @@ export function registerWatchCommand(program: Command): void {
     .option('--log-level <level>', 'log level: fatal, error, warn, info, debug', 'info');
   addIdentityOptions(command);
   addFlowTableOptions(command);
+  requireOptions(command, '--rules');
   command.action(async (options: WatchOptions) => {
     if (options.interface.length === 0) throw new UsageError('watch: name an interface to capture on: --interface NAME (or any)');
     const unavailable = liveCaptureUnavailable();

@@ -247,12 +247,12 @@ describe('analyze: inputs that cannot be used (exit 2, one line, nothing written
 
   it('a bad inventory', () => {
     write('inv.yaml', 'entries:\n  - name: a\n    addresses: ["10.0.1.0/16"]\n');
-    fails(['plain.pcap', '--rules', BENCH_RULES, '-i', 'inv.yaml'], 'flowaudit: inv.yaml:3:17: "10.0.1.0/16" has host bits set: the network is 10.0.0.0/16');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-I', 'inv.yaml'], 'flowaudit: inv.yaml:3:17: "10.0.1.0/16" has host bits set: the network is 10.0.0.0/16');
   });
 
   it('an inventory entry naming a component the matrix does not define', () => {
     write('inv-typo.yaml', 'entries:\n  - name: a\n    addresses: ["10.1.0.1"]\n  - name: b\n    addresses: ["10.2.0.1"]\n    components: [server]\n');
-    fails(['plain.pcap', '--rules', BENCH_RULES, '-i', 'inv-typo.yaml'], 'flowaudit: inv-typo.yaml:4:1: entry "b" names component "server", which matrix bench does not define');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-I', 'inv-typo.yaml'], 'flowaudit: inv-typo.yaml:4:1: entry "b" names component "server", which matrix bench does not define');
   });
 
   it('a Kubernetes snapshot that is not JSON', () => {
@@ -343,7 +343,7 @@ describe('rules explain', () => {
 
   it('uses inventories like analyze does', () => {
     write('inv-explain.yaml', 'entries:\n  - name: laptop\n    addresses: ["192.168.5.5"]\n    components: [clients]\n');
-    const r = cli('rules', 'explain', BENCH_RULES, '-i', 'inv-explain.yaml', '--flow', '192.168.5.5:40000 -> 10.96.0.10:53/udp');
+    const r = cli('rules', 'explain', BENCH_RULES, '-I', 'inv-explain.yaml', '--flow', '192.168.5.5:40000 -> 10.96.0.10:53/udp');
     expect(r.stdout).toContain('\nclient 192.168.5.5:\n  clients: inventory laptop (inv-explain.yaml:2)\n');
     expect(r.stdout).toContain('\nverdict: allowed\n');
   });
