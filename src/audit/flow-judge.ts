@@ -64,27 +64,27 @@ export class FlowJudge {
     });
     const inScope = f.client.some((m) => !m.context) || f.server.some((m) => !m.context);
     if (this.matrix.unmatched === 'ignore-outside-components' && !inScope) {
-      return unmatched('ignored', 'neither endpoint belongs to a component of this matrix');
+      return unmatched('ignored', 'Neither endpoint belongs to a component of this matrix');
     }
     // A rule the other way round says more than that an end is unknown, even through a catch-all.
     const reversed = rules.find((c) => portIn(c, f.serverPort) && has(f.server, c.from) && has(f.client, c.to));
     if (reversed !== undefined) {
-      return unmatched('wrong-initiator', `rule ${reversed.id} allows ${reversed.from} -> ${reversed.to}, but ${reversed.to} opened this connection`, reversed.id, [reversed.to, reversed.from]);
+      return unmatched('wrong-initiator', `Rule ${reversed.id} allows ${reversed.from} -> ${reversed.to}, but ${reversed.to} opened this connection`, reversed.id, [reversed.to, reversed.from]);
     }
     // Only a catch-all (any internal or external address) says nothing of who an endpoint is.
     const clientUnknown = !f.client.some((m) => m.identified);
     const serverUnknown = !f.server.some((m) => m.identified);
     if (clientUnknown || serverUnknown) {
-      const who = [clientUnknown ? `client ${f.clientAddress}` : '', serverUnknown ? `server ${f.serverAddress}` : ''].filter((w) => w !== '');
-      return unmatched('unknown-peer', `${who.join(' and ')} ${who.length === 2 ? 'match' : 'matches'} no component`, undefined, [
+      const who = clientUnknown && serverUnknown ? `Client ${f.clientAddress} and server ${f.serverAddress} match` : clientUnknown ? `Client ${f.clientAddress} matches` : `Server ${f.serverAddress} matches`;
+      return unmatched('unknown-peer', `${who} no component`, undefined, [
         clientUnknown ? f.clientAddress : client,
         serverUnknown ? f.serverAddress : server,
       ]);
     }
     if (!this.byProtocol.has(f.protocol as Protocol)) {
-      return unmatched('unexpected', `${client} -> ${server}: protocol ${f.protocol} is not in the matrix`);
+      return unmatched('unexpected', `No rule allows ${f.protocol} from ${client} to ${server}: the matrix has rules for tcp and udp only`);
     }
-    return unmatched('unexpected', `no rule allows ${f.protocol}/${f.serverPort} from ${client} to ${server}`);
+    return unmatched('unexpected', `No rule allows ${f.protocol}/${f.serverPort} from ${client} to ${server}`);
   }
 
   private judgeSecurity(rule: Connection, security: ObservedSecurity, forward: boolean): Verdict {
@@ -117,25 +117,30 @@ function judgeSecurityAnew(rule: Connection, security: ObservedSecurity, clientR
     clientRole,
     serverRole,
   });
-  if (rule.security === 'none') return decided('allowed', `rule ${rule.id}`);
-  const wanted = rule.security === 'mtls' ? 'mTLS' : 'TLS';
-  const seen = security.detail;
-  if (security.grade === 'plaintext') return decided('insecure', `rule ${rule.id} requires ${wanted}; the capture shows ${seen}`);
-  if (security.grade === 'unknown') return decided('unverified', `rule ${rule.id} requires ${wanted}; ${seen}`);
+  // Reasons are sentences naming the rule and the roles: "Rule a-to-b requires TLS for a -> b, but the capture shows plaintext (http)".
+  const edge = `${clientRole} -> ${serverRole}`;
+  if (rule.security === 'none') return decided('allowed', `Rule ${rule.id} allows ${edge} and requires no security`);
   const min = rule.minTlsVersion;
+  const wanted = rule.security === 'mtls' ? (min === undefined ? 'mTLS' : `mTLS over TLS ${min} or later`) : min === undefined ? 'TLS' : `TLS ${min} or later`;
+  const seen = security.detail;
+  const allowed = (): Verdict => decided('allowed', `Rule ${rule.id} allows ${edge} over ${wanted}; the capture shows ${seen}`);
+  const unproven = (): Verdict => decided('unverified', `Rule ${rule.id} requires ${wanted} for ${edge}, which the capture cannot prove: ${seen}`);
+  const violated = (kind: VerdictKind): Verdict => decided(kind, `Rule ${rule.id} requires ${wanted} for ${edge}, but the capture shows ${seen}`);
+  if (security.grade === 'plaintext') return violated('insecure');
+  if (security.grade === 'unknown') return unproven();
   if (min !== undefined) {
     // Version names compare in order as text: '1.0' < '1.1' < '1.2' < '1.3'.
-    if (security.tlsVersion === undefined) return decided('unverified', `rule ${rule.id} requires TLS ${min} or later; ${seen}`);
-    if (security.tlsVersion < min) return decided('weak-tls', `rule ${rule.id} requires TLS ${min} or later; the capture shows ${seen}`);
+    if (security.tlsVersion === undefined) return unproven();
+    if (security.tlsVersion < min) return violated('weak-tls');
   }
-  if (rule.security === 'tls') return decided('allowed', `rule ${rule.id}; ${seen}`);
+  if (rule.security === 'tls') return allowed();
   switch (security.grade) {
     case 'mtls-proven':
-      return decided('allowed', `rule ${rule.id}; ${seen}`);
+      return allowed();
     case 'mtls-absent':
-      return decided('mtls-missing', `rule ${rule.id} requires mTLS; the capture shows ${seen}`);
+      return violated('mtls-missing');
     default:
-      return decided('unverified', `rule ${rule.id} requires mTLS; ${seen}`);
+      return unproven();
   }
 }
 

@@ -132,7 +132,7 @@ describe('allowed', () => {
       clientRole: 'web',
       serverRole: 'api',
       kind: 'allowed',
-      reason: 'rule web-to-api-http',
+      reason: 'Rule web-to-api-http allows web -> api and requires no security',
       ruleId: 'web-to-api-http',
       notice: false,
       security: { grade: 'plaintext', detail: 'plaintext (http)' },
@@ -144,7 +144,7 @@ describe('allowed', () => {
       clientRole: 'web',
       serverRole: 'api',
       kind: 'allowed',
-      reason: "rule web-to-api-tls; TLS 1.2, client certificate not established, no CertificateRequest or ServerHelloDone: the server's bytes end at 47 (no more bytes seen)",
+      reason: "Rule web-to-api-tls allows web -> api over TLS; the capture shows TLS 1.2, client certificate not established, no CertificateRequest or ServerHelloDone: the server's bytes end at 47 (no more bytes seen)",
       ruleId: 'web-to-api-tls',
       notice: false,
       security: { grade: 'tls', detail: "TLS 1.2, client certificate not established, no CertificateRequest or ServerHelloDone: the server's bytes end at 47 (no more bytes seen)", tlsVersion: '1.2' },
@@ -154,7 +154,7 @@ describe('allowed', () => {
   it('a TLS rule with a ClientHello and no answer captured', () => {
     const v = verdictOf({ client: '10.0.1.5:40002', server: '10.0.2.8:443', toServer: TLS_CLIENT_HELLO });
     expect(v.kind).toBe('allowed');
-    expect(v.reason).toBe('rule web-to-api-tls; TLS (version not seen), client certificate not established, no ServerHello: the server sent no payload');
+    expect(v.reason).toBe('Rule web-to-api-tls allows web -> api over TLS; the capture shows TLS (version not seen), client certificate not established, no ServerHello: the server sent no payload');
   });
 
   it('UDP on a UDP rule', () => {
@@ -170,7 +170,7 @@ describe('unverified', () => {
       clientRole: 'web',
       serverRole: 'api',
       kind: 'unverified',
-      reason: 'rule web-to-api-tls requires TLS; no payload captured',
+      reason: 'Rule web-to-api-tls requires TLS for web -> api, which the capture cannot prove: no payload captured',
       ruleId: 'web-to-api-tls',
       notice: false,
       security: { grade: 'unknown', detail: 'no payload captured' },
@@ -180,20 +180,20 @@ describe('unverified', () => {
   it('says when the payload was not kept because the prefix budget was spent', () => {
     const v = verdictOf({ client: '10.0.1.5:40011', server: '10.0.2.8:443', payloadStop: 'budget' });
     expect(v.kind).toBe('unverified');
-    expect(v.reason).toBe('rule web-to-api-tls requires TLS; payload not kept (prefix budget spent)');
+    expect(v.reason).toBe('Rule web-to-api-tls requires TLS for web -> api, which the capture cannot prove: payload not kept (prefix budget spent)');
   });
 
   it('an mTLS rule with TLS seen: the client certificate cannot be established', () => {
     const v = verdictOf({ client: '10.0.1.5:40012', server: '10.0.3.3:9042', ...tlsBothWays });
     expect(v.kind).toBe('unverified');
     expect(v.ruleId).toBe('web-to-db-mtls');
-    expect(v.reason).toBe("rule web-to-db-mtls requires mTLS; TLS 1.2, client certificate not established, no CertificateRequest or ServerHelloDone: the server's bytes end at 47 (no more bytes seen)");
+    expect(v.reason).toBe("Rule web-to-db-mtls requires mTLS for web -> db, which the capture cannot prove: TLS 1.2, client certificate not established, no CertificateRequest or ServerHelloDone: the server's bytes end at 47 (no more bytes seen)");
   });
 
   it('a rule with minTlsVersion and no ServerHello: the version cannot be established', () => {
     const v = verdictOf({ client: '10.0.1.5:40013', server: '10.0.4.4:6379', toServer: TLS_CLIENT_HELLO });
     expect(v.kind).toBe('unverified');
-    expect(v.reason).toBe('rule web-to-cache-tls12 requires TLS 1.2 or later; TLS (version not seen), client certificate not established, no ServerHello: the server sent no payload');
+    expect(v.reason).toBe('Rule web-to-cache-tls12 requires TLS 1.2 or later for web -> cache, which the capture cannot prove: TLS (version not seen), client certificate not established, no ServerHello: the server sent no payload');
   });
 
   it('a rule with minTlsVersion met by the negotiated version is allowed', () => {
@@ -205,7 +205,7 @@ describe('unverified', () => {
   it('TLS application data without a handshake (a connection picked up mid-stream) is unproven, not plaintext', () => {
     const v = verdictOf({ client: '10.0.1.5:40014', server: '10.0.2.8:443', toServer: TLS_APP_DATA, toClient: TLS_APP_DATA });
     expect(v.kind).toBe('unverified');
-    expect(v.reason).toBe('rule web-to-api-tls requires TLS; TLS records, no handshake captured');
+    expect(v.reason).toBe('Rule web-to-api-tls requires TLS for web -> api, which the capture cannot prove: TLS records, no handshake captured');
     expect(v.security.grade).toBe('unknown');
   });
 });
@@ -216,7 +216,7 @@ describe('insecure', () => {
       clientRole: 'web',
       serverRole: 'api',
       kind: 'insecure',
-      reason: 'rule web-to-api-tls requires TLS; the capture shows plaintext (http)',
+      reason: 'Rule web-to-api-tls requires TLS for web -> api, but the capture shows plaintext (http)',
       ruleId: 'web-to-api-tls',
       notice: false,
       security: { grade: 'plaintext', detail: 'plaintext (http)' },
@@ -226,7 +226,7 @@ describe('insecure', () => {
   it('unrecognised plaintext on an mTLS rule', () => {
     const v = verdictOf({ client: '10.0.1.5:40021', server: '10.0.3.3:9042', toServer: Buffer.from('hello there') });
     expect(v.kind).toBe('insecure');
-    expect(v.reason).toBe('rule web-to-db-mtls requires mTLS; the capture shows plaintext (unrecognised protocol)');
+    expect(v.reason).toBe('Rule web-to-db-mtls requires mTLS for web -> db, but the capture shows plaintext (unrecognised protocol)');
   });
 
   it('a server banner when the client sent nothing', () => {
@@ -243,7 +243,7 @@ describe('wrong-initiator', () => {
       clientRole: 'api',
       serverRole: 'web',
       kind: 'wrong-initiator',
-      reason: 'rule web-to-api-http allows web -> api, but api opened this connection',
+      reason: 'Rule web-to-api-http allows web -> api, but api opened this connection',
       ruleId: 'web-to-api-http',
       notice: false,
       security: { grade: 'plaintext', detail: 'plaintext (http)' },
@@ -288,7 +288,7 @@ describe('unexpected', () => {
       clientRole: 'web',
       serverRole: 'api',
       kind: 'unexpected',
-      reason: 'no rule allows tcp/22 from web to api',
+      reason: 'No rule allows tcp/22 from web to api',
       notice: false,
       security: { grade: 'unknown', detail: 'no payload captured' },
     });
@@ -297,16 +297,16 @@ describe('unexpected', () => {
   it('a rule port on the wrong protocol', () => {
     const v = verdictOf({ client: '10.0.1.5:40061', server: '10.0.2.8:443', protocol: 17 });
     expect(v.kind).toBe('unexpected');
-    expect(v.reason).toBe('no rule allows udp/443 from web to api');
+    expect(v.reason).toBe('No rule allows udp/443 from web to api');
   });
 
   it('a protocol other than TCP and UDP', () => {
     const f = judge({ client: '10.0.1.5:0', server: '10.0.2.8:0', protocol: 1, toServer: Buffer.from([8, 0, 0, 0]) });
     expect(f.protocol).toBe('icmp');
     expect(f.verdict.kind).toBe('unexpected');
-    expect(f.verdict.reason).toBe('web -> api: protocol icmp is not in the matrix');
+    expect(f.verdict.reason).toBe('No rule allows icmp from web to api: the matrix has rules for tcp and udp only');
     const gre = verdictOf({ client: '10.0.1.5:0', server: '10.0.2.8:0', protocol: 47 });
-    expect(gre.reason).toBe('web -> api: protocol ip-proto-47 is not in the matrix');
+    expect(gre.reason).toBe('No rule allows ip-proto-47 from web to api: the matrix has rules for tcp and udp only');
   });
 });
 
@@ -316,7 +316,7 @@ describe('unknown-peer', () => {
       clientRole: '172.16.0.1',
       serverRole: 'api',
       kind: 'unknown-peer',
-      reason: 'client 172.16.0.1 matches no component',
+      reason: 'Client 172.16.0.1 matches no component',
       notice: false,
       security: { grade: 'unknown', detail: 'no payload captured' },
     });
@@ -324,12 +324,12 @@ describe('unknown-peer', () => {
 
   it('an unknown server', () => {
     const v = verdictOf({ client: '10.0.1.5:40071', server: '172.16.0.2:443' });
-    expect([v.kind, v.reason]).toEqual(['unknown-peer', 'server 172.16.0.2 matches no component']);
+    expect([v.kind, v.reason]).toEqual(['unknown-peer', 'Server 172.16.0.2 matches no component']);
   });
 
   it('both ends unknown', () => {
     const v = verdictOf({ client: '172.16.0.1:40072', server: '172.16.0.2:443' });
-    expect([v.kind, v.reason]).toEqual(['unknown-peer', 'client 172.16.0.1 and server 172.16.0.2 match no component']);
+    expect([v.kind, v.reason]).toEqual(['unknown-peer', 'Client 172.16.0.1 and server 172.16.0.2 match no component']);
   });
 
   it('an unknown end on a non-TCP/UDP protocol is still unknown-peer', () => {
@@ -363,7 +363,7 @@ describe('several fitting rules: the best outcome wins', () => {
   // 10.0.1.9 is both web (10.0.1.0/24) and prober (10.0.1.9/32); on 443 web needs TLS, prober nothing.
   it('plaintext: insecure for web-to-api-tls, allowed by prober-to-api', () => {
     expect(verdictOf({ client: '10.0.1.5:40090', server: '10.0.2.8:443', ...http }).kind).toBe('insecure');
-    expect(verdictOf({ client: '10.0.1.9:40090', server: '10.0.2.8:443', ...http })).toMatchObject({ kind: 'allowed', ruleId: 'prober-to-api', reason: 'rule prober-to-api' });
+    expect(verdictOf({ client: '10.0.1.9:40090', server: '10.0.2.8:443', ...http })).toMatchObject({ kind: 'allowed', ruleId: 'prober-to-api', reason: 'Rule prober-to-api allows prober -> api and requires no security' });
   });
 
   it('no payload: unverified for web-to-api-tls, allowed by prober-to-api', () => {
@@ -424,7 +424,7 @@ describe('ignored (unmatched: ignore-outside-components)', () => {
       clientRole: 'all-pods',
       serverRole: 'all-pods',
       kind: 'ignored',
-      reason: 'neither endpoint belongs to a component of this matrix',
+      reason: 'Neither endpoint belongs to a component of this matrix',
       notice: false,
       security: { grade: 'unknown', detail: 'no payload captured' },
     });
@@ -446,8 +446,8 @@ describe('ignored (unmatched: ignore-outside-components)', () => {
   });
 
   it('keeps judging flows with a non-context end', () => {
-    expect(judgeScoped({ client: '10.1.0.5:40107', server: '10.9.0.2:80' })).toMatchObject({ kind: 'unexpected', reason: 'no rule allows tcp/80 from app to all-pods' });
-    expect(judgeScoped({ client: '10.1.0.5:40108', server: '192.168.7.7:80' })).toMatchObject({ kind: 'unknown-peer', reason: 'server 192.168.7.7 matches no component' });
+    expect(judgeScoped({ client: '10.1.0.5:40107', server: '10.9.0.2:80' })).toMatchObject({ kind: 'unexpected', reason: 'No rule allows tcp/80 from app to all-pods' });
+    expect(judgeScoped({ client: '10.1.0.5:40108', server: '192.168.7.7:80' })).toMatchObject({ kind: 'unknown-peer', reason: 'Server 192.168.7.7 matches no component' });
     expect(judgeScoped({ client: '10.1.0.5:40109', server: '1.1.1.1:443', ...tlsBothWays })).toMatchObject({ kind: 'allowed', ruleId: 'app-to-internet' });
     expect(judgeScoped({ client: '1.1.1.1:40110', server: '10.1.0.5:443' })).toMatchObject({ kind: 'wrong-initiator', ruleId: 'app-to-internet' });
   });
@@ -518,7 +518,7 @@ describe('judged with a Kubernetes snapshot', () => {
 
   it('a hostNetwork pod at the node address is the server only on the port it declares', () => {
     expect(judgeIn({ client: '10.20.0.9:40201', server: '10.10.0.1:9100' }).verdict).toMatchObject({ kind: 'allowed', ruleId: 'prometheus-scrape' });
-    expect(judgeIn({ client: '10.20.0.9:40202', server: '10.10.0.1:10250' }).verdict).toMatchObject({ kind: 'unexpected', reason: 'no rule allows tcp/10250 from prometheus to nodes' });
+    expect(judgeIn({ client: '10.20.0.9:40202', server: '10.10.0.1:10250' }).verdict).toMatchObject({ kind: 'unexpected', reason: 'No rule allows tcp/10250 from prometheus to nodes' });
   });
 
   it('the node address as a client carries its hostNetwork pods: the exporter dialing prometheus is wrong-initiator', () => {

@@ -51,7 +51,7 @@ describe('JUnit XML', () => {
       ['unverified: web -> api tcp/443', 'skipped', undefined],
       ['wrong-initiator: api -> web tcp/443', 'failure', 'wrong-initiator'],
     ]);
-    expect(groups[0].children[0].attributes.message).toBe('2 flows; no rule allows tcp/22 from web to db; e.g. 10.0.1.5:40007 -> 10.0.3.3:22, 10.0.1.5:40008 -> 10.0.3.3:22');
+    expect(groups[0].children[0].attributes.message).toBe('2 flows; No rule allows tcp/22 from web to db; e.g. 10.0.1.5:40007 -> 10.0.3.3:22, 10.0.1.5:40008 -> 10.0.3.3:22');
   });
 
   it('with failOnUnverified, unverified groups fail too', () => {

@@ -43,7 +43,7 @@ describe('NDJSON records', () => {
       tcp_state: 'closed',
       end_reason: 'fin',
       verdict: 'insecure',
-      reason: 'rule web-to-api requires TLS; the capture shows plaintext (http)',
+      reason: 'Rule web-to-api requires TLS for web -> api, but the capture shows plaintext (http)',
       rule: 'web-to-api',
       notice: false,
       security: 'plaintext',
