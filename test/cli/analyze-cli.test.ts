@@ -1,5 +1,5 @@
 /**
- * `flowaudit analyze` and `flowaudit rules explain` end to end: the built CLI run as a user runs it,
+ * `flowaudit analyze` end to end: the built CLI run as a user runs it,
  * on captures from the benchmark generator, with the documented exit codes, one-line errors, and
  * no report written when an input fails.
  */
@@ -293,65 +293,3 @@ describe('analyze: inputs that cannot be used (exit 2, one line, nothing written
   });
 });
 
-describe('rules explain', () => {
-  it('shows the components of each end with the evidence, and the verdict with its reason', () => {
-    const r = cli('rules', 'explain', BENCH_RULES, '--flow', '10.1.0.5:40000 -> 10.2.0.7:443/tcp', '--security', 'tls');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe(
-      [
-        'flow 10.1.0.5:40000 -> 10.2.0.7:443/tcp against bench',
-        'client 10.1.0.5:',
-        '  clients: cidr 10.1.0.0/16',
-        'server 10.2.0.7:',
-        '  servers: cidr 10.2.0.0/16',
-        'verdict: allowed',
-        'reason: rule clients-to-servers; security given as tls',
-        '',
-      ].join('\n'),
-    );
-  });
-
-  it('plaintext on a TLS rule, and the security unknown by default', () => {
-    expect(cli('rules', 'explain', BENCH_RULES, '--flow', '10.1.0.5:40000 -> 10.2.0.7:443/tcp', '--security', 'plaintext').stdout).toContain(
-      '\nverdict: insecure\nreason: rule clients-to-servers requires TLS; the capture shows security given as plaintext\n',
-    );
-    expect(cli('rules', 'explain', BENCH_RULES, '--flow', '10.1.0.5:40000 -> 10.2.0.7:443/tcp').stdout).toContain(
-      '\nverdict: unverified\nreason: rule clients-to-servers requires TLS; security given as unknown\n',
-    );
-  });
-
-  it('the other side opening is wrong-initiator', () => {
-    const r = cli('rules', 'explain', BENCH_RULES, '--flow', '10.2.0.7:40000 -> 10.1.0.5:443/tcp');
-    expect(r.stdout.split('\n').slice(-3)).toEqual(['verdict: wrong-initiator', 'reason: rule clients-to-servers allows clients -> servers, but servers opened this connection', '']);
-  });
-
-  it('an IPv6 end is bracketed, an unknown one has no component', () => {
-    const r = cli('rules', 'explain', BENCH_RULES, '--flow', '[fd00::1]:40000 -> 10.96.0.10:53/udp');
-    expect(r.stdout).toBe(
-      [
-        'flow [fd00::1]:40000 -> 10.96.0.10:53/udp against bench',
-        'client fd00::1:',
-        '  no component',
-        'server 10.96.0.10:',
-        '  resolver: cidr 10.96.0.10/32',
-        'verdict: unknown-peer',
-        'reason: client fd00::1 matches no component',
-        '',
-      ].join('\n'),
-    );
-  });
-
-  it('uses inventories like analyze does', () => {
-    write('inv-explain.yaml', 'entries:\n  - name: laptop\n    addresses: ["192.168.5.5"]\n    components: [clients]\n');
-    const r = cli('rules', 'explain', BENCH_RULES, '-I', 'inv-explain.yaml', '--flow', '192.168.5.5:40000 -> 10.96.0.10:53/udp');
-    expect(r.stdout).toContain('\nclient 192.168.5.5:\n  clients: inventory laptop (inv-explain.yaml:2)\n');
-    expect(r.stdout).toContain('\nverdict: allowed\n');
-  });
-
-  it('a malformed --flow is a usage error, exit 2', () => {
-    const r = cli('rules', 'explain', BENCH_RULES, '--flow', 'bogus');
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('expected CLIENT:PORT -> SERVER:PORT/tcp|udp');
-  });
-});
