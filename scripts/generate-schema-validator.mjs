@@ -16,8 +16,9 @@ const target = fileURLToPath(new URL('src/audit/matrix-schema-validator.ts', roo
 
 export function generatedValidator() {
   const schema = JSON.parse(readFileSync(new URL('rules/schema.json', root), 'utf8'));
-  // The options matrix-schema.ts relies on: the first error only, with its schema and data (verbose).
-  const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, verbose: true, code: { source: true, esm: true } });
+  // The options matrix-schema.ts relies on: every error (`rules validate` reports them all), each
+  // with its schema and data (verbose).
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true, code: { source: true, esm: true } });
   ajv.addKeyword('x-message');
   // ajv's ES module output still require()s its runtime helper for minLength, which went through
   // Node's CommonJS loader at every start (about 1.5 ms of analyze's); the helper's own source, a

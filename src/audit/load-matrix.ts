@@ -3,12 +3,12 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Component, Connection, Matrix } from './matrix.js';
 import { buildFile, type Located } from './matrix-build.js';
 import { checkConflicts, checkDuplicateIds, checkEndpoints, mergeComponent } from './matrix-checks.js';
-import { MatrixError } from './matrix-error.js';
+import { MatrixError, MatrixErrors } from './matrix-error.js';
 import { matrixHash } from './matrix-hash.js';
 import type { RawMatrixFile } from './matrix-raw.js';
 import { SHIPPED_RULES_DIR, isProfileName, shippedProfileNames } from './matrix-rules-dir.js';
-import { schemaError } from './matrix-schema.js';
-import { parseRulesYaml, type RulesDocument } from './matrix-yaml.js';
+import { schemaErrors } from './matrix-schema.js';
+import { isPlainMap, parseRulesYaml, type RulesDocument } from './matrix-yaml.js';
 
 export interface LoadMatrixOptions {
   /** Where shipped profiles are looked up by name; defaults to the package's rules/. */
@@ -20,8 +20,9 @@ export interface LoadMatrixOptions {
 /**
  * Loads a connection matrix: a rules file path, or a shipped profile name (no `/`, no `.yaml`).
  * Reads the file and its includes, validates each against rules/schema.json, merges, and checks
- * the whole. Returns a complete, frozen Matrix or throws a MatrixError (`FILE:LINE:COL: message`);
- * nothing is cached or half-applied.
+ * the whole. Returns a complete, frozen Matrix or throws MatrixErrors: every error of the file and
+ * its includes (`FILE:LINE:COL: message` each), itself the first of them; nothing is cached or
+ * half-applied.
  */
 export function loadMatrix(ref: string, options: LoadMatrixOptions = {}): Matrix {
   const loader = new Loader(options.rulesDir ?? SHIPPED_RULES_DIR, options.cwd ?? process.cwd());
@@ -30,6 +31,7 @@ export function loadMatrix(ref: string, options: LoadMatrixOptions = {}): Matrix
 
 interface LoadedFile {
   readonly doc: RulesDocument;
+  /** Schema-valid only when no error was found: read nothing of it before. */
   readonly raw: RawMatrixFile;
   /** Component names this file may use: its own and its includes', transitively. */
   readonly visible: ReadonlySet<string>;
@@ -50,6 +52,10 @@ class Loader {
   /** Post-order: a file's includes before the file. */
   private readonly components = new Map<string, Located<Component>>();
   private readonly connections: Located<Connection>[] = [];
+  /** Every error found, in the order met: loading goes on past each, so that all are reported. */
+  private readonly errors: MatrixError[] = [];
+  /** Includes that could not be loaded: reported once, however many files include them. */
+  private readonly failed = new Set<string>();
 
   constructor(
     private readonly rulesDir: string,
@@ -59,8 +65,8 @@ class Loader {
   loadRoot(ref: string): Matrix {
     const path = isProfileName(ref) ? join(this.rulesDir, `${ref}.yaml`) : resolve(this.cwd, ref);
     const root = this.loadFile(path, ref, null);
-    checkDuplicateIds(this.connections);
-    checkConflicts(this.connections);
+    this.errors.push(...checkDuplicateIds(this.connections), ...checkConflicts(this.connections));
+    if (this.errors.length > 0 || root === null) throw new MatrixErrors(this.errors);
     if (this.connections.length === 0) {
       const at = root.raw.connections !== undefined ? ['connections'] : [];
       throw root.doc.error(at, `matrix "${root.raw.metadata.name}" has no connections, counting its includes`);
@@ -86,36 +92,63 @@ class Loader {
     });
   }
 
-  private loadFile(path: string, ref: string, site: IncludeSite | null): LoadedFile {
+  /**
+   * Loads one file and its includes, recording their errors and checking what is left of them;
+   * null when the file is not a map. A file that cannot be read, or is not YAML, throws.
+   */
+  private loadFile(path: string, ref: string, site: IncludeSite | null): LoadedFile | null {
     const done = this.loaded.get(path);
     if (done !== undefined) return done; // included twice (a diamond): merged once
     const text = this.read(path, ref, site);
     const doc = parseRulesYaml(text, path, this.shown(path));
-    const invalid = schemaError(doc);
-    if (invalid !== null) throw invalid;
-    const raw = doc.value as RawMatrixFile;
-    if (site !== null) this.includes.push(raw.metadata.name);
+    const invalid = schemaErrors(doc);
+    this.errors.push(...invalid.map((e) => e.error));
+    if (!isPlainMap(doc.value)) return null;
+    const raw = doc.value as unknown as RawMatrixFile;
+    if (site !== null) this.includes.push(raw.metadata?.name);
     this.files.push(path);
 
     this.stack.push(path);
     const visible = new Set<string>();
-    (raw.include ?? []).forEach((includeRef, index) => {
-      const target = this.resolveInclude(doc, includeRef, index);
-      const included = this.loadFile(target, includeRef, { doc, index });
-      for (const name of included.visible) visible.add(name);
+    let includesLoaded = true;
+    (Array.isArray(raw.include) ? raw.include : []).forEach((includeRef, index) => {
+      if (typeof includeRef !== 'string' || includeRef === '') return; // a schema error
+      const target = this.recorded(() => this.resolveInclude(doc, includeRef, index));
+      const included = target === null || this.failed.has(target) ? null : this.recorded(() => this.loadFile(target, includeRef, { doc, index }));
+      if (included === null) {
+        includesLoaded = false;
+        if (target !== null) this.failed.add(target);
+      } else {
+        for (const name of included.visible) visible.add(name);
+      }
     });
     this.stack.pop();
 
-    const built = buildFile(doc, raw);
+    const built = buildFile(doc, invalid);
+    this.errors.push(...built.errors);
+    for (const name of built.componentNames) visible.add(name);
     for (const c of built.components) {
-      mergeComponent(this.components, c);
-      visible.add(c.value.name);
+      const conflict = mergeComponent(this.components, c);
+      if (conflict !== null) this.errors.push(conflict);
     }
-    checkEndpoints(built.connections, visible);
+    // Without an include, the components it defines are unknown: each use would be reported as undefined.
+    if (includesLoaded) this.errors.push(...checkEndpoints(built.connections, visible));
     this.connections.push(...built.connections);
     const file = { doc, raw, visible };
     this.loaded.set(path, file);
     return file;
+  }
+
+  /** What `load` returns, or null when it throws MatrixError(s), which are recorded. */
+  private recorded<T>(load: () => T): T | null {
+    try {
+      return load();
+    } catch (err) {
+      if (err instanceof MatrixErrors) this.errors.push(...err.errors);
+      else if (err instanceof MatrixError) this.errors.push(err);
+      else throw err;
+      return null;
+    }
   }
 
   /** An include by shipped name (from rulesDir) or by path relative to the including file. */

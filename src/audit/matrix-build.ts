@@ -1,7 +1,9 @@
 import type { Component, Connection, PortRange, Selector } from './matrix.js';
+import { MatrixError } from './matrix-error.js';
 import type { RawComponent, RawConnection, RawMatrixFile, RawSelector } from './matrix-raw.js';
+import type { SchemaError } from './matrix-schema.js';
 import { parseCidr, parsePortItem, sortPortRanges } from './matrix-values.js';
-import type { RulesDocument, YamlPath } from './matrix-yaml.js';
+import { isPlainMap, type RulesDocument, type YamlPath } from './matrix-yaml.js';
 
 /** A model object with the file and YAML path it was written at, for errors found later. */
 export interface Located<T> {
@@ -14,19 +16,46 @@ export interface Located<T> {
 export interface BuiltFile {
   readonly components: readonly Located<Component>[];
   readonly connections: readonly Located<Connection>[];
+  /** Every component name the file defines, those left out included: connections may name them. */
+  readonly componentNames: readonly string[];
+  /** Why a component or connection was left out: a bad CIDR, port or TLS field, one error each. */
+  readonly errors: readonly MatrixError[];
 }
 
-/** Turns a schema-valid file into model objects; throws MatrixError on a bad CIDR, port or TLS field. */
-export function buildFile(doc: RulesDocument, raw: RawMatrixFile): BuiltFile {
-  const components = Object.entries(raw.components ?? {}).map(([name, c]) => {
+/**
+ * Turns the parts of a file the schema accepts into model objects. A component or connection
+ * with a schema error inside it (`schemaErrors`, already reported) is left out, and so is one
+ * whose values do not build, with its error: the rest is still built and checked, so one run
+ * reports every error of a file.
+ */
+export function buildFile(doc: RulesDocument, schemaErrors: readonly SchemaError[]): BuiltFile {
+  const raw = doc.value as Partial<RawMatrixFile>;
+  const refused = (section: string, item: string | number): boolean =>
+    schemaErrors.some((e) => e.path[0] === section && (e.path.length === 1 ? e.key === item : e.path[1] === item));
+  const errors: MatrixError[] = [];
+  const built = <T>(make: () => T): T | null => {
+    try {
+      return make();
+    } catch (err) {
+      if (!(err instanceof MatrixError)) throw err;
+      errors.push(err);
+      return null;
+    }
+  };
+  const rawComponents = isPlainMap(raw.components) ? Object.entries(raw.components) : [];
+  const components: Located<Component>[] = [];
+  for (const [name, c] of rawComponents) {
     const path = ['components', name];
-    return { value: buildComponent(doc, path, name, c), doc, path };
-  });
-  const connections = (raw.connections ?? []).map((c, i) => {
+    const value = refused('components', name) ? null : built(() => buildComponent(doc, path, name, c));
+    if (value !== null) components.push({ value, doc, path });
+  }
+  const connections: Located<Connection>[] = [];
+  (Array.isArray(raw.connections) ? raw.connections : []).forEach((c, i) => {
     const path = ['connections', i];
-    return { value: buildConnection(doc, path, c), doc, path };
+    const value = refused('connections', i) ? null : built(() => buildConnection(doc, path, c));
+    if (value !== null) connections.push({ value, doc, path });
   });
-  return { components, connections };
+  return { components, connections, componentNames: rawComponents.map(([name]) => name), errors };
 }
 
 function buildComponent(doc: RulesDocument, path: YamlPath, name: string, raw: RawComponent): Component {

@@ -10,30 +10,31 @@ function where(x: Located<unknown>): string {
 }
 
 /** Each connection's endpoints are components visible from its file (its own and its includes'). */
-export function checkEndpoints(connections: readonly Located<Connection>[], visible: ReadonlySet<string>): void {
+export function checkEndpoints(connections: readonly Located<Connection>[], visible: ReadonlySet<string>): MatrixError[] {
+  const errors: MatrixError[] = [];
   for (const c of connections) {
     for (const end of ['from', 'to'] as const) {
       const name = c.value[end];
-      if (!visible.has(name)) {
-        throw c.doc.error([...c.path, end], `connection "${c.value.id}": ${end} names undefined component "${name}"`);
-      }
+      if (!visible.has(name)) errors.push(c.doc.error([...c.path, end], `connection "${c.value.id}": ${end} names undefined component "${name}"`));
     }
   }
+  return errors;
 }
 
 /**
  * Adds `next` to the merged components. A name already present must be defined identically
  * (same selectors and context flag): a file extends a profile, it does not redefine its parts.
+ * Returns the error when it is not.
  */
-export function mergeComponent(merged: Map<string, Located<Component>>, next: Located<Component>): void {
+export function mergeComponent(merged: Map<string, Located<Component>>, next: Located<Component>): MatrixError | null {
   const earlier = merged.get(next.value.name);
   if (earlier === undefined) {
     merged.set(next.value.name, next);
-    return;
+    return null;
   }
-  if (sameComponent(earlier.value, next.value)) return;
+  if (sameComponent(earlier.value, next.value)) return null;
   const p = next.doc.keyPosition(['components'], next.value.name);
-  throw new MatrixError(
+  return new MatrixError(
     next.doc.shownAs,
     p.line,
     p.column,
@@ -45,21 +46,25 @@ function sameComponent(a: Component, b: Component): boolean {
   return a.context === b.context && JSON.stringify(a.selectors.map(canonicalSelector)) === JSON.stringify(b.selectors.map(canonicalSelector));
 }
 
-export function checkDuplicateIds(connections: readonly Located<Connection>[]): void {
+export function checkDuplicateIds(connections: readonly Located<Connection>[]): MatrixError[] {
+  const errors: MatrixError[] = [];
   const seen = new Map<string, Located<Connection>>();
   for (const c of connections) {
     const first = seen.get(c.value.id);
-    if (first !== undefined) throw c.doc.error([...c.path, 'id'], `duplicate connection id "${c.value.id}" (first at ${where(first)})`);
-    seen.set(c.value.id, c);
+    if (first !== undefined) errors.push(c.doc.error([...c.path, 'id'], `duplicate connection id "${c.value.id}" (first at ${where(first)})`));
+    else seen.set(c.value.id, c);
   }
+  return errors;
 }
 
 /**
  * Two rules that can match the same flow (same protocol, a shared direction, overlapping ports)
  * must agree on what they demand: security, minimum TLS version and initiator. The later one is
- * reported. With `initiator: both` a rule covers the reverse direction too.
+ * reported, once, with the first rule it conflicts with. With `initiator: both` a rule covers the
+ * reverse direction too.
  */
-export function checkConflicts(connections: readonly Located<Connection>[]): void {
+export function checkConflicts(connections: readonly Located<Connection>[]): MatrixError[] {
+  const errors: MatrixError[] = [];
   for (let j = 1; j < connections.length; j++) {
     const b = connections[j].value;
     for (let i = 0; i < j; i++) {
@@ -69,12 +74,16 @@ export function checkConflicts(connections: readonly Located<Connection>[]): voi
       if (overlap === null) continue;
       const difference = disagreement(a, b);
       if (difference === null) continue;
-      throw connections[j].doc.error(
-        [...connections[j].path, 'id'],
-        `connection "${b.id}" conflicts with "${a.id}" (${where(connections[i])}): both match ${b.from} -> ${b.to} ${b.protocol}/${formatPortRange(overlap)} but ${difference}`,
+      errors.push(
+        connections[j].doc.error(
+          [...connections[j].path, 'id'],
+          `connection "${b.id}" conflicts with "${a.id}" (${where(connections[i])}): both match ${b.from} -> ${b.to} ${b.protocol}/${formatPortRange(overlap)} but ${difference}`,
+        ),
       );
+      break;
     }
   }
+  return errors;
 }
 
 function directions(c: Connection): string[] {

@@ -9,12 +9,39 @@ import type { RulesDocument, YamlPath } from './matrix-yaml.js';
  */
 const validate = generatedValidate as ValidateFunction;
 
-/** Validates a parsed rules file against rules/schema.json; the first error, positioned, or null. */
-export function schemaError(doc: RulesDocument): MatrixError | null {
-  if (validate(doc.value)) return null;
-  const error = validate.errors?.[0];
-  if (error === undefined) return doc.error([], 'does not match the rules schema');
-  return toMatrixError(doc, error);
+/** A schema error, positioned, with the path of the value it is about (a misnamed key's map). */
+export interface SchemaError {
+  readonly path: YamlPath;
+  /** For a map key that is not allowed (unknown, or a bad component name): the key. */
+  readonly key?: string;
+  readonly error: MatrixError;
+}
+
+/**
+ * Validates a parsed rules file against rules/schema.json: every error, one per value, key or
+ * missing key (ajv may report one several ways, e.g. a bad component name as its pattern and as
+ * the map's propertyNames), in ajv's order, which follows the document's.
+ */
+export function schemaErrors(doc: RulesDocument): SchemaError[] {
+  if (validate(doc.value)) return [];
+  const found = validate.errors ?? [];
+  if (found.length === 0) return [{ path: [], error: doc.error([], 'does not match the rules schema') }];
+  const errors: SchemaError[] = [];
+  const seen = new Set<string>();
+  for (const e of found) {
+    const error = toSchemaError(doc, e);
+    const what = `${e.instancePath}#${error.key ?? String(e.params.missingProperty ?? '')}`;
+    if (seen.has(what)) continue;
+    seen.add(what);
+    errors.push(error);
+  }
+  return errors;
+}
+
+function toSchemaError(doc: RulesDocument, e: ErrorObject): SchemaError {
+  const path = pointerToPath(e.instancePath);
+  const key = e.propertyName ?? (e.keyword === 'propertyNames' ? String(e.params.propertyName) : e.keyword === 'additionalProperties' ? String(e.params.additionalProperty) : undefined);
+  return { path, ...(key !== undefined && { key }), error: toMatrixError(doc, e) };
 }
 
 function toMatrixError(doc: RulesDocument, e: ErrorObject): MatrixError {

@@ -1,5 +1,5 @@
 import { LineCounter, isMap, isScalar, parseDocument, type Document, type Node } from 'yaml';
-import { MatrixError } from './matrix-error.js';
+import { MatrixError, MatrixErrors } from './matrix-error.js';
 
 /** A path into the parsed document: map keys and sequence indexes. */
 export type YamlPath = readonly (string | number)[];
@@ -18,18 +18,18 @@ export interface RulesDocument {
   keyError(path: YamlPath, key: string, message: string): MatrixError;
 }
 
-/** Parses YAML text, keeping positions. Syntax errors and duplicate keys become MatrixErrors. */
+/** Parses YAML text, keeping positions. Syntax errors and duplicate keys, all of them, are thrown as MatrixErrors. */
 export function parseRulesYaml(text: string, file: string, shownAs: string): RulesDocument {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  const first = doc.errors[0];
-  if (first !== undefined) {
-    const { line, col } = lineCounter.linePos(first.pos[0]);
-    const message =
-      first.code === 'DUPLICATE_KEY'
-        ? `duplicate key "${keyTextAt(text, first.pos[0])}": a key may appear only once in a map`
-        : `YAML: ${firstSentence(first.message)}`;
-    throw new MatrixError(shownAs, line, col, message);
+  if (doc.errors.length > 0) {
+    throw new MatrixErrors(
+      doc.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        const message = e.code === 'DUPLICATE_KEY' ? `duplicate key "${keyTextAt(text, e.pos[0])}": a key may appear only once in a map` : `YAML: ${firstSentence(e.message)}`;
+        return new MatrixError(shownAs, line, col, message);
+      }),
+    );
   }
   const at = (offset: number): { line: number; column: number } => {
     const { line, col } = lineCounter.linePos(offset);
@@ -63,6 +63,11 @@ export function parseRulesYaml(text: string, file: string, shownAs: string): Rul
       return new MatrixError(shownAs, p.line, p.column, message);
     },
   };
+}
+
+/** A parsed YAML map (not a list, scalar or null). */
+export function isPlainMap(value: unknown): value is Readonly<Record<string, unknown>> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function nearestNode(doc: Document, path: YamlPath): Node | undefined {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Matrix } from '../audit/matrix.js';
-import { MatrixError } from '../audit/matrix-error.js';
+import { MatrixError, MatrixErrors } from '../audit/matrix-error.js';
 import { SHIPPED_RULES_DIR, shippedProfileNames } from '../audit/matrix-rules-dir.js';
 import { ExitCode } from './exit-codes.js';
 import { writeOut } from './output.js';
@@ -11,8 +11,9 @@ export interface RulesCommandOptions {
 }
 
 /**
- * `flowaudit rules validate FILE|NAME...` and `flowaudit rules list`. Validation errors print one
- * line each on stderr (`FILE:LINE:COL: message`) and set exit code 2; every argument is checked.
+ * `flowaudit rules validate FILE|NAME...` and `flowaudit rules list`. Validation reports every
+ * error of each file and its includes, one line each on stderr (`FILE:LINE:COL: message`), and
+ * sets exit code 2; every argument is checked. `list` names the first error of a broken profile.
  * The loader (YAML, JSON Schema) is imported when a rules command runs, not at every start.
  */
 export function registerRulesCommand(program: Command, options: RulesCommandOptions = {}): void {
@@ -21,7 +22,7 @@ export function registerRulesCommand(program: Command, options: RulesCommandOpti
 
   rules
     .command('validate')
-    .description('load rules files or shipped profiles with their includes, and report the first error of each')
+    .description('load rules files or shipped profiles with their includes, and report every error, one line each')
     .argument('<files...>', 'rules files (path) or shipped profile names')
     .action(async (refs: string[]) => {
       const { loadMatrix } = await import('./audit-commands.js');
@@ -32,7 +33,8 @@ export function registerRulesCommand(program: Command, options: RulesCommandOpti
           lines.push(summary(loadMatrix(ref, { rulesDir })));
         } catch (err) {
           if (!(err instanceof MatrixError)) throw err;
-          process.stderr.write(`flowaudit: ${err.message}\n`);
+          const errors = err instanceof MatrixErrors ? inReadingOrder(err.errors) : [err];
+          process.stderr.write(errors.map((e) => `flowaudit: ${e.message}\n`).join(''));
           failed = true;
         }
       }
@@ -60,6 +62,12 @@ export function registerRulesCommand(program: Command, options: RulesCommandOpti
       await writeOut(lines.join('\n') + (lines.length > 0 ? '\n' : ''));
       if (failed) process.exitCode = ExitCode.UsageOrInput;
     });
+}
+
+/** By file (in the order the loader met them), then by line and column. */
+function inReadingOrder(errors: readonly MatrixError[]): MatrixError[] {
+  const files = [...new Set(errors.map((e) => e.file))];
+  return [...errors].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line || a.column - b.column);
 }
 
 /** `OK name: N components, M connections (includes a, b)`. */

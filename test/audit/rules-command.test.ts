@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { afterAll, afterEach, expect, test, vi } from 'vitest';
 import { registerRulesCommand } from '../../src/cli/rules-command.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
-import { VALID, tempRules } from './fixtures-rules/temp-rules.js';
+import { VALID, positionOf, tempRules } from './fixtures-rules/temp-rules.js';
 
 const temp = tempRules();
 afterAll(() => temp.cleanup());
@@ -51,6 +51,63 @@ test('a bad file prints one line and exits 2; the good ones are still checked', 
   expect(r.exitCode).toBe(ExitCode.UsageOrInput);
   expect(r.stderr).toBe(`flowaudit: ${bad}:16:9: connection "a-to-b": to names undefined component "nowhere"\n`);
   expect(r.stdout).toMatch(/^OK platform-baseline: /);
+});
+
+/** VALID with a schema error and a semantic one in each section, each independent of the others. */
+const SEVERAL_ERRORS = VALID.replace('  title: T\n', '  title: T\n  titel: typo\n')
+  .replace('      - cidrs: ["10.0.0.0/8"]', '      - cidrs: ["10.0.0.1/8"]\n  Bad:\n    match: []')
+  .concat(
+    [
+      '  - { id: a-to-b-mtls, from: a, to: b, protocol: tcp, ports: [443], security: mtls }',
+      '  - { id: a-to-c, from: a, to: c, protocol: tcp, ports: [8443], security: tls }',
+      '  - { id: b-to-a, from: b, to: a, protocol: tcp, ports: ["9000-8000"], security: none }',
+      '  - { id: a-to-b, from: a, to: b, protocol: udp, ports: [53], security: none }',
+      '  - { id: b-to-b, from: b, to: b, protocol: tcp, ports: [22], security: ssl }',
+      '',
+    ].join('\n'),
+  );
+
+test('every error of a file is reported, one line each, in file order; exit 2', async () => {
+  const bad = temp.write('several.yaml', SEVERAL_ERRORS);
+  const at = (needle: string): string => {
+    const { line, column } = positionOf(SEVERAL_ERRORS, needle);
+    return `flowaudit: ${bad}:${line}:${column}: `;
+  };
+  const r = await run(['rules', 'validate', bad]);
+  expect(r.exitCode).toBe(ExitCode.UsageOrInput);
+  expect(r.stdout).toBe('');
+  expect(r.stderr.split('\n')).toEqual([
+    `${at('titel')}metadata: unknown key "titel" (allowed: name, title, description, source)`,
+    `${at('"10.0.0.1/8"')}"10.0.0.1/8" has host bits set: the network is 10.0.0.0/8`,
+    `${at('Bad')}components: "Bad" must be a component name: lower-case letters, digits, '.', '_' and '-'`,
+    `${at('a-to-b-mtls')}connection "a-to-b-mtls" conflicts with "a-to-b" (${bad}:${positionOf(SEVERAL_ERRORS, '- id: a-to-b').line}): both match a -> b tcp/443 but security differs (tls vs mtls)`,
+    `${at('c, protocol')}connection "a-to-c": to names undefined component "c"`,
+    `${at('"9000-8000"')}connection "b-to-a": port range "9000-8000" is reversed: 9000 is above 8000`,
+    `${at('a-to-b, from: a, to: b, protocol: udp')}duplicate connection id "a-to-b" (first at ${bad}:${positionOf(SEVERAL_ERRORS, '- id: a-to-b').line})`,
+    `${at('ssl')}connections[5].security: must be one of "none", "tls", "mtls", not "ssl"`,
+    '',
+  ]);
+});
+
+test("an include's errors are reported under its name; a missing include's components are not reported as undefined", async () => {
+  const vendor = 'apiVersion: flowaudit.dev/v1\nkind: ConnectionMatrix\nmetadata: { name: vendor, title: V, bogus: 1 }\ncomponents:\n  c: { match: [{ cidrs: ["10.1.0.0/33"] }] }\n';
+  const included = temp.write('inc/vendor.yaml', vendor);
+  const at = (needle: string): string => `${positionOf(vendor, needle).line}:${positionOf(vendor, needle).column}`;
+  const site = (include: string): string =>
+    VALID.replace('components:', `include: [${include}]\ncomponents:`).concat('  - { id: a-to-c, from: a, to: c, protocol: tcp, ports: [8443], security: tls }\n');
+  const r = await run(['rules', 'validate', temp.write('inc/site.yaml', site('./vendor.yaml'))]);
+  expect(r.stderr).toBe(
+    [
+      `flowaudit: ${included}:${at('bogus')}: metadata: unknown key "bogus" (allowed: name, title, description, source)`,
+      `flowaudit: ${included}:${at('"10.1.0.0/33"')}: "10.1.0.0/33" is not a CIDR: prefix length must be 0-32`,
+      '',
+    ].join('\n'),
+  );
+  const missing = temp.write('inc/site-missing.yaml', site('./absent.yaml'));
+  const m = await run(['rules', 'validate', missing]);
+  const { line, column } = positionOf(site('./absent.yaml'), './absent.yaml');
+  expect(m.stderr).toBe(`flowaudit: ${missing}:${line}:${column}: include "./absent.yaml": no such file ${temp.dir}/inc/absent.yaml\n`);
+  expect(m.exitCode).toBe(ExitCode.UsageOrInput);
 });
 
 test('a missing file exits 2', async () => {
