@@ -94,6 +94,13 @@ describe('one explanation per verdict', () => {
     expect(judged('10.1.0.5:40000 -> 10.2.0.7:443/tcp', '--security', 'tls1.2')[0]).toBe('verdict: allowed');
   });
 
+  it('SSL 3.0 as the decoder reports it: TLS without a version name, which a minimum version cannot judge', () => {
+    expect(judged('10.1.0.5:40000 -> 10.2.0.7:443/tcp', '--security', 'ssl3')).toEqual([
+      'verdict: unverified',
+      'reason: Rule web-to-api requires TLS 1.2 or later for web -> api, which the capture cannot prove: SSL 3.0, client certificate not established',
+    ]);
+  });
+
   it('mtls-missing', () => {
     expect(judged('10.1.0.5:40000 -> 10.3.0.1:8200/tcp', '--security', 'mtls-absent')).toEqual([
       'verdict: mtls-missing',
@@ -123,13 +130,13 @@ describe('one explanation per verdict', () => {
   });
 
   it('every grade and TLS version is accepted; a wrong one lists them', () => {
-    for (const grade of ['plaintext', 'tls', 'mtls-proven', 'mtls-absent', 'mtls-unverifiable', 'unknown', 'tls1.0', 'tls1.1', 'tls1.2', 'tls1.3']) {
+    for (const grade of ['plaintext', 'tls', 'mtls-proven', 'mtls-absent', 'mtls-unverifiable', 'unknown', 'ssl3', 'tls1.0', 'tls1.1', 'tls1.2', 'tls1.3']) {
       expect(cli('rules', 'explain', SITE, '--flow', '10.1.0.5:40000 -> 10.2.0.7:443/tcp', '--security', grade).code).toBe(0);
     }
     const r = cli('rules', 'explain', SITE, '--flow', '10.1.0.5:40000 -> 10.2.0.7:443/tcp', '--security', 'mtls');
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      "error: option '--security <grade>' argument 'mtls' is invalid. expected one of plaintext, tls, tls1.0, tls1.1, tls1.2, tls1.3, mtls-proven, mtls-absent, mtls-unverifiable, unknown\n",
+      "error: option '--security <grade>' argument 'mtls' is invalid. expected one of plaintext, tls, ssl3, tls1.0, tls1.1, tls1.2, tls1.3, mtls-proven, mtls-absent, mtls-unverifiable, unknown\n",
     );
   });
 });
