@@ -112,8 +112,8 @@ class Loader {
     const visible = new Set<string>();
     let includesLoaded = true;
     (Array.isArray(raw.include) ? raw.include : []).forEach((includeRef, index) => {
-      if (typeof includeRef !== 'string' || includeRef === '') return; // a schema error
-      const target = this.recorded(() => this.resolveInclude(doc, includeRef, index));
+      const named = typeof includeRef === 'string' && includeRef !== ''; // else a schema error, reported
+      const target = named ? this.recorded(() => this.resolveInclude(doc, includeRef, index)) : null;
       const included = target === null || this.failed.has(target) ? null : this.recorded(() => this.loadFile(target, includeRef, { doc, index }));
       if (included === null) {
         includesLoaded = false;

@@ -108,6 +108,9 @@ test("an include's errors are reported under its name; a missing include's compo
   const { line, column } = positionOf(site('./absent.yaml'), './absent.yaml');
   expect(m.stderr).toBe(`flowaudit: ${missing}:${line}:${column}: include "./absent.yaml": no such file ${temp.dir}/inc/absent.yaml\n`);
   expect(m.exitCode).toBe(ExitCode.UsageOrInput);
+  const unnamed = temp.write('inc/site-unnamed.yaml', site('5'));
+  const u = await run(['rules', 'validate', unnamed]);
+  expect(u.stderr).toMatch(/^flowaudit: \S+:\d+:\d+: include\[0\]: must be a string, not 5 \(quote it\)\n$/);
 });
 
 test('a missing file exits 2', async () => {
