@@ -67,6 +67,13 @@ interface CapModule {
 
 const CAP_MODULE_ENV = 'FLOWAUDIT_CAP_MODULE';
 const INSTALL_HINT = 'live capture needs libpcap: apt-get install libpcap-dev (dnf install libpcap-devel), then npm ci';
+/**
+ * libpcap's words when the kernel refuses the packet socket (socket(AF_PACKET) gives EPERM without
+ * CAP_NET_RAW; PCAP_ERROR_PERM's text says "permission").
+ */
+const PERMISSION_DENIED = /operation not permitted|permission/i;
+const PRIVILEGE_HINT =
+  'live capture needs the CAP_NET_RAW capability: run as root, or grant it (setcap cap_net_raw+ep on the node binary; in Kubernetes, securityContext.capabilities.add: [NET_RAW])';
 const MAX_SNAPLEN = 262144;
 /** Often enough that no pcap_stats counter wraps unseen (2^32 packets at 14.9 Mpps take 288 s). */
 const STATS_REFRESH_MS = 60_000;
@@ -96,7 +103,8 @@ function loadCap(): CapModule | string {
 
 /**
  * Null when live capture can work (the patched cap loaded), else one line saying what to install.
- * Privileges (CAP_NET_RAW) and interfaces are only checked by LiveCapture.open().
+ * Privileges (CAP_NET_RAW) and interfaces are only checked by LiveCapture.open(), whose error
+ * names the capability when the kernel refuses it.
  */
 export function liveCaptureUnavailable(): string | null {
   const cap = loadCap();
@@ -186,7 +194,8 @@ export class LiveCapture {
       linkName = handle.open(name, options.filter, options.bufferBytes, buffer, options.snaplen, false);
     } catch (err) {
       // The patched open() closes its pcap handle on failure: nothing to release here.
-      throw new LiveCaptureError(`${name}: ${lowerFirst(firstLine(err))}`);
+      const reason = lowerFirst(firstLine(err));
+      throw new LiveCaptureError(`${name}: ${reason}${PERMISSION_DENIED.test(reason) ? `: ${PRIVILEGE_HINT}` : ''}`);
     }
     const linkType = linkTypeNumber(linkName);
     if (linkType === undefined) {
