@@ -17,7 +17,7 @@ export interface CaptureEvents {
   reopened(capture: LiveCapture, downMs: number): void;
 }
 
-/** One interface's capture state and libpcap counters since the agent started. */
+/** One interface's capture state, and its libpcap counters (pcap_stats) since the agent started. */
 export interface CaptureState {
   readonly interface: string;
   readonly up: boolean;
@@ -39,8 +39,10 @@ export function retryDelayMs(attempt: number): number {
 export class ReopeningCapture {
   private current: LiveCapture | undefined;
   private retry: NodeJS.Timeout | undefined;
-  /** Tries since the capture last ran for MAX_RETRY_MS: a capture that fails again soon after
-   * reopening (an interface that flaps) does not go back to 1 s retries. */
+  /**
+   * Tries since the capture last ran for MAX_RETRY_MS: a capture that fails again soon after
+   * reopening (an interface that flaps) does not go back to 1 s retries.
+   */
   private attempt = 0;
   private upSince = 0;
   private downSince = 0;
@@ -54,15 +56,11 @@ export class ReopeningCapture {
 
   /** Opens the capture; throws LiveCaptureError if it cannot (at start, bad input is fatal). */
   constructor(
-    readonly options: LiveCaptureOptions,
+    private readonly options: LiveCaptureOptions,
     private readonly sink: PacketSink,
     private readonly events: CaptureEvents,
   ) {
     this.current = this.open();
-  }
-
-  get interfaceName(): string {
-    return this.options.interface;
   }
 
   /** The capture open now, if any. */

@@ -1,18 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { CaptureState } from '../capture/reopening-capture.js';
 import type { FlowTableStats } from '../flow/flow-table.js';
 import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 import type { ViolationLogStats } from './violation-log.js';
-
-/** One capture interface's state and libpcap counters (pcap_stats), summed over its reopenings. */
-export interface CaptureTotals {
-  readonly interface: string;
-  /** Capturing now (false while the interface is gone and the capture is being reopened). */
-  readonly up: boolean;
-  readonly reopens: number;
-  readonly received: number;
-  readonly droppedByKernel: number;
-  readonly droppedByInterface: number;
-}
 
 /** Running totals of the pipeline before the audit, read at each refresh. */
 export interface PipelineTotals {
@@ -22,17 +12,17 @@ export interface PipelineTotals {
   readonly liveFlows: number;
   readonly dns: DnsTapStats;
   readonly dnsCacheAddresses: number;
-  /** Live capture interfaces; none for files. */
-  readonly captures: readonly CaptureTotals[];
+  /** Live capture interfaces: state and libpcap counters (pcap_stats); none for files. */
+  readonly captures: readonly CaptureState[];
   /** The agent's violation log, when it writes one. */
   readonly violationLog?: ViolationLogStats;
 }
 
 /**
- * What the pipeline read, dropped and holds, as Prometheus metrics: packets, kernel and interface
- * drops per capture interface, decode errors by reason, the flow table and the DNS evidence. The
- * pipeline keeps its own totals; `refresh` copies them in (before each scrape, or once at the end
- * of an offline run), so the packet path never touches prom-client.
+ * What the pipeline read, dropped and holds, as Prometheus metrics: packets, state, kernel and
+ * interface drops per capture interface, decode errors by reason, the flow table and the DNS
+ * evidence. The pipeline keeps its own totals; `refresh` copies them in (before each scrape, or
+ * once at the end of an offline run), so the packet path never touches prom-client.
  */
 export class PipelineMetrics {
   private readonly packets: Counter;
