@@ -5,11 +5,13 @@
  * created). Needs root (to have the capability to drop), setpriv and the cap addon; without them
  * the test skips and says why, with CI=true it fails instead.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { liveCaptureUnavailable } from '../../src/capture/live-capture.js';
+import { sleep } from '../support/netns.js';
 import { gate, missingTools, REPO_ROOT } from '../support/tshark.js';
 
 const MAIN = join(REPO_ROOT, 'dist/bin/flowaudit.js');
@@ -33,14 +35,19 @@ describe.skipIf(privileged.skip)(`watch without CAP_NET_RAW${privileged.suffix}`
     expect(run.stdout).toBe('');
   });
 
-  it('with CAP_NET_RAW kept (another capability dropped), the same command starts: the refusal above is the capability', () => {
+  it('with CAP_NET_RAW kept (another capability dropped), the same command starts: the refusal above is the capability', async () => {
     privileged.assertAvailable();
-    const run = spawnSync('setpriv', ['--bounding-set=-sys_time', process.execPath, MAIN, 'watch', '--interface', 'lo', '--rules', 'apigee-hybrid-1.4', '--listen', '127.0.0.1:0'], {
-      encoding: 'utf8',
-      timeout: 8_000,
-      killSignal: 'SIGTERM', // the agent's clean stop
+    const agent = spawn('setpriv', ['--bounding-set=-sys_time', process.execPath, MAIN, 'watch', '--interface', 'lo', '--rules', 'apigee-hybrid-1.4', '--listen', '127.0.0.1:0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    expect(run.stderr).not.toMatch(/CAP_NET_RAW|not permitted/);
-    expect(run.stderr).toMatch(/"msg":"flowaudit watch started"/);
+    let stderr = '';
+    agent.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = once(agent, 'exit');
+    for (const deadline = Date.now() + 15_000; !stderr.includes('"msg":"flowaudit watch started"') && agent.exitCode === null && Date.now() < deadline; ) await sleep(50);
+    agent.kill('SIGTERM'); // the agent's clean stop
+    const [code] = await exited;
+    expect(stderr).toMatch(/"msg":"flowaudit watch started"/);
+    expect(stderr).not.toMatch(/CAP_NET_RAW|not permitted/);
+    expect(code).toBe(0);
   });
 });
