@@ -59,6 +59,7 @@ interface CapHandle {
   close(): boolean;
   on(event: 'packet', listener: (capturedLength: number, truncated: boolean, seconds: number, nanos: number, wireLength: number) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  removeAllListeners(): unknown;
 }
 
 interface CapModule {
@@ -79,6 +80,19 @@ const MAX_SNAPLEN = 262144;
 const STATS_REFRESH_MS = 60_000;
 
 let loaded: CapModule | string | undefined;
+
+/**
+ * No cap handle may be collected: the patched cap's native destructor (~Pcap, run when GC
+ * collects a handle) calls node::EmitAsyncDestroy from V8's weak callback, which crashes the
+ * process (SIGSEGV) when an allocation started the collection: fewer than 100 captures opened,
+ * closed and dropped under allocation pressure were enough. So every handle that was opened is
+ * kept here once closed, without its listeners (the receive buffer and the sink can go), until
+ * the process exits: an agent reopens a flapping interface once per 30 s at most. A handle whose
+ * open failed holds nothing and is reused by the next open (`spareHandle`), so retries against
+ * a missing interface keep nothing.
+ */
+const closedHandles: CapHandle[] = [];
+let spareHandle: CapHandle | undefined;
 
 function loadCap(): CapModule | string {
   if (loaded !== undefined) return loaded;
@@ -188,18 +202,21 @@ export class LiveCapture {
     // The one receive buffer: cap copies each packet into it before calling back (the patch
     // keeps it referenced from C++ too, so it lives exactly as long as the capture).
     const buffer = Buffer.alloc(options.snaplen);
-    const handle = new cap.Cap();
+    const handle = spareHandle ?? new cap.Cap();
+    spareHandle = undefined;
     let linkName: string;
     try {
       linkName = handle.open(name, options.filter, options.bufferBytes, buffer, options.snaplen, false);
     } catch (err) {
-      // The patched open() closes its pcap handle on failure: nothing to release here.
+      // The patched open() closes its pcap handle on failure: the handle is as new.
+      spareHandle = handle;
       const reason = lowerFirst(firstLine(err));
       throw new LiveCaptureError(`${name}: ${reason}${PERMISSION_DENIED.test(reason) ? `: ${PRIVILEGE_HINT}` : ''}`);
     }
     const linkType = linkTypeNumber(linkName);
     if (linkType === undefined) {
       handle.close();
+      closedHandles.push(handle);
       throw new LiveCaptureError(`${name}: unexpected link type from cap: ${linkName}`);
     }
     return new LiveCapture(handle, name, linkType, buffer, sink, onError);
@@ -222,6 +239,8 @@ export class LiveCapture {
     this.closed = true;
     clearInterval(this.refreshTimer);
     this.handle.close();
+    this.handle.removeAllListeners();
+    closedHandles.push(this.handle);
   }
 
   private refreshStats(): void {
