@@ -13,8 +13,8 @@ export interface CaptureEvents {
   stopped(error: LiveCaptureError, retryInMs: number): void;
   /** A try to reopen failed; the next is in `retryInMs`. */
   retryFailed(error: LiveCaptureError, retryInMs: number): void;
-  /** Capturing again, after `downMs` without. */
-  reopened(capture: LiveCapture, downMs: number): void;
+  /** Capturing again (on `linkType`, a LINKTYPE_ number), after `downMs` without. */
+  reopened(linkType: number, downMs: number): void;
 }
 
 /** One interface's capture state, and its libpcap counters (pcap_stats) since the agent started. */
@@ -63,9 +63,9 @@ export class ReopeningCapture {
     this.current = this.open();
   }
 
-  /** The capture open now, if any. */
-  get capture(): LiveCapture | undefined {
-    return this.current;
+  /** The open capture's LINKTYPE_ number; undefined while down. */
+  get linkType(): number | undefined {
+    return this.current?.linkType;
   }
 
   /** Null while capturing, else why not (the error that stopped it). */
@@ -129,6 +129,6 @@ export class ReopeningCapture {
       return;
     }
     this.reopens++;
-    this.events.reopened(this.current, Date.now() - this.downSince);
+    this.events.reopened(this.current.linkType, Date.now() - this.downSince);
   }
 }

@@ -120,7 +120,7 @@ export class Agent {
       for (const options of config.captures) {
         const capture = new ReopeningCapture(options, packets, agent.captureEvents(options.interface));
         agent.captures.push(capture);
-        log.info({ interface: options.interface, linkType: capture.capture?.linkType, filter: options.filter, snaplen: options.snaplen }, 'capturing');
+        log.info({ interface: options.interface, linkType: capture.linkType, filter: options.filter, snaplen: options.snaplen }, 'capturing');
       }
       agent.server = await startMetricsServer({
         listen: config.listen,
@@ -188,7 +188,7 @@ export class Agent {
     return {
       stopped: (error, retryInMs) => this.log.error({ interface: name, error: error.message, retryInMs }, 'capture stopped; reopening'),
       retryFailed: (error, retryInMs) => this.log.warn({ interface: name, error: error.message, retryInMs }, 'capture not reopened; retrying'),
-      reopened: (capture, downMs) => this.log.info({ interface: name, linkType: capture.linkType, downMs }, 'capture reopened'),
+      reopened: (linkType, downMs) => this.log.info({ interface: name, linkType, downMs }, 'capture reopened'),
     };
   }
 
