@@ -59,6 +59,7 @@ interface CapHandle {
   close(): boolean;
   on(event: 'packet', listener: (capturedLength: number, truncated: boolean, seconds: number, nanos: number, wireLength: number) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  removeAllListeners(): unknown;
 }
 
 interface CapModule {
@@ -67,11 +68,31 @@ interface CapModule {
 
 const CAP_MODULE_ENV = 'FLOWAUDIT_CAP_MODULE';
 const INSTALL_HINT = 'live capture needs libpcap: apt-get install libpcap-dev (dnf install libpcap-devel), then npm ci';
+/**
+ * libpcap's words when the kernel refuses the packet socket (socket(AF_PACKET) gives EPERM without
+ * CAP_NET_RAW; PCAP_ERROR_PERM's text says "permission").
+ */
+const PERMISSION_DENIED = /operation not permitted|permission/i;
+const PRIVILEGE_HINT =
+  'live capture needs the CAP_NET_RAW capability: run as root, or grant it (setcap cap_net_raw+ep on the node binary; in Kubernetes, securityContext.capabilities.add: [NET_RAW])';
 const MAX_SNAPLEN = 262144;
 /** Often enough that no pcap_stats counter wraps unseen (2^32 packets at 14.9 Mpps take 288 s). */
 const STATS_REFRESH_MS = 60_000;
 
 let loaded: CapModule | string | undefined;
+
+/**
+ * No cap handle may be collected: the patched cap's native destructor (~Pcap, run when GC
+ * collects a handle) calls node::EmitAsyncDestroy from V8's weak callback, which crashes the
+ * process (SIGSEGV) when an allocation started the collection: fewer than 100 captures opened,
+ * closed and dropped under allocation pressure were enough. So every handle that was opened is
+ * kept here once closed, without its listeners (the receive buffer and the sink can go), until
+ * the process exits: an agent reopens a flapping interface once per 30 s at most. A handle whose
+ * open failed holds nothing and is reused by the next open (`spareHandle`), so retries against
+ * a missing interface keep nothing.
+ */
+const closedHandles: CapHandle[] = [];
+let spareHandle: CapHandle | undefined;
 
 function loadCap(): CapModule | string {
   if (loaded !== undefined) return loaded;
@@ -96,7 +117,8 @@ function loadCap(): CapModule | string {
 
 /**
  * Null when live capture can work (the patched cap loaded), else one line saying what to install.
- * Privileges (CAP_NET_RAW) and interfaces are only checked by LiveCapture.open().
+ * Privileges (CAP_NET_RAW) and interfaces are only checked by LiveCapture.open(), whose error
+ * names the capability when the kernel refuses it.
  */
 export function liveCaptureUnavailable(): string | null {
   const cap = loadCap();
@@ -180,17 +202,21 @@ export class LiveCapture {
     // The one receive buffer: cap copies each packet into it before calling back (the patch
     // keeps it referenced from C++ too, so it lives exactly as long as the capture).
     const buffer = Buffer.alloc(options.snaplen);
-    const handle = new cap.Cap();
+    const handle = spareHandle ?? new cap.Cap();
+    spareHandle = undefined;
     let linkName: string;
     try {
       linkName = handle.open(name, options.filter, options.bufferBytes, buffer, options.snaplen, false);
     } catch (err) {
-      // The patched open() closes its pcap handle on failure: nothing to release here.
-      throw new LiveCaptureError(`${name}: ${lowerFirst(firstLine(err))}`);
+      // The patched open() closes its pcap handle on failure: the handle is as new.
+      spareHandle = handle;
+      const reason = lowerFirst(firstLine(err));
+      throw new LiveCaptureError(`${name}: ${reason}${PERMISSION_DENIED.test(reason) ? `: ${PRIVILEGE_HINT}` : ''}`);
     }
     const linkType = linkTypeNumber(linkName);
     if (linkType === undefined) {
       handle.close();
+      closedHandles.push(handle);
       throw new LiveCaptureError(`${name}: unexpected link type from cap: ${linkName}`);
     }
     return new LiveCapture(handle, name, linkType, buffer, sink, onError);
@@ -213,6 +239,8 @@ export class LiveCapture {
     this.closed = true;
     clearInterval(this.refreshTimer);
     this.handle.close();
+    this.handle.removeAllListeners();
+    closedHandles.push(this.handle);
   }
 
   private refreshStats(): void {

@@ -5,7 +5,8 @@
  * inventories without dropping a flow.
  */
 import { Registry } from 'prom-client';
-import { LiveCapture, type LiveCaptureOptions } from '../capture/live-capture.js';
+import type { LiveCaptureOptions } from '../capture/live-capture.js';
+import { ReopeningCapture, type CaptureEvents } from '../capture/reopening-capture.js';
 import type { LiveAuditor } from '../audit/live-auditor.js';
 import { loadMatrix } from '../audit/load-matrix.js';
 import type { Matrix } from '../audit/matrix.js';
@@ -60,13 +61,11 @@ const CHUNK_SLOTS = 16384;
 const EVICT_FRACTION = 1 / 256;
 
 export class Agent {
-  private readonly captures: LiveCapture[] = [];
+  private readonly captures: ReopeningCapture[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private server?: MetricsServer;
   private stopping = false;
   private stepping = false;
-  /** Captures that stopped on their own (the interface went away): the agent is not ready. */
-  private readonly failed: string[] = [];
 
   private constructor(
     private readonly config: AgentConfig,
@@ -114,24 +113,21 @@ export class Agent {
       liveFlows: flowTable.liveFlows,
       dns: dnsTap.stats,
       dnsCacheAddresses: dnsNames.size,
-      captures: agent.captures.map((c) => ({ interface: c.interfaceName, ...c.stats() })),
+      captures: agent.captures.map((c) => c.state()),
       ...(violationLog === undefined ? {} : { violationLog: violationLog.stats }),
     }));
     try {
       for (const options of config.captures) {
-        const capture = LiveCapture.open(options, packets, (error) => {
-          agent.failed.push(error.message);
-          log.error({ interface: options.interface, error: error.message }, 'capture stopped');
-        });
+        const capture = new ReopeningCapture(options, packets, agent.captureEvents(options.interface));
         agent.captures.push(capture);
-        log.info({ interface: capture.interfaceName, linkType: capture.linkType, filter: options.filter, snaplen: options.snaplen }, 'capturing');
+        log.info({ interface: options.interface, linkType: capture.linkType, filter: options.filter, snaplen: options.snaplen }, 'capturing');
       }
       agent.server = await startMetricsServer({
         listen: config.listen,
         registry,
         ...(config.webConfig === undefined ? {} : { webConfig: config.webConfig }),
         beforeScrape: () => pipeline.refresh(),
-        notReady: () => (agent.stopping ? 'shutting down' : agent.failed.length > 0 ? `capture stopped: ${agent.failed.join('; ')}` : null),
+        notReady: () => agent.notReady(),
       });
     } catch (err) {
       for (const capture of agent.captures) capture.close();
@@ -178,6 +174,22 @@ export class Agent {
     this.violationLog?.close();
     await this.server?.close();
     this.log.info({ packets: this.table.stats.packets, flows: this.table.stats.flowsEmitted, violationLog: this.violationLog?.stats }, 'flowaudit watch stopped');
+  }
+
+  /** Why /readyz answers 503: shutting down, or a capture down (being reopened); null when ready. */
+  private notReady(): string | null {
+    if (this.stopping) return 'shutting down';
+    const down = this.captures.map((c) => c.downReason).filter((reason) => reason !== null);
+    return down.length > 0 ? `capture down, reopening: ${down.join('; ')}` : null;
+  }
+
+  /** Log lines for a capture's interface going away and coming back. */
+  private captureEvents(name: string): CaptureEvents {
+    return {
+      stopped: (error, retryInMs) => this.log.error({ interface: name, error: error.message, retryInMs }, 'capture stopped; reopening'),
+      retryFailed: (error, retryInMs) => this.log.warn({ interface: name, error: error.message, retryInMs }, 'capture not reopened; retrying'),
+      reopened: (linkType, downMs) => this.log.info({ interface: name, linkType, downMs }, 'capture reopened'),
+    };
   }
 
   private tick(): void {

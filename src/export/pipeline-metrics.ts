@@ -1,15 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { CaptureState } from '../capture/reopening-capture.js';
 import type { FlowTableStats } from '../flow/flow-table.js';
 import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 import type { ViolationLogStats } from './violation-log.js';
-
-/** One capture interface's libpcap counters (pcap_stats). */
-export interface CaptureTotals {
-  readonly interface: string;
-  readonly received: number;
-  readonly droppedByKernel: number;
-  readonly droppedByInterface: number;
-}
 
 /** Running totals of the pipeline before the audit, read at each refresh. */
 export interface PipelineTotals {
@@ -19,17 +12,17 @@ export interface PipelineTotals {
   readonly liveFlows: number;
   readonly dns: DnsTapStats;
   readonly dnsCacheAddresses: number;
-  /** Live capture interfaces; none for files. */
-  readonly captures: readonly CaptureTotals[];
+  /** Live capture interfaces: state and libpcap counters (pcap_stats); none for files. */
+  readonly captures: readonly CaptureState[];
   /** The agent's violation log, when it writes one. */
   readonly violationLog?: ViolationLogStats;
 }
 
 /**
- * What the pipeline read, dropped and holds, as Prometheus metrics: packets, kernel and interface
- * drops per capture interface, decode errors by reason, the flow table and the DNS evidence. The
- * pipeline keeps its own totals; `refresh` copies them in (before each scrape, or once at the end
- * of an offline run), so the packet path never touches prom-client.
+ * What the pipeline read, dropped and holds, as Prometheus metrics: packets, state, kernel and
+ * interface drops per capture interface, decode errors by reason, the flow table and the DNS
+ * evidence. The pipeline keeps its own totals; `refresh` copies them in (before each scrape, or
+ * once at the end of an offline run), so the packet path never touches prom-client.
  */
 export class PipelineMetrics {
   private readonly packets: Counter;
@@ -37,6 +30,8 @@ export class PipelineMetrics {
   private readonly received: Counter<'interface'>;
   private readonly kernelDrops: Counter<'interface'>;
   private readonly interfaceDrops: Counter<'interface'>;
+  private readonly captureUp: Gauge<'interface'>;
+  private readonly captureReopens: Counter<'interface'>;
   private readonly liveFlows: Gauge;
   private readonly peakLiveFlows: Gauge;
   private readonly flowsStarted: Counter;
@@ -55,6 +50,8 @@ export class PipelineMetrics {
     this.received = new Counter({ name: 'flowaudit_capture_received_packets_total', help: 'Packets libpcap received on each capture interface (pcap_stats ps_recv).', labelNames: ['interface'], registers });
     this.kernelDrops = new Counter({ name: 'flowaudit_capture_kernel_drops_total', help: 'Packets dropped for lack of buffer space before flowaudit read them (pcap_stats ps_drop).', labelNames: ['interface'], registers });
     this.interfaceDrops = new Counter({ name: 'flowaudit_capture_interface_drops_total', help: 'Packets the interface or its driver dropped (pcap_stats ps_ifdrop).', labelNames: ['interface'], registers });
+    this.captureUp = new Gauge({ name: 'flowaudit_capture_up', help: 'Whether each capture interface is capturing (0 while it is gone and being reopened).', labelNames: ['interface'], registers });
+    this.captureReopens = new Counter({ name: 'flowaudit_capture_reopens_total', help: 'Captures reopened after their interface went away.', labelNames: ['interface'], registers });
     this.liveFlows = new Gauge({ name: 'flowaudit_live_flows', help: 'Flows in the flow table now.', registers });
     this.peakLiveFlows = new Gauge({ name: 'flowaudit_live_flows_peak', help: 'Most flows live at once.', registers });
     this.flowsStarted = new Counter({ name: 'flowaudit_flows_started_total', help: 'Flows the flow table began.', registers });
@@ -83,6 +80,8 @@ export class PipelineMetrics {
       setTotal(this.received, c.received, labels);
       setTotal(this.kernelDrops, c.droppedByKernel, labels);
       setTotal(this.interfaceDrops, c.droppedByInterface, labels);
+      this.captureUp.set(labels, c.up ? 1 : 0);
+      setTotal(this.captureReopens, c.reopens, labels);
     }
     this.liveFlows.set(t.liveFlows);
     this.peakLiveFlows.set(t.table.peakLive);

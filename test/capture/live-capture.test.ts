@@ -321,6 +321,41 @@ describe(`live capture (${IFACE}, 10.205.0.0/24)${live.suffix}`, () => {
     c.close();
   });
 
+  it.skipIf(live.skip)('captures opened and closed, and opens that fail, by the hundred under allocation pressure: the process survives GC', async () => {
+    live.assertAvailable();
+    // In a child: cap's native destructor crashed the process (SIGSEGV) when an allocation-driven
+    // collection reached a dropped handle, within 100 open/close cycles. What an agent reopening
+    // a flapping interface, and retrying a missing one, does over days.
+    const module = join(dir, 'live-capture-churn.mjs');
+    const source = readFileSync(join(REPO_ROOT, 'src/capture/live-capture.ts'), 'utf8');
+    writeFileSync(module, ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
+    const churn = `
+      const { LiveCapture } = await import(${JSON.stringify(module)});
+      const sink = { onPacket() {} };
+      const junk = [];
+      let failed = 0;
+      for (let i = 0; i < 300; i++) {
+        LiveCapture.open({ interface: 'lo', filter: '', snaplen: 65535, bufferBytes: 1 << 20 }, sink, () => {}).close();
+        try {
+          LiveCapture.open({ interface: 'fa-h-missing', filter: '', snaplen: 65535, bufferBytes: 1 << 20 }, sink);
+        } catch {
+          failed++;
+        }
+        for (let j = 0; j < 20000; j++) junk.push({ j });
+        junk.length = 0;
+      }
+      console.log(failed);
+    `;
+    const capModule = dirname(createRequire(join(REPO_ROOT, 'package.json')).resolve('cap/package.json'));
+    const child = spawn(process.execPath, ['--input-type=module', '-e', churn], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FLOWAUDIT_CAP_MODULE: capModule } });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    expect({ code, signal, err, out: out.trim() }).toEqual({ code: 0, signal: null, err: '', out: '300' });
+  }, 60_000);
+
   it.skipIf(live.skip)(
     'load: a child node capturing a flood while allocating and collecting all the time exits cleanly with every packet accounted for',
     async () => {

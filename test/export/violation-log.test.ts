@@ -1,5 +1,8 @@
-/** The agent's violation log: batched appends, size rotation that never splits a line, failures counted. */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+/**
+ * The agent's violation log: batched appends, size rotation that never splits a line and holds
+ * the bound per file, failures counted (a disk that fills up: violation-log-full-disk.test.ts).
+ */
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,10 +25,10 @@ describe('ViolationLog', () => {
     log.close();
   });
 
-  it('rotates by size, keeps maxFiles old files, and never splits a batch', () => {
+  it('rotates by size, keeps maxFiles old files, and never splits a record', () => {
     const path = join(dir(), 'v.ndjson');
     const log = new ViolationLog({ path, maxBytes: 100, maxFiles: 2 });
-    const record = (n: number) => JSON.stringify({ n, pad: 'x'.repeat(30) }); // 48 bytes with its newline
+    const record = (n: number) => JSON.stringify({ n, pad: 'x'.repeat(30) }); // 47 bytes with its newline
     for (let n = 0; n < 10; n++) {
       log.add(record(n));
       log.flush();
@@ -37,6 +40,29 @@ describe('ViolationLog', () => {
     expect(lines(`${path}.2`).map((l) => JSON.parse(l).n)).toEqual([4, 5]);
     expect(existsSync(`${path}.3`)).toBe(false);
     expect(log.stats).toMatchObject({ records: 10, rotations: 4, lost: 0 });
+  });
+
+  it('splits a batch larger than the bound across files at record boundaries: no file exceeds it', () => {
+    const path = join(dir(), 'v.ndjson');
+    const log = new ViolationLog({ path, maxBytes: 100, maxFiles: 5 });
+    const record = (n: number) => JSON.stringify({ n, pad: 'x'.repeat(30) }); // 47 bytes with its newline
+    log.add(record(0));
+    log.flush();
+    for (let n = 1; n < 8; n++) log.add(record(n));
+    log.flush();
+    log.close();
+    // The first file had room for one more record; the rest go two to a file.
+    expect([`${path}.3`, `${path}.2`, `${path}.1`, path].map((f) => lines(f).map((l) => JSON.parse(l).n))).toEqual([[0, 1], [2, 3], [4, 5], [6, 7]]);
+    for (const f of [path, `${path}.1`, `${path}.2`, `${path}.3`]) expect(statSync(f).size).toBeLessThanOrEqual(100);
+    expect(log.stats).toMatchObject({ records: 8, bytes: 8 * 47, rotations: 3, lost: 0 });
+  });
+
+  it('gives a record longer than the bound a file of its own', () => {
+    const path = join(dir(), 'v.ndjson');
+    const log = new ViolationLog({ path, maxBytes: 20, maxFiles: 5 });
+    for (const line of ['{"a":1}', `{"long":"${'y'.repeat(40)}"}`, '{"b":2}']) log.add(line);
+    log.close();
+    expect([`${path}.2`, `${path}.1`, path].map(lines)).toEqual([['{"a":1}'], [`{"long":"${'y'.repeat(40)}"}`], ['{"b":2}']]);
   });
 
   it('counts a batch it cannot write instead of throwing, and goes on', () => {
