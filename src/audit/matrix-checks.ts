@@ -23,11 +23,12 @@ export function checkEndpoints(connections: readonly Located<Connection>[], visi
 
 /**
  * Adds `next` to the merged components. A name already present must be defined identically
- * (same selectors and context flag): a file extends a profile, it does not redefine its parts.
+ * (same selectors, exclusions and flags): a file extends a profile, it does not redefine its
+ * parts, except a `replaceable` one, which the later definition replaces.
  */
 export function mergeComponent(merged: Map<string, Located<Component>>, next: Located<Component>): void {
   const earlier = merged.get(next.value.name);
-  if (earlier === undefined) {
+  if (earlier === undefined || earlier.value.replaceable) {
     merged.set(next.value.name, next);
     return;
   }
@@ -42,7 +43,22 @@ export function mergeComponent(merged: Map<string, Located<Component>>, next: Lo
 }
 
 function sameComponent(a: Component, b: Component): boolean {
-  return a.context === b.context && JSON.stringify(a.selectors.map(canonicalSelector)) === JSON.stringify(b.selectors.map(canonicalSelector));
+  return (
+    a.context === b.context &&
+    a.replaceable === b.replaceable &&
+    JSON.stringify(a.selectors.map(canonicalSelector)) === JSON.stringify(b.selectors.map(canonicalSelector)) &&
+    JSON.stringify([...a.except].sort()) === JSON.stringify([...b.except].sort())
+  );
+}
+
+/** Each name a component's `except` lists is another component of the merged matrix. */
+export function checkExcept(components: ReadonlyMap<string, Located<Component>>): void {
+  for (const { value: c, doc, path } of components.values()) {
+    c.except.forEach((name, i) => {
+      if (name === c.name) throw doc.error([...path, 'except', i], `component "${c.name}" cannot except itself`);
+      if (!components.has(name)) throw doc.error([...path, 'except', i], `component "${c.name}": except names undefined component "${name}"`);
+    });
+  }
 }
 
 export function checkDuplicateIds(connections: readonly Located<Connection>[]): void {
