@@ -1,6 +1,6 @@
 import type { ComponentMatch } from './component-matcher.js';
-import type { Connection, Matrix, Protocol } from './matrix.js';
-import type { ObservedSecurity, Verdict, VerdictKind } from './verdict.js';
+import type { Connection, Matrix, Protocol, TlsVersion } from './matrix.js';
+import type { ObservedSecurity, ProtocolVersion, Verdict, VerdictKind } from './verdict.js';
 
 /** The facts of a flow the judgement needs, with components already matched. */
 export interface FlowFacts {
@@ -124,9 +124,8 @@ function judgeSecurityAnew(rule: Connection, security: ObservedSecurity, clientR
   if (security.grade === 'unknown') return decided('unverified', `rule ${rule.id} requires ${wanted}; ${seen}`);
   const min = rule.minTlsVersion;
   if (min !== undefined) {
-    // Version names compare in order as text: '1.0' < '1.1' < '1.2' < '1.3'.
     if (security.tlsVersion === undefined) return decided('unverified', `rule ${rule.id} requires TLS ${min} or later; ${seen}`);
-    if (security.tlsVersion < min) return decided('weak-tls', `rule ${rule.id} requires TLS ${min} or later; the capture shows ${seen}`);
+    if (below(security.tlsVersion, min)) return decided('weak-tls', `rule ${rule.id} requires TLS ${min} or later; the capture shows ${seen}`);
   }
   if (rule.security === 'tls') return decided('allowed', `rule ${rule.id}; ${seen}`);
   switch (security.grade) {
@@ -137,6 +136,11 @@ function judgeSecurityAnew(rule: Connection, security: ObservedSecurity, clientR
     default:
       return decided('unverified', `rule ${rule.id} requires mTLS; ${seen}`);
   }
+}
+
+/** SSL 3.0 is below every floor; TLS version names compare in order as text: '1.0' < '1.1' < '1.2' < '1.3'. */
+function below(version: ProtocolVersion, floor: TlsVersion): boolean {
+  return version === 'ssl3.0' || version < floor;
 }
 
 /** An endpoint matches a handful of components at most: a scan beats building a set per flow. */

@@ -8,8 +8,10 @@ import { afterAll, describe, expect, test } from 'vitest';
 import type { ComponentMatch } from '../../src/audit/component-matcher.js';
 import { FlowJudge } from '../../src/audit/flow-judge.js';
 import { loadMatrix } from '../../src/audit/load-matrix.js';
-import type { Matrix, TlsVersion } from '../../src/audit/matrix.js';
+import type { Matrix } from '../../src/audit/matrix.js';
 import { MatrixError } from '../../src/audit/matrix-error.js';
+import type { ProtocolVersion } from '../../src/audit/verdict.js';
+import { audit, flow, inventoryIndex } from './audit-fixtures.js';
 import { positionOf, tempRules } from './fixtures-rules/temp-rules.js';
 
 const temp = tempRules();
@@ -149,7 +151,7 @@ describe('the judge under the floor', () => {
   const m = load(temp.write('judge/vendor.yaml', vendor('defaults: { minTlsVersion: "1.2" }')));
   const judge = new FlowJudge(m);
   const as = (component: string): ComponentMatch[] => [{ component, via: 'test', context: false, identified: true }];
-  const verdict = (port: number, tlsVersion: TlsVersion): string =>
+  const verdict = (port: number, tlsVersion: ProtocolVersion): string =>
     judge.judge({
       protocol: 'tcp',
       clientAddress: '10.0.1.5',
@@ -161,6 +163,7 @@ describe('the judge under the floor', () => {
     }).kind;
 
   test.each([
+    ['ssl3.0', 'weak-tls'],
     ['1.0', 'weak-tls'],
     ['1.1', 'weak-tls'],
     ['1.2', 'allowed'],
@@ -171,5 +174,19 @@ describe('the judge under the floor', () => {
 
   test('a rule naming TLS 1.3 keeps it: TLS 1.2 is weak there', () => {
     expect(verdict(9443, '1.2')).toBe('weak-tls');
+  });
+
+  test('an SSL 3.0 handshake on the wire is weak-tls, and reads as SSL 3.0', () => {
+    const record = (type: number, body: Buffer): Buffer => {
+      const message = Buffer.concat([Buffer.from([type, 0, body.length >> 8, body.length & 0xff]), body]);
+      return Buffer.concat([Buffer.from([0x16, 0x03, 0x00, message.length >> 8, message.length & 0xff]), message]);
+    };
+    // ClientHello and ServerHello of SSL 3.0 (0x0300), one suite, no extensions; then ServerHelloDone.
+    const clientHello = record(1, Buffer.concat([Buffer.from([0x03, 0x00]), Buffer.alloc(32, 1), Buffer.from([0x00, 0x00, 0x02, 0x00, 0x2f, 0x01, 0x00])]));
+    const serverHello = record(2, Buffer.concat([Buffer.from([0x03, 0x00]), Buffer.alloc(32, 2), Buffer.from([0x00, 0x00, 0x2f, 0x00])]));
+    const flows = [flow({ client: '10.0.1.5:40000', server: '10.0.2.5:443', toServer: clientHello, toClient: Buffer.concat([serverHello, record(14, Buffer.alloc(0))]) })];
+    const [f] = audit(m, inventoryIndex('entries: []\n'), flows).audited;
+    expect(f.verdict).toMatchObject({ kind: 'weak-tls', reason: 'rule web-tls requires TLS 1.2 or later; the capture shows SSL 3.0, server asked for no client certificate' });
+    expect(f.verdict.security.tlsVersion).toBe('ssl3.0');
   });
 });
