@@ -5,10 +5,10 @@
  */
 import { afterAll, describe, expect, test } from 'vitest';
 import { ComponentMatcher } from '../../src/audit/component-matcher.js';
-import { loadMatrix } from '../../src/audit/load-matrix.js';
 import type { Matrix } from '../../src/audit/matrix.js';
-import { MatrixError } from '../../src/audit/matrix-error.js';
+import type { MatrixError } from '../../src/audit/matrix-error.js';
 import { kubernetesIndex, list, pod } from './audit-fixtures.js';
+import { loadErrorIn, loadIn } from './fixtures-rules/load-rules.js';
 import { positionOf, tempRules } from './fixtures-rules/temp-rules.js';
 
 const temp = tempRules();
@@ -37,19 +37,8 @@ const CLUSTER = list([
   pod({ namespace: 'lab', name: 'scratch-0', ip: '10.1.0.30', labels: { app: 'scratch' } }),
 ]);
 
-function load(path: string): Matrix {
-  return loadMatrix(path, { cwd: temp.dir });
-}
-
-function loadError(path: string): MatrixError {
-  try {
-    load(path);
-  } catch (err) {
-    if (err instanceof MatrixError) return err;
-    throw err;
-  }
-  throw new Error(`${path} loaded`);
-}
+const load = (path: string): Matrix => loadIn(temp.dir, path);
+const loadError = (path: string): MatrixError => loadErrorIn(temp.dir, path);
 
 function componentsOf(m: Matrix, address: string): string[] {
   const identity = kubernetesIndex(CLUSTER).identify(address);

@@ -7,11 +7,11 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import type { ComponentMatch } from '../../src/audit/component-matcher.js';
 import { FlowJudge } from '../../src/audit/flow-judge.js';
-import { loadMatrix } from '../../src/audit/load-matrix.js';
 import type { Matrix } from '../../src/audit/matrix.js';
-import { MatrixError } from '../../src/audit/matrix-error.js';
+import type { MatrixError } from '../../src/audit/matrix-error.js';
 import type { ProtocolVersion } from '../../src/audit/verdict.js';
 import { audit, flow, inventoryIndex } from './audit-fixtures.js';
+import { loadErrorIn, loadIn } from './fixtures-rules/load-rules.js';
 import { positionOf, tempRules } from './fixtures-rules/temp-rules.js';
 
 const temp = tempRules();
@@ -46,19 +46,8 @@ connections:
 `;
 }
 
-function load(path: string): Matrix {
-  return loadMatrix(path, { cwd: temp.dir });
-}
-
-function loadError(path: string): MatrixError {
-  try {
-    load(path);
-  } catch (err) {
-    if (err instanceof MatrixError) return err;
-    throw err;
-  }
-  throw new Error(`${path} loaded`);
-}
+const load = (path: string): Matrix => loadIn(temp.dir, path);
+const loadError = (path: string): MatrixError => loadErrorIn(temp.dir, path);
 
 function floors(m: Matrix): Record<string, string | undefined> {
   return Object.fromEntries(m.connections.map((c) => [c.id, c.minTlsVersion]));
