@@ -1,10 +1,8 @@
 import type { Component, Connection, PortRange, Selector } from './matrix.js';
-import type { RawComponent, RawConnection, RawDefaults, RawMatrixFile, RawSelector } from './matrix-raw.js';
+import type { RawComponent, RawConnection, RawMatrixFile, RawSelector } from './matrix-raw.js';
+import { checkFloorReason } from './matrix-tls-floor.js';
 import { parseCidr, parsePortItem, sortPortRanges } from './matrix-values.js';
 import type { RulesDocument, YamlPath } from './matrix-yaml.js';
-
-/** Where a TLS floor can be written: a connection or a file's `defaults`. */
-type RawFloor = Pick<RawDefaults, 'minTlsVersion' | 'minTlsVersionReason'>;
 
 /** A model object with the file and YAML path it was written at, for errors found later. */
 export interface Located<T> {
@@ -106,16 +104,6 @@ function buildConnection(doc: RulesDocument, path: YamlPath, raw: RawConnection)
     ...(raw.source !== undefined && { source: freeze({ ...raw.source }) }),
     origin: freeze({ file: doc.file, line: doc.position(path).line }),
   });
-}
-
-/**
- * A `minTlsVersionReason` explains a floor below TLS 1.2 (the schema requires it there); anywhere
- * else it would explain nothing, so it is refused rather than left to mislead.
- */
-export function checkFloorReason(doc: RulesDocument, path: YamlPath, raw: RawFloor, subject: string): void {
-  if (raw.minTlsVersionReason === undefined || raw.minTlsVersion === '1.0' || raw.minTlsVersion === '1.1') return;
-  const floor = raw.minTlsVersion === undefined ? 'no minTlsVersion' : `minTlsVersion "${raw.minTlsVersion}"`;
-  throw doc.error([...path, 'minTlsVersionReason'], `${subject}minTlsVersionReason explains a floor below TLS 1.2, but ${floor} is set here`);
 }
 
 function freeze<T>(value: T): T {

@@ -1,7 +1,6 @@
 import type { Connection, TlsFloor } from './matrix.js';
-import { checkFloorReason } from './matrix-build.js';
-import type { RawMatrixFile } from './matrix-raw.js';
-import type { RulesDocument } from './matrix-yaml.js';
+import type { RawDefaults, RawMatrixFile } from './matrix-raw.js';
+import type { RulesDocument, YamlPath } from './matrix-yaml.js';
 
 /** A loaded rules file, for its `defaults`. */
 export interface DefaultsFile {
@@ -42,4 +41,15 @@ function floorOf({ doc, raw }: DefaultsFile): TlsFloor | undefined {
     ...(reason !== undefined && { reason }),
     origin: Object.freeze({ file: doc.file, line: doc.position(['defaults', 'minTlsVersion']).line }),
   });
+}
+
+/**
+ * A `minTlsVersionReason` explains a floor below TLS 1.2 (the schema requires it there); anywhere
+ * else it would explain nothing, so it is refused rather than left to mislead. `raw`: a file's
+ * `defaults`, or a connection (the same two fields).
+ */
+export function checkFloorReason(doc: RulesDocument, path: YamlPath, raw: RawDefaults, subject: string): void {
+  if (raw.minTlsVersionReason === undefined || raw.minTlsVersion === '1.0' || raw.minTlsVersion === '1.1') return;
+  const floor = raw.minTlsVersion === undefined ? 'no minTlsVersion' : `minTlsVersion "${raw.minTlsVersion}"`;
+  throw doc.error([...path, 'minTlsVersionReason'], `${subject}minTlsVersionReason explains a floor below TLS 1.2, but ${floor} is set here`);
 }
