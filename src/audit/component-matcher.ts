@@ -42,6 +42,8 @@ export class ComponentMatcher {
   private readonly compiled: { readonly component: Component; readonly selectors: readonly CompiledSelector[]; readonly catchAlls: readonly CompiledSelector[] }[];
   /** Whether any component is matched by hostname: if none is, names a flow learns change nothing. */
   readonly matchesNames: boolean;
+  /** The `except` lists of the components that have one: their members identified as these are not theirs. */
+  private readonly exclusions: ReadonlyMap<string, readonly string[]>;
   /**
    * Results per identity, server port and learnt names: flows repeat endpoints far more than they
    * add new ones. Identities come from the provider's own cache, one object per address, so the
@@ -56,6 +58,7 @@ export class ComponentMatcher {
       catchAlls: component.selectors.filter(isCatchAll).map(compileSelector),
     }));
     this.matchesNames = [...matrix.components.values()].some((c) => c.selectors.some((s) => s.kind === 'hostname'));
+    this.exclusions = new Map([...matrix.components.values()].filter((c) => c.except.length > 0).map((c) => [c.name, c.except]));
   }
 
   /**
@@ -100,7 +103,16 @@ export class ComponentMatcher {
       if (via !== null) matches.push({ component: component.name, via, context: component.context, identified });
     }
     // Most specific first: identified vendor components, identified context ones, then catch-alls.
-    return matches.sort((a, b) => rank(a) - rank(b));
+    return this.withoutExcepted(matches).sort((a, b) => rank(a) - rank(b));
+  }
+
+  /** Drops each match whose component excepts another component the endpoint is identified as. */
+  private withoutExcepted(matches: ComponentMatch[]): ComponentMatch[] {
+    if (this.exclusions.size === 0) return matches;
+    return matches.filter((m) => {
+      const except = this.exclusions.get(m.component);
+      return except === undefined || !matches.some((other) => other.identified && except.includes(other.component));
+    });
   }
 }
 

@@ -1,6 +1,6 @@
 import type { ComponentMatch } from './component-matcher.js';
-import type { Connection, Matrix, Protocol } from './matrix.js';
-import type { ObservedSecurity, Verdict, VerdictKind } from './verdict.js';
+import type { Connection, Matrix, Protocol, TlsVersion } from './matrix.js';
+import type { ObservedSecurity, ProtocolVersion, Verdict, VerdictKind } from './verdict.js';
 
 /** The facts of a flow the judgement needs, with components already matched. */
 export interface FlowFacts {
@@ -129,9 +129,8 @@ function judgeSecurityAnew(rule: Connection, security: ObservedSecurity, clientR
   if (security.grade === 'plaintext') return violated('insecure');
   if (security.grade === 'unknown') return unproven();
   if (min !== undefined) {
-    // Version names compare in order as text: '1.0' < '1.1' < '1.2' < '1.3'.
     if (security.tlsVersion === undefined) return unproven();
-    if (security.tlsVersion < min) return violated('weak-tls');
+    if (below(security.tlsVersion, min)) return violated('weak-tls');
   }
   if (rule.security === 'tls') return allowed();
   switch (security.grade) {
@@ -142,6 +141,11 @@ function judgeSecurityAnew(rule: Connection, security: ObservedSecurity, clientR
     default:
       return unproven();
   }
+}
+
+/** SSL 3.0 is below every floor; TLS version names compare in order as text: '1.0' < '1.1' < '1.2' < '1.3'. */
+function below(version: ProtocolVersion, floor: TlsVersion): boolean {
+  return version === 'ssl3.0' || version < floor;
 }
 
 /** An endpoint matches a handful of components at most: a scan beats building a set per flow. */

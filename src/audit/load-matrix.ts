@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Component, Connection, Matrix } from './matrix.js';
 import { buildFile, type Located } from './matrix-build.js';
-import { checkConflicts, checkDuplicateIds, checkEndpoints, mergeComponent } from './matrix-checks.js';
+import { checkConflicts, checkDuplicateIds, checkEndpoints, checkExcept, mergeComponent } from './matrix-checks.js';
 import { MatrixError, MatrixErrors } from './matrix-error.js';
 import { matrixHash } from './matrix-hash.js';
 import type { RawMatrixFile } from './matrix-raw.js';
 import { SHIPPED_RULES_DIR, isProfileName, shippedProfileNames } from './matrix-rules-dir.js';
 import { schemaErrors } from './matrix-schema.js';
+import { resolveTlsFloor, withTlsFloor } from './matrix-tls-floor.js';
 import { isPlainMap, parseRulesYaml, type RulesDocument } from './matrix-yaml.js';
 
 export interface LoadMatrixOptions {
@@ -65,9 +66,13 @@ class Loader {
   loadRoot(ref: string): Matrix {
     const path = isProfileName(ref) ? join(this.rulesDir, `${ref}.yaml`) : resolve(this.cwd, ref);
     const root = this.loadFile(path, ref, null);
-    this.errors.push(...checkDuplicateIds(this.connections), ...checkConflicts(this.connections));
+    this.errors.push(...checkExcept(this.components));
+    const tlsFloor = (root === null ? null : this.recorded(() => resolveTlsFloor(root, [...this.loaded.values()].filter((file) => file !== root)))) ?? undefined;
+    // The floor is applied before the conflict check: two rules that disagree once it is are a conflict.
+    const located = this.connections.map((c) => ({ ...c, value: withTlsFloor(c.value, tlsFloor) }));
+    this.errors.push(...checkDuplicateIds(located), ...checkConflicts(located));
     if (this.errors.length > 0 || root === null) throw new MatrixErrors(this.errors);
-    if (this.connections.length === 0) {
+    if (located.length === 0) {
       const at = root.raw.connections !== undefined ? ['connections'] : [];
       throw root.doc.error(at, `matrix "${root.raw.metadata.name}" has no connections, counting its includes`);
     }
@@ -76,7 +81,7 @@ class Loader {
     // flow's matches, and V8 compares two copies of a name (YAML gives each mention its own)
     // character by character, one and the same string at once.
     const named = (name: string): string => this.components.get(name)!.value.name;
-    const connections = Object.freeze(this.connections.map(({ value: c }) => Object.freeze({ ...c, from: named(c.from), to: named(c.to) })));
+    const connections = Object.freeze(located.map(({ value: c }) => Object.freeze({ ...c, from: named(c.from), to: named(c.to) })));
     const unmatched = root.raw.unmatched ?? 'violation';
     const meta = root.raw.metadata;
     return Object.freeze({
@@ -86,6 +91,7 @@ class Loader {
       files: Object.freeze([...this.files]),
       includes: Object.freeze([...this.includes]),
       unmatched,
+      ...(tlsFloor !== undefined && { tlsFloor }),
       components,
       connections,
       hash: matrixHash(meta.name, unmatched, components, connections),

@@ -2,6 +2,7 @@ import type { Component, Connection, PortRange, Selector } from './matrix.js';
 import { MatrixError } from './matrix-error.js';
 import type { RawComponent, RawConnection, RawMatrixFile, RawSelector } from './matrix-raw.js';
 import type { SchemaError } from './matrix-schema.js';
+import { checkFloorReason } from './matrix-tls-floor.js';
 import { parseCidr, parsePortItem, sortPortRanges } from './matrix-values.js';
 import { isPlainMap, type RulesDocument, type YamlPath } from './matrix-yaml.js';
 
@@ -65,6 +66,8 @@ function buildComponent(doc: RulesDocument, path: YamlPath, name: string, raw: R
     ...(raw.description !== undefined && { description: raw.description }),
     selectors: freeze(selectors),
     context: raw.context ?? false,
+    except: freeze([...(raw.except ?? [])]),
+    replaceable: raw.replaceable ?? false,
     origin: freeze({ file: doc.file, line: doc.keyPosition(['components'], name).line }),
   });
 }
@@ -114,6 +117,7 @@ function buildConnection(doc: RulesDocument, path: YamlPath, raw: RawConnection)
   if (raw.minTlsVersion !== undefined && raw.security === 'none') {
     throw doc.error([...path, 'minTlsVersion'], `connection "${raw.id}": minTlsVersion needs security tls or mtls, not none`);
   }
+  checkFloorReason(doc, path, raw, `connection "${raw.id}": `);
   return freeze({
     id: raw.id,
     from: raw.from,

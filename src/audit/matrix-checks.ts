@@ -23,12 +23,13 @@ export function checkEndpoints(connections: readonly Located<Connection>[], visi
 
 /**
  * Adds `next` to the merged components. A name already present must be defined identically
- * (same selectors and context flag): a file extends a profile, it does not redefine its parts.
- * Returns the error when it is not.
+ * (same selectors, exclusions and flags): a file extends a profile, it does not redefine its
+ * parts, except a `replaceable` one, which the later definition replaces. Returns the error when
+ * it is neither.
  */
 export function mergeComponent(merged: Map<string, Located<Component>>, next: Located<Component>): MatrixError | null {
   const earlier = merged.get(next.value.name);
-  if (earlier === undefined) {
+  if (earlier === undefined || earlier.value.replaceable) {
     merged.set(next.value.name, next);
     return null;
   }
@@ -43,7 +44,24 @@ export function mergeComponent(merged: Map<string, Located<Component>>, next: Lo
 }
 
 function sameComponent(a: Component, b: Component): boolean {
-  return a.context === b.context && JSON.stringify(a.selectors.map(canonicalSelector)) === JSON.stringify(b.selectors.map(canonicalSelector));
+  return (
+    a.context === b.context &&
+    a.replaceable === b.replaceable &&
+    JSON.stringify(a.selectors.map(canonicalSelector)) === JSON.stringify(b.selectors.map(canonicalSelector)) &&
+    JSON.stringify([...a.except].sort()) === JSON.stringify([...b.except].sort())
+  );
+}
+
+/** Each name a component's `except` lists is another component of the merged matrix. */
+export function checkExcept(components: ReadonlyMap<string, Located<Component>>): MatrixError[] {
+  const errors: MatrixError[] = [];
+  for (const { value: c, doc, path } of components.values()) {
+    c.except.forEach((name, i) => {
+      if (name === c.name) errors.push(doc.error([...path, 'except', i], `component "${c.name}" cannot except itself`));
+      else if (!components.has(name)) errors.push(doc.error([...path, 'except', i], `component "${c.name}": except names undefined component "${name}"`));
+    });
+  }
+  return errors;
 }
 
 export function checkDuplicateIds(connections: readonly Located<Connection>[]): MatrixError[] {

@@ -17,7 +17,7 @@ export function matrixHash(
     unmatched,
     components: [...components.values()]
       .sort((a, b) => compare(a.name, b.name))
-      .map((c) => ({ name: c.name, context: c.context, selectors: c.selectors.map(canonicalSelector) })),
+      .map((c) => ({ name: c.name, context: c.context, selectors: c.selectors.map(canonicalSelector), except: [...c.except].sort(compare) })),
     connections: [...connections]
       .sort((a, b) => compare(a.id, b.id))
       .map((c) => ({

@@ -7,14 +7,23 @@ export interface RawMatrixFile {
   readonly metadata: { readonly name: string; readonly title: string; readonly description?: string; readonly source?: SourceRef };
   readonly include?: readonly string[];
   readonly unmatched?: UnmatchedPolicy;
+  readonly defaults?: RawDefaults;
   readonly components?: Readonly<Record<string, RawComponent>>;
   readonly connections?: readonly RawConnection[];
+}
+
+/** Defaults for the file's rules; a reason is required (schema) when the floor is below TLS 1.2. */
+export interface RawDefaults {
+  readonly minTlsVersion?: TlsVersion;
+  readonly minTlsVersionReason?: string;
 }
 
 export interface RawComponent {
   readonly description?: string;
   readonly context?: boolean;
+  readonly replaceable?: boolean;
   readonly match: readonly RawSelector[];
+  readonly except?: readonly string[];
 }
 
 /** Exactly one key (schema: minProperties = maxProperties = 1). */
@@ -35,6 +44,7 @@ export interface RawConnection {
   readonly ports: readonly (number | string)[];
   readonly security: Security;
   readonly minTlsVersion?: TlsVersion;
+  readonly minTlsVersionReason?: string;
   readonly initiator?: Initiator;
   readonly severity?: Severity;
   readonly optional?: boolean;

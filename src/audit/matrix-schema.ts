@@ -60,8 +60,10 @@ function toMatrixError(doc: RulesDocument, e: ErrorObject): MatrixError {
       const hint = isSelector ? custom : `allowed: ${Object.keys(schemaProperties(e)).join(', ')}`;
       return doc.keyError(path, key, `${where}: unknown key "${key}" (${hint})`);
     }
-    case 'required':
-      return doc.error(path, `${where}: missing required key "${String(e.params.missingProperty)}"`);
+    case 'required': {
+      const why = typeof custom === 'string' ? ` (${custom})` : '';
+      return doc.error(path, `${where}: missing required key "${String(e.params.missingProperty)}"${why}`);
+    }
     case 'propertyNames': {
       const key = String(e.params.propertyName);
       return doc.keyError(path, key, `${where}: "${key}" is not an allowed name`);

@@ -123,6 +123,14 @@ export interface Component {
    * scope: such a flow is ignored unless one endpoint is in a non-context component.
    */
   readonly context: boolean;
+  /**
+   * Components whose identified members are not members of this one, whatever its selectors say
+   * ("every pod but the vendor's own"). A catch-all match (`internal`, `external`) excludes nothing:
+   * it says nothing of who an endpoint is.
+   */
+  readonly except: readonly string[];
+  /** An including file may define this component anew, and its definition then replaces this one. */
+  readonly replaceable: boolean;
   readonly origin: Origin;
 }
 
@@ -137,7 +145,7 @@ export interface Connection {
   /** Destination ports on the `to` side, sorted, non-overlapping. */
   readonly ports: readonly PortRange[];
   readonly security: Security;
-  /** Only when security is tls or mtls. */
+  /** Only when security is tls or mtls: the rule's own, else the matrix's `tlsFloor`. */
   readonly minTlsVersion?: TlsVersion;
   readonly initiator: Initiator;
   readonly severity: Severity;
@@ -145,6 +153,18 @@ export interface Connection {
   readonly optional: boolean;
   readonly description?: string;
   readonly source?: SourceRef;
+  readonly origin: Origin;
+}
+
+/**
+ * The minimum TLS version of every tls and mtls rule that names none itself. The root file's
+ * `defaults.minTlsVersion` when it has one, else the highest an included file sets.
+ */
+export interface TlsFloor {
+  readonly version: TlsVersion;
+  /** Why the floor is below TLS 1.2; required there. */
+  readonly reason?: string;
+  /** The file that set it, and the line of its `minTlsVersion`. */
   readonly origin: Origin;
 }
 
@@ -158,6 +178,8 @@ export interface Matrix {
   /** `metadata.name` of every included profile, transitively, in load order (root excluded). */
   readonly includes: readonly string[];
   readonly unmatched: UnmatchedPolicy;
+  /** Absent when no file of the matrix sets one: rules then require no TLS version. */
+  readonly tlsFloor?: TlsFloor;
   readonly components: ReadonlyMap<string, Component>;
   /** Included connections first (depth-first), then the root file's, each in file order. */
   readonly connections: readonly Connection[];

@@ -1,7 +1,7 @@
 import { classifyPayload, type PayloadKind } from '../decode/payload-kind.js';
 import { parseTlsHandshake, type TlsHandshake } from '../decode/tls-handshake.js';
 import type { FlowRecord } from '../flow/flow-record.js';
-import type { ObservedSecurity, SecurityGrade } from './verdict.js';
+import type { ObservedSecurity, ProtocolVersion, SecurityGrade } from './verdict.js';
 
 const MTLS_GRADE: Record<TlsHandshake['mtls'], SecurityGrade> = {
   proven: 'mtls-proven',
@@ -23,11 +23,12 @@ export function observeSecurity(flow: FlowRecord): ObservedSecurity {
   // A hello from either side shows TLS; records without one (a lone alert) show nothing more.
   if (tls.kind === 'tls' && (tls.clientHello !== undefined || tls.serverHello !== undefined)) {
     const hello = tls.clientHello;
+    const version = negotiated(tls);
     // Fields present or undefined, not spread in: spreads cost about half a microsecond a flow.
     return {
       grade: MTLS_GRADE[tls.mtls],
-      detail: describeTls(tls),
-      tlsVersion: tls.version,
+      detail: describeTls(tls, version),
+      tlsVersion: version,
       serverName: hello?.serverName,
       alpn: hello?.alpn,
     };
@@ -59,8 +60,17 @@ function plaintext(kind: PayloadKind): ObservedSecurity {
   return PLAINTEXT.get(kind)!;
 }
 
-function describeTls(tls: TlsHandshake): string {
-  const version = tls.version === undefined ? 'TLS (version not seen)' : `TLS ${tls.version}`;
+/** The handshake's version, SSL 3.0 included: a ServerHello with legacy_version 0x0300 and no supported_versions. */
+function negotiated(tls: TlsHandshake): ProtocolVersion | undefined {
+  if (tls.version !== undefined) return tls.version;
+  const hello = tls.serverHello;
+  return hello !== undefined && hello.selectedVersion === undefined && hello.legacyVersion === SSL_3_0 ? 'ssl3.0' : undefined;
+}
+
+const SSL_3_0 = 0x0300;
+
+function describeTls(tls: TlsHandshake, negotiatedVersion: ProtocolVersion | undefined): string {
+  const version = negotiatedVersion === undefined ? 'TLS (version not seen)' : negotiatedVersion === 'ssl3.0' ? 'SSL 3.0' : `TLS ${negotiatedVersion}`;
   const certificate =
     tls.mtls === 'proven' ? 'client certificate sent'
     : tls.mtls === 'absent' ? (tls.certificateRequest ? 'client sent no certificate' : 'server asked for no client certificate')

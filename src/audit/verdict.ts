@@ -40,13 +40,19 @@ export const VIOLATION_KINDS: ReadonlySet<VerdictKind> = new Set(['insecure', 'w
  */
 export type SecurityGrade = 'plaintext' | 'tls' | 'mtls-proven' | 'mtls-absent' | 'mtls-unverifiable' | 'unknown';
 
+/**
+ * A negotiated protocol version: TLS 1.0-1.3, or SSL 3.0, which the decoder does not name (no rule
+ * may require it, and it sits below every floor a matrix can set).
+ */
+export type ProtocolVersion = TlsVersion | 'ssl3.0';
+
 /** Handshake metadata, never payload. */
 export interface ObservedSecurity {
   readonly grade: SecurityGrade;
   /** What was seen, in words: "TLS 1.2, client certificate sent", "plaintext (http)", "no payload captured". */
   readonly detail: string;
   /** The negotiated version, when the ServerHello was seen. */
-  readonly tlsVersion?: TlsVersion;
+  readonly tlsVersion?: ProtocolVersion;
   /** The ClientHello's server_name (SNI). */
   readonly serverName?: string;
   /** The ClientHello's ALPN offer. */

@@ -4,14 +4,13 @@ import type { ObservedSecurity } from '../audit/verdict.js';
 /**
  * What `rules explain --security VALUE` stands for: each grade a capture can show (README,
  * "Security is proven from the wire"), and TLS of each version, with the details a handshake of
- * that grade gives, so that every verdict can be tried. SSL 3.0 is as the decoder reports it: a
- * handshake without a version name (src/decode/tls-version.ts), which a rule's minTlsVersion
- * cannot judge (`unverified`).
+ * that grade gives, so that every verdict can be tried. SSL 3.0 is as analyze reports it: below
+ * every rule's minTlsVersion (`weak-tls`).
  */
 const GIVEN = new Map<string, ObservedSecurity>([
   ['plaintext', { grade: 'plaintext', detail: 'plaintext' }],
   ['tls', { grade: 'tls', detail: 'TLS (version not seen), client certificate not established' }],
-  ['ssl3', { grade: 'tls', detail: 'SSL 3.0, client certificate not established' }],
+  ['ssl3', { grade: 'tls', tlsVersion: 'ssl3.0', detail: 'SSL 3.0, client certificate not established' }],
   ['tls1.0', { grade: 'tls', tlsVersion: '1.0', detail: 'TLS 1.0, client certificate not established' }],
   ['tls1.1', { grade: 'tls', tlsVersion: '1.1', detail: 'TLS 1.1, client certificate not established' }],
   ['tls1.2', { grade: 'tls', tlsVersion: '1.2', detail: 'TLS 1.2, client certificate not established' }],

@@ -247,7 +247,7 @@ const SUITES: Suite[] = [
   ...PROFILES.map((profile) => ({ id: profile, title: `profile ${profile}`, capture: profile, rules: profile, expected: expectedOf(profile) })),
   {
     id: 'site-apigee',
-    title: 'site profile site-apigee.yaml (includes apigee-hybrid-1.4, minTlsVersion 1.2 to the backends) on the apigee-hybrid-1.4 capture',
+    title: 'site profile site-apigee.yaml (includes apigee-hybrid-1.4; its backends rule inherits the TLS 1.2 floor) on the apigee-hybrid-1.4 capture',
     capture: 'apigee-hybrid-1.4',
     rules: join(FIXTURES, 'site-apigee.yaml'),
     expected: layered(expectedOf('apigee-hybrid-1.4'), expectedOf('site-apigee')),

@@ -1,7 +1,11 @@
 import { describe, expect, test } from 'vitest';
+import { ComponentMatcher } from '../../src/audit/component-matcher.js';
+import { FlowJudge } from '../../src/audit/flow-judge.js';
 import { loadMatrix } from '../../src/audit/load-matrix.js';
 import type { Connection, Matrix } from '../../src/audit/matrix.js';
 import { shippedProfileNames } from '../../src/audit/matrix-rules-dir.js';
+import type { ObservedSecurity } from '../../src/audit/verdict.js';
+import { kubernetesIndex, list, pod } from './audit-fixtures.js';
 
 const SHIPPED = shippedProfileNames();
 const matrices = new Map<string, Matrix>(SHIPPED.map((name) => [name, loadMatrix(name)]));
@@ -41,11 +45,20 @@ describe.each(SHIPPED)('%s', (name) => {
     expect(m.connections.length).toBeGreaterThan(0);
     expect(m.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
-  test('every rule cites its source', () => {
-    for (const c of get(name).connections) {
-      expect(c.source?.document, c.id).toBeTruthy();
-      expect(c.source?.row ?? c.source?.section, c.id).toBeTruthy();
+  test("every rule cites the vendor's public page: document, URL, and a row or section", () => {
+    const m = get(name);
+    for (const source of [m.source, ...m.connections.map((c) => c.source)]) {
+      expect(source?.document, JSON.stringify(source)).toBeTruthy();
+      expect(source?.url, source?.document).toMatch(/^https:\/\/[a-z0-9.-]+\.[a-z]+\//);
+      // Internal file names (the seeds, the domain notes) may stay in YAML comments, not in citations.
+      expect(JSON.stringify(source), source?.document).not.toMatch(/seed|shared\/|\.txt|connection-matrices/);
     }
+    for (const c of m.connections) expect(c.source?.row ?? c.source?.section, c.id).toBeTruthy();
+  });
+  test('TLS 1.2 is the floor of every tls and mtls rule', () => {
+    const m = get(name);
+    expect(m.tlsFloor?.version).toBe('1.2');
+    for (const c of m.connections) expect(c.security === 'none' ? undefined : c.minTlsVersion, c.id).toBe(c.security === 'none' ? undefined : '1.2');
   });
   test('every component is used by a rule (shared *-common files excepted)', () => {
     if (name.endsWith('-common')) return;
@@ -70,7 +83,7 @@ test('loading twice gives the same hash', () => {
   expect(loadMatrix('apigee-hybrid-1.4').hash).toBe(get('apigee-hybrid-1.4').hash);
 });
 
-describe('apigee-hybrid-1.4 (seed 004)', () => {
+describe('apigee-hybrid-1.4 (the 1.4 ports page)', () => {
   const m = get('apigee-hybrid-1.4');
 
   test('carries exactly the seed rows', () => {
@@ -103,8 +116,11 @@ describe('apigee-hybrid-1.4 (seed 004)', () => {
     );
   });
 
-  test('every rule cites seed 004', () => {
-    for (const c of own(m)) expect(c.source?.document, c.id).toBe('seed 004_bea7891b7e285d48.txt');
+  test('every rule cites the 1.4 ports page, in its internal or external table', () => {
+    for (const c of own(m)) {
+      expect(c.source, c.id).toMatchObject({ document: 'Apigee hybrid 1.4: Configure ports and set up firewalls', url: 'https://cloud.google.com/apigee/docs/hybrid/v1.4/ports' });
+      expect(['Internal connections', 'External connections'], c.id).toContain(c.source?.section);
+    }
   });
 
   test('Cassandra gossip goes both ways; 7000 is an optional notice', () => {
@@ -193,6 +209,7 @@ describe('Kong', () => {
         'monitoring>kong-control-plane tcp/8007 none',
         'monitoring>kong-control-plane tcp/8100 none',
         'kong-control-plane>postgresql tcp/5432 none',
+        'kong-data-plane>upstream-services tcp/1-65535 none',
       ].sort(),
     );
   });
@@ -217,5 +234,63 @@ describe('platform-baseline', () => {
   test('every baseline component is context and every rule optional', () => {
     expect([...m.components.values()].filter((c) => !c.context).map((c) => c.name)).toEqual([]);
     expect(m.connections.filter((c) => !c.optional).map((c) => c.id)).toEqual([]);
+  });
+});
+
+/**
+ * Kong's proxy forwards to upstream services: by default every pod (or Service) that is not a Kong
+ * component itself. Judged here on Kubernetes identities, as a snapshot gives them.
+ */
+describe('Kong upstream services', () => {
+  const KONG = { 'app.kubernetes.io/name': 'kong', 'app.kubernetes.io/component': 'app' };
+  const cluster = kubernetesIndex(
+    list([
+      pod({ namespace: 'kong', name: 'kong-gateway-0', ip: '10.7.0.10', labels: KONG }),
+      pod({ namespace: 'kong', name: 'kong-gateway-1', ip: '10.7.0.11', labels: KONG }),
+      pod({ namespace: 'shop', name: 'orders-0', ip: '10.7.0.20', labels: { app: 'orders' } }),
+    ]),
+  );
+  const PLAIN: ObservedSecurity = { grade: 'plaintext', detail: 'plaintext (http)' };
+  const TLS13: ObservedSecurity = { grade: 'mtls-unverifiable', detail: 'TLS 1.3, client certificates encrypted', tlsVersion: '1.3' };
+  function verdict(profile: string, client: string, server: string, port: number, security: ObservedSecurity): string {
+    const m = get(profile);
+    const matcher = new ComponentMatcher(m);
+    const v = new FlowJudge(m).judge({
+      protocol: 'tcp',
+      clientAddress: client,
+      serverAddress: server,
+      serverPort: port,
+      client: matcher.match(cluster.identify(client)),
+      server: matcher.match(cluster.identify(server), port),
+      security,
+    });
+    return `${v.kind} ${v.ruleId ?? '-'}`;
+  }
+
+  test.each(['kong-konnect', 'kong-konnect-kic'])('%s: proxied requests to a pod are allowed, on any port', (profile) => {
+    expect(verdict(profile, '10.7.0.10', '10.7.0.20', 8080, PLAIN)).toBe('allowed gateway-to-upstream-services');
+    expect(verdict(profile, '10.7.0.11', '10.7.0.20', 50051, TLS13)).toBe('allowed gateway-to-upstream-services');
+  });
+
+  // The pod is an upstream, and only the gateway opens connections to upstreams.
+  test.each(['kong-konnect', 'kong-konnect-kic'])('%s: a pod reaching the Admin API (8001, 8444) is a violation', (profile) => {
+    for (const port of [8001, 8444]) expect(verdict(profile, '10.7.0.20', '10.7.0.10', port, PLAIN)).toBe('wrong-initiator gateway-to-upstream-services');
+  });
+
+  test('kong-konnect: a gateway is never an upstream: gateway to gateway Admin API is a violation', () => {
+    expect(verdict('kong-konnect', '10.7.0.10', '10.7.0.11', 8001, PLAIN)).toBe('unexpected -');
+    expect(verdict('kong-konnect', '10.7.0.10', '10.7.0.11', 8444, TLS13)).toBe('unexpected -');
+  });
+
+  test('kong-konnect-kic: the controller (sharing the gateway pod) reaches the Admin API only over TLS on 8444', () => {
+    expect(verdict('kong-konnect-kic', '10.7.0.10', '10.7.0.11', 8444, TLS13)).toBe('allowed kic-to-gateway-admin-api');
+    expect(verdict('kong-konnect-kic', '10.7.0.10', '10.7.0.11', 8444, PLAIN)).toBe('insecure kic-to-gateway-admin-api');
+    expect(verdict('kong-konnect-kic', '10.7.0.10', '10.7.0.11', 8001, PLAIN)).toBe('unexpected -');
+  });
+
+  test('the upstream components are replaceable defaults: pods, except Kong itself', () => {
+    expect(get('kong-konnect').components.get('upstream-services')).toMatchObject({ replaceable: true, context: true, except: ['kong-gateway'] });
+    expect(get('kong-konnect-kic').components.get('upstream-services')?.except).toEqual(['kong-gateway', 'kong-ingress-controller']);
+    expect(get('kong-hybrid').components.get('upstream-services')?.except).toEqual(['kong-control-plane', 'kong-data-plane', 'postgresql']);
   });
 });

@@ -94,10 +94,10 @@ describe('one explanation per verdict', () => {
     expect(judged('10.1.0.5:40000 -> 10.2.0.7:443/tcp', '--security', 'tls1.2')[0]).toBe('verdict: allowed');
   });
 
-  it('SSL 3.0 as the decoder reports it: TLS without a version name, which a minimum version cannot judge', () => {
+  it('SSL 3.0 as analyze judges it: below every minimum version', () => {
     expect(judged('10.1.0.5:40000 -> 10.2.0.7:443/tcp', '--security', 'ssl3')).toEqual([
-      'verdict: unverified',
-      'reason: Rule web-to-api requires TLS 1.2 or later for web -> api, which the capture cannot prove: SSL 3.0, client certificate not established',
+      'verdict: weak-tls',
+      'reason: Rule web-to-api requires TLS 1.2 or later for web -> api, but the capture shows SSL 3.0, client certificate not established',
     ]);
   });
 
