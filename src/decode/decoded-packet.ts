@@ -20,6 +20,7 @@ export class DecodedPacket {
   protocol = 0;
   readonly src = new Int32Array(4);
   readonly dst = new Int32Array(4);
+  /** TCP, UDP and SCTP ports; for ICMP and ICMPv6 the message's port equivalents (icmp-port-equivalents.ts). */
   srcPort = 0;
   dstPort = 0;
   /** IP datagram length on the wire (header included), from the IP header. */

@@ -4,6 +4,7 @@ export const IpProtocol = {
   Tcp: 6,
   Udp: 17,
   Icmpv6: 58,
+  Sctp: 132,
 } as const;
 
 export function ipProtocolName(protocol: number): string {
@@ -12,6 +13,7 @@ export function ipProtocolName(protocol: number): string {
     case IpProtocol.Udp: return 'udp';
     case IpProtocol.Icmp: return 'icmp';
     case IpProtocol.Icmpv6: return 'icmpv6';
+    case IpProtocol.Sctp: return 'sctp';
     default: return `ip-proto-${protocol}`;
   }
 }

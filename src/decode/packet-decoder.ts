@@ -1,6 +1,7 @@
 import { DECODE_REASON_NAMES, DecodeReason } from './decode-reason.js';
 import { DecodedPacket, Fragment } from './decoded-packet.js';
 import { FragmentTable } from './fragment-table.js';
+import { icmpDestinationPort } from './icmp-port-equivalents.js';
 import { IpProtocol } from './ip-protocol.js';
 import { decodeLinkLayer, ETHERTYPE_FROM_VERSION, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from './link-layer.js';
 
@@ -153,7 +154,11 @@ export class PacketDecoder {
     }
   }
 
-  /** Decodes TCP/UDP/ICMP at `at`; `wireEnd` is where the IP datagram ends on the wire. */
+  /**
+   * Decodes TCP/UDP/SCTP/ICMP at `at`; `wireEnd` is where the IP datagram ends on the wire. ICMP
+   * messages get their port equivalents as ports (icmp-port-equivalents.ts), so the flow table
+   * keys them as Zeek and the Community ID spec do with no ICMP case of its own.
+   */
   private decodeTransport(data: Buffer, at: number, end: number, wireEnd: number): number {
     const p = this.packet;
     p.srcPort = p.dstPort = p.tcpFlags = p.tcpSeq = p.tcpAck = p.icmpType = p.icmpCode = 0;
@@ -175,12 +180,21 @@ export class PacketDecoder {
         p.srcPort = (data[at] << 8) | data[at + 1];
         p.dstPort = (data[at + 2] << 8) | data[at + 3];
         break;
+      case IpProtocol.Sctp:
+        // The common header: ports, verification tag, checksum; chunks follow.
+        if (end - at < 12) return DecodeReason.TruncatedTransportHeader;
+        headerLength = 12;
+        p.srcPort = (data[at] << 8) | data[at + 1];
+        p.dstPort = (data[at + 2] << 8) | data[at + 3];
+        break;
       case IpProtocol.Icmp:
       case IpProtocol.Icmpv6:
         if (end - at < 4) return DecodeReason.TruncatedTransportHeader;
         headerLength = 4;
         p.icmpType = data[at];
         p.icmpCode = data[at + 1];
+        p.srcPort = p.icmpType;
+        p.dstPort = icmpDestinationPort(p.protocol, p.icmpType, p.icmpCode);
         break;
       case IPV6_NO_NEXT:
       default:

@@ -5,6 +5,9 @@ export const ContentType = { ChangeCipherSpec: 20, Alert: 21, Handshake: 22, App
 
 const RECORD_HEADER = 5;
 const MESSAGE_HEADER = 4;
+const ALERT_WARNING = 1;
+const ALERT_CLOSE_NOTIFY = 0;
+const ALERT_USER_CANCELED = 90;
 /** The largest record a peer may send: 2^14 plus the most expansion any version allows. */
 export const MAX_RECORD_LENGTH = 16384 + 2048;
 
@@ -23,7 +26,7 @@ export function looksLikeRecord(data: Buffer, at: number, type: number): boolean
 
 /**
  * Reads the handshake messages carried by the TLS records at the start of a byte stream, up to
- * the first record that is not a handshake record. A record may carry several messages and a
+ * the first record that is not a handshake record (or a warning alert, stepped over). A record may carry several messages and a
  * message may span records: a message inside one record is read where it lies (`buf` is the
  * input), and only one that spans records is copied out, into a buffer of its own. The last
  * message may be cut by the end of the bytes: then `availableEnd < declaredEnd`.
@@ -117,8 +120,13 @@ export class HandshakeReader {
     return copied;
   }
 
-  /** Moves to the next handshake record's fragment; false (with `end` set) at anything else. */
+  /**
+   * Moves to the next handshake record's fragment; false (with `end` set) at anything else. A
+   * warning alert that does not close the connection is stepped over: servers send
+   * unrecognized_name as a warning before their ServerHello, and the handshake goes on.
+   */
   private nextRecord(): boolean {
+    while (this.atWarningAlert()) this.recordPos += RECORD_HEADER + ((this.data[this.recordPos + 3] << 8) | this.data[this.recordPos + 4]);
     if (this.done) return false;
     const data = this.data;
     const pos = this.recordPos;
@@ -155,6 +163,21 @@ export class HandshakeReader {
         this.problem = `record at byte ${pos} has content type ${type}`;
         return this.stop('malformed', false);
     }
+  }
+
+  /**
+   * A whole alert record at the read position of level warning whose description does not end
+   * the connection (close_notify and user_canceled do), header valid: each step over one consumes
+   * its bytes, so reading stays bounded by the input.
+   */
+  private atWarningAlert(): boolean {
+    const data = this.data;
+    const pos = this.recordPos;
+    if (this.done || data.length - pos < RECORD_HEADER + 2 || data[pos] !== ContentType.Alert || data[pos + 1] !== 3 || data[pos + 2] > 4) return false;
+    const length = (data[pos + 3] << 8) | data[pos + 4];
+    if (length !== 2 || data[pos + RECORD_HEADER] !== ALERT_WARNING) return false;
+    const description = data[pos + RECORD_HEADER + 1];
+    return description !== ALERT_CLOSE_NOTIFY && description !== ALERT_USER_CANCELED;
   }
 
   /** The current message was cut short by the bytes ending. */

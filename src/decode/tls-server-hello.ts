@@ -4,7 +4,7 @@ import { TlsFieldReader } from './tls-field-reader.js';
 
 /** What a ServerHello selected. Metadata only. */
 export interface TlsServerHello {
-  /** legacy_version as on the wire (0x0303 for TLS 1.2 and 1.3). */
+  /** legacy_version as on the wire (0x0303 for TLS 1.2 and 1.3; the draft, 0x7f10 for draft 16, in TLS 1.3 drafts up to 21). */
   readonly legacyVersion: number;
   /** supported_versions (extension 43): the version a TLS 1.3 server selected. */
   readonly selectedVersion?: number;
@@ -19,6 +19,8 @@ export interface TlsServerHello {
 
 type MutableServerHello = { -readonly [K in keyof TlsServerHello]: TlsServerHello[K] };
 
+const LAST_EARLY_DRAFT = 0x7f15;
+
 /** SHA-256("HelloRetryRequest"), the random of every HelloRetryRequest (RFC 8446 section 4.1.3). */
 const HRR_RANDOM = Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex');
 
@@ -31,6 +33,13 @@ export function parseServerHello(buf: Buffer, start: number, declaredEnd: number
   if (!r.has(32, 'random')) return finished(h, r);
   if (isHelloRetryRandom(buf, r.pos)) h.helloRetryRequest = true;
   r.skip(32);
+  if (isEarlyTls13Draft(h.legacyVersion)) {
+    // Drafts up to 21 put the selected version in the version field and send neither a session
+    // id echo nor a compression method: version, random, cipher_suite, extensions.
+    if (!r.has(2, 'cipher_suite')) return finished(h, r);
+    h.cipherSuite = r.u16();
+    return readExtensions(h, r);
+  }
   if (!r.has(1, 'legacy_session_id_echo')) return finished(h, r);
   const sessionIdLength = r.u8();
   if (sessionIdLength > MAX_SESSION_ID) r.fail(`legacy_session_id_echo length ${sessionIdLength}`);
@@ -40,9 +49,21 @@ export function parseServerHello(buf: Buffer, start: number, declaredEnd: number
   h.cipherSuite = r.u16();
   if (!r.has(1, 'legacy_compression_method')) return finished(h, r);
   r.skip(1);
+  return readExtensions(h, r);
+}
+
+function readExtensions(h: MutableServerHello, r: TlsFieldReader): HelloRead<TlsServerHello> {
   if (r.declaredLeft === 0) return finished(h, r);
   walkExtensions(r, readServerExtension, h);
   return finished(h, r);
+}
+
+/**
+ * TLS 1.3 drafts 0x7f00 | n up to draft 21 (0x7f15), whose ServerHello had the layout above; from
+ * draft 22 on it has the final one (legacy_version 0x0303 and supported_versions).
+ */
+export function isEarlyTls13Draft(version: number): boolean {
+  return version >= 0x7f00 && version <= LAST_EARLY_DRAFT;
 }
 
 function readServerExtension(h: MutableServerHello, buf: Buffer, type: number, at: number, end: number): void {

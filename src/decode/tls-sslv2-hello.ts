@@ -4,6 +4,19 @@ import { isGrease } from './tls-version.js';
 const HEADER = 2;
 const FIXED = 9;
 const CLIENT_HELLO = 1;
+/** The fixed fields, one cipher spec and the shortest challenge. */
+const SMALLEST_HELLO = FIXED + 3 + 16;
+
+/**
+ * True when `bytes` start like an SSL 2.0-format ClientHello: a 2-byte header with the high bit
+ * set and a length that can hold one, msg_type 1, and version 2.0 or 3.x. Enough to tell it from
+ * plaintext before parsing (a high bit and a 1 alone are common in binary protocols).
+ */
+export function startsLikeSslv2ClientHello(bytes: Buffer): boolean {
+  if (bytes.length < 5 || (bytes[0] & 0x80) === 0 || bytes[2] !== CLIENT_HELLO) return false;
+  if ((((bytes[0] & 0x7f) << 8) | bytes[1]) < SMALLEST_HELLO) return false;
+  return (bytes[3] === 0 && bytes[4] === 2) || (bytes[3] === 3 && bytes[4] <= 4);
+}
 
 /**
  * The SSL 2.0-compatible ClientHello (RFC 5246 appendix E.2) that old clients send to reach

@@ -8,14 +8,15 @@
  *
  * It answers only where its answer is the full reader's, field for field (a property test holds
  * it to that on real and damaged handshakes), and declines (undefined) on anything else: another
- * version, a HelloRetryRequest, messages sharing or spanning records, a damaged length, an alert.
+ * version or a draft, a HelloRetryRequest, messages sharing or spanning records, a damaged length,
+ * an alert.
  */
 import { HandshakeType, handshakeTypeName } from './tls-handshake-message.js';
 import { MAX_SESSION_ID, newClientHello, type TlsClientHello } from './tls-client-hello.js';
 import { ExtensionType, readAlpn, readClientSupportedVersions, readServerName } from './tls-extensions.js';
 import type { TlsHandshake } from './tls-handshake.js';
 import { ContentType, MAX_RECORD_LENGTH } from './tls-records.js';
-import { isHelloRetryRandom, type TlsServerHello } from './tls-server-hello.js';
+import { isEarlyTls13Draft, isHelloRetryRandom, type TlsServerHello } from './tls-server-hello.js';
 import { describeShortfall } from './tls-shortfall.js';
 import type { DirectionBytes } from './tls-stream-stop.js';
 import { isGrease } from './tls-version.js';
@@ -66,6 +67,8 @@ function readServerHello(b: Buffer): TlsServerHello | undefined {
   let p = BODY;
   if (p + 2 + 32 + 1 > end) return undefined;
   const legacyVersion = (b[p] << 8) | b[p + 1];
+  // A draft's hello has another layout (tls-server-hello.ts): left to the full reader.
+  if (isEarlyTls13Draft(legacyVersion)) return undefined;
   p += 2;
   if (isHelloRetryRandom(b, p)) return undefined;
   p += 32;

@@ -1,5 +1,5 @@
 import type { AuditedEndpoint, AuditedFlow } from '../audit/audited-flow.js';
-import { communityId, icmpPorts } from './community-id.js';
+import { flowCommunityId } from './community-id.js';
 
 /**
  * The JSON record of one audited flow: the same in the full JSON report, in NDJSON, and in the
@@ -28,15 +28,6 @@ export function auditedFlowJson(f: AuditedFlow): Record<string, unknown> {
     security: f.verdict.security.grade,
     security_detail: f.verdict.security.detail,
   };
-}
-
-/** ICMP flows hash with their first message's type and code, as Zeek does; others with their ports. */
-function flowCommunityId(f: AuditedFlow): string {
-  if (f.icmp !== undefined && (f.protocol === 'icmp' || f.protocol === 'icmpv6')) {
-    const { sourcePort, destinationPort, oneWay } = icmpPorts(f.protocol, f.icmp.type, f.icmp.code);
-    return communityId(f.protocol, f.client.address, sourcePort, f.server.address, destinationPort, 0, oneWay);
-  }
-  return communityId(f.protocol, f.client.address, f.client.port, f.server.address, f.server.port);
 }
 
 function endpoint(e: AuditedEndpoint, role: string): Record<string, unknown> {

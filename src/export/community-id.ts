@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { icmpCounterpart } from '../decode/icmp-port-equivalents.js';
 import { isIpv4Mapped, parseAddress } from '../decode/ip-address.js';
+import { IpProtocol } from '../decode/ip-protocol.js';
 
-const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58 };
+const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132 };
 
 /** Protocols whose flows hash with their ports (ICMP: type and counter-type or code, as Zeek maps them). */
 const WITH_PORTS: ReadonlySet<number> = new Set([1, 6, 17, 58, 132]);
@@ -33,17 +35,30 @@ export function communityId(protocol: string, aAddress: string, aPort: number, b
   return `1:${hash}`;
 }
 
-/** Request/reply pairs the spec maps to each other (ICMPv4, ICMPv6): type -> counterpart type. */
-const ICMP_COUNTERPARTS: Readonly<Record<number, number>> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 10: 9, 9: 10, 17: 18, 18: 17 };
-const ICMPV6_COUNTERPARTS: Readonly<Record<number, number>> = { 128: 129, 129: 128, 130: 131, 131: 130, 133: 134, 134: 133, 135: 136, 136: 135, 139: 140, 140: 139, 144: 145, 145: 144 };
-
 /**
  * The spec's port equivalents of an ICMP message: its type, and the counterpart type for a
  * request or reply (two-way, ordered like ports), else its code (one-way, sender first).
  */
 export function icmpPorts(protocol: 'icmp' | 'icmpv6', type: number, code: number): { sourcePort: number; destinationPort: number; oneWay: boolean } {
-  const counterpart = (protocol === 'icmp' ? ICMP_COUNTERPARTS : ICMPV6_COUNTERPARTS)[type];
-  return counterpart === undefined ? { sourcePort: type, destinationPort: code, oneWay: true } : { sourcePort: type, destinationPort: counterpart, oneWay: false };
+  const counterpart = icmpCounterpart(protocol === 'icmp' ? IpProtocol.Icmp : IpProtocol.Icmpv6, type);
+  return counterpart < 0 ? { sourcePort: type, destinationPort: code, oneWay: true } : { sourcePort: type, destinationPort: counterpart, oneWay: false };
+}
+
+/** What a flow's Community ID is computed from: an audited flow, or a flow record with its protocol named. */
+export interface CommunityIdFlow {
+  readonly protocol: string;
+  readonly client: { readonly address: string; readonly port: number };
+  readonly server: { readonly address: string; readonly port: number };
+  readonly icmp?: { readonly type: number; readonly code: number };
+}
+
+/** ICMP flows hash with their first message's type and code, as Zeek does; others with their ports. */
+export function flowCommunityId(f: CommunityIdFlow, seed = 0): string {
+  if (f.icmp !== undefined && (f.protocol === 'icmp' || f.protocol === 'icmpv6')) {
+    const { sourcePort, destinationPort, oneWay } = icmpPorts(f.protocol, f.icmp.type, f.icmp.code);
+    return communityId(f.protocol, f.client.address, sourcePort, f.server.address, destinationPort, seed, oneWay);
+  }
+  return communityId(f.protocol, f.client.address, f.client.port, f.server.address, f.server.port, seed);
 }
 
 function addressBytes(text: string): Buffer {

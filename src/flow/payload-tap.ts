@@ -4,7 +4,7 @@
  * connection carries many, and names must be known before the flows that use them end).
  */
 export interface PayloadTap {
-  /** Packets whose source port is this one (TCP or UDP) are handed over. */
+  /** Packets whose source port is this one are handed over, whatever their protocol (ICMP has port equivalents): the tap checks it. */
   readonly sourcePort: number;
   /**
    * @param data valid only during the call

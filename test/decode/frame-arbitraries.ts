@@ -22,7 +22,7 @@ const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const payload = fc.uint8Array({ maxLength: 48 }).map((a) => Buffer.from(a));
 
 /** Protocols the decoder parses (transport and IPv6 extension headers): random bytes would not fit them. */
-const HEADERS_WITH_A_SHAPE = new Set([0, 1, 6, 17, 43, 44, 51, 58, 60, 135, 139, 140]);
+const HEADERS_WITH_A_SHAPE = new Set([0, 1, 6, 17, 43, 44, 51, 58, 60, 132, 135, 139, 140]);
 
 /** A transport header and payload, with the IP protocol number that carries it. */
 const transport: fc.Arbitrary<{ protocol: number; bytes: Buffer }> = fc.oneof(
@@ -30,6 +30,8 @@ const transport: fc.Arbitrary<{ protocol: number; bytes: Buffer }> = fc.oneof(
     .record({ srcPort: port, dstPort: port, seq: u32, ack: u32, flags: fc.integer({ min: 0, max: 255 }), options: fc.uint8Array({ maxLength: 12 }), payload })
     .map((t) => ({ protocol: 6, bytes: tcp({ ...t, options: Buffer.from(t.options) }) })),
   fc.record({ srcPort: port, dstPort: port, payload }).map((u) => ({ protocol: 17, bytes: udp(u) })),
+  // SCTP: the common header (ports, verification tag, checksum), then chunk bytes.
+  fc.record({ srcPort: port, dstPort: port, payload }).map((s) => ({ protocol: 132, bytes: Buffer.concat([Buffer.from([s.srcPort >> 8, s.srcPort & 0xff, s.dstPort >> 8, s.dstPort & 0xff]), Buffer.alloc(8), s.payload]) })),
   fc.record({ type: fc.integer({ min: 0, max: 255 }), protocol: fc.constantFrom(1, 58) }).map((i) => ({ protocol: i.protocol, bytes: icmp({ type: i.type }) })),
   fc.record({ protocol: fc.integer({ min: 0, max: 255 }).filter((n) => !HEADERS_WITH_A_SHAPE.has(n)), bytes: payload }),
 );

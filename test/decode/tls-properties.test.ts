@@ -5,11 +5,13 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseTlsHandshake, type TlsEvidence } from '../../src/decode/tls-handshake.js';
+import { parseAnyTlsHandshake, parseTlsHandshake, type TlsEvidence, type TlsHandshake } from '../../src/decode/tls-handshake.js';
 import type { DirectionBytes, StreamStop } from '../../src/decode/tls-stream-stop.js';
 import { mutate, mutationsArb } from '../capture/byte-mutations.js';
 import { handshakeSeeds, type HandshakeSeed } from '../support/tls-flows.js';
-import { record } from '../support/tls-records.js';
+import { clientHelloBody, handshake, record } from '../support/tls-records.js';
+
+const u16 = (v: number): Buffer => Buffer.from([v >> 8, v & 0xff]);
 
 const STOPS: StreamStop[] = ['end', 'limit', 'gap', 'snaplen', 'datagram', 'budget'];
 const RUNS = 400;
@@ -112,6 +114,45 @@ describe('TLS parser under random and damaged input', () => {
         checkInvariants(parseBounded(client, server), client, server);
       }),
       { numRuns: RUNS * 2 },
+    );
+  });
+
+  it('reads a server flight the same with warning alerts before it (unrecognized_name and the like)', () => {
+    // Warnings that do not end the connection: any description but close_notify (0) and user_canceled (90).
+    const description = fc.integer({ min: 1, max: 255 }).filter((d) => d !== 90);
+    fc.assert(
+      fc.property(fc.nat(), fc.array(description, { minLength: 1, maxLength: 3 }), (which, descriptions) => {
+        const seed = seeds[which % seeds.length];
+        if (seed.server[0] !== 22) return;
+        const client = direction(seed.client, 'end');
+        const warnings = Buffer.concat(descriptions.map((d) => record(21, Buffer.from([1, d]))));
+        const plain = parseAnyTlsHandshake(client, direction(seed.server, 'end'));
+        const warned = parseAnyTlsHandshake(client, direction(Buffer.concat([warnings, seed.server]), 'end'));
+        // Shortfall texts name byte counts, which the alerts shift: compare all else.
+        const { incomplete: a, ...plainRest } = plain as TlsHandshake;
+        const { incomplete: b, ...warnedRest } = warned as TlsHandshake;
+        expect(warnedRest).toStrictEqual(plainRest);
+        expect(b === undefined).toBe(a === undefined);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('reads TLS 1.3 draft ServerHellos (drafts up to 21) of any suite and extensions, and never throws on damaged ones', () => {
+    const extension = fc.record({ type: fc.integer({ min: 0, max: 0xffff }).filter((t) => t !== 43 && t !== 16), data: fc.uint8Array({ maxLength: 40 }) });
+    fc.assert(
+      fc.property(fc.integer({ min: 0x7f00, max: 0x7f15 }), fc.integer({ min: 0, max: 0xffff }), fc.array(extension, { maxLength: 4 }), fc.uint8Array({ maxLength: 8 }), (draft, suite, extensions, junk) => {
+        const exts = Buffer.concat(extensions.map(({ type, data }) => Buffer.concat([u16(type), u16(data.length), Buffer.from(data)])));
+        const body = Buffer.concat([u16(draft), Buffer.alloc(32, 9), u16(suite), u16(exts.length), exts]);
+        const client = direction(record(22, handshake(1, clientHelloBody({}))), 'end');
+        const whole = parseBounded(client, direction(record(22, handshake(2, body)), 'end'));
+        checkInvariants(whole, client, direction(Buffer.alloc(0), 'end'));
+        expect(whole).toMatchObject({ version: '1.3', mtls: 'unverifiable', serverHello: { legacyVersion: draft, cipherSuite: suite, complete: true } });
+        // The same hello with junk inside its declared length: no throw, the promises kept.
+        const damaged = direction(record(22, handshake(2, Buffer.concat([body, Buffer.from(junk)]))), 'end');
+        checkInvariants(parseBounded(client, damaged), client, damaged);
+      }),
+      { numRuns: RUNS },
     );
   });
 

@@ -86,13 +86,26 @@ describe('UDP', () => {
 });
 
 describe('ICMP', () => {
-  it('reads the ICMP and ICMPv6 type and code and has no ports', () => {
+  it('reads the ICMP and ICMPv6 type and code, and gives them as ports the way Zeek and the Community ID spec do', () => {
     const decoder = new PacketDecoder();
+    const decode = (frame: Buffer): number[] => {
+      expect(decodeFrame(decoder, frame, RAW)).toBe(DecodeReason.Ok);
+      const p = decoder.packet;
+      return [p.protocol, p.icmpType, p.icmpCode, p.srcPort, p.dstPort];
+    };
     expect(decodeFrame(decoder, ipv4({ protocol: 17, payload: udp({ srcPort: 9, dstPort: 9 }) }), RAW)).toBe(DecodeReason.Ok);
-    expect(decodeFrame(decoder, ipv4({ protocol: 1, payload: icmp({ type: 3, code: 13, rest: Buffer.from([0, 1, 0, 2, 9, 9]) }) }), RAW)).toBe(DecodeReason.Ok);
-    expect([decoder.packet.protocol, decoder.packet.icmpType, decoder.packet.icmpCode, decoder.packet.srcPort, decoder.packet.dstPort]).toEqual([1, 3, 13, 0, 0]);
-    expect(decodeFrame(decoder, ipv6({ protocol: 58, payload: icmp({ type: 135, rest: Buffer.alloc(20) }) }), RAW)).toBe(DecodeReason.Ok);
-    expect([decoder.packet.protocol, decoder.packet.icmpType]).toEqual([58, 135]);
+    // One-way messages: type and code.
+    expect(decode(ipv4({ protocol: 1, payload: icmp({ type: 3, code: 13, rest: Buffer.from([0, 1, 0, 2, 9, 9]) }) }))).toEqual([1, 3, 13, 3, 13]);
+    expect(decode(ipv6({ protocol: 58, payload: icmp({ type: 1, code: 4 }) }))).toEqual([58, 1, 4, 1, 4]);
+    // Requests and replies: type and the counterpart's type, so both halves key one flow.
+    expect(decode(ipv4({ protocol: 1, payload: icmp({ type: 8 }) }))).toEqual([1, 8, 0, 8, 0]);
+    expect(decode(ipv4({ protocol: 1, payload: icmp({ type: 0 }) }))).toEqual([1, 0, 0, 0, 8]);
+    expect(decode(ipv4({ protocol: 1, payload: icmp({ type: 9 }) }))).toEqual([1, 9, 0, 9, 10]);
+    expect(decode(ipv6({ protocol: 58, payload: icmp({ type: 135, rest: Buffer.alloc(20) }) }))).toEqual([58, 135, 0, 135, 136]);
+    expect(decode(ipv6({ protocol: 58, payload: icmp({ type: 145 }) }))).toEqual([58, 145, 0, 145, 144]);
+    // The same type numbers mean other things in the other ICMP: 135 is one-way in ICMPv4, 8 in ICMPv6.
+    expect(decode(ipv4({ protocol: 1, payload: icmp({ type: 135, code: 2 }) }))).toEqual([1, 135, 2, 135, 2]);
+    expect(decode(ipv6({ protocol: 58, payload: icmp({ type: 8, code: 1 }) }))).toEqual([58, 8, 1, 8, 1]);
   });
 
   it('counts an ICMP header cut short', () => {
@@ -101,8 +114,23 @@ describe('ICMP', () => {
   });
 });
 
+describe('SCTP', () => {
+  it('reads the ports of the common header; the chunks are payload', () => {
+    const decoder = new PacketDecoder();
+    const sctp = Buffer.concat([Buffer.from([0x0b, 0x59, 0x00, 0x07]), Buffer.alloc(8, 0xab), Buffer.from([4, 0, 0, 4])]);
+    expect(decodeFrame(decoder, ipv4({ protocol: 132, payload: sctp }), RAW)).toBe(DecodeReason.Ok);
+    const p = decoder.packet;
+    expect([p.protocol, p.srcPort, p.dstPort, p.payloadOffset, p.payloadLength]).toEqual([132, 2905, 7, at(20 + 12), 4]);
+  });
+
+  it('counts an SCTP common header cut short', () => {
+    const decoder = new PacketDecoder();
+    expect(decodeFrame(decoder, ipv4({ protocol: 132, payload: Buffer.alloc(11) }), RAW)).toBe(DecodeReason.TruncatedTransportHeader);
+  });
+});
+
 describe('other IP protocols', () => {
-  it.each([47, 50, 89, 132])('decodes protocol %d as IP with no ports, payload right after the IP header', (protocol) => {
+  it.each([47, 50, 89, 115])('decodes protocol %d as IP with no ports, payload right after the IP header', (protocol) => {
     const decoder = new PacketDecoder();
     expect(decodeFrame(decoder, ipv4({ protocol, payload: Buffer.alloc(12, 1) }), RAW)).toBe(DecodeReason.Ok);
     expect([decoder.packet.protocol, decoder.packet.srcPort, decoder.packet.dstPort, decoder.packet.payloadOffset, decoder.packet.payloadLength]).toEqual([protocol, 0, 0, at(20), 12]);

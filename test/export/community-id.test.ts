@@ -1,39 +1,60 @@
 /**
- * Community ID v1 against the spec's published baseline (corelight/community-id-spec,
- * baseline/baseline_deflt.json and baseline_seed1.json), against an independent implementation
- * of the spec's byte layout, and through the audited-flow record.
+ * Community ID v1 against the spec's published reference data (corelight/community-id-spec,
+ * copied into community-id-baseline.ts), against an independent implementation of the spec's
+ * byte layout, and through the whole pipeline: a capture of the baseline's packets, read into
+ * flows and audited, gives each flow the baseline's ID.
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { communityId, icmpPorts } from '../../src/export/community-id.js';
+import { communityId, type CommunityIdFlow, flowCommunityId, icmpPorts } from '../../src/export/community-id.js';
+import { type BaselineRow, PACKETS, TABLE } from './community-id-baseline.js';
+import { ipProtocolName } from '../../src/decode/ip-protocol.js';
+import { readFlows } from '../../src/flow/read-flows.js';
+import { ethernet, ETHERTYPE, icmp as icmpMessage, ipv4, ipv6, LINKTYPE, pcapFile, type PcapSpec, TCP_FLAGS, tcp, udp } from '../support/capture-writer.js';
+import { tempCaptureDir } from '../capture/temp-files.js';
 import { auditedFlowJson } from '../../src/export/audited-flow-json.js';
 import { audit, flow, inventoryIndex, matrixFrom } from '../audit/audit-fixtures.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
 
-/** [protocol name, saddr, sport, daddr, dport, seed 0, seed 1]; ICMP ports are type and counter-type/code as the baseline lists them. */
-const BASELINE: [string, string, number, string, number, string, string][] = [
-  ['tcp', '128.232.110.120', 34855, '66.35.250.204', 80, '1:LQU9qZlK+B5F3KDmev6m5PMibrg=', '1:3V71V58M3Ksw/yuFALMcW0LAHvc='],
-  ['udp', '192.168.1.52', 54585, '8.8.8.8', 53, '1:d/FP5EW3wiY1vCndhwleRRKHowQ=', '1:Q9We8WO3piVF8yEQBNJF4uiSVrI='],
-  ['tcp', '2001:470:e5bf:dead:4957:2174:e82c:4887', 63943, '2607:f8b0:400c:c03::1a', 25, '1:/qFaeAR+gFe1KYjMzVDsMv+wgU4=', '1:eJYTW6AOzFLlSUoESovMjnu7rMw='],
-  ['icmp', '192.168.0.89', 8, '192.168.0.1', 0, '1:X0snYXpgwiv9TZtqg64sgzUn6Dk=', '1:03g6IloqVBdcZlPyX8r0hgoE7kA='],
-  ['icmpv6', 'fe80::200:86ff:fe05:80da', 135, 'fe80::260:97ff:fe07:69ea', 136, '1:dGHyGvjMfljg6Bppwm3bg0LO8TY=', '1:kHa1FhMYIT6Ym2Vm2AOtoOARDzY='],
-  ['icmpv6', '3ffe:507:0:1:200:86ff:fe05:80da', 128, '3ffe:501:0:1001::2', 129, '1:+TW+HtLHvV1xnGhV1lv7XoJrqQg=', '1:GfZxjAkDk2MkegpBYHV6tadtFXQ='],
-  ['ip-proto-132', '192.168.170.8', 7, '192.168.170.56', 7, '1:MP2EtRCAUIZvTw6MxJHLV7N7JDs=', '1:5w3ZRjeKBzqT3zsaEECDGjUbYeg='],
-];
+const NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp' };
+const nameOf = (proto: number): string => NAMES[proto] ?? `ip-proto-${proto}`;
+/** A baseline row with its protocol named, for it.each titles. */
+const named = (rows: readonly BaselineRow[]): [string, string, number | null, string, number | null, string, string, string][] =>
+  rows.map(([proto, sa, sp, da, dp, seed0, seed1, hex]) => [nameOf(proto), sa, sp, da, dp, seed0, seed1, hex]);
+
+/** The baseline's one-way ICMP messages (destination unreachable, time exceeded): their second "port" is the code. */
+const ONE_WAY_TYPES = new Set([1, 3, 11]);
 
 describe('communityId', () => {
-  it.each(BASELINE)('%s %s:%i -> %s:%i matches the spec baseline, both directions', (proto, sa, sp, da, dp, seed0, seed1) => {
-    expect(communityId(proto, sa, sp, da, dp)).toBe(seed0);
-    expect(communityId(proto, da, dp, sa, sp)).toBe(seed0);
-    expect(communityId(proto, sa, sp, da, dp, 1)).toBe(seed1);
-    expect(communityId(proto, da, dp, sa, sp, 1)).toBe(seed1);
-  });
+  it.each(named(PACKETS))(
+    'baseline_*.json: %s %s:%s -> %s:%s, seeds 0 and 1, hex as without base64',
+    (proto, sa, sp, da, dp, seed0, seed1, hex) => {
+      // Port equivalents as the baseline lists them: one-way only for the types without a counterpart.
+      const oneWay = (proto === 'icmp' || proto === 'icmpv6') && ONE_WAY_TYPES.has(sp!);
+      expect(communityId(proto, sa, sp ?? 0, da, dp ?? 0, 0, oneWay)).toBe(seed0);
+      expect(communityId(proto, sa, sp ?? 0, da, dp ?? 0, 1, oneWay)).toBe(seed1);
+      expect(`1:${Buffer.from(seed0.slice(2), 'base64').toString('hex')}`).toBe(hex);
+    },
+  );
 
-  it('protocols without ports hash without them (baseline: RSVP, IP protocol 46)', () => {
-    expect(communityId('ip-proto-46', '10.1.12.1', 0, '10.1.12.2', 0)).toBe('1:KHlLkgoJW7ifUTyTSgyVfkFHzKw=');
-    expect(communityId('ip-proto-46', '10.1.12.2', 0, '10.1.12.1', 0)).toBe('1:KHlLkgoJW7ifUTyTSgyVfkFHzKw=');
-    expect(communityId('ip-proto-46', '10.1.12.1', 0, '10.1.12.2', 0, 1)).toBe('1:rYir8gphR31noO9iDRQmF/BteEI=');
+  it.each(named(TABLE))(
+    'baseline/README.md tables: %s %s:%s -> %s:%s from the message type and code',
+    (proto, sa, sp, da, dp, seed0, seed1, hex) => {
+      const flow: CommunityIdFlow =
+        proto === 'icmp' || proto === 'icmpv6'
+          ? { protocol: proto, client: { address: sa, port: 0 }, server: { address: da, port: 0 }, icmp: { type: sp!, code: dp! } }
+          : { protocol: proto, client: { address: sa, port: sp ?? 0 }, server: { address: da, port: dp ?? 0 } };
+      expect(flowCommunityId(flow)).toBe(seed0);
+      expect(flowCommunityId(flow, 1)).toBe(seed1);
+      expect(`1:${Buffer.from(flowCommunityId(flow).slice(2), 'base64').toString('hex')}`).toBe(hex);
+    },
+  );
+
+  it("the spec README's examples: its sample ID, and both directions of a TCP 5-tuple ordered alike", () => {
+    const solicitation: CommunityIdFlow = { protocol: 'icmpv6', client: { address: 'fe80::200:86ff:fe05:80da', port: 0 }, server: { address: 'ff02::2', port: 0 }, icmp: { type: 133, code: 0 } };
+    expect(flowCommunityId(solicitation)).toBe('1:hO+sN4H+MG5MY/8hIrXPqc4ZQz0=');
+    expect(communityId('tcp', '10.0.0.1', 1234, '127.0.0.1', 80)).toBe(communityId('tcp', '127.0.0.1', 80, '10.0.0.1', 1234));
   });
 
   it('equals an independent implementation of the byte layout, whichever end is given first', () => {
@@ -59,19 +80,6 @@ describe('communityId', () => {
     }
   });
 
-  it('a flow record carries the Community ID of its 5-tuple', () => {
-    const { audited } = auditFlows([
-      flow({ client: '128.232.110.120:34855', server: '66.35.250.204:80' }),
-      flow({ client: '66.35.250.204:80', server: '128.232.110.120:34855' }),
-      flow({ client: '[2001:470:e5bf:dead:4957:2174:e82c:4887]:63943', server: '[2607:f8b0:400c:c03::1a]:25' }),
-    ]);
-    expect(audited.map((f) => auditedFlowJson(f).community_id)).toEqual([
-      '1:LQU9qZlK+B5F3KDmev6m5PMibrg=',
-      '1:LQU9qZlK+B5F3KDmev6m5PMibrg=',
-      '1:/qFaeAR+gFe1KYjMzVDsMv+wgU4=',
-    ]);
-  });
-
   it('an ICMP flow hashes its first message: echo as the two-way pair, others one-way, sender first', () => {
     expect(icmpPorts('icmp', 8, 0)).toEqual({ sourcePort: 8, destinationPort: 0, oneWay: false });
     expect(icmpPorts('icmpv6', 135, 0)).toEqual({ sourcePort: 135, destinationPort: 136, oneWay: false });
@@ -88,6 +96,84 @@ describe('communityId', () => {
     expect(ids[1]).toBe(`1:${createHash('sha1').update(input).digest('base64')}`);
   });
 });
+
+describe('the Community ID of flows read from a capture of the baseline packets', () => {
+  // Each baseline row becomes a packet (Ethernet, IPv4 or IPv6, the row's protocol and ports or
+  // ICMP type and code), in the baseline's order; then the same tuples again, fragmented.
+  const frames: Buffer[] = PACKETS.map(([proto, sa, sp, da, dp]) => frame(sa, da, proto, transport(proto, sp, dp)));
+  // A 40-byte echo request in two IPv4 fragments: the second carries no ICMP header.
+  const echo = icmpMessage({ type: 8, rest: Buffer.alloc(36, 0x61) });
+  frames.push(
+    frame('192.168.0.89', '192.168.0.1', 1, echo.subarray(0, 24), { id: 0x4242, moreFragments: true }),
+    frame('192.168.0.89', '192.168.0.1', 1, echo.subarray(24), { id: 0x4242, fragmentOffset: 3 }),
+  );
+  // A TCP segment of the IPv6 flow in two fragments (fragment header, offsets in 8-byte units).
+  const segment = tcp({ srcPort: 63943, dstPort: 25, flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH, payload: Buffer.alloc(40, 0x62) });
+  const [v6a, v6b] = ['2001:470:e5bf:dead:4957:2174:e82c:4887', '2607:f8b0:400c:c03::1a'];
+  frames.push(
+    ethernet(ipv6({ src: v6a, dst: v6b, protocol: 6, payload: segment.subarray(0, 32), extensions: [{ type: 44, offset: 0, more: true, id: 9 }] }), { etherType: ETHERTYPE.Ipv6 }),
+    ethernet(ipv6({ src: v6a, dst: v6b, protocol: 6, payload: segment.subarray(32), extensions: [{ type: 44, offset: 4, more: false, id: 9 }] }), { etherType: ETHERTYPE.Ipv6 }),
+  );
+  const path = temp.write('baseline.pcap', pcapFile(PCAP, frames.map((data, i) => ({ seconds: 1_600_000_000, fraction: i * 1000, data }))));
+
+  it('every flow carries the ID the baseline gives each of its packets, through the audit record and with seed 1', async () => {
+    const records: FlowRecord[] = [];
+    const result = await readFlows([path], { onFlow: (f) => records.push(f) }, { table: { payloadLimit: 0 } });
+    expect(result.decode).toEqual({ ok: frames.length });
+    const ids = auditFlows(records).audited.map((f) => auditedFlowJson(f).community_id);
+    for (const [proto, sa, sp, da, dp, seed0, seed1] of PACKETS) {
+      const at = records.findIndex((r) => r.protocol === proto && sameEnds(r, `${sa}:${sp ?? 0}`, `${da}:${dp ?? 0}`));
+      expect(at, `a flow holds ${sa}:${sp} -> ${da}:${dp}`).toBeGreaterThanOrEqual(0);
+      expect(ids[at], `${proto} ${sa}:${sp} -> ${da}:${dp}`).toBe(seed0);
+      expect(flowCommunityId({ ...records[at], protocol: ipProtocolName(proto) }, 1)).toBe(seed1);
+    }
+    // One flow per distinct ID: a request and its reply share one, other messages get their own.
+    expect(records).toHaveLength(new Set(PACKETS.map((row) => row[5])).size);
+  });
+
+  it('later fragments join their flow, whose ID stays the baseline one (ICMP echo, TCP over IPv6)', async () => {
+    const records: FlowRecord[] = [];
+    await readFlows([path], { onFlow: (f) => records.push(f) }, { table: { payloadLimit: 0 } });
+    const ids = auditFlows(records).audited.map((f) => auditedFlowJson(f).community_id);
+    const fragmented = records.flatMap((r, i) => (r.laterFragments > 0 ? [[ipProtocolName(r.protocol), ids[i]]] : []));
+    expect(fragmented).toEqual([
+      ['icmp', '1:X0snYXpgwiv9TZtqg64sgzUn6Dk='],
+      ['tcp', '1:/qFaeAR+gFe1KYjMzVDsMv+wgU4='],
+    ]);
+  });
+});
+
+const temp = tempCaptureDir();
+const PCAP: PcapSpec = { endian: 'le', linkType: LINKTYPE.Ethernet };
+
+function frame(src: string, dst: string, protocol: number, payload: Buffer, fragment: { id?: number; moreFragments?: boolean; fragmentOffset?: number } = {}): Buffer {
+  return isIP(src) === 4
+    ? ethernet(ipv4({ src, dst, protocol, payload, ...fragment }), { etherType: ETHERTYPE.Ipv4 })
+    : ethernet(ipv6({ src, dst, protocol, payload }), { etherType: ETHERTYPE.Ipv6 });
+}
+
+/** A baseline row's transport header: ports for TCP, UDP and SCTP; type and code for ICMP; some bytes otherwise. */
+function transport(proto: number, sp: number | null, dp: number | null): Buffer {
+  switch (proto) {
+    case 6:
+      return tcp({ srcPort: sp!, dstPort: dp!, flags: TCP_FLAGS.ACK });
+    case 17:
+      return udp({ srcPort: sp!, dstPort: dp!, payload: Buffer.alloc(12) });
+    case 132:
+      // Common header (ports, verification tag, checksum), then a HEARTBEAT chunk header.
+      return Buffer.concat([Buffer.from([sp! >> 8, sp! & 0xff, dp! >> 8, dp! & 0xff]), Buffer.alloc(8), Buffer.from([4, 0, 0, 4])]);
+    case 1:
+    case 58:
+      return icmpMessage({ type: sp!, code: ONE_WAY_TYPES.has(sp!) ? dp! : 0 });
+    default:
+      return Buffer.alloc(16, 0x46);
+  }
+}
+
+function sameEnds(r: FlowRecord, a: string, b: string): boolean {
+  const ends = [r.client, r.server].map((e) => `${e.address}:${e.port}`);
+  return (ends[0] === a && ends[1] === b) || (ends[0] === b && ends[1] === a);
+}
 
 /** Audits flows against a matrix every address belongs to: only their records' IDs matter here. */
 function auditFlows(flows: FlowRecord[]): ReturnType<typeof audit> {

@@ -41,8 +41,16 @@ export interface HandshakeSeed {
   readonly server: Buffer;
 }
 
-/** The real handshakes of the committed capture (openssl and curl, TLS 1.0 to 1.3), one per TCP flow. */
+/**
+ * The real handshakes of the committed captures, one per TCP flow: openssl and curl, TLS 1.0 to
+ * 1.3 (tls-handshakes.pcap), and the edge cases (tls-edge-cases.pcap: an SSLv2-format hello, a
+ * warning alert before the ServerHello, a TLS 1.3 draft, a SOCKS5 exchange).
+ */
 export async function handshakeSeeds(): Promise<HandshakeSeed[]> {
-  const flows = await parseCaptureFlows(new URL('../fixtures/tls/tls-handshakes.pcap', import.meta.url).pathname, () => null, 4096);
-  return flows.map((f) => ({ client: f.toServer.payload, server: f.toClient.payload }));
+  const seeds: HandshakeSeed[] = [];
+  for (const name of ['tls-handshakes.pcap', 'tls-edge-cases.pcap']) {
+    const flows = await parseCaptureFlows(new URL(`../fixtures/tls/${name}`, import.meta.url).pathname, () => null, 4096);
+    for (const f of flows) seeds.push({ client: f.toServer.payload, server: f.toClient.payload });
+  }
+  return seeds;
 }
