@@ -58,7 +58,9 @@ export class AnalyzeAudit {
     const outputs: Output[] = options.output.map((path) => ({ path, kind: outputKind(path) }));
     const matrix = loadMatrix(options.rules);
     const identities = loadIdentities(options, matrix);
-    const report = new AuditReport(matrix, outputs.some((o) => o.kind === 'json'));
+    // DNS answers in the traffic name the peers of the flows that follow them.
+    const dnsNames = new DnsNameCache({ graceSeconds: options.dnsGrace });
+    const report = new AuditReport(matrix, outputs.some((o) => o.kind === 'json'), dnsNames);
     const sinks: AuditSink[] = [report];
     // Prometheus's client loads only for --metrics-file.
     let registry: Registry | undefined;
@@ -70,8 +72,6 @@ export class AnalyzeAudit {
       registry = new Registry();
       sinks.push(new AuditMetrics(matrix, registry));
     }
-    // DNS answers in the traffic name the peers of the flows that follow them.
-    const dnsNames = new DnsNameCache({ graceSeconds: options.dnsGrace });
     const failOnUnverified = options.failOnUnverified === true;
     const ndjson: NdjsonOutput[] = [];
     const ndjsonPaths = outputs.filter((o) => o.kind === 'ndjson').map((o) => o.path);
@@ -117,7 +117,7 @@ export class AnalyzeAudit {
       writeFileSync(options.metricsFile, await this.registry.metrics());
     }
     return {
-      text: auditText(report, failOnUnverified),
+      text: auditText(report, failOnUnverified, options.maxGroups),
       exitCode: report.compliant(failOnUnverified) ? ExitCode.Ok : ExitCode.Violations,
       dns: dnsTap.stats,
     };

@@ -1,13 +1,15 @@
-import type { AuditReport } from '../audit/audit-report.js';
+import { PEER_ADDRESSES_COUNTED, type AuditReport, type ViolationGroup } from '../audit/audit-report.js';
 import type { AuditedFlow } from '../audit/audited-flow.js';
 import { formatPortRange } from '../audit/matrix-values.js';
-import { VERDICT_KINDS, VIOLATION_KINDS } from '../audit/verdict.js';
+import { VERDICT_KINDS, VIOLATION_KINDS, type VerdictKind } from '../audit/verdict.js';
 
 /**
  * The human summary `analyze` prints: the matrix with each expected connection seen or silent,
- * the verdict counts, violations grouped by kind with examples, and the result in one line.
+ * the verdict counts, the findings most important first (at most `maxGroups` groups of three
+ * lines each, then one line counting the rest), and the result in one line. So the summary of any
+ * capture has at most 12 + 3 * maxGroups lines besides one per connection of the matrix.
  */
-export function auditText(report: AuditReport, failOnUnverified: boolean): string {
+export function auditText(report: AuditReport, failOnUnverified: boolean, maxGroups: number): string {
   const m = report.matrix;
   const out: string[] = [];
   out.push(`Matrix ${m.name} (${m.title})${m.includes.length > 0 ? `, including ${m.includes.join(', ')}` : ''}`);
@@ -26,14 +28,15 @@ export function auditText(report: AuditReport, failOnUnverified: boolean): strin
   const groups = report.violationGroups();
   if (groups.length > 0) {
     out.push('');
-    out.push('Findings:');
-    for (const g of groups) {
+    out.push(groups.length > maxGroups ? `Findings, most important first (${maxGroups} of ${groups.length} groups):` : 'Findings, most important first:');
+    for (const g of groups.slice(0, maxGroups)) {
       // Upper case for what fails the audit; unverified fails only with --fail-on-unverified.
       const label = VIOLATION_KINDS.has(g.kind) || failOnUnverified ? g.kind.toUpperCase() : g.kind;
-      out.push(`  ${label}  ${g.from} -> ${g.to} ${g.protocol}/${g.port}: ${count(g.flows, 'flow')}, ${bytes(g.bytes)}`);
-      out.push(`      ${g.examples[0]?.verdict.reason ?? ''}`);
-      for (const f of g.examples.slice(0, 3)) out.push(`      e.g. ${example(f)}`);
+      out.push(`  ${label}  ${g.from} -> ${g.to} ${g.protocol}/${g.port}: ${count(g.flows, 'flow')}${peers(g)}, ${bytes(g.bytes)}`);
+      out.push(`      ${g.examples[0].verdict.reason}`);
+      out.push(`      e.g. ${example(g.examples[0])}`);
     }
+    if (groups.length > maxGroups) out.push(`  ${moreGroups(groups.slice(maxGroups))}`);
   }
   if (report.notices.length > 0) {
     out.push('');
@@ -52,8 +55,28 @@ export function auditText(report: AuditReport, failOnUnverified: boolean): strin
   return out.join('\n') + '\n';
 }
 
+/** How many unknown addresses a group of unknown peers stands for. */
+function peers(g: ViolationGroup): string {
+  const n = g.peerAddresses.size;
+  if (n === 0) return '';
+  return n >= PEER_ADDRESSES_COUNTED ? `, ${n}+ addresses` : `, ${count(n, 'address')}`;
+}
+
+/** The line that stands for the groups past the cap: how many of each kind, with their flows. */
+function moreGroups(rest: readonly ViolationGroup[]): string {
+  const byKind = new Map<VerdictKind, { groups: number; flows: number }>();
+  for (const g of rest) {
+    const k = byKind.get(g.kind) ?? { groups: 0, flows: 0 };
+    k.groups++;
+    k.flows += g.flows;
+    byKind.set(g.kind, k);
+  }
+  const kinds = [...byKind].map(([kind, k]) => `${kind} ${k.groups} (${count(k.flows, 'flow')})`);
+  return `... ${rest.length} more groups: ${kinds.join(', ')}; --max-groups shows more, a JSON report (--output FILE.json) has them all`;
+}
+
 function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+  return `${n} ${noun}${n === 1 ? '' : noun.endsWith('s') ? 'es' : 's'}`;
 }
 
 function example(f: AuditedFlow): string {
