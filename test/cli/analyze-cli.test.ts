@@ -4,7 +4,7 @@
  * no report written when an input fails.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -339,8 +339,20 @@ describe('analyze: inputs that cannot be used (exit 2, one line, nothing written
     fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'report.txt'], 'flowaudit: --output report.txt: name the format by extension: .json, .ndjson or .xml (JUnit)');
   });
 
-  it('an --output in a folder that does not exist', () => {
-    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'nodir/x.ndjson'], 'flowaudit: --output nodir/x.ndjson: cannot write: no such directory');
+  it('a report into a directory that does not exist, whatever its kind: said before the capture is read', () => {
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'nodir/x.ndjson'], 'flowaudit: --output nodir/x.ndjson: directory nodir does not exist');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'nodir/sub/r.json'], 'flowaudit: --output nodir/sub/r.json: directory nodir/sub does not exist');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'nodir/j.xml'], 'flowaudit: --output nodir/j.xml: directory nodir does not exist');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '--metrics-file', 'nodir/audit.prom'], 'flowaudit: --metrics-file nodir/audit.prom: directory nodir does not exist');
+    write('a-file', 'x');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '--metrics-file', 'a-file/audit.prom'], 'flowaudit: --metrics-file a-file/audit.prom: a-file is not a directory');
+  });
+
+  it('a report path that is a directory', () => {
+    mkdirSync(join(dir, 'folder.json'), { recursive: true });
+    mkdirSync(join(dir, 'folder.ndjson'), { recursive: true });
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'folder.json'], 'flowaudit: --output folder.json: is a directory');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'folder.ndjson'], 'flowaudit: --output folder.ndjson: is a directory');
   });
 
   it('with --keep-going a damaged capture is a warning and the reports are written', () => {
