@@ -2,6 +2,7 @@ import { PEER_ADDRESSES_COUNTED, type AuditReport, type ViolationGroup } from '.
 import type { AuditedFlow } from '../audit/audited-flow.js';
 import { formatPortRange } from '../audit/matrix-values.js';
 import { VERDICT_KINDS, VIOLATION_KINDS, type VerdictKind } from '../audit/verdict.js';
+import { formatBytes } from './byte-size.js';
 
 /**
  * The human summary `analyze` prints: the matrix with each expected connection seen or silent,
@@ -18,7 +19,7 @@ export function auditText(report: AuditReport, failOnUnverified: boolean, maxGro
   const rows = report.coverage.all().map((c) => {
     const k = c.connection;
     const status = c.flows > 0 ? 'seen' : k.optional ? 'silent (optional)' : 'SILENT';
-    const traffic = c.flows > 0 ? `${count(c.flows, 'flow')}, ${bytes(c.bytes)}, ${time(c.firstSeen!)} .. ${time(c.lastSeen!)}` : '';
+    const traffic = c.flows > 0 ? `${count(c.flows, 'flow')}, ${formatBytes(c.bytes)}, ${time(c.firstSeen!)} .. ${time(c.lastSeen!)}` : '';
     return [status, k.id, `${k.from} -> ${k.to}`, `${k.protocol}/${k.ports.map(formatPortRange).join(',')}`, k.security, traffic];
   });
   out.push(...table(rows).map((l) => `  ${l}`));
@@ -32,7 +33,7 @@ export function auditText(report: AuditReport, failOnUnverified: boolean, maxGro
     for (const g of groups.slice(0, maxGroups)) {
       // Upper case for what fails the audit; unverified fails only with --fail-on-unverified.
       const label = VIOLATION_KINDS.has(g.kind) || failOnUnverified ? g.kind.toUpperCase() : g.kind;
-      out.push(`  ${label}  ${g.from} -> ${g.to} ${g.protocol}/${g.port}: ${count(g.flows, 'flow')}${peers(g)}, ${bytes(g.bytes)}`);
+      out.push(`  ${label}  ${g.from} -> ${g.to} ${g.protocol}/${g.port}: ${count(g.flows, 'flow')}${peers(g)}, ${formatBytes(g.bytes)}`);
       out.push(`      ${g.examples[0].verdict.reason}`);
       out.push(`      e.g. ${example(g.examples[0])}`);
     }
@@ -86,12 +87,6 @@ function example(f: AuditedFlow): string {
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i].length))) ?? [];
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
-}
-
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 function time(t: number): string {

@@ -324,9 +324,15 @@ describe('analyze: inputs that cannot be used (exit 2, one line, nothing written
     fails(['missing.pcap', '--rules', BENCH_RULES], 'flowaudit: missing.pcap: no such file');
   });
 
-  it('a capture cut inside a record', () => {
+  it('a capture cut inside a record: the error says what --keep-going would keep', () => {
     const at = cutCapture();
-    fails(['plain.pcap', 'cut.pcap', '--rules', BENCH_RULES], `flowaudit: cut.pcap: offset ${at}: file ends inside a record (10 of 16 bytes present)`);
+    fails(['plain.pcap', 'cut.pcap', '--rules', BENCH_RULES], `flowaudit: cut.pcap: offset ${at}: file ends inside a record (10 of 16 bytes present); --keep-going keeps the 600 packets before it`);
+  });
+
+  it('a file that is no capture: --keep-going suggested only when there are other files to read', () => {
+    write('notes.pcap', 'not a capture at all\n');
+    fails(['notes.pcap', '--rules', BENCH_RULES], 'flowaudit: notes.pcap: offset 0: not a pcap or pcapng file (magic 0x6e6f7420)');
+    fails(['plain.pcap', 'notes.pcap', '--rules', BENCH_RULES], 'flowaudit: notes.pcap: offset 0: not a pcap or pcapng file (magic 0x6e6f7420); --keep-going reads the other files without it');
   });
 
   it('a bad rules file outranks a damaged capture: the rules are loaded first', () => {
