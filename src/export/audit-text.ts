@@ -49,11 +49,19 @@ export function auditText(report: AuditReport, failOnUnverified: boolean, maxGro
     out.push(`Result: COMPLIANT${report.verdictCounts.unverified > 0 ? ` (${count(report.verdictCounts.unverified, 'flow')} unverified)` : ''}`);
   } else {
     const parts = [count(report.violations, 'violating flow')];
-    if (silent.length > 0) parts.push(`${count(silent.length, 'silent required connection')} (${silent.map((c) => c.connection.id).join(', ')})`);
+    if (silent.length > 0) parts.push(`${count(silent.length, 'silent required connection')} (${firstNames(silent.map((c) => c.connection.id))})`);
     if (failOnUnverified && report.verdictCounts.unverified > 0) parts.push(`${report.verdictCounts.unverified} unverified`);
     out.push(`Result: NOT COMPLIANT: ${parts.join(', ')}`);
   }
   return out.join('\n') + '\n';
+}
+
+/** The result stays one line on a terminal: the table above lists every silent connection. */
+const RESULT_NAMES = 5;
+
+function firstNames(names: readonly string[]): string {
+  if (names.length <= RESULT_NAMES) return names.join(', ');
+  return `${names.slice(0, RESULT_NAMES).join(', ')} and ${names.length - RESULT_NAMES} more`;
 }
 
 /** How many unknown addresses a group of unknown peers stands for. */

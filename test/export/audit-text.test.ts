@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { AuditReport } from '../../src/audit/audit-report.js';
 import { auditText } from '../../src/export/audit-text.js';
-import { audit, flow, inventoryIndex, TLS_CLIENT_HELLO, TLS_SERVER_HELLO } from '../audit/audit-fixtures.js';
-import { reportScenario } from './report-scenario.js';
+import { audit, flow, inventoryIndex, matrixFrom, TLS_CLIENT_HELLO, TLS_SERVER_HELLO } from '../audit/audit-fixtures.js';
+import { REPORT_MATRIX, reportScenario } from './report-scenario.js';
 
 describe('text summary', () => {
   it('lists every connection, the verdicts, the findings most important first with an example each, notices and the result', () => {
@@ -103,5 +103,17 @@ describe('text summary', () => {
       '  ... 3 more groups: unexpected 1 (2 flows), unknown-peer 1 (1 flow), unverified 1 (1 flow); --max-groups shows more, a JSON report (--output FILE.json) has them all',
     ]);
     expect(findings).toHaveLength(1 + 2 * 3 + 1);
+  });
+
+  it('the result names at most five silent required connections, so it stays one line', () => {
+    // Seven more required connections before the scenario's three.
+    const many = matrixFrom(
+      REPORT_MATRIX.replace(
+        'connections:\n',
+        `connections:\n${[1, 2, 3, 4, 5, 6, 7].map((i) => `  - id: extra-${i}\n    from: web\n    to: db\n    protocol: tcp\n    ports: [${9000 + i}]\n    security: none\n`).join('')}`,
+      ),
+    );
+    const text = auditText(new AuditReport(many, false), false, 15);
+    expect(text.endsWith('\nResult: NOT COMPLIANT: 0 violating flows, 10 silent required connections (extra-1, extra-2, extra-3, extra-4, extra-5 and 5 more)\n')).toBe(true);
   });
 });
