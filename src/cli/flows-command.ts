@@ -36,7 +36,9 @@ export function registerFlowsCommand(program: Command): void {
         else json.push({ start: flow.firstSeen, id: flow.id, line: flowJsonLine(flow) });
       },
     };
-    const result = await readCaptures(files, sink, { keepGoing: options.keepGoing, table: flowTableOptions(options) }, options.quiet === true);
+    // NDJSON streamed to the terminal the progress line is drawn on would run into it.
+    const noProgress = options.quiet === true || (options.format === 'ndjson' && process.stdout.isTTY === true);
+    const result = await readCaptures(files, sink, { keepGoing: options.keepGoing, table: flowTableOptions(options) }, noProgress);
     if (options.format === 'table') {
       await writeOut(table.render());
     } else if (options.format === 'json') {

@@ -6,10 +6,10 @@ import { ProgressLine } from './progress-line.js';
 
 /**
  * readFlows as the commands run it: progress on stderr while a long read runs (when stderr is a
- * terminal and not `quiet`), and the error of a damaged capture saying what --keep-going would keep.
+ * terminal and not `noProgress`), and the error of a damaged capture saying what --keep-going would keep.
  */
-export async function readCaptures(files: readonly string[], sink: FlowSink, options: ReadFlowsOptions, quiet: boolean): Promise<ReadFlowsResult> {
-  const progress = !quiet && process.stderr.isTTY ? new ProgressLine(process.stderr, files) : undefined;
+export async function readCaptures(files: readonly string[], sink: FlowSink, options: ReadFlowsOptions, noProgress: boolean): Promise<ReadFlowsResult> {
+  const progress = !noProgress && process.stderr.isTTY ? new ProgressLine(process.stderr, files) : undefined;
   let reading: CaptureSummary | undefined;
   try {
     return await readFlows(files, sink, {

@@ -21,7 +21,7 @@ const execFileAsync = promisify(execFile);
 /** Runs a command to its end; exit codes 0 and 1 (analyze's violations) are both a finished run. */
 async function run(file: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   try {
-    return await execFileAsync(file, args, { timeout: 60_000 });
+    return await execFileAsync(file, args, { timeout: 60_000, maxBuffer: 64 << 20 });
   } catch (err) {
     const failed = err as { code?: number; stdout: string; stderr: string };
     if (failed.code !== 1) throw err;
@@ -107,16 +107,18 @@ describe('progress end to end', () => {
   const stalled = (command: string): string => `(head -c 300000 '${capture}'; sleep 3; tail -c +300001 '${capture}') | ${command}`;
   const flowaudit = `'${process.execPath}' '${MAIN}'`;
   /** What a terminal shows of `command` run in a pseudo-terminal: its stderr (stdout goes to /dev/null). */
-  const inTerminal = async (command: string): Promise<string> => (await run('script', ['-qec', `sh -c "${stalled(command)} > /dev/null"`, '/dev/null'])).stdout;
+  const inTerminal = async (command: string, stdout = '/dev/null'): Promise<string> => (await run('script', ['-qec', `sh -c "${stalled(command)} > ${stdout}"`, '/dev/null'])).stdout;
 
   it.skipIf(!hasScript)(
-    'a terminal shows it for flows and analyze; a pipe does not; -q does not',
+    'a terminal shows it for flows and analyze; a pipe does not, -q does not, nor NDJSON streamed to the terminal',
     async () => {
-      const [flows, analyze, quiet, piped] = await Promise.all([
+      const [flows, analyze, quiet, piped, streamed] = await Promise.all([
         inTerminal(`${flowaudit} flows - -f ndjson`),
         inTerminal(`${flowaudit} analyze - --rules apigee-hybrid`),
         inTerminal(`${flowaudit} flows - -f ndjson -q`),
         run('sh', ['-c', `${stalled(`${flowaudit} flows - -f ndjson`)} > /dev/null`]),
+        // NDJSON streaming onto the same terminal: no progress line to run into.
+        inTerminal(`${flowaudit} flows - -f ndjson`, '/dev/tty'),
       ]);
       expect(flows).toMatch(/\rreading -: \d+\.\d KiB, \d+ packets, \d+ flows\x1b\[K/);
       // Erased before the run's summary.
@@ -125,6 +127,8 @@ describe('progress end to end', () => {
       expect(quiet).toBe('');
       expect(piped.stderr).toMatch(/^-: pcap, 15300 packets/);
       expect(piped.stderr).not.toContain('reading');
+      expect(streamed).toContain('{"id":');
+      expect(streamed).not.toContain('reading');
     },
     60_000,
   );
