@@ -1,4 +1,4 @@
-import { openByteInput } from './byte-input.js';
+import { openByteInput, type ByteInput } from './byte-input.js';
 import { CaptureFormatError } from './capture-error.js';
 import { InputWindow } from './input-window.js';
 import { emptySummary, type CaptureSummary, type PacketSink } from './packet-sink.js';
@@ -11,6 +11,11 @@ export interface ReadCaptureOptions {
    * delivered before it, instead of throwing.
    */
   readonly keepGoing?: boolean;
+  /**
+   * Called after each chunk read from the file (never per packet), with the file's summary so
+   * far (its counters live) and the bytes read of it: for progress on long reads.
+   */
+  readonly onRead?: (summary: CaptureSummary, bytesRead: number) => void;
 }
 
 /**
@@ -22,7 +27,7 @@ export async function readCapture(path: string, sink: PacketSink, options: ReadC
   const summary = emptySummary(path);
   const input = await openByteInput(path);
   summary.compressed = input.compressed;
-  const win = new InputWindow(input);
+  const win = new InputWindow(options.onRead === undefined ? input : reportingReads(input, summary, options.onRead));
   try {
     if (!(await win.ensure(4))) throw win.fail(0, `file too short to be a capture (${win.available} bytes)`);
     const magic = win.buf.readUInt32LE(win.pos);
@@ -36,4 +41,20 @@ export async function readCapture(path: string, sink: PacketSink, options: ReadC
     await win.close();
   }
   return summary;
+}
+
+/** `input`, telling `onRead` after each read how many bytes it has delivered. */
+function reportingReads(input: ByteInput, summary: CaptureSummary, onRead: (summary: CaptureSummary, bytesRead: number) => void): ByteInput {
+  let bytesRead = 0;
+  return {
+    name: input.name,
+    compressed: input.compressed,
+    async read(target, targetOffset, length) {
+      const n = await input.read(target, targetOffset, length);
+      bytesRead += n;
+      onRead(summary, bytesRead);
+      return n;
+    },
+    close: () => input.close(),
+  };
 }

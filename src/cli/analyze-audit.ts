@@ -1,4 +1,4 @@
-import { closeSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import { AuditReport } from '../audit/audit-report.js';
 import type { AuditSink } from '../audit/audited-flow.js';
@@ -13,6 +13,7 @@ import type { AnalyzeOptions } from './analyze-command.js';
 import { ExitCode } from './exit-codes.js';
 import { loadIdentities } from './load-identities.js';
 import { LineWriter } from './output.js';
+import { cannotWrite, checkReportPath, writeReport } from './report-file.js';
 import { UsageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
@@ -56,9 +57,13 @@ export class AnalyzeAudit {
    */
   static async open(options: AnalyzeOptions): Promise<AnalyzeAudit> {
     const outputs: Output[] = options.output.map((path) => ({ path, kind: outputKind(path) }));
+    for (const { path } of outputs) checkReportPath('--output', path);
+    if (options.metricsFile !== undefined) checkReportPath('--metrics-file', options.metricsFile);
     const matrix = loadMatrix(options.rules);
     const identities = loadIdentities(options, matrix);
-    const report = new AuditReport(matrix, outputs.some((o) => o.kind === 'json'));
+    // DNS answers in the traffic name the peers of the flows that follow them.
+    const dnsNames = new DnsNameCache({ graceSeconds: options.dnsGrace });
+    const report = new AuditReport(matrix, outputs.some((o) => o.kind === 'json'), dnsNames);
     const sinks: AuditSink[] = [report];
     // Prometheus's client loads only for --metrics-file.
     let registry: Registry | undefined;
@@ -70,8 +75,6 @@ export class AnalyzeAudit {
       registry = new Registry();
       sinks.push(new AuditMetrics(matrix, registry));
     }
-    // DNS answers in the traffic name the peers of the flows that follow them.
-    const dnsNames = new DnsNameCache({ graceSeconds: options.dnsGrace });
     const failOnUnverified = options.failOnUnverified === true;
     const ndjson: NdjsonOutput[] = [];
     const ndjsonPaths = outputs.filter((o) => o.kind === 'ndjson').map((o) => o.path);
@@ -103,21 +106,27 @@ export class AnalyzeAudit {
     for (const { path, kind } of this.outputs) {
       if (kind === 'json') {
         const { auditReportJson } = await import('../export/audit-json.js');
-        writeFileSync(path, JSON.stringify(auditReportJson(report, run, dnsTap.stats, failOnUnverified), null, 2) + '\n');
+        writeReport('--output', path, JSON.stringify(auditReportJson(report, run, dnsTap.stats, failOnUnverified), null, 2) + '\n');
       } else if (kind === 'junit') {
         const { auditJunitXml } = await import('../export/audit-junit.js');
-        writeFileSync(path, auditJunitXml(report, failOnUnverified));
+        writeReport('--output', path, auditJunitXml(report, failOnUnverified));
       }
     }
-    for (const { path, partial } of this.ndjson) renameSync(partial, path);
+    for (const { path, partial } of this.ndjson) {
+      try {
+        renameSync(partial, path);
+      } catch (err) {
+        throw cannotWrite('--output', path, err);
+      }
+    }
     if (options.metricsFile !== undefined && this.registry !== undefined) {
       const { PipelineMetrics } = await import('../export/pipeline-metrics.js');
       const totals = { decode: run.decode, table: run.table, liveFlows: 0, dns: dnsTap.stats, dnsCacheAddresses: this.dnsNames.size, captures: [] };
       new PipelineMetrics(this.registry, VERSION, () => totals).refresh();
-      writeFileSync(options.metricsFile, await this.registry.metrics());
+      writeReport('--metrics-file', options.metricsFile, await this.registry.metrics());
     }
     return {
-      text: auditText(report, failOnUnverified),
+      text: auditText(report, failOnUnverified, options.maxGroups),
       exitCode: report.compliant(failOnUnverified) ? ExitCode.Ok : ExitCode.Violations,
       dns: dnsTap.stats,
     };
@@ -153,8 +162,7 @@ function openOutput(path: string, partial: string): number {
   try {
     return openSync(partial, 'w');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`--output ${path}: cannot write: ${code === 'ENOENT' ? 'no such directory' : (code ?? String(err))}`);
+    throw cannotWrite('--output', path, err);
   }
 }
 

@@ -3,7 +3,7 @@ import type { NdjsonRecords } from '../export/audit-ndjson.js';
 import { addFlowTableOptions, type FlowTableCliOptions } from './flow-table-options.js';
 import { addIdentityOptions, type IdentityCliOptions } from './identity-options.js';
 import { requireOptions } from './option-errors.js';
-import { collect, nonNegativeNumber } from './option-parsers.js';
+import { collect, nonNegativeNumber, positiveInteger } from './option-parsers.js';
 
 export interface AnalyzeOptions extends FlowTableCliOptions, IdentityCliOptions {
   rules: string;
@@ -14,7 +14,14 @@ export interface AnalyzeOptions extends FlowTableCliOptions, IdentityCliOptions 
   quiet?: boolean;
   dnsGrace: number;
   metricsFile?: string;
+  maxGroups: number;
 }
+
+/**
+ * Finding groups the summary shows unless asked for more: with three lines a group, the summary
+ * stays within 57 lines besides the matrix's connections (src/export/audit-text.ts).
+ */
+const DEFAULT_MAX_GROUPS = 15;
 
 export function registerAnalyzeCommand(program: Command): void {
   const command = program
@@ -28,7 +35,8 @@ export function registerAnalyzeCommand(program: Command): void {
     .option('-k, --keep-going', 'on a damaged capture, warn and keep the packets before the damage')
     .option('--metrics-file <path>', 'also write Prometheus metrics in text format (for node_exporter\'s textfile collector)')
     .option('--dns-grace <seconds>', 'how long past its TTL a DNS answer still names its address', nonNegativeNumber, 600)
-    .option('-q, --quiet', 'no capture summary on stderr');
+    .option('--max-groups <n>', 'finding groups the summary shows, most important first (a JSON report has them all)', positiveInteger, DEFAULT_MAX_GROUPS)
+    .option('-q, --quiet', 'no capture summary or progress on stderr');
   addIdentityOptions(command);
   addFlowTableOptions(command);
   requireOptions(command, '--rules');

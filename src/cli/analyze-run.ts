@@ -1,8 +1,9 @@
-import { readFlows, type ReadFlowsResult } from '../flow/read-flows.js';
+import type { ReadFlowsResult } from '../flow/read-flows.js';
 import type { AnalyzeOptions } from './analyze-command.js';
 import { AnalyzeAudit, type AuditOutcome } from './analyze-audit.js';
 import { flowTableOptions, PLAIN_PREFIX_BYTES } from './flow-table-options.js';
 import { writeOut } from './output.js';
+import { readCaptures } from './read-captures.js';
 import { writeRunSummary } from './run-summary.js';
 
 /** `flowaudit analyze`: the offline audit of captures against a matrix (see analyze-command.ts). */
@@ -14,7 +15,7 @@ export async function runAnalyze(files: string[], options: AnalyzeOptions): Prom
   let run: ReadFlowsResult;
   let outcome: AuditOutcome;
   try {
-    run = await readFlows(files, audit.auditor, { keepGoing: options.keepGoing, table, tap: audit.dnsTap });
+    run = await readCaptures(files, audit.auditor, { keepGoing: options.keepGoing, table, tap: audit.dnsTap }, options.quiet === true);
     outcome = await audit.finish(run);
   } catch (err) {
     audit.abort();

@@ -2,10 +2,10 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { flowJsonLine } from '../export/flow-json.js';
 import { FlowTableText } from '../export/flow-table-text.js';
 import type { FlowRecord } from '../flow/flow-record.js';
-import { readFlows } from '../flow/read-flows.js';
 import { flowTableOptions, addFlowTableOptions, type FlowTableCliOptions } from './flow-table-options.js';
 import { writeRunSummary } from './run-summary.js';
 import { LineWriter, writeOut } from './output.js';
+import { readCaptures } from './read-captures.js';
 
 interface FlowsOptions extends FlowTableCliOptions {
   format: 'table' | 'json' | 'ndjson';
@@ -20,7 +20,7 @@ export function registerFlowsCommand(program: Command): void {
     .argument('<files...>', 'capture files, read in order as one trace')
     .option('-f, --format <format>', 'table, json or ndjson', parseFormat, 'table')
     .option('-k, --keep-going', 'on a damaged file, warn and keep the packets before the damage')
-    .option('-q, --quiet', 'no summary on stderr');
+    .option('-q, --quiet', 'no summary or progress on stderr');
   // Listing flows needs no payload: keep none unless asked (it shows as payloadKept).
   addFlowTableOptions(command, 0);
   command.action(async (files: string[], options: FlowsOptions) => {
@@ -36,7 +36,9 @@ export function registerFlowsCommand(program: Command): void {
         else json.push({ start: flow.firstSeen, id: flow.id, line: flowJsonLine(flow) });
       },
     };
-    const result = await readFlows(files, sink, { keepGoing: options.keepGoing, table: flowTableOptions(options) });
+    // NDJSON streamed to the terminal the progress line is drawn on would run into it.
+    const noProgress = options.quiet === true || (options.format === 'ndjson' && process.stdout.isTTY === true);
+    const result = await readCaptures(files, sink, { keepGoing: options.keepGoing, table: flowTableOptions(options) }, noProgress);
     if (options.format === 'table') {
       await writeOut(table.render());
     } else if (options.format === 'json') {

@@ -23,6 +23,7 @@ export function auditReportJson(report: AuditReport, run: ReadFlowsResult, dns: 
       port: g.port,
       flows: g.flows,
       bytes: g.bytes,
+      peer_addresses: g.peerAddresses.size,
       reason: g.examples[0]?.verdict.reason,
       examples: g.examples.map((f) => f.id),
     })),

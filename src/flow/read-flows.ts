@@ -10,6 +10,8 @@ export interface ReadFlowsOptions {
   readonly table?: Partial<FlowTableOptions>;
   /** Sees payloads from one port as packets pass (DNS answers). */
   readonly tap?: PayloadTap;
+  /** Called after each chunk read (see ReadCaptureOptions.onRead), with the flow table's counters too. */
+  readonly onRead?: (capture: CaptureSummary, bytesRead: number, table: FlowTableStats) => void;
 }
 
 export interface ReadFlowsResult {
@@ -27,7 +29,9 @@ export async function readFlows(paths: readonly string[], sink: FlowSink, option
   const table = new FlowTable(sink, options.table);
   const packets = new PacketFlowSink(table, options.tap);
   const captures: CaptureSummary[] = [];
-  for (const path of paths) captures.push(await readCapture(path, packets, { keepGoing: options.keepGoing }));
+  const onRead = options.onRead;
+  const read = { keepGoing: options.keepGoing, onRead: onRead && ((capture: CaptureSummary, bytesRead: number) => onRead(capture, bytesRead, table.stats)) };
+  for (const path of paths) captures.push(await readCapture(path, packets, read));
   table.flush();
   return { captures, decode: packets.decoder.reasonCounts(), table: table.stats };
 }

@@ -102,15 +102,15 @@ describe('report', () => {
     expect(report.notices.map((f) => f.id)).toEqual([17]);
   });
 
-  it('groups violations (and unverified flows) by kind, components, protocol and port, largest first', () => {
+  it('groups violations (and unverified flows) by kind, roles, protocol and port, most important kind first, then largest', () => {
     const groups = report.violationGroups().map((g) => ({ kind: g.kind, from: g.from, to: g.to, protocol: g.protocol, port: g.port, flows: g.flows, bytes: g.bytes, examples: g.examples.map((f) => f.id) }));
     expect(groups).toEqual([
-      { kind: 'unexpected', from: 'web', to: 'db', protocol: 'tcp', port: 22, flows: 7, bytes: 140, examples: [10, 11, 12, 13, 14] },
-      { kind: 'unknown-peer', from: '172.16.0.1', to: 'api', protocol: 'tcp', port: 443, flows: 3, bytes: 300, examples: [7, 8, 9] },
       { kind: 'insecure', from: 'web', to: 'api', protocol: 'tcp', port: 443, flows: 1, bytes: 650, examples: [2] },
-      { kind: 'unverified', from: 'web', to: 'api', protocol: 'tcp', port: 443, flows: 1, bytes: 180, examples: [3] },
       { kind: 'wrong-initiator', from: 'api', to: 'web', protocol: 'tcp', port: 443, flows: 1, bytes: 18000, examples: [4] },
       { kind: 'wrong-initiator', from: 'db', to: 'api', protocol: 'tcp', port: 5432, flows: 1, bytes: 500, examples: [6] },
+      { kind: 'unexpected', from: 'web', to: 'db', protocol: 'tcp', port: 22, flows: 7, bytes: 140, examples: [10, 11, 12, 13, 14] },
+      { kind: 'unknown-peer', from: '172.16.0.0/24', to: 'api', protocol: 'tcp', port: 443, flows: 3, bytes: 300, examples: [7, 8, 9] },
+      { kind: 'unverified', from: 'web', to: 'api', protocol: 'tcp', port: 443, flows: 1, bytes: 180, examples: [3] },
     ]);
   });
 

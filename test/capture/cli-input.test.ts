@@ -146,7 +146,7 @@ describe('flows from damaged or missing files', () => {
     const { status, stdout, stderr } = run(['flows', path]);
     expect(status).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toBe(`flowaudit: ${path}: offset ${bad.length - 4}: block trailing length 57005 differs from its leading length ${epb('be', { data: conversation()[4] }).length}\n`);
+    expect(stderr).toBe(`flowaudit: ${path}: offset ${bad.length - 4}: block trailing length 57005 differs from its leading length ${epb('be', { data: conversation()[4] }).length}; --keep-going keeps the 4 packets before it\n`);
   });
 
   it('reports a gzip stream cut short as one line, exit 2', () => {
@@ -154,7 +154,7 @@ describe('flows from damaged or missing files', () => {
     const path = temp.write('cut.pcap.gz', gz.subarray(0, gz.length - 12));
     const { status, stderr } = run(['flows', path]);
     expect(status).toBe(2);
-    expect(stderr).toMatch(new RegExp(`^flowaudit: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: offset \\d+: gzip stream: unexpected end of file\\n$`));
+    expect(stderr).toMatch(new RegExp(`^flowaudit: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: offset \\d+: gzip stream: unexpected end of file; --keep-going keeps the 4 packets before it\\n$`));
   });
 
   it('with --keep-going, keeps the packets before the damage and warns once', () => {

@@ -4,12 +4,13 @@
  * no report written when an input fails.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { elements, parseXml } from '../export/xml-check.js';
+import { manyPeersCapture, type ManyPeersCapture } from '../support/many-peers-capture.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = join(ROOT, 'dist/bin/flowaudit.js');
@@ -209,6 +210,65 @@ describe('analyze: reports', () => {
   });
 });
 
+describe('analyze: the summary of a capture with thousands of unknown peers', () => {
+  // A site's uplink audited against the largest shipped profile without an inventory: every flow
+  // is an unknown peer, as on the real capture whose summary was 29,587 lines.
+  let capture: ManyPeersCapture;
+  let run: Run;
+  let json: { coverage: unknown[]; verdicts: Record<string, number>; violation_groups: { kind: string; from: string; to: string; protocol: string; port: number; flows: number; peer_addresses: number }[] };
+
+  beforeAll(() => {
+    capture = manyPeersCapture();
+    write('many-peers.pcap', capture.bytes);
+    run = cli('analyze', 'many-peers.pcap', '--rules', 'apigee-hybrid', '-q', '-o', 'many-peers.json');
+    json = JSON.parse(read('many-peers.json'));
+  }, 60_000);
+
+  it('fits two screens: at most 12 lines, 3 per group shown and 1 per expected connection', () => {
+    expect(run.code).toBe(1);
+    expect(json.verdicts['unknown-peer']).toBe(capture.connections.length);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(12 + 3 * 15 + json.coverage.length);
+    expect(lines.length).toBeLessThanOrEqual(100);
+    expect(lines.filter((l) => l.startsWith('  UNKNOWN-PEER  '))).toHaveLength(15);
+  });
+
+  it('aggregates unknown peers by name or network and port; the JSON report keeps every group', () => {
+    // What the groups should be, from the capture's own list of connections: the server by its SNI
+    // where it sent one, else its network; the client by its network.
+    const expected = new Map<string, { flows: number; addresses: Set<string> }>();
+    for (const c of capture.connections) {
+      const key = `${c.clientNetwork} -> ${c.name ?? c.serverNetwork} ${c.port}`;
+      const g = expected.get(key) ?? { flows: 0, addresses: new Set<string>() };
+      g.flows++;
+      g.addresses.add(c.client).add(c.server);
+      expected.set(key, g);
+    }
+    const groups = json.violation_groups;
+    expect(new Map(groups.map((g) => [`${g.from} -> ${g.to} ${g.port}`, { flows: g.flows, addresses: g.peer_addresses }]))).toEqual(
+      new Map([...expected].map(([key, g]) => [key, { flows: g.flows, addresses: g.addresses.size }])),
+    );
+    // Thousands of address pairs, a fraction as many groups.
+    const pairs = new Set(capture.connections.map((c) => `${c.client} ${c.server} ${c.port}`));
+    expect(pairs.size).toBeGreaterThan(4000);
+    expect(groups.length).toBeLessThan(pairs.size / 2);
+    expect(groups.filter((g) => capture.names.includes(g.to)).length).toBeGreaterThanOrEqual(capture.names.length);
+    // The groups with most flows come first, and the summary's last group line is the 15th.
+    const shown = run.stdout.split('\n').filter((l) => l.startsWith('  UNKNOWN-PEER  '));
+    expect(shown[0]).toBe(`  UNKNOWN-PEER  ${groups[0].from} -> ${groups[0].to} ${groups[0].protocol}/${groups[0].port}: ${groups[0].flows} flows, ${groups[0].peer_addresses} addresses, ${shown[0].split(', ').pop()}`);
+    expect(groups[0].flows).toBeGreaterThanOrEqual(groups[14].flows);
+    const rest = groups.slice(15);
+    expect(run.stdout).toContain(`\n  ... ${rest.length} more groups: unknown-peer ${rest.length} (${rest.reduce((n, g) => n + g.flows, 0)} flows); --max-groups shows more`);
+  });
+
+  it('--max-groups raises the cap', () => {
+    const r = cli('analyze', 'many-peers.pcap', '--rules', 'apigee-hybrid', '-q', '--max-groups', '40');
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('  UNKNOWN-PEER  '))).toHaveLength(40);
+    expect(r.stdout).toContain(`\nFindings, most important first (40 of ${json.violation_groups.length} groups):\n`);
+    expect(cli('analyze', 'many-peers.pcap', '--rules', 'apigee-hybrid', '--max-groups', '0').stderr).toBe("error: option '--max-groups <n>' argument '0' is invalid. expected a positive whole number\n");
+  });
+});
+
 describe('analyze: inputs that cannot be used (exit 2, one line, nothing written)', () => {
   const OUTPUTS = ['out.json', 'out.ndjson', 'out.xml'];
   const outputArgs = OUTPUTS.flatMap((o) => ['-o', o]);
@@ -264,9 +324,15 @@ describe('analyze: inputs that cannot be used (exit 2, one line, nothing written
     fails(['missing.pcap', '--rules', BENCH_RULES], 'flowaudit: missing.pcap: no such file');
   });
 
-  it('a capture cut inside a record', () => {
+  it('a capture cut inside a record: the error says what --keep-going would keep', () => {
     const at = cutCapture();
-    fails(['plain.pcap', 'cut.pcap', '--rules', BENCH_RULES], `flowaudit: cut.pcap: offset ${at}: file ends inside a record (10 of 16 bytes present)`);
+    fails(['plain.pcap', 'cut.pcap', '--rules', BENCH_RULES], `flowaudit: cut.pcap: offset ${at}: file ends inside a record (10 of 16 bytes present); --keep-going keeps the 600 packets before it`);
+  });
+
+  it('a file that is no capture: --keep-going suggested only when there are other files to read', () => {
+    write('notes.pcap', 'not a capture at all\n');
+    fails(['notes.pcap', '--rules', BENCH_RULES], 'flowaudit: notes.pcap: offset 0: not a pcap or pcapng file (magic 0x6e6f7420)');
+    fails(['plain.pcap', 'notes.pcap', '--rules', BENCH_RULES], 'flowaudit: notes.pcap: offset 0: not a pcap or pcapng file (magic 0x6e6f7420); --keep-going reads the other files without it');
   });
 
   it('a bad rules file outranks a damaged capture: the rules are loaded first', () => {
@@ -279,8 +345,20 @@ describe('analyze: inputs that cannot be used (exit 2, one line, nothing written
     fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'report.txt'], 'flowaudit: --output report.txt: name the format by extension: .json, .ndjson or .xml (JUnit)');
   });
 
-  it('an --output in a folder that does not exist', () => {
-    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'nodir/x.ndjson'], 'flowaudit: --output nodir/x.ndjson: cannot write: no such directory');
+  it('a report into a directory that does not exist, whatever its kind: said before the capture is read', () => {
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'nodir/x.ndjson'], 'flowaudit: --output nodir/x.ndjson: directory nodir does not exist');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'nodir/sub/r.json'], 'flowaudit: --output nodir/sub/r.json: directory nodir/sub does not exist');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'nodir/j.xml'], 'flowaudit: --output nodir/j.xml: directory nodir does not exist');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '--metrics-file', 'nodir/audit.prom'], 'flowaudit: --metrics-file nodir/audit.prom: directory nodir does not exist');
+    write('a-file', 'x');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '--metrics-file', 'a-file/audit.prom'], 'flowaudit: --metrics-file a-file/audit.prom: a-file is not a directory');
+  });
+
+  it('a report path that is a directory', () => {
+    mkdirSync(join(dir, 'folder.json'), { recursive: true });
+    mkdirSync(join(dir, 'folder.ndjson'), { recursive: true });
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'folder.json'], 'flowaudit: --output folder.json: is a directory');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'folder.ndjson'], 'flowaudit: --output folder.ndjson: is a directory');
   });
 
   it('with --keep-going a damaged capture is a warning and the reports are written', () => {

@@ -60,13 +60,13 @@ describe('JSON report', () => {
     expect(json.silent).toEqual(['api-to-logs']);
   });
 
-  it('violation groups with their reason and example flow ids', () => {
+  it('violation groups, most important first, with their unknown addresses, reason and example flow ids', () => {
     expect(json.violation_groups).toEqual([
-      { kind: 'unexpected', from: 'web', to: 'db', protocol: 'tcp', port: 22, flows: 2, bytes: 400, reason: 'No rule allows tcp/22 from web to db', examples: [7, 8] },
-      { kind: 'insecure', from: 'web', to: 'api', protocol: 'tcp', port: 443, flows: 1, bytes: 650, reason: 'Rule web-to-api requires TLS for web -> api, but the capture shows plaintext (http)', examples: [2] },
-      { kind: 'unknown-peer', from: '172.16.0.1', to: 'api', protocol: 'tcp', port: 443, flows: 1, bytes: 60, reason: 'Client 172.16.0.1 matches no component', examples: [6] },
-      { kind: 'unverified', from: 'web', to: 'api', protocol: 'tcp', port: 443, flows: 1, bytes: 180, reason: 'Rule web-to-api requires TLS for web -> api, which the capture cannot prove: no payload captured', examples: [3] },
-      { kind: 'wrong-initiator', from: 'api', to: 'web', protocol: 'tcp', port: 443, flows: 1, bytes: 100, reason: 'Rule web-to-api allows web -> api, but api opened this connection', examples: [4] },
+      { kind: 'insecure', from: 'web', to: 'api', protocol: 'tcp', port: 443, flows: 1, bytes: 650, peer_addresses: 0, reason: 'Rule web-to-api requires TLS for web -> api, but the capture shows plaintext (http)', examples: [2] },
+      { kind: 'wrong-initiator', from: 'api', to: 'web', protocol: 'tcp', port: 443, flows: 1, bytes: 100, peer_addresses: 0, reason: 'Rule web-to-api allows web -> api, but api opened this connection', examples: [4] },
+      { kind: 'unexpected', from: 'web', to: 'db', protocol: 'tcp', port: 22, flows: 2, bytes: 400, peer_addresses: 0, reason: 'No rule allows tcp/22 from web to db', examples: [7, 8] },
+      { kind: 'unknown-peer', from: '172.16.0.0/24', to: 'api', protocol: 'tcp', port: 443, flows: 1, bytes: 60, peer_addresses: 1, reason: 'Client 172.16.0.1 matches no component', examples: [6] },
+      { kind: 'unverified', from: 'web', to: 'api', protocol: 'tcp', port: 443, flows: 1, bytes: 180, peer_addresses: 0, reason: 'Rule web-to-api requires TLS for web -> api, which the capture cannot prove: no payload captured', examples: [3] },
     ]);
     expect(json.notices).toEqual([9]);
   });

@@ -45,13 +45,13 @@ describe('JUnit XML', () => {
     const { cases } = suite(auditJunitXml(report, false));
     const groups = cases.filter((c) => c.attributes.classname === 'violations');
     expect(groups.map((c) => [c.attributes.name, c.children[0].name, c.children[0].attributes.type])).toEqual([
-      ['unexpected: web -> db tcp/22', 'failure', 'unexpected'],
       ['insecure: web -> api tcp/443', 'failure', 'insecure'],
-      ['unknown-peer: 172.16.0.1 -> api tcp/443', 'failure', 'unknown-peer'],
-      ['unverified: web -> api tcp/443', 'skipped', undefined],
       ['wrong-initiator: api -> web tcp/443', 'failure', 'wrong-initiator'],
+      ['unexpected: web -> db tcp/22', 'failure', 'unexpected'],
+      ['unknown-peer: 172.16.0.0/24 -> api tcp/443', 'failure', 'unknown-peer'],
+      ['unverified: web -> api tcp/443', 'skipped', undefined],
     ]);
-    expect(groups[0].children[0].attributes.message).toBe('2 flows; No rule allows tcp/22 from web to db; e.g. 10.0.1.5:40007 -> 10.0.3.3:22, 10.0.1.5:40008 -> 10.0.3.3:22');
+    expect(groups[2].children[0].attributes.message).toBe('2 flows; No rule allows tcp/22 from web to db; e.g. 10.0.1.5:40007 -> 10.0.3.3:22, 10.0.1.5:40008 -> 10.0.3.3:22');
   });
 
   it('with failOnUnverified, unverified groups fail too', () => {

@@ -1,0 +1,40 @@
+import { CaptureFormatError } from '../capture/capture-error.js';
+import type { CaptureSummary } from '../capture/packet-sink.js';
+import type { FlowSink } from '../flow/flow-record.js';
+import { readFlows, type ReadFlowsOptions, type ReadFlowsResult } from '../flow/read-flows.js';
+import { ProgressLine } from './progress-line.js';
+
+/**
+ * readFlows as the commands run it: progress on stderr while a long read runs (when stderr is a
+ * terminal and not `noProgress`), and the error of a damaged capture saying what --keep-going would keep.
+ */
+export async function readCaptures(files: readonly string[], sink: FlowSink, options: ReadFlowsOptions, noProgress: boolean): Promise<ReadFlowsResult> {
+  const progress = !noProgress && process.stderr.isTTY ? new ProgressLine(process.stderr, files) : undefined;
+  let reading: CaptureSummary | undefined;
+  try {
+    return await readFlows(files, sink, {
+      ...options,
+      onRead: (capture, bytesRead, table) => {
+        reading = capture;
+        progress?.update(capture, bytesRead, table.flowsStarted);
+      },
+    });
+  } catch (err) {
+    throw options.keepGoing === true ? err : withKeepGoingHint(err, reading, files.length);
+  } finally {
+    progress?.clear();
+  }
+}
+
+/**
+ * A damaged capture's error, with what --keep-going would keep when it would keep anything: the
+ * packets before the damage, or the other files.
+ * @param reading the summary of the file being read when the error came (its counters are final)
+ */
+export function withKeepGoingHint(err: unknown, reading: CaptureSummary | undefined, files: number): unknown {
+  if (!(err instanceof CaptureFormatError)) return err;
+  const packets = reading?.file === err.file ? reading.packets : 0;
+  if (packets > 0) return new CaptureFormatError(err.file, err.offset, `${err.reason}; --keep-going keeps the ${packets} packets before it`);
+  if (files > 1) return new CaptureFormatError(err.file, err.offset, `${err.reason}; --keep-going reads the other files without it`);
+  return err;
+}

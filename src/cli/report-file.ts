@@ -1,0 +1,42 @@
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UsageError } from './usage-error.js';
+
+/**
+ * Checks, before any packet is read, that a report can go to `path`: its directory exists and the
+ * path is not a directory. Reports are written once the whole capture is read: a typo found only
+ * then would cost the run.
+ * @param option the option that named it (`--output`, `--metrics-file`), for the message
+ */
+export function checkReportPath(option: string, path: string): void {
+  const directory = dirname(path);
+  if (!isDirectory(directory)) {
+    throw new UsageError(`${option} ${path}: ${existsSync(directory) ? `${directory} is not a directory` : `directory ${directory} does not exist`}`);
+  }
+  if (isDirectory(path)) throw new UsageError(`${option} ${path}: is a directory`);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    // Missing, or under a file (ENOTDIR), or not searchable: not a directory a report can go to.
+    return false;
+  }
+}
+
+/** Writes a whole report; a failure is one line naming the option and the path, not a raw system error. */
+export function writeReport(option: string, path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (err) {
+    throw cannotWrite(option, path, err);
+  }
+}
+
+/** The one-line error for a report that cannot be written at `path`. */
+export function cannotWrite(option: string, path: string, err: unknown): UsageError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const reason = code === 'ENOENT' ? `directory ${dirname(path)} does not exist` : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+  return new UsageError(`${option} ${path}: cannot write: ${reason}`);
+}
