@@ -17,6 +17,16 @@ const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const MAX_BLOCK_LENGTH = 16 << 20;
 /** Bounds memory spent on Name Resolution Blocks from a hostile file. */
 const MAX_RESOLVED_NAMES = 100_000;
+/**
+ * Interfaces one file may declare, over all its sections (tshark, too, keeps one table per file).
+ * Real captures declare one per captured interface (dumpcap, tcpdump) or per merged input
+ * (mergecap): tens, a few thousand on a node with a veth per pod. 2^16 is what the obsolete
+ * Packet Block's 16-bit interface field can address, and keeps the table near 20 MB; a file of
+ * millions of 20-byte IDBs (under 100 KB gzipped) would otherwise take gigabytes.
+ */
+export const MAX_INTERFACES = 65_536;
+/** Longest if_name kept: Linux names fit in 16 bytes, Windows device paths in about 60. */
+export const MAX_INTERFACE_NAME_BYTES = 256;
 
 const OPT_END = 0;
 const IDB_OPT_NAME = 2;
@@ -188,6 +198,7 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
 
 function readInterface(win: InputWindow, section: Section, pos: number, length: number, summary: CaptureSummary): void {
   if (length < 20) throw win.fail(pos, `interface description block too short (${length} bytes)`);
+  if (summary.interfaces.length >= MAX_INTERFACES) throw win.fail(pos, `interface description block beyond the limit of ${MAX_INTERFACES} interfaces per file`);
   const buf = win.buf;
   const info: CaptureInterface = { linkType: section.u16(buf, pos + 8), snapLength: section.u32(buf, pos + 12) };
   let tsresol = 6;
@@ -199,7 +210,7 @@ function readInterface(win: InputWindow, section: Section, pos: number, length: 
     } else if (code === IDB_OPT_TSOFFSET && len >= 8) {
       offsetSeconds = section.i64(buf, at);
     } else if (code === IDB_OPT_NAME) {
-      info.name = buf.toString('utf8', at, at + len).replace(/\0+$/, '');
+      info.name = buf.toString('utf8', at, at + Math.min(len, MAX_INTERFACE_NAME_BYTES)).replace(/\0+$/, '');
     }
   });
   section.interfaces.push({ info, clock: new TimestampConverter(tsresol, offsetSeconds) });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CaptureFormatError } from '../../src/capture/capture-error.js';
+import { MAX_INTERFACE_NAME_BYTES, MAX_INTERFACES } from '../../src/capture/pcapng-reader.js';
 import { readCapture } from '../../src/capture/read-capture.js';
 import {
   epb,
   ethernet,
   ETHERTYPE,
   idb,
+  ifName,
   ifTsresol,
   ipv4,
   isb,
@@ -187,5 +189,21 @@ describe('damaged pcapng', () => {
     // The option's value sits after the IDB's 16 fixed bytes and the 4-byte option header.
     await expectDamage(Buffer.concat([shb('le'), idb('le', { linkType: 1, options: [ifTsresol(20)] })]), shbLength + 20, 'if_tsresol 10^-20 is finer than a 64-bit timestamp can count');
     await expectDamage(Buffer.concat([shb('le'), idb('le', { linkType: 1, options: [ifTsresol(0x80 | 64)] })]), shbLength + 20, 'if_tsresol 2^-64 is finer than a 64-bit timestamp can count');
+  });
+
+  it('reads the most interfaces a file may declare, and rejects the next IDB where it starts, over all sections', async () => {
+    const oneIdb = idb('le', { linkType: 1 });
+    const full = Buffer.concat([shb('le'), ...Array<Buffer>(MAX_INTERFACES).fill(oneIdb)]);
+    const summary = await readCapture(temp.write(`interfaces-${fileNumber++}`, full), new RecordingSink());
+    expect(summary.interfaces).toHaveLength(MAX_INTERFACES);
+    // The next IDB is refused even in a new section: the summary holds every section's interfaces.
+    await expectDamage(Buffer.concat([full, shb('le'), oneIdb]), full.length + shb('le').length, `interface description block beyond the limit of ${MAX_INTERFACES} interfaces per file`);
+  });
+
+  it('keeps at most the first bytes of an interface name', async () => {
+    const long = 'x'.repeat(MAX_INTERFACE_NAME_BYTES + 100);
+    const bytes = Buffer.concat([shb('le'), idb('le', { linkType: 1, options: [ifName(long)] })]);
+    const summary = await readCapture(temp.write(`long-name-${fileNumber++}`, bytes), new RecordingSink());
+    expect(summary.interfaces[0].name).toBe(long.slice(0, MAX_INTERFACE_NAME_BYTES));
   });
 });
