@@ -2,6 +2,7 @@ import type { AuditReport } from '../audit/audit-report.js';
 import type { AuditedFlow } from '../audit/audited-flow.js';
 import { formatPortRange } from '../audit/matrix-values.js';
 import { VERDICT_KINDS, VIOLATION_KINDS } from '../audit/verdict.js';
+import { isoTime } from './iso-time.js';
 
 /**
  * The human summary `analyze` prints: the matrix with each expected connection seen or silent,
@@ -72,5 +73,5 @@ function bytes(n: number): string {
 }
 
 function time(t: number): string {
-  return new Date(t * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return isoTime(t).replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
