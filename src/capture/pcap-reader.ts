@@ -1,5 +1,5 @@
 import type { InputWindow } from './input-window.js';
-import type { CaptureSummary, PacketSink } from './packet-sink.js';
+import { addCapturedBeyondOriginal, addWarning, type CaptureSummary, type PacketSink } from './packet-sink.js';
 
 const GLOBAL_HEADER_LENGTH = 24;
 
@@ -35,6 +35,24 @@ function pcapMagicKind(le32: number): { littleEndian: boolean; nanos: boolean; r
   }
 }
 
+/**
+ * Checks the header's version as libpcap does (it reads 2.0 to 2.4, and 543.0 from DG/UX) and
+ * returns whether records may have their lengths in the order from before 2.3. Older than 2.0 is
+ * refused, as libpcap and tshark refuse it; newer than 2.4 is read as 2.4, with a warning, as
+ * tshark reads it (tcpdump refuses it).
+ */
+function checkVersion(win: InputWindow, h: number, littleEndian: boolean, summary: CaptureSummary): boolean {
+  const major = littleEndian ? win.buf.readUInt16LE(h + 4) : win.buf.readUInt16BE(h + 4);
+  const minor = littleEndian ? win.buf.readUInt16LE(h + 6) : win.buf.readUInt16BE(h + 6);
+  if (major === 2 && minor === 4) return false;
+  const version = `pcap version ${major}.${minor}`;
+  if (major < 2) throw win.fail(h + 4, `${version} is older than 2.0, which libpcap and tshark refuse`);
+  const old = (major === 2 && minor < 4) || (major === 543 && minor === 0);
+  const how = old ? 'read as libpcap does: where a captured length exceeds the original, the two are swapped' : 'read as 2.4, as tshark does; tcpdump refuses it';
+  addWarning(summary, 'pcap-version', win.offsetOf(h + 4), () => `${version} is not 2.4 (${how})`);
+  return old;
+}
+
 /** Reads a classic libpcap file from the window's position to its end. */
 export async function readPcap(win: InputWindow, sink: PacketSink, summary: CaptureSummary): Promise<void> {
   if (!(await win.ensure(GLOBAL_HEADER_LENGTH))) {
@@ -45,6 +63,7 @@ export async function readPcap(win: InputWindow, sink: PacketSink, summary: Capt
   const kind = pcapMagicKind(header.readUInt32LE(h));
   if (kind === null) throw win.fail(h, 'not a pcap file (bad magic)');
   const { littleEndian, nanos, recordHeader } = kind;
+  const swapsLengths = checkVersion(win, h, littleEndian, summary);
   const snapLength = littleEndian ? header.readUInt32LE(h + 16) : header.readUInt32BE(h + 16);
   // The upper bits carry the FCS length flags; the link type is the low 16.
   const linkType = (littleEndian ? header.readUInt32LE(h + 20) : header.readUInt32BE(h + 20)) & 0xffff;
@@ -78,6 +97,11 @@ export async function readPcap(win: InputWindow, sink: PacketSink, summary: Capt
         caplen = ((buf[pos + 8] << 24) | (buf[pos + 9] << 16) | (buf[pos + 10] << 8) | buf[pos + 11]) >>> 0;
         length = ((buf[pos + 12] << 24) | (buf[pos + 13] << 16) | (buf[pos + 14] << 8) | buf[pos + 15]) >>> 0;
       }
+      if (swapsLengths && caplen > length) {
+        const t = caplen;
+        caplen = length;
+        length = t;
+      }
       if (caplen > maxCaplen) {
         absurdCaplen = caplen;
         break;
@@ -90,6 +114,7 @@ export async function readPcap(win: InputWindow, sink: PacketSink, summary: Capt
       packets++;
       bytes += length;
       if (caplen < length) truncated++;
+      else if (caplen > length) addCapturedBeyondOriginal(summary, win.offsetOf(pos), caplen, length);
       pos += recordHeader + caplen;
     }
     win.pos = pos;

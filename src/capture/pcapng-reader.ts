@@ -1,7 +1,7 @@
 import { formatAddress } from '../decode/ip-address.js';
 import { u32be, u32le } from './byte-order.js';
 import type { InputWindow } from './input-window.js';
-import type { CaptureInterface, CaptureSummary, PacketSink } from './packet-sink.js';
+import { addCapturedBeyondOriginal, type CaptureInterface, type CaptureSummary, type PacketSink } from './packet-sink.js';
 import { describeTsresol, isSupportedTsresol, TimestampConverter } from './pcapng-timestamp.js';
 
 const BLOCK_SHB = 0x0a0d0d0a;
@@ -125,6 +125,8 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
         const caplen = le ? u32le(buf, pos + 20) : u32be(buf, pos + 20);
         if (caplen > blockLength - 32) throw win.fail(pos + 20, `captured length ${caplen} exceeds its block (${blockLength} bytes)`);
         const origlen = le ? u32le(buf, pos + 24) : u32be(buf, pos + 24);
+        const optionsAt = pos + 28 + ((caplen + 3) & ~3);
+        if (optionsAt < pos + blockLength - 4) forEachOption(win, section, optionsAt, pos + blockLength - 4, ignoreOption);
         const clock = iface.clock;
         if (le) clock.convert(u32le(buf, pos + 12), u32le(buf, pos + 16));
         else clock.convert(u32be(buf, pos + 12), u32be(buf, pos + 16));
@@ -132,6 +134,7 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
         summary.packets++;
         summary.bytes += origlen;
         if (caplen < origlen) summary.truncatedPackets++;
+        else if (caplen > origlen) addCapturedBeyondOriginal(summary, win.offsetOf(pos + 20), caplen, origlen);
         pos += blockLength;
         win.pos = pos;
         lastSeconds = clock.seconds;
@@ -148,6 +151,7 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
 
     switch (type) {
       case BLOCK_SHB:
+        forEachOption(win, section, pos + 24, pos + length - 4, ignoreOption);
         break;
       case BLOCK_IDB:
         readInterface(win, section, pos, length, summary);
@@ -174,6 +178,7 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
         const caplen = section.u32(buf, pos + 20);
         if (caplen > length - 32) throw win.fail(pos + 20, `captured length ${caplen} exceeds its block (${length} bytes)`);
         const origlen = section.u32(buf, pos + 24);
+        forEachOption(win, section, pos + 28 + ((caplen + 3) & ~3), pos + length - 4, ignoreOption);
         iface.clock.convert(section.u32(buf, pos + 12), section.u32(buf, pos + 16));
         lastSeconds = iface.clock.seconds;
         lastNanos = iface.clock.nanos;
@@ -181,6 +186,7 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
         summary.packets++;
         summary.bytes += origlen;
         if (caplen < origlen) summary.truncatedPackets++;
+        else if (caplen > origlen) addCapturedBeyondOriginal(summary, win.offsetOf(pos + 20), caplen, origlen);
         break;
       }
       case BLOCK_NRB:
@@ -203,7 +209,7 @@ function readInterface(win: InputWindow, section: Section, pos: number, length: 
   const info: CaptureInterface = { linkType: section.u16(buf, pos + 8), snapLength: section.u32(buf, pos + 12) };
   let tsresol = 6;
   let offsetSeconds = 0;
-  forEachOption(section, buf, pos + 16, pos + length - 4, (code, at, len) => {
+  forEachOption(win, section, pos + 16, pos + length - 4, (code, at, len) => {
     if (code === IDB_OPT_TSRESOL && len >= 1) {
       tsresol = buf[at];
       if (!isSupportedTsresol(tsresol)) throw win.fail(at, `if_tsresol ${describeTsresol(tsresol)} is finer than a 64-bit timestamp can count`);
@@ -224,7 +230,7 @@ function readInterfaceStatistics(win: InputWindow, section: Section, pos: number
   const iface = section.interfaces[ifIndex];
   if (iface === undefined) throw win.fail(pos + 8, `statistics name interface ${ifIndex}, but the section declares ${section.interfaces.length}`);
   const stats = (iface.info.statistics ??= {});
-  forEachOption(section, buf, pos + 20, pos + length - 4, (code, at, len) => {
+  forEachOption(win, section, pos + 20, pos + length - 4, (code, at, len) => {
     if (len < 8) return;
     const value = section.u64(buf, at);
     if (code === ISB_OPT_IFRECV) stats.receivedByInterface = value;
@@ -263,13 +269,22 @@ function addressText(buf: Buffer, at: number, length: number): string {
   return formatAddress(words);
 }
 
-/** Walks a block's options (code, length, value padded to 4), stopping at opt_endofopt. */
-function forEachOption(section: Section, buf: Buffer, at: number, end: number, visit: (code: number, at: number, length: number) => void): void {
+/**
+ * Walks a block's options (code, length, value padded to 4) in `win.buf`, stopping at
+ * opt_endofopt. An option that runs past its block is damage, as tshark says ("Not enough data
+ * to handle option of length N") and libpcap too (for the blocks it reads options of).
+ */
+function forEachOption(win: InputWindow, section: Section, at: number, end: number, visit: (code: number, at: number, length: number) => void): void {
+  const buf = win.buf;
   while (at + 4 <= end) {
     const code = section.u16(buf, at);
     const length = section.u16(buf, at + 2);
-    if (code === OPT_END || at + 4 + length > end) return;
+    if (code === OPT_END) return;
+    if (at + 4 + length > end) throw win.fail(at, `option ${code} of length ${length} runs past the end of its block (${end - at - 4} bytes left)`);
     visit(code, at + 4, length);
     at += 4 + ((length + 3) & ~3);
   }
 }
+
+/** For blocks whose options flowaudit does not use, but checks. */
+function ignoreOption(): void {}
