@@ -34,6 +34,8 @@ export interface CaptureInterface {
 export interface CaptureDamage {
   readonly offset: number;
   readonly reason: string;
+  /** For a gzip stream error: the compressed bytes zlib had consumed when it failed. */
+  readonly compressedOffset?: number;
 }
 
 /**

@@ -61,7 +61,8 @@ async function readAnyInput(bytes: Buffer): Promise<Reads> {
   expect(summary.packets).toBe(sink.packets.length);
   expect(sink.packets).toEqual(strict.sink.packets);
   if (strict.error instanceof CaptureFormatError) {
-    expect(summary.damage).toEqual({ offset: strict.error.offset, reason: strict.error.reason });
+    expect(summary.damage).toEqual({ offset: strict.error.offset, reason: strict.error.reason, compressedOffset: strict.error.compressedOffset });
+    expect(strict.error.message).toMatch(summary.compressed ? /: decompressed offset \d+(, compressed offset \d+)?: / : /: offset \d+: /);
     expect(strict.error.message).not.toContain('\n');
     expect(strict.error.offset).toBeGreaterThanOrEqual(0);
     if (!summary.compressed) expect(strict.error.offset).toBeLessThanOrEqual(bytes.length);
