@@ -39,11 +39,12 @@ export interface CaptureDamage {
 }
 
 /**
- * A break of the format that tshark and tcpdump read past with a warning, and so does flowaudit:
- * counted per kind, with where it first occurs.
+ * What a reader read past rather than stop at, counted per kind with where it first occurs:
+ * breaks of the format that tshark and tcpdump too read with a warning, and entries past a
+ * memory bound.
  */
 export interface CaptureWarning {
-  readonly kind: 'pcap-version' | 'captured-length-exceeds-original';
+  readonly kind: 'pcap-version' | 'captured-length-exceeds-original' | 'names-not-kept';
   /** Where the first one is. */
   readonly offset: number;
   /** The first one, as a message. */

@@ -1,7 +1,7 @@
 import { formatAddress } from '../decode/ip-address.js';
 import { u32be, u32le } from './byte-order.js';
 import type { InputWindow } from './input-window.js';
-import { addCapturedBeyondOriginal, type CaptureInterface, type CaptureSummary, type PacketSink } from './packet-sink.js';
+import { addCapturedBeyondOriginal, addWarning, type CaptureInterface, type CaptureSummary, type PacketSink } from './packet-sink.js';
 import { describeTsresol, isSupportedTsresol, TimestampConverter } from './pcapng-timestamp.js';
 
 const BLOCK_SHB = 0x0a0d0d0a;
@@ -15,8 +15,12 @@ const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
 /** libpcap's ceiling for one block; a larger length is damage, not data. */
 const MAX_BLOCK_LENGTH = 16 << 20;
-/** Bounds memory spent on Name Resolution Blocks from a hostile file. */
-const MAX_RESOLVED_NAMES = 100_000;
+/**
+ * Bound memory spent on Name Resolution Blocks from a hostile file: addresses, and the bytes of
+ * their names (one record may hold 64 KiB of them). Entries past either are counted, not kept.
+ */
+export const MAX_RESOLVED_NAMES = 100_000;
+export const MAX_RESOLVED_NAME_BYTES = 16 << 20;
 /**
  * Interfaces one file may declare, over all its sections (tshark, too, keeps one table per file).
  * Real captures declare one per captured interface (dumpcap, tcpdump) or per merged input
@@ -80,6 +84,7 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
   let section: Section | null = null;
   let lastSeconds = 0;
   let lastNanos = 0;
+  let nameBytes = 0;
   for (;;) {
     if (!(await win.ensure(12))) {
       if (win.available === 0) return;
@@ -190,7 +195,7 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
         break;
       }
       case BLOCK_NRB:
-        readNameResolution(section, buf, pos + 8, pos + length - 4, summary);
+        nameBytes += readNameResolution(win, section, pos + 8, pos + length - 4, summary, nameBytes);
         break;
       case BLOCK_ISB:
         readInterfaceStatistics(win, section, pos, length);
@@ -241,20 +246,35 @@ function readInterfaceStatistics(win: InputWindow, section: Section, pos: number
   });
 }
 
-function readNameResolution(section: Section, buf: Buffer, at: number, end: number, summary: CaptureSummary): void {
+/**
+ * Keeps an NRB's address names, within MAX_RESOLVED_NAMES and the name bytes left of
+ * MAX_RESOLVED_NAME_BYTES (`nameBytes` spent so far); returns the name bytes it kept. A record
+ * running past its block is damage, as tshark says.
+ */
+function readNameResolution(win: InputWindow, section: Section, at: number, end: number, summary: CaptureSummary, nameBytes: number): number {
+  const buf = win.buf;
+  let kept = 0;
   while (at + 4 <= end) {
     const recordType = section.u16(buf, at);
     const recordLength = section.u16(buf, at + 2);
     const value = at + 4;
-    if (recordType === 0 || value + recordLength > end) return;
+    if (recordType === 0) break;
+    if (value + recordLength > end) throw win.fail(at, `name resolution record of length ${recordLength} runs past the end of its block (${end - value} bytes left)`);
     const addressLength = recordType === 1 ? 4 : recordType === 2 ? 16 : 0;
-    if (addressLength > 0 && recordLength > addressLength && summary.resolvedNames.size < MAX_RESOLVED_NAMES) {
-      const address = addressText(buf, value, addressLength);
-      const names = buf.toString('utf8', value + addressLength, value + recordLength).split('\0').filter((n) => n.length > 0);
-      if (names.length > 0) summary.resolvedNames.set(address, names);
+    const textLength = recordLength - addressLength;
+    if (addressLength > 0 && textLength > 0) {
+      if (summary.resolvedNames.size >= MAX_RESOLVED_NAMES || nameBytes + kept + textLength > MAX_RESOLVED_NAME_BYTES) {
+        addWarning(summary, 'names-not-kept', win.offsetOf(at), () => `name resolution entries past ${MAX_RESOLVED_NAMES} addresses or ${MAX_RESOLVED_NAME_BYTES >> 20} MiB of names are counted, not kept`);
+      } else {
+        const names = buf.toString('utf8', value + addressLength, value + recordLength).split('\0').filter((n) => n.length > 0);
+        if (names.length > 0) summary.resolvedNames.set(addressText(buf, value, addressLength), names);
+        kept += textLength;
+      }
     }
     at = value + ((recordLength + 3) & ~3);
   }
+  forEachOption(win, section, at + 4, end, ignoreOption);
+  return kept;
 }
 
 /** The text flows print for the same address (RFC 5952 for IPv6), so names can be looked up by it. */

@@ -221,6 +221,11 @@ describe('damaged pcapng', () => {
     });
   });
 
+  it('rejects a name resolution record running past its block, at the record, as tshark does', async () => {
+    const record = Buffer.concat([u16(1, 'le'), u16(100, 'le'), Buffer.of(10, 0, 0, 1), Buffer.from('abcd')]);
+    await expectDamage(after(1, pcapngBlock('le', 4, record)), offsetAfter(1) + 8, 'name resolution record of length 100 runs past the end of its block (8 bytes left)', 1);
+  });
+
   it('reads the most interfaces a file may declare, and rejects the next IDB where it starts, over all sections', async () => {
     const oneIdb = idb('le', { linkType: 1 });
     const full = Buffer.concat([shb('le'), ...Array<Buffer>(MAX_INTERFACES).fill(oneIdb)]);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_RESOLVED_NAME_BYTES, MAX_RESOLVED_NAMES } from '../../src/capture/pcapng-reader.js';
 import { readCapture } from '../../src/capture/read-capture.js';
-import { epb, ethernet, ETHERTYPE, idb, ipv4, LINKTYPE, pb, pcapFile, pcapHeader, pcapRecord, shb, udp, u16, type PcapSpec } from '../support/capture-writer.js';
+import { epb, ethernet, ETHERTYPE, idb, ipv4, LINKTYPE, nrb, pb, pcapFile, pcapHeader, pcapRecord, shb, udp, u16, type PcapSpec } from '../support/capture-writer.js';
 import { RecordingSink } from './recording-sink.js';
 import { tempCaptureDir } from './temp-files.js';
 
@@ -65,5 +66,31 @@ describe('records whose captured length exceeds their original length', () => {
     const { sink, summary } = await read(Buffer.concat([head, epb('le', { data: frame(1), originalLength: 10 }), pb('le', { data: frame(2), originalLength: 10 })]));
     expect(sink.packets).toHaveLength(2);
     expect(summary.warnings).toEqual([{ kind: 'captured-length-exceeds-original', offset: head.length + 20, reason: `captured length ${frame(1).length} exceeds the original length 10`, count: 2 }]);
+  });
+});
+
+describe('name resolution entries past the memory bounds', () => {
+  const head = Buffer.concat([shb('le'), idb('le', { linkType: LINKTYPE.Ethernet })]);
+  const address = (n: number): string => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+
+  it('are counted, not kept, past the address bound', async () => {
+    const entries = Array.from({ length: MAX_RESOLVED_NAMES + 2 }, (_, n) => ({ ipv4: address(n), names: [`h${n}`] }));
+    const blocks = [nrb('le', entries.slice(0, MAX_RESOLVED_NAMES)), nrb('le', entries.slice(MAX_RESOLVED_NAMES))];
+    const { summary } = await read(Buffer.concat([head, ...blocks]));
+    expect(summary.resolvedNames.size).toBe(MAX_RESOLVED_NAMES);
+    expect(summary.resolvedNames.get(address(0))).toEqual(['h0']);
+    expect(summary.warnings).toEqual([
+      { kind: 'names-not-kept', offset: head.length + blocks[0].length + 8, reason: `name resolution entries past ${MAX_RESOLVED_NAMES} addresses or 16 MiB of names are counted, not kept`, count: 2 },
+    ]);
+  });
+
+  it('are counted, not kept, past the bound on name bytes', async () => {
+    // 60,000-byte names: the budget holds 279 of them, whatever the number of addresses.
+    const name = (n: number): string => `${n}`.padEnd(60_000, 'x');
+    const blocks = Array.from({ length: 300 }, (_, n) => nrb('le', [{ ipv4: address(n), names: [name(n)] }]));
+    const { summary } = await read(Buffer.concat([head, ...blocks]));
+    const kept = Math.floor(MAX_RESOLVED_NAME_BYTES / 60_001);
+    expect(summary.resolvedNames.size).toBe(kept);
+    expect(summary.warnings.map((w) => [w.kind, w.count])).toEqual([['names-not-kept', 300 - kept]]);
   });
 });

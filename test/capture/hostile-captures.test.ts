@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MAX_INTERFACES } from '../../src/capture/pcapng-reader.js';
-import { epb, ethernet, ETHERTYPE, idb, ipv4, LINKTYPE, pcapFile, pcapngBlock, shb, TCP_FLAGS, tcp, u16 } from '../support/capture-writer.js';
+import { MAX_INTERFACES, MAX_RESOLVED_NAME_BYTES, MAX_RESOLVED_NAMES } from '../../src/capture/pcapng-reader.js';
+import { epb, ethernet, ETHERTYPE, idb, ipv4, LINKTYPE, nrb, pcapFile, pcapngBlock, shb, TCP_FLAGS, tcp, u16 } from '../support/capture-writer.js';
 import { tempCaptureDir } from './temp-files.js';
 
 /**
@@ -95,6 +95,10 @@ interface Counted {
   readonly flows: number;
 }
 
+/** NRBs naming 1,500 addresses with 60,000 bytes of name each: 90 MB of text, kept up to the bound. */
+const bigNames = Array.from({ length: 1_500 }, (_, n) => nrb('le', [{ ipv4: `10.0.${n >> 8}.${n & 255}`, names: ['x'.repeat(60_000)] }]));
+const bigNamesKept = Math.floor(MAX_RESOLVED_NAME_BYTES / 60_001);
+
 const counted: Counted[] = [
   {
     name: 'far-timestamp.pcapng',
@@ -117,6 +121,12 @@ const counted: Counted[] = [
     bytes: () => gzipSync(repeated(head, 1_000_000)),
     line: `warning: PATH: decompressed offset ${head.length * MAX_INTERFACES + shb('le').length}: interface description block beyond the limit of ${MAX_INTERFACES} interfaces per file (kept the 0 packets before it)`,
     flows: 0,
+  },
+  {
+    name: 'name-bomb.pcapng.gz',
+    bytes: () => gzipSync(Buffer.concat([head, ...bigNames, epb('le', { timestamp: 1_700_000_000_000_000n, data: syn })])),
+    line: `warning: PATH: decompressed offset ${head.length + bigNames[0].length * bigNamesKept + 8}: name resolution entries past ${MAX_RESOLVED_NAMES} addresses or 16 MiB of names are counted, not kept (and ${bigNames.length - bigNamesKept - 1} more like it)`,
+    flows: 1,
   },
 ];
 
