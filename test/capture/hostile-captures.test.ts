@@ -26,7 +26,8 @@ const COMMANDS: readonly (readonly string[])[] = [
   ['flows', '-f', 'table'],
   ['flows', '-f', 'json'],
   ['flows', '-f', 'ndjson'],
-  ['analyze', '--rules', 'apigee-hybrid-1.4'],
+  // Every report format too: each writes packet times as text or numbers.
+  ['analyze', '--rules', 'apigee-hybrid-1.4', ...['report.json', 'flows.ndjson', 'junit.xml'].flatMap((f) => ['--output', join(temp.dir, f)]), '--metrics-file', join(temp.dir, 'audit.prom')],
 ];
 
 /** Writes each hostile file once, however many commands read it. */
@@ -135,7 +136,7 @@ function expectNoCrash(r: ReturnType<typeof run>): void {
   expect(r.stderr).not.toMatch(/internal error|\n\s+at |heap out of memory|FATAL/);
 }
 
-describe.each(COMMANDS)('%s %s %s on hostile captures, in a 64 MB heap', (...command) => {
+describe.each(COMMANDS)('%s %s %s on hostile captures, in a 64 MB heap', (...command: string[]) => {
   it.each(refused)('$name: exit 2, one line naming the file and the offset', ({ name, bytes, message }) => {
     const path = hostileFile(name, bytes);
     const r = run(command, path);
