@@ -44,7 +44,7 @@ export interface CaptureDamage {
  * memory bound.
  */
 export interface CaptureWarning {
-  readonly kind: 'pcap-version' | 'captured-length-exceeds-original' | 'names-not-kept';
+  readonly kind: 'pcap-version' | 'captured-length-exceeds-original' | 'fraction-out-of-range' | 'names-not-kept';
   /** Where the first one is. */
   readonly offset: number;
   /** The first one, as a message. */

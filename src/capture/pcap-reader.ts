@@ -53,6 +53,15 @@ function checkVersion(win: InputWindow, h: number, littleEndian: boolean, summar
   return old;
 }
 
+/**
+ * A fraction of a second at or above a whole second: tshark notes "Fractional second N is
+ * invalid" and tcpdump prints it as it is; both read the packet. A function of its own so that
+ * the record loop's variables are not captured by the message's closure.
+ */
+function addFractionOutOfRange(summary: CaptureSummary, offset: number, fraction: number, limit: number): void {
+  addWarning(summary, 'fraction-out-of-range', offset, () => `fraction of a second ${fraction} is not below ${limit}`);
+}
+
 /** Reads a classic libpcap file from the window's position to its end. */
 export async function readPcap(win: InputWindow, sink: PacketSink, summary: CaptureSummary): Promise<void> {
   if (!(await win.ensure(GLOBAL_HEADER_LENGTH))) {
@@ -73,6 +82,8 @@ export async function readPcap(win: InputWindow, sink: PacketSink, summary: Capt
   win.pos += GLOBAL_HEADER_LENGTH;
 
   const fractionToNanos = nanos ? 1 : 1000;
+  /** A fraction at or above one second is read as it is (a later time), with a warning, as tshark notes it. */
+  const fractionLimit = nanos ? 1_000_000_000 : 1_000_000;
   const maxCaplen = Math.max(MAX_RECORD_LENGTH, Math.min(snapLength, MAX_TRUSTED_SNAPLEN));
   let packets = 0;
   let bytes = 0;
@@ -115,6 +126,7 @@ export async function readPcap(win: InputWindow, sink: PacketSink, summary: Capt
       bytes += length;
       if (caplen < length) truncated++;
       else if (caplen > length) addCapturedBeyondOriginal(summary, win.offsetOf(pos), caplen, length);
+      if (fraction >= fractionLimit) addFractionOutOfRange(summary, win.offsetOf(pos + 4), fraction, fractionLimit);
       pos += recordHeader + caplen;
     }
     win.pos = pos;

@@ -50,6 +50,19 @@ describe('pcap versions other than 2.4', () => {
   });
 });
 
+describe('pcap fractions of a second at or above one second', () => {
+  it.each([
+    ['microsecond', false, 999_999, 1_000_000],
+    ['nanosecond', true, 999_999_999, 1_000_000_000],
+  ])('are read as they are in a %s file, with a warning at the first one (tshark: "Fractional second N is invalid")', async (_kind, nanos, last, limit) => {
+    const spec: PcapSpec = { endian: 'le', linkType: LINKTYPE.Ethernet, nanos };
+    const { sink, summary } = await read(pcapFile(spec, [last, limit, 0xffff_ffff].map((fraction) => ({ seconds: 5, fraction, data: frame(1) }))));
+    expect(sink.packets.map((p) => p.nanos)).toEqual([last, limit, 0xffff_ffff].map((f) => (nanos ? f : f * 1000)));
+    const second = 24 + 16 + frame(1).length;
+    expect(summary.warnings).toEqual([{ kind: 'fraction-out-of-range', offset: second + 4, reason: `fraction of a second ${limit} is not below ${limit}`, count: 2 }]);
+  });
+});
+
 describe('records whose captured length exceeds their original length', () => {
   it('are delivered and counted in pcap, the first one named by its offset (tcpdump: "Invalid header")', async () => {
     const spec: PcapSpec = { endian: 'le', linkType: LINKTYPE.Ethernet };
