@@ -1,5 +1,5 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { pipeline, type Readable } from 'node:stream';
 import { CaptureFormatError } from './capture-error.js';
 
@@ -40,14 +40,19 @@ class FileInput implements ByteInput {
 
 /** Adapts a Node stream (stdin, a gunzip transform) to pull-style reads. */
 class StreamInput implements ByteInput {
+  readonly compressed: boolean;
   private readonly chunks: AsyncIterator<Buffer>;
   private chunk: Buffer | null = null;
   private chunkPos = 0;
   /** Bytes handed out so far: the offset a stream error is reported at. */
   private delivered = 0;
 
-  /** `head`: bytes already taken from the stream (to sniff its format), delivered first. */
-  constructor(readonly name: string, private readonly stream: Readable, readonly compressed: boolean, head: Buffer | null = null) {
+  /**
+   * `inflater`: the gunzip transform when `stream` is one (it knows how much compressed input
+   * it consumed). `head`: bytes already taken from the stream (to sniff its format), delivered first.
+   */
+  constructor(readonly name: string, private readonly stream: Readable, private readonly inflater: Gunzip | null, head: Buffer | null = null) {
+    this.compressed = inflater !== null;
     this.chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     this.chunk = head;
   }
@@ -76,8 +81,9 @@ class StreamInput implements ByteInput {
       return await this.chunks.next();
     } catch (err) {
       // zlib and pipe errors become the same one-line, offset-bearing error as format damage.
-      const what = this.compressed ? 'gzip stream' : 'input stream';
-      throw new CaptureFormatError(this.name, this.delivered, `${what}: ${(err as Error).message}`);
+      const message = (err as Error).message;
+      if (this.inflater === null) throw new CaptureFormatError(this.name, this.delivered, `input stream: ${message}`);
+      throw new CaptureFormatError(this.name, this.delivered, `gzip stream: ${message}`, true, this.inflater.bytesWritten);
     }
   }
 
@@ -102,7 +108,7 @@ export async function openByteInput(path: string): Promise<ByteInput> {
   if (!stat.isFile()) return openStream(path, createReadStream(path, { fd }));
   const head = Buffer.alloc(2);
   const bytesRead = readSync(fd, head, 0, 2, 0);
-  if (isGzip(head.subarray(0, bytesRead))) return new StreamInput(path, gunzip(createReadStream(path, { fd, start: 0 }), null), true);
+  if (isGzip(head.subarray(0, bytesRead))) return gzipInput(path, createReadStream(path, { fd, start: 0 }), null);
   return new FileInput(path, fd);
 }
 
@@ -114,13 +120,13 @@ function isGzip(head: Buffer): boolean {
  * The decompressed bytes of `head` followed by `source`. pipeline, not pipe: a read error on the
  * source must reach the reader (through the gunzip stream) rather than leave it waiting.
  */
-function gunzip(source: Readable, head: Buffer | null): Readable {
+function gzipInput(name: string, source: Readable, head: Buffer | null): StreamInput {
   const inflater = createGunzip();
   if (head !== null) inflater.write(head);
   pipeline(source, inflater, () => {
     // Errors surface on `inflater`, where the reader is listening.
   });
-  return inflater;
+  return new StreamInput(name, inflater, inflater);
 }
 
 /** Shaped like the system error the CLI reports as `flowaudit: PATH: reason`. */
@@ -135,8 +141,8 @@ async function openStream(name: string, stream: Readable): Promise<ByteInput> {
   // Take the first bytes to tell gzip from a raw capture; they are handed on first, not pushed
   // back (unshift after the stream has ended loses them).
   const head = await firstBytes(name, stream);
-  if (isGzip(head)) return new StreamInput(name, gunzip(stream, head), true);
-  return new StreamInput(name, stream, false, head);
+  if (isGzip(head)) return gzipInput(name, stream, head);
+  return new StreamInput(name, stream, null, head);
 }
 
 /** At least the stream's first two bytes (fewer only if it ends sooner). */

@@ -71,7 +71,7 @@ export class InputWindow {
   }
 
   fail(index: number, reason: string): CaptureFormatError {
-    return new CaptureFormatError(this.input.name, this.offsetOf(index), reason);
+    return new CaptureFormatError(this.input.name, this.offsetOf(index), reason, this.input.compressed);
   }
 
   close(): Promise<void> {

@@ -34,6 +34,22 @@ export interface CaptureInterface {
 export interface CaptureDamage {
   readonly offset: number;
   readonly reason: string;
+  /** For a gzip stream error: the compressed bytes zlib had consumed when it failed. */
+  readonly compressedOffset?: number;
+}
+
+/**
+ * What a reader read past rather than stop at, counted per kind with where it first occurs:
+ * breaks of the format that tshark and tcpdump too read with a warning, and entries past a
+ * memory bound.
+ */
+export interface CaptureWarning {
+  readonly kind: 'pcap-version' | 'captured-length-exceeds-original' | 'fraction-out-of-range' | 'names-not-kept';
+  /** Where the first one is. */
+  readonly offset: number;
+  /** The first one, as a message. */
+  readonly reason: string;
+  count: number;
 }
 
 /** What a whole read saw, for the run's summary. */
@@ -51,6 +67,7 @@ export interface CaptureSummary {
   resolvedNames: Map<string, string[]>;
   /** Blocks of types we do not interpret (custom, unknown), skipped by their length. */
   skippedBlocks: number;
+  warnings: CaptureWarning[];
   damage?: CaptureDamage;
 }
 
@@ -66,5 +83,25 @@ export function emptySummary(file: string): CaptureSummary {
     interfaces: [],
     resolvedNames: new Map(),
     skippedBlocks: 0,
+    warnings: [],
   };
+}
+
+/** Counts one more warning of `kind`; the first one's offset and message, made by `reason`, are kept. */
+export function addWarning(summary: CaptureSummary, kind: CaptureWarning['kind'], offset: number, reason: () => string): void {
+  for (const w of summary.warnings) {
+    if (w.kind === kind) {
+      w.count++;
+      return;
+    }
+  }
+  summary.warnings.push({ kind, offset, reason: reason(), count: 1 });
+}
+
+/**
+ * A record whose captured length exceeds its original length: tcpdump prints "Invalid header:
+ * len(L) < caplen(C)" and tshark marks the frame malformed; both read it, and so do we.
+ */
+export function addCapturedBeyondOriginal(summary: CaptureSummary, offset: number, capturedLength: number, originalLength: number): void {
+  addWarning(summary, 'captured-length-exceeds-original', offset, () => `captured length ${capturedLength} exceeds the original length ${originalLength}`);
 }

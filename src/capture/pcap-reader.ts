@@ -1,5 +1,5 @@
 import type { InputWindow } from './input-window.js';
-import type { CaptureSummary, PacketSink } from './packet-sink.js';
+import { addCapturedBeyondOriginal, addWarning, type CaptureSummary, type PacketSink } from './packet-sink.js';
 
 const GLOBAL_HEADER_LENGTH = 24;
 
@@ -35,6 +35,33 @@ function pcapMagicKind(le32: number): { littleEndian: boolean; nanos: boolean; r
   }
 }
 
+/**
+ * Checks the header's version as libpcap does (it reads 2.0 to 2.4, and 543.0 from DG/UX) and
+ * returns whether records may have their lengths in the order from before 2.3. Older than 2.0 is
+ * refused, as libpcap and tshark refuse it; newer than 2.4 is read as 2.4, with a warning, as
+ * tshark reads it (tcpdump refuses it).
+ */
+function checkVersion(win: InputWindow, h: number, littleEndian: boolean, summary: CaptureSummary): boolean {
+  const major = littleEndian ? win.buf.readUInt16LE(h + 4) : win.buf.readUInt16BE(h + 4);
+  const minor = littleEndian ? win.buf.readUInt16LE(h + 6) : win.buf.readUInt16BE(h + 6);
+  if (major === 2 && minor === 4) return false;
+  const version = `pcap version ${major}.${minor}`;
+  if (major < 2) throw win.fail(h + 4, `${version} is older than 2.0, which libpcap and tshark refuse`);
+  const old = (major === 2 && minor < 4) || (major === 543 && minor === 0);
+  const how = old ? 'read as libpcap does: where a captured length exceeds the original, the two are swapped' : 'read as 2.4, as tshark does; tcpdump refuses it';
+  addWarning(summary, 'pcap-version', win.offsetOf(h + 4), () => `${version} is not 2.4 (${how})`);
+  return old;
+}
+
+/**
+ * A fraction of a second at or above a whole second: tshark notes "Fractional second N is
+ * invalid" and tcpdump prints it as it is; both read the packet. A function of its own so that
+ * the record loop's variables are not captured by the message's closure.
+ */
+function addFractionOutOfRange(summary: CaptureSummary, offset: number, fraction: number, limit: number): void {
+  addWarning(summary, 'fraction-out-of-range', offset, () => `fraction of a second ${fraction} is not below ${limit}`);
+}
+
 /** Reads a classic libpcap file from the window's position to its end. */
 export async function readPcap(win: InputWindow, sink: PacketSink, summary: CaptureSummary): Promise<void> {
   if (!(await win.ensure(GLOBAL_HEADER_LENGTH))) {
@@ -45,6 +72,7 @@ export async function readPcap(win: InputWindow, sink: PacketSink, summary: Capt
   const kind = pcapMagicKind(header.readUInt32LE(h));
   if (kind === null) throw win.fail(h, 'not a pcap file (bad magic)');
   const { littleEndian, nanos, recordHeader } = kind;
+  const swapsLengths = checkVersion(win, h, littleEndian, summary);
   const snapLength = littleEndian ? header.readUInt32LE(h + 16) : header.readUInt32BE(h + 16);
   // The upper bits carry the FCS length flags; the link type is the low 16.
   const linkType = (littleEndian ? header.readUInt32LE(h + 20) : header.readUInt32BE(h + 20)) & 0xffff;
@@ -54,6 +82,8 @@ export async function readPcap(win: InputWindow, sink: PacketSink, summary: Capt
   win.pos += GLOBAL_HEADER_LENGTH;
 
   const fractionToNanos = nanos ? 1 : 1000;
+  /** A fraction at or above one second is read as it is (a later time), with a warning, as tshark notes it. */
+  const fractionLimit = nanos ? 1_000_000_000 : 1_000_000;
   const maxCaplen = Math.max(MAX_RECORD_LENGTH, Math.min(snapLength, MAX_TRUSTED_SNAPLEN));
   let packets = 0;
   let bytes = 0;
@@ -78,6 +108,11 @@ export async function readPcap(win: InputWindow, sink: PacketSink, summary: Capt
         caplen = ((buf[pos + 8] << 24) | (buf[pos + 9] << 16) | (buf[pos + 10] << 8) | buf[pos + 11]) >>> 0;
         length = ((buf[pos + 12] << 24) | (buf[pos + 13] << 16) | (buf[pos + 14] << 8) | buf[pos + 15]) >>> 0;
       }
+      if (swapsLengths && caplen > length) {
+        const t = caplen;
+        caplen = length;
+        length = t;
+      }
       if (caplen > maxCaplen) {
         absurdCaplen = caplen;
         break;
@@ -90,6 +125,8 @@ export async function readPcap(win: InputWindow, sink: PacketSink, summary: Capt
       packets++;
       bytes += length;
       if (caplen < length) truncated++;
+      else if (caplen > length) addCapturedBeyondOriginal(summary, win.offsetOf(pos), caplen, length);
+      if (fraction >= fractionLimit) addFractionOutOfRange(summary, win.offsetOf(pos + 4), fraction, fractionLimit);
       pos += recordHeader + caplen;
     }
     win.pos = pos;

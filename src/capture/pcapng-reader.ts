@@ -1,7 +1,7 @@
 import { formatAddress } from '../decode/ip-address.js';
 import { u32be, u32le } from './byte-order.js';
 import type { InputWindow } from './input-window.js';
-import type { CaptureInterface, CaptureSummary, PacketSink } from './packet-sink.js';
+import { addCapturedBeyondOriginal, addWarning, type CaptureInterface, type CaptureSummary, type PacketSink } from './packet-sink.js';
 import { describeTsresol, isSupportedTsresol, TimestampConverter } from './pcapng-timestamp.js';
 
 const BLOCK_SHB = 0x0a0d0d0a;
@@ -15,8 +15,23 @@ const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
 /** libpcap's ceiling for one block; a larger length is damage, not data. */
 const MAX_BLOCK_LENGTH = 16 << 20;
-/** Bounds memory spent on Name Resolution Blocks from a hostile file. */
-const MAX_RESOLVED_NAMES = 100_000;
+/**
+ * Bound memory spent on Name Resolution Blocks from a hostile file: addresses, and the bytes of
+ * their names (one record may hold 64 KiB of them). Entries past either are counted, not kept.
+ */
+export const MAX_RESOLVED_NAMES = 100_000;
+export const MAX_RESOLVED_NAME_BYTES = 16 << 20;
+/**
+ * Interfaces one file may declare, over all its sections (tshark, too, keeps one table per file).
+ * Real captures declare one per captured interface (dumpcap, tcpdump) or per merged input
+ * (mergecap): tens, a few thousand on a node with a veth per pod. 2^16 is what the obsolete
+ * Packet Block's 16-bit interface field can address; `flows` peaks at 93 MB RSS reading up to it
+ * (48 MB for a one-packet file), where millions of 20-byte IDBs (under 100 KB gzipped) took
+ * gigabytes.
+ */
+export const MAX_INTERFACES = 65_536;
+/** Longest if_name kept: Linux names fit in 16 bytes, Windows device paths in about 60. */
+export const MAX_INTERFACE_NAME_BYTES = 256;
 
 const OPT_END = 0;
 const IDB_OPT_NAME = 2;
@@ -70,6 +85,7 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
   let section: Section | null = null;
   let lastSeconds = 0;
   let lastNanos = 0;
+  let nameBytes = 0;
   for (;;) {
     if (!(await win.ensure(12))) {
       if (win.available === 0) return;
@@ -115,6 +131,8 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
         const caplen = le ? u32le(buf, pos + 20) : u32be(buf, pos + 20);
         if (caplen > blockLength - 32) throw win.fail(pos + 20, `captured length ${caplen} exceeds its block (${blockLength} bytes)`);
         const origlen = le ? u32le(buf, pos + 24) : u32be(buf, pos + 24);
+        const optionsAt = pos + 28 + ((caplen + 3) & ~3);
+        if (optionsAt < pos + blockLength - 4) forEachOption(win, section, optionsAt, pos + blockLength - 4, ignoreOption);
         const clock = iface.clock;
         if (le) clock.convert(u32le(buf, pos + 12), u32le(buf, pos + 16));
         else clock.convert(u32be(buf, pos + 12), u32be(buf, pos + 16));
@@ -122,6 +140,7 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
         summary.packets++;
         summary.bytes += origlen;
         if (caplen < origlen) summary.truncatedPackets++;
+        else if (caplen > origlen) addCapturedBeyondOriginal(summary, win.offsetOf(pos + 20), caplen, origlen);
         pos += blockLength;
         win.pos = pos;
         lastSeconds = clock.seconds;
@@ -138,6 +157,7 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
 
     switch (type) {
       case BLOCK_SHB:
+        forEachOption(win, section, pos + 24, pos + length - 4, ignoreOption);
         break;
       case BLOCK_IDB:
         readInterface(win, section, pos, length, summary);
@@ -164,6 +184,7 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
         const caplen = section.u32(buf, pos + 20);
         if (caplen > length - 32) throw win.fail(pos + 20, `captured length ${caplen} exceeds its block (${length} bytes)`);
         const origlen = section.u32(buf, pos + 24);
+        forEachOption(win, section, pos + 28 + ((caplen + 3) & ~3), pos + length - 4, ignoreOption);
         iface.clock.convert(section.u32(buf, pos + 12), section.u32(buf, pos + 16));
         lastSeconds = iface.clock.seconds;
         lastNanos = iface.clock.nanos;
@@ -171,10 +192,11 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
         summary.packets++;
         summary.bytes += origlen;
         if (caplen < origlen) summary.truncatedPackets++;
+        else if (caplen > origlen) addCapturedBeyondOriginal(summary, win.offsetOf(pos + 20), caplen, origlen);
         break;
       }
       case BLOCK_NRB:
-        readNameResolution(section, buf, pos + 8, pos + length - 4, summary);
+        nameBytes += readNameResolution(win, section, pos + 8, pos + length - 4, summary, nameBytes);
         break;
       case BLOCK_ISB:
         readInterfaceStatistics(win, section, pos, length);
@@ -188,18 +210,19 @@ export async function readPcapng(win: InputWindow, sink: PacketSink, summary: Ca
 
 function readInterface(win: InputWindow, section: Section, pos: number, length: number, summary: CaptureSummary): void {
   if (length < 20) throw win.fail(pos, `interface description block too short (${length} bytes)`);
+  if (summary.interfaces.length >= MAX_INTERFACES) throw win.fail(pos, `interface description block beyond the limit of ${MAX_INTERFACES} interfaces per file`);
   const buf = win.buf;
   const info: CaptureInterface = { linkType: section.u16(buf, pos + 8), snapLength: section.u32(buf, pos + 12) };
   let tsresol = 6;
   let offsetSeconds = 0;
-  forEachOption(section, buf, pos + 16, pos + length - 4, (code, at, len) => {
+  forEachOption(win, section, pos + 16, pos + length - 4, (code, at, len) => {
     if (code === IDB_OPT_TSRESOL && len >= 1) {
       tsresol = buf[at];
       if (!isSupportedTsresol(tsresol)) throw win.fail(at, `if_tsresol ${describeTsresol(tsresol)} is finer than a 64-bit timestamp can count`);
     } else if (code === IDB_OPT_TSOFFSET && len >= 8) {
       offsetSeconds = section.i64(buf, at);
     } else if (code === IDB_OPT_NAME) {
-      info.name = buf.toString('utf8', at, at + len).replace(/\0+$/, '');
+      info.name = buf.toString('utf8', at, at + Math.min(len, MAX_INTERFACE_NAME_BYTES)).replace(/\0+$/, '');
     }
   });
   section.interfaces.push({ info, clock: new TimestampConverter(tsresol, offsetSeconds) });
@@ -213,7 +236,7 @@ function readInterfaceStatistics(win: InputWindow, section: Section, pos: number
   const iface = section.interfaces[ifIndex];
   if (iface === undefined) throw win.fail(pos + 8, `statistics name interface ${ifIndex}, but the section declares ${section.interfaces.length}`);
   const stats = (iface.info.statistics ??= {});
-  forEachOption(section, buf, pos + 20, pos + length - 4, (code, at, len) => {
+  forEachOption(win, section, pos + 20, pos + length - 4, (code, at, len) => {
     if (len < 8) return;
     const value = section.u64(buf, at);
     if (code === ISB_OPT_IFRECV) stats.receivedByInterface = value;
@@ -224,20 +247,35 @@ function readInterfaceStatistics(win: InputWindow, section: Section, pos: number
   });
 }
 
-function readNameResolution(section: Section, buf: Buffer, at: number, end: number, summary: CaptureSummary): void {
+/**
+ * Keeps an NRB's address names, within MAX_RESOLVED_NAMES and the name bytes left of
+ * MAX_RESOLVED_NAME_BYTES (`nameBytes` spent so far); returns the name bytes it kept. A record
+ * running past its block is damage, as tshark says.
+ */
+function readNameResolution(win: InputWindow, section: Section, at: number, end: number, summary: CaptureSummary, nameBytes: number): number {
+  const buf = win.buf;
+  let kept = 0;
   while (at + 4 <= end) {
     const recordType = section.u16(buf, at);
     const recordLength = section.u16(buf, at + 2);
     const value = at + 4;
-    if (recordType === 0 || value + recordLength > end) return;
+    if (recordType === 0) break;
+    if (value + recordLength > end) throw win.fail(at, `name resolution record of length ${recordLength} runs past the end of its block (${end - value} bytes left)`);
     const addressLength = recordType === 1 ? 4 : recordType === 2 ? 16 : 0;
-    if (addressLength > 0 && recordLength > addressLength && summary.resolvedNames.size < MAX_RESOLVED_NAMES) {
-      const address = addressText(buf, value, addressLength);
-      const names = buf.toString('utf8', value + addressLength, value + recordLength).split('\0').filter((n) => n.length > 0);
-      if (names.length > 0) summary.resolvedNames.set(address, names);
+    const textLength = recordLength - addressLength;
+    if (addressLength > 0 && textLength > 0) {
+      if (summary.resolvedNames.size >= MAX_RESOLVED_NAMES || nameBytes + kept + textLength > MAX_RESOLVED_NAME_BYTES) {
+        addWarning(summary, 'names-not-kept', win.offsetOf(at), () => `name resolution entries past ${MAX_RESOLVED_NAMES} addresses or ${MAX_RESOLVED_NAME_BYTES >> 20} MiB of names are counted, not kept`);
+      } else {
+        const names = buf.toString('utf8', value + addressLength, value + recordLength).split('\0').filter((n) => n.length > 0);
+        if (names.length > 0) summary.resolvedNames.set(addressText(buf, value, addressLength), names);
+        kept += textLength;
+      }
     }
     at = value + ((recordLength + 3) & ~3);
   }
+  forEachOption(win, section, at + 4, end, ignoreOption);
+  return kept;
 }
 
 /** The text flows print for the same address (RFC 5952 for IPv6), so names can be looked up by it. */
@@ -252,13 +290,22 @@ function addressText(buf: Buffer, at: number, length: number): string {
   return formatAddress(words);
 }
 
-/** Walks a block's options (code, length, value padded to 4), stopping at opt_endofopt. */
-function forEachOption(section: Section, buf: Buffer, at: number, end: number, visit: (code: number, at: number, length: number) => void): void {
+/**
+ * Walks a block's options (code, length, value padded to 4) in `win.buf`, stopping at
+ * opt_endofopt. An option that runs past its block is damage, as tshark says ("Not enough data
+ * to handle option of length N") and libpcap too (for the blocks it reads options of).
+ */
+function forEachOption(win: InputWindow, section: Section, at: number, end: number, visit: (code: number, at: number, length: number) => void): void {
+  const buf = win.buf;
   while (at + 4 <= end) {
     const code = section.u16(buf, at);
     const length = section.u16(buf, at + 2);
-    if (code === OPT_END || at + 4 + length > end) return;
+    if (code === OPT_END) return;
+    if (at + 4 + length > end) throw win.fail(at, `option ${code} of length ${length} runs past the end of its block (${end - at - 4} bytes left)`);
     visit(code, at + 4, length);
     at += 4 + ((length + 3) & ~3);
   }
 }
+
+/** For blocks whose options flowaudit does not use, but checks. */
+function ignoreOption(): void {}

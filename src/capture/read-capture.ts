@@ -36,7 +36,7 @@ export async function readCapture(path: string, sink: PacketSink, options: ReadC
     else throw win.fail(0, `not a pcap or pcapng file (magic 0x${win.buf.readUInt32BE(win.pos).toString(16).padStart(8, '0')})`);
   } catch (err) {
     if (!(err instanceof CaptureFormatError) || !options.keepGoing) throw err;
-    summary.damage = { offset: err.offset, reason: err.reason };
+    summary.damage = { offset: err.offset, reason: err.reason, compressedOffset: err.compressedOffset };
   } finally {
     await win.close();
   }

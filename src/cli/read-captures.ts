@@ -34,7 +34,8 @@ export async function readCaptures(files: readonly string[], sink: FlowSink, opt
 export function withKeepGoingHint(err: unknown, reading: CaptureSummary | undefined, files: number): unknown {
   if (!(err instanceof CaptureFormatError)) return err;
   const packets = reading?.file === err.file ? reading.packets : 0;
-  if (packets > 0) return new CaptureFormatError(err.file, err.offset, `${err.reason}; --keep-going keeps the ${packets} packets before it`);
-  if (files > 1) return new CaptureFormatError(err.file, err.offset, `${err.reason}; --keep-going reads the other files without it`);
+  const hinted = (hint: string): CaptureFormatError => new CaptureFormatError(err.file, err.offset, `${err.reason}; ${hint}`, err.compressed, err.compressedOffset);
+  if (packets > 0) return hinted(`--keep-going keeps the ${packets === 1 ? 'packet' : `${packets} packets`} before it`);
+  if (files > 1) return hinted('--keep-going reads the other files without it');
   return err;
 }

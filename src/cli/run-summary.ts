@@ -1,14 +1,20 @@
+import { describeOffset } from '../capture/capture-error.js';
 import type { ReadFlowsResult } from '../flow/read-flows.js';
 import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 
 /**
- * The run's accounting on stderr: per file what was read, what did not decode and why, and any
- * damage skipped with --keep-going. Damage warnings print even when quiet.
+ * The run's accounting on stderr: per file what was read, what did not decode and why, what broke
+ * the format but was read (as tshark reads it), and any damage skipped with --keep-going.
+ * Warnings print even when quiet.
  */
 export function writeRunSummary(result: ReadFlowsResult, quiet: boolean, dns?: DnsTapStats): void {
   const lines: string[] = [];
   for (const c of result.captures) {
-    if (c.damage) lines.push(`warning: ${c.file}: offset ${c.damage.offset}: ${c.damage.reason} (kept the ${c.packets} packets before it)`);
+    for (const w of c.warnings) {
+      lines.push(`warning: ${c.file}: ${describeOffset(w.offset, c.compressed)}: ${w.reason}${w.count > 1 ? ` (and ${w.count - 1} more like it)` : ''}`);
+    }
+    const d = c.damage;
+    if (d) lines.push(`warning: ${c.file}: ${describeOffset(d.offset, c.compressed, d.compressedOffset)}: ${d.reason} (kept the ${c.packets} packets before it)`);
   }
   if (!quiet) {
     for (const c of result.captures) {

@@ -15,6 +15,8 @@ export const DecodeReason = {
   BadTcpHeaderLength: 9,
   FragmentWithoutFirst: 10,
   TooManyVlanTags: 11,
+  /** The packet's time is before 1970 or after 9999 (src/capture/capture-time.ts): counted, not used. */
+  TimestampOutOfRange: 12,
 } as const;
 export type DecodeReason = (typeof DecodeReason)[keyof typeof DecodeReason];
 
@@ -32,4 +34,5 @@ export const DECODE_REASON_NAMES: readonly string[] = [
   'bad-tcp-header-length',
   'fragment-without-first',
   'too-many-vlan-tags',
+  'timestamp-out-of-range',
 ];

@@ -4,6 +4,7 @@ import { formatPortRange } from '../audit/matrix-values.js';
 import type { ReadFlowsResult } from '../flow/read-flows.js';
 import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 import { auditedFlowJson } from './audited-flow-json.js';
+import { isoTime } from './iso-time.js';
 
 /** The full JSON report: matrix, run accounting, verdict counts, coverage, violation groups, flows. */
 export function auditReportJson(report: AuditReport, run: ReadFlowsResult, dns: DnsTapStats, failOnUnverified: boolean): Record<string, unknown> {
@@ -52,8 +53,8 @@ function coverageJson(c: ConnectionCoverage): Record<string, unknown> {
     flows: c.flows,
     packets: c.packets,
     bytes: c.bytes,
-    first_seen: c.firstSeen === null ? null : new Date(c.firstSeen * 1000).toISOString(),
-    last_seen: c.lastSeen === null ? null : new Date(c.lastSeen * 1000).toISOString(),
+    first_seen: c.firstSeen === null ? null : isoTime(c.firstSeen),
+    last_seen: c.lastSeen === null ? null : isoTime(c.lastSeen),
     verdicts: c.verdicts,
     source: k.source ?? null,
   };

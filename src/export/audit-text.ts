@@ -3,6 +3,7 @@ import type { AuditedFlow } from '../audit/audited-flow.js';
 import { formatPortRange } from '../audit/matrix-values.js';
 import { VERDICT_KINDS, VIOLATION_KINDS, type VerdictKind } from '../audit/verdict.js';
 import { formatBytes } from './byte-size.js';
+import { isoTime } from './iso-time.js';
 
 /**
  * The human summary `analyze` prints: the matrix with each expected connection seen or silent,
@@ -98,5 +99,5 @@ function table(rows: string[][]): string[] {
 }
 
 function time(t: number): string {
-  return new Date(t * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return isoTime(t).replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }

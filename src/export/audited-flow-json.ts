@@ -1,5 +1,6 @@
 import type { AuditedEndpoint, AuditedFlow } from '../audit/audited-flow.js';
 import { flowCommunityId } from './community-id.js';
+import { isoTime } from './iso-time.js';
 
 /**
  * The JSON record of one audited flow: the same in the full JSON report, in NDJSON, and in the
@@ -13,8 +14,8 @@ export function auditedFlowJson(f: AuditedFlow): Record<string, unknown> {
     client: endpoint(f.client, f.verdict.clientRole),
     server: endpoint(f.server, f.verdict.serverRole),
     initiator_evidence: f.initiatorEvidence,
-    first_seen: new Date(f.firstSeen * 1000).toISOString(),
-    last_seen: new Date(f.lastSeen * 1000).toISOString(),
+    first_seen: isoTime(f.firstSeen),
+    last_seen: isoTime(f.lastSeen),
     packets_to_server: f.packetsToServer,
     bytes_to_server: f.bytesToServer,
     packets_to_client: f.packetsToClient,

@@ -1,5 +1,6 @@
 import { ipProtocolName } from '../decode/ip-protocol.js';
 import type { FlowRecord } from '../flow/flow-record.js';
+import { isoTime } from './iso-time.js';
 
 const HEADERS = ['proto', 'client', '->', 'server', 'pkts>', 'bytes>', '<pkts', '<bytes', 'start', 'duration', 'initiator', 'state', 'end'];
 
@@ -21,7 +22,7 @@ export class FlowTableText {
       String(f.toServer.bytes),
       String(f.toClient.packets),
       String(f.toClient.bytes),
-      new Date(f.firstSeen * 1000).toISOString(),
+      isoTime(f.firstSeen),
       (f.lastSeen - f.firstSeen).toFixed(6),
       f.initiatorEvidence,
       f.tcpState,

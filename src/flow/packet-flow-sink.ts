@@ -1,3 +1,4 @@
+import { isCaptureTime } from '../capture/capture-time.js';
 import type { PacketSink } from '../capture/packet-sink.js';
 import { DecodeReason } from '../decode/decode-reason.js';
 import { PacketDecoder } from '../decode/packet-decoder.js';
@@ -6,7 +7,8 @@ import type { PayloadTap } from './payload-tap.js';
 
 /**
  * The per-packet stage between a capture source and the flow table: decode, hand tapped payloads
- * on, then account. What does not decode is counted by the decoder per reason and goes no further.
+ * on, then account. What does not decode is counted by the decoder per reason and goes no further;
+ * so is a packet whose time no report could print (a damaged or hostile pcapng timestamp).
  */
 export class PacketFlowSink implements PacketSink {
   readonly decoder = new PacketDecoder();
@@ -18,6 +20,10 @@ export class PacketFlowSink implements PacketSink {
   }
 
   onPacket(data: Buffer, offset: number, capturedLength: number, _originalLength: number, linkType: number, seconds: number, nanos: number): void {
+    if (!isCaptureTime(seconds)) {
+      this.decoder.counts[DecodeReason.TimestampOutOfRange]++;
+      return;
+    }
     if (this.decoder.decode(data, offset, capturedLength, linkType) !== DecodeReason.Ok) return;
     const p = this.decoder.packet;
     if (p.srcPort === this.tapPort && p.payloadCaptured > 0) {

@@ -1,8 +1,12 @@
 import fc from 'fast-check';
+import { MAX_INTERFACES } from '../../src/capture/pcapng-reader.js';
 import {
   customBlock,
   epb,
+  ethernet,
+  ETHERTYPE,
   idb,
+  ifName,
   ifTsoffset,
   ifTsresol,
   isb,
@@ -10,10 +14,15 @@ import {
   nrb,
   pb,
   pcapHeader,
+  ipv4,
+  pcapFile,
   pcapngBlock,
   pcapRecord,
   shb,
   spb,
+  TCP_FLAGS,
+  tcp,
+  u16,
   type Endian,
   type PcapngOption,
   type PcapSpec,
@@ -170,3 +179,108 @@ export const pcapngCaptureArb: fc.Arbitrary<BuiltCapture> = fc.array(sectionArb,
   }
   return { bytes: Buffer.concat(parts), units };
 });
+
+// ---------------------------------------------------------------------------------------------
+// Hostile shapes (issue 13): valid framing around values that bounds and conversions get wrong.
+// No expected packets: a reader must end in packets and counted outcomes, or one CaptureFormatError.
+
+const SYN = ethernet(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 6, payload: tcp({ srcPort: 40000, dstPort: 443, flags: TCP_FLAGS.SYN }) }), { etherType: ETHERTYPE.Ipv4 });
+/** Words where 32- and 64-bit arithmetic, Date and the timestamp converter's fast path change. */
+const edgeWord = fc.oneof(fc.constantFrom(0, 1, 0x1fffbf, 0x1fffc0, 0x7ffffffc, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff), u32);
+const edgeLength = fc.oneof(fc.constantFrom(0, 1, 3, 4, 0x7fff, 0xfffc, 0xffff), fc.integer({ min: 0, max: 0xffff }));
+/** A count of repeated blocks: a few, or right around the interface limit. */
+const manyCount = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: MAX_INTERFACES - 2, max: MAX_INTERFACES + 2 }));
+
+/** An option list whose last option claims `claimed` bytes where `present` are. */
+function overrunOptions(e: Endian, code: number, claimed: number, present: number): Buffer {
+  return Buffer.concat([u16(code, e), u16(claimed, e), Buffer.alloc((present + 3) & ~3, 0x61)]);
+}
+
+function repeat(block: Buffer, count: number): Buffer {
+  return Buffer.alloc(block.length * count).fill(block);
+}
+
+type HostilePart =
+  | { kind: 'many'; of: 'idb' | 'section' | 'nrb' | 'isb'; count: number }
+  | { kind: 'far-epb'; high: number; low: number; iface: number }
+  | { kind: 'overrun'; block: 'shb' | 'idb' | 'epb' | 'isb' | 'nrb'; claimed: number; present: number }
+  | { kind: 'lengths'; caplenCut: number; originalLength: number; nameLength: number };
+
+const hostilePartArb: fc.Arbitrary<HostilePart> = fc.oneof(
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('many' as const), of: fc.constantFrom('idb' as const, 'section' as const, 'nrb' as const, 'isb' as const), count: manyCount }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('far-epb' as const), high: edgeWord, low: edgeWord, iface: fc.integer({ min: 0, max: 2 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('overrun' as const), block: fc.constantFrom('shb' as const, 'idb' as const, 'epb' as const, 'isb' as const, 'nrb' as const), claimed: edgeLength, present: fc.integer({ min: 0, max: 12 }) }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('lengths' as const), caplenCut: fc.nat(), originalLength: edgeWord, nameLength: edgeLength }) },
+);
+
+/** The interfaces every hostile section declares: extreme resolutions and offsets. */
+const hostileInterfacesArb = fc.array(
+  fc.record({
+    tsresol: fc.constantFrom(0, 6, 9, 19, 0x80, 0x80 | 32, 0x80 | 63),
+    tsoffset: fc.oneof(fc.constant(undefined), fc.constantFrom(-(2n ** 63n), -(2n ** 40n), -1n, 2n ** 40n, 2n ** 63n - 1n), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
+  }),
+  { minLength: 3, maxLength: 3 },
+);
+
+/** A block of kind `block` whose last option (or NRB record) claims `claimed` bytes where `present` are. */
+function overrunBlock(e: Endian, block: 'shb' | 'idb' | 'epb' | 'isb' | 'nrb', claimed: number, present: number): Buffer {
+  const options = overrunOptions(e, 1, claimed, present);
+  switch (block) {
+    case 'shb':
+      return pcapngBlock(e, 0x0a0d0d0a, Buffer.concat([shb(e).subarray(8, 24), options]));
+    case 'idb':
+      return pcapngBlock(e, 1, Buffer.concat([idb(e, { linkType: 1 }).subarray(8, 16), options]));
+    case 'epb':
+      return pcapngBlock(e, 6, Buffer.concat([epb(e, { data: SYN }).subarray(8, -4), options]));
+    case 'isb':
+      return pcapngBlock(e, 5, Buffer.concat([Buffer.alloc(12), options]));
+    case 'nrb':
+      return pcapngBlock(e, 4, options);
+  }
+}
+
+export const hostilePcapngArb: fc.Arbitrary<Buffer> = fc
+  .record({ endian, interfaces: hostileInterfacesArb, parts: fc.array(hostilePartArb, { minLength: 1, maxLength: 4 }) })
+  .map(({ endian: e, interfaces, parts }) => {
+    const head = [shb(e), ...interfaces.map((i) => idb(e, { linkType: 1, options: [ifTsresol(i.tsresol), ...(i.tsoffset === undefined ? [] : [ifTsoffset(e, i.tsoffset)])] }))];
+    const body = parts.map((p): Buffer => {
+      switch (p.kind) {
+        case 'many': {
+          const one = { idb: idb(e, { linkType: 1 }), section: Buffer.concat([shb(e), idb(e, { linkType: 1 })]), nrb: nrb(e, [{ ipv4: '10.0.0.1', names: ['a'] }]), isb: isb(e, { interfaceId: 0, counters: [[ISB.IfRecv, 2n ** 64n - 1n]] }) }[p.of];
+          return repeat(one, p.count);
+        }
+        case 'far-epb':
+          return epb(e, { interfaceId: p.iface, timestamp: (BigInt(p.high) << 32n) | BigInt(p.low), data: SYN });
+        case 'overrun':
+          return overrunBlock(e, p.block, p.claimed, p.present);
+        case 'lengths': {
+          const data = SYN.subarray(0, p.caplenCut % (SYN.length + 1));
+          return Buffer.concat([
+            epb(e, { data, originalLength: p.originalLength }),
+            idb(e, { linkType: 1, options: [ifName('n'.repeat(p.nameLength))] }),
+          ]);
+        }
+      }
+    });
+    return Buffer.concat([...head, ...body]);
+  });
+
+export const hostilePcapArb: fc.Arbitrary<Buffer> = fc
+  .record({
+    endian,
+    major: fc.constantFrom(0, 1, 2, 3, 543, 0xffff),
+    minor: fc.constantFrom(0, 2, 3, 4, 5, 0xffff),
+    records: fc.array(fc.record({ seconds: edgeWord, fraction: edgeWord, caplenCut: fc.nat(), originalLength: edgeWord }), { minLength: 1, maxLength: 5 }),
+  })
+  .map(({ endian: e, major, minor, records }) => {
+    const bytes = pcapFile(
+      { endian: e, linkType: 1 },
+      records.map((r) => ({ seconds: r.seconds, fraction: r.fraction, data: SYN.subarray(0, r.caplenCut % (SYN.length + 1)), originalLength: r.originalLength })),
+    );
+    u16(major, e).copy(bytes, 4);
+    u16(minor, e).copy(bytes, 6);
+    return bytes;
+  });

@@ -5,8 +5,11 @@ import { CaptureFormatError } from '../../src/capture/capture-error.js';
 import type { CaptureSummary, PacketSink } from '../../src/capture/packet-sink.js';
 import { readCapture } from '../../src/capture/read-capture.js';
 import { PacketDecoder } from '../../src/decode/packet-decoder.js';
+import { flowJsonLine } from '../../src/export/flow-json.js';
+import { FlowTableText } from '../../src/export/flow-table-text.js';
+import { readFlows } from '../../src/flow/read-flows.js';
 import { mutate, mutationsArb } from './byte-mutations.js';
-import { expectedPackets, pcapCaptureArb, pcapngCaptureArb, type BuiltCapture } from './capture-arbitraries.js';
+import { expectedPackets, hostilePcapArb, hostilePcapngArb, pcapCaptureArb, pcapngCaptureArb, type BuiltCapture } from './capture-arbitraries.js';
 import { RecordingSink } from './recording-sink.js';
 import { tempCaptureDir } from './temp-files.js';
 
@@ -37,6 +40,7 @@ function withinTimeLimit<T>(promise: Promise<T>): Promise<T> {
 }
 
 interface Reads {
+  path: string;
   strict: { summary?: CaptureSummary; error?: unknown; sink: DecodingSink };
   keepGoing: { summary: CaptureSummary; sink: DecodingSink };
 }
@@ -61,7 +65,8 @@ async function readAnyInput(bytes: Buffer): Promise<Reads> {
   expect(summary.packets).toBe(sink.packets.length);
   expect(sink.packets).toEqual(strict.sink.packets);
   if (strict.error instanceof CaptureFormatError) {
-    expect(summary.damage).toEqual({ offset: strict.error.offset, reason: strict.error.reason });
+    expect(summary.damage).toEqual({ offset: strict.error.offset, reason: strict.error.reason, compressedOffset: strict.error.compressedOffset });
+    expect(strict.error.message).toMatch(summary.compressed ? /: decompressed offset \d+(, compressed offset \d+)?: / : /: offset \d+: /);
     expect(strict.error.message).not.toContain('\n');
     expect(strict.error.offset).toBeGreaterThanOrEqual(0);
     if (!summary.compressed) expect(strict.error.offset).toBeLessThanOrEqual(bytes.length);
@@ -71,7 +76,7 @@ async function readAnyInput(bytes: Buffer): Promise<Reads> {
   }
   for (const s of [strict.sink, sink]) expect(s.decoder.counts.reduce((a, b) => a + b, 0)).toBe(s.packets.length);
   expect(summary.truncatedPackets).toBe(sink.packets.filter((p) => p.data.length < p.originalLength).length);
-  return { strict, keepGoing: { summary, sink } };
+  return { path, strict, keepGoing: { summary, sink } };
 }
 
 const anyCapture = fc.oneof(pcapCaptureArb, pcapngCaptureArb);
@@ -142,6 +147,27 @@ describe('readers on damaged and random input', () => {
         await readAnyInput(Buffer.concat([Buffer.from(magic), rest]));
       }),
       { numRuns: RUNS },
+    );
+  });
+});
+
+describe('readers on hostile shapes (many blocks, huge counts and lengths, far timestamps, option overruns)', () => {
+  it('end in packets and counted outcomes or one CaptureFormatError; the flow stage and reports never throw', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(hostilePcapngArb, hostilePcapArb), fc.boolean(), async (bytes, gzip) => {
+        const { path, keepGoing } = await readAnyInput(gzip ? gzipSync(bytes) : bytes);
+        for (const w of keepGoing.summary.warnings) {
+          expect(w.count).toBeGreaterThan(0);
+          expect(w.reason).not.toContain('\n');
+        }
+        // The same file through decode, the flow table and the per-flow reports: every packet is
+        // counted once by outcome (timestamp-out-of-range among them), and no report throws.
+        const table = new FlowTableText();
+        const result = await withinTimeLimit(readFlows([path], { onFlow: (f) => void (table.add(f), flowJsonLine(f)) }, { keepGoing: true }));
+        expect(Object.values(result.decode).reduce((a, b) => a + b, 0)).toBe(keepGoing.summary.packets);
+        table.render();
+      }),
+      { numRuns: 150 },
     );
   });
 });

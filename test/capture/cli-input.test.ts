@@ -104,7 +104,7 @@ describe('flows from standard input', () => {
 
   it('tells gzip from a capture even when the input is one or two bytes long', () => {
     expect(run(['flows', '-'], Buffer.from([0x1f])).stderr).toBe('flowaudit: -: offset 0: file too short to be a capture (1 bytes)\n');
-    expect(run(['flows', '-'], Buffer.from([0x1f, 0x8b])).stderr).toBe('flowaudit: -: offset 0: gzip stream: unexpected end of file\n');
+    expect(run(['flows', '-'], Buffer.from([0x1f, 0x8b])).stderr).toBe('flowaudit: -: decompressed offset 0, compressed offset 2: gzip stream: unexpected end of file\n');
     expect(run(['flows', '-'], Buffer.from('ab')).stderr).toBe('flowaudit: -: offset 0: file too short to be a capture (2 bytes)\n');
   });
 
@@ -154,7 +154,7 @@ describe('flows from damaged or missing files', () => {
     const path = temp.write('cut.pcap.gz', gz.subarray(0, gz.length - 12));
     const { status, stderr } = run(['flows', path]);
     expect(status).toBe(2);
-    expect(stderr).toMatch(new RegExp(`^flowaudit: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: offset \\d+: gzip stream: unexpected end of file; --keep-going keeps the 4 packets before it\\n$`));
+    expect(stderr).toMatch(new RegExp(`^flowaudit: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: decompressed offset \\d+, compressed offset ${gz.length - 12}: gzip stream: unexpected end of file; --keep-going keeps the 4 packets before it\\n$`));
   });
 
   it('with --keep-going, keeps the packets before the damage and warns once', () => {

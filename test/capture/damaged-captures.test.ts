@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CaptureFormatError } from '../../src/capture/capture-error.js';
+import { MAX_INTERFACE_NAME_BYTES, MAX_INTERFACES } from '../../src/capture/pcapng-reader.js';
 import { readCapture } from '../../src/capture/read-capture.js';
 import {
   epb,
   ethernet,
   ETHERTYPE,
   idb,
+  ifName,
   ifTsresol,
   ipv4,
   isb,
@@ -15,8 +17,10 @@ import {
   pcapHeader,
   pcapngBlock,
   pcapRecord,
+  pb,
   shb,
   spb,
+  u16,
   u32,
   udp,
   type PcapSpec,
@@ -98,6 +102,12 @@ describe('damaged classic pcap', () => {
     bad.writeUInt32LE(0xffff_fff0, 8);
     const bytes = Buffer.concat([pcapFile(wide, [{ seconds: 0, fraction: 0, data: frame(0) }]), bad]);
     await expectDamage(bytes, bytes.length - 16, /^record captured length 4294967280 exceeds the limit of \d+ bytes$/, 1);
+  });
+
+  it('rejects a version older than 2.0 at its version field, as libpcap and tshark do', async () => {
+    const old = Buffer.from(good);
+    old.writeUInt16LE(1, 4);
+    await expectDamage(old, 4, 'pcap version 1.4 is older than 2.0, which libpcap and tshark refuse');
   });
 
   it('rejects the same damage in a big-endian file at the same offset', async () => {
@@ -187,5 +197,48 @@ describe('damaged pcapng', () => {
     // The option's value sits after the IDB's 16 fixed bytes and the 4-byte option header.
     await expectDamage(Buffer.concat([shb('le'), idb('le', { linkType: 1, options: [ifTsresol(20)] })]), shbLength + 20, 'if_tsresol 10^-20 is finer than a 64-bit timestamp can count');
     await expectDamage(Buffer.concat([shb('le'), idb('le', { linkType: 1, options: [ifTsresol(0x80 | 64)] })]), shbLength + 20, 'if_tsresol 2^-64 is finer than a 64-bit timestamp can count');
+  });
+
+  describe('an option whose length runs past its block, as tshark rejects it, at the option', () => {
+    /** Options whose last one claims 40 bytes where only 4 are left. */
+    const overrun = Buffer.concat([u16(1, 'le'), u16(3, 'le'), Buffer.from('ab\0\0'), u16(2, 'le'), u16(40, 'le'), Buffer.from('eth0')]);
+    const reason = 'option 2 of length 40 runs past the end of its block (4 bytes left)';
+    const shbBody = shb('le').subarray(8, 24);
+    const idbBody = idb('le', { linkType: 1 }).subarray(8, 16);
+    const epbBody = (n: number): Buffer => epb('le', { data: frame(n) }).subarray(8, -4);
+
+    it.each([
+      ['a section header', () => pcapngBlock('le', 0x0a0d0d0a, Buffer.concat([shbBody, overrun])), 0, 16],
+      ['an interface description', () => Buffer.concat([shb('le'), pcapngBlock('le', 1, Buffer.concat([idbBody, overrun]))]), shb('le').length, 8],
+      ['an EPB reached through the checked path', () => after(0, pcapngBlock('le', 6, Buffer.concat([epbBody(7), overrun]))), offsetAfter(0), epbBody(7).length],
+      ['an EPB inside a run of EPBs', () => after(2, pcapngBlock('le', 6, Buffer.concat([epbBody(7), overrun]))), offsetAfter(2), epbBody(7).length],
+      ['an obsolete packet block', () => after(1, pcapngBlock('le', 2, Buffer.concat([pb('le', { data: frame(7) }).subarray(8, -4), overrun]))), offsetAfter(1), pb('le', { data: frame(7) }).length - 12],
+      ['an interface statistics block', () => after(1, pcapngBlock('le', 5, Buffer.concat([Buffer.alloc(12), overrun]))), offsetAfter(1), 12],
+    ])('in %s', async (_block, bytes, blockOffset, bodyLength) => {
+      const packetsBefore = blockOffset <= head.length ? 0 : packets.findIndex((_, i) => offsetAfter(i) === blockOffset);
+      // The overrunning option starts 8 bytes into `overrun`, after the block header and body.
+      await expectDamage(bytes(), blockOffset + 8 + bodyLength + 8, reason, packetsBefore);
+    });
+  });
+
+  it('rejects a name resolution record running past its block, at the record, as tshark does', async () => {
+    const record = Buffer.concat([u16(1, 'le'), u16(100, 'le'), Buffer.of(10, 0, 0, 1), Buffer.from('abcd')]);
+    await expectDamage(after(1, pcapngBlock('le', 4, record)), offsetAfter(1) + 8, 'name resolution record of length 100 runs past the end of its block (8 bytes left)', 1);
+  });
+
+  it('reads the most interfaces a file may declare, and rejects the next IDB where it starts, over all sections', async () => {
+    const oneIdb = idb('le', { linkType: 1 });
+    const full = Buffer.concat([shb('le'), ...Array<Buffer>(MAX_INTERFACES).fill(oneIdb)]);
+    const summary = await readCapture(temp.write(`interfaces-${fileNumber++}`, full), new RecordingSink());
+    expect(summary.interfaces).toHaveLength(MAX_INTERFACES);
+    // The next IDB is refused even in a new section: the summary holds every section's interfaces.
+    await expectDamage(Buffer.concat([full, shb('le'), oneIdb]), full.length + shb('le').length, `interface description block beyond the limit of ${MAX_INTERFACES} interfaces per file`);
+  });
+
+  it('keeps at most the first bytes of an interface name', async () => {
+    const long = 'x'.repeat(MAX_INTERFACE_NAME_BYTES + 100);
+    const bytes = Buffer.concat([shb('le'), idb('le', { linkType: 1, options: [ifName(long)] })]);
+    const summary = await readCapture(temp.write(`long-name-${fileNumber++}`, bytes), new RecordingSink());
+    expect(summary.interfaces[0].name).toBe(long.slice(0, MAX_INTERFACE_NAME_BYTES));
   });
 });

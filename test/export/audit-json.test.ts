@@ -73,7 +73,7 @@ describe('JSON report', () => {
 
   it("the run's accounting, name resolution as an object", () => {
     expect(json.run.captures).toEqual([
-      { file: 'capture.pcap', format: 'pcap', compressed: false, packets: 42, bytes: 4200, truncatedPackets: 0, sections: 0, interfaces: [], resolvedNames: { '10.0.2.8': ['api.local'] }, skippedBlocks: 0 },
+      { file: 'capture.pcap', format: 'pcap', compressed: false, packets: 42, bytes: 4200, truncatedPackets: 0, sections: 0, interfaces: [], resolvedNames: { '10.0.2.8': ['api.local'] }, skippedBlocks: 0, warnings: [] },
     ]);
     expect(json.run.decode).toEqual({ ok: 42 });
     expect(json.run.table.flowsEmitted).toBe(9);

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { CAPTURE_TIME_END_SECONDS } from '../../src/capture/capture-time.js';
+import { isoTime } from '../../src/export/iso-time.js';
+import type { FlowRecord } from '../../src/flow/flow-record.js';
+import { readFlows } from '../../src/flow/read-flows.js';
+import { epb, ethernet, ETHERTYPE, idb, ifTsoffset, ifTsresol, ipv4, LINKTYPE, shb, TCP_FLAGS, tcp } from '../support/capture-writer.js';
+import { tempCaptureDir } from './temp-files.js';
+
+const temp = tempCaptureDir();
+
+const syn = (port: number): Buffer =>
+  ethernet(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 6, payload: tcp({ srcPort: port, dstPort: 443, flags: TCP_FLAGS.SYN }) }), { etherType: ETHERTYPE.Ipv4 });
+
+describe('packet times no report can print', () => {
+  it('are counted as timestamp-out-of-range and kept out of the flows, whatever made them far', async () => {
+    const bytes = Buffer.concat([
+      shb('le'),
+      idb('le', { linkType: LINKTYPE.Ethernet }), // microseconds
+      idb('le', { linkType: LINKTYPE.Ethernet, options: [ifTsresol(0)] }), // whole seconds
+      idb('le', { linkType: LINKTYPE.Ethernet, options: [ifTsoffset('le', -(2n ** 40n))] }),
+      epb('le', { interfaceId: 0, timestamp: 1_700_000_000_000_000n, data: syn(40000) }),
+      // The reproduction: high word 0x7ffffffc of microseconds, the year 294247.
+      epb('le', { interfaceId: 0, timestamp: 0x7ffffffcn << 32n, data: syn(40001) }),
+      epb('le', { interfaceId: 1, timestamp: 2n ** 64n - 1n, data: syn(40002) }),
+      epb('le', { interfaceId: 1, timestamp: BigInt(CAPTURE_TIME_END_SECONDS), data: syn(40003) }),
+      epb('le', { interfaceId: 1, timestamp: BigInt(CAPTURE_TIME_END_SECONDS - 1), data: syn(40004) }),
+      epb('le', { interfaceId: 2, timestamp: 1_000_000n, data: syn(40005) }), // before 1970 by the offset
+    ]);
+    const flows: FlowRecord[] = [];
+    const result = await readFlows([temp.write('far.pcapng', bytes)], { onFlow: (f) => flows.push(f) });
+    expect(result.captures[0].packets).toBe(6);
+    expect(result.decode).toEqual({ ok: 2, 'timestamp-out-of-range': 4 });
+    expect(flows.map((f) => [f.client.port, isoTime(f.firstSeen)])).toEqual([
+      [40000, '2023-11-14T22:13:20.000Z'],
+      [40004, '9999-12-31T23:59:59.000Z'],
+    ]);
+  });
+});
+
+describe('isoTime', () => {
+  it('writes any number it is given, never throwing as Date does', () => {
+    expect(isoTime(1_700_000_000.5)).toBe('2023-11-14T22:13:20.500Z');
+    expect(() => new Date(9_223_372_019_674 * 1000).toISOString()).toThrow(RangeError);
+    expect(isoTime(9_223_372_019_674)).toBe('9223372019674');
+    expect(isoTime(-1e300)).toBe('-1e+300');
+    expect(isoTime(Number.NaN)).toBe('NaN');
+    expect(isoTime(Number.POSITIVE_INFINITY)).toBe('Infinity');
+  });
+});
