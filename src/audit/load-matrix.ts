@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Component, Connection, Matrix } from './matrix.js';
 import { buildFile, type Located } from './matrix-build.js';
@@ -6,6 +5,9 @@ import { checkConflicts, checkDuplicateIds, checkEndpoints, mergeComponent } fro
 import { MatrixError } from './matrix-error.js';
 import { matrixHash } from './matrix-hash.js';
 import type { RawMatrixFile } from './matrix-raw.js';
+import { InputFileError, INPUT_FILES } from '../input-file.js';
+import { EXCERPT_CHARS, cut, excerpt } from '../source-position-error.js';
+import { readSourceText } from '../source-text.js';
 import { SHIPPED_RULES_DIR, isProfileName, shippedProfileNames } from './matrix-rules-dir.js';
 import { schemaError } from './matrix-schema.js';
 import { parseRulesYaml, type RulesDocument } from './matrix-yaml.js';
@@ -118,8 +120,14 @@ class Loader {
     return file;
   }
 
-  /** An include by shipped name (from rulesDir) or by path relative to the including file. */
+  /**
+   * An include by shipped name (from rulesDir) or a path ending in .yaml or .yml, relative to the
+   * including file: never a file that is not meant as rules (/etc/passwd, /proc/self/environ).
+   */
   private resolveInclude(doc: RulesDocument, ref: string, index: number): string {
+    if (!isProfileName(ref) && !/\.ya?ml$/i.test(ref)) {
+      throw doc.error(['include', index], `include ${excerpt(ref)}: not a shipped profile name (no '/') nor a path ending in .yaml or .yml`);
+    }
     const target = isProfileName(ref) ? join(this.rulesDir, `${ref}.yaml`) : resolve(dirname(doc.file), ref);
     const cycleStart = this.stack.indexOf(target);
     if (cycleStart >= 0) {
@@ -129,16 +137,17 @@ class Loader {
     return target;
   }
 
+  /** The file's text, read within the rules size limit; its errors at the include that named it. */
   private read(path: string, ref: string, site: IncludeSite | null): string {
     try {
-      return readFileSync(path, 'utf8');
+      return readSourceText(path, INPUT_FILES.rules, this.shown(path));
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
+      if (!(err instanceof InputFileError)) throw err;
       const named = isProfileName(ref);
-      const why = code === 'ENOENT' ? (named ? `no shipped profile "${ref}" (shipped: ${this.shippedNames()})` : 'no such file') : `cannot read: ${code ?? (err as Error).message}`;
+      const why = err.code === 'ENOENT' && named ? `no shipped profile ${excerpt(ref)} (shipped: ${this.shippedNames()})` : err.detail;
       if (site === null) throw new MatrixError(named ? ref : this.shown(path), 0, 0, why);
-      const target = named ? '' : ` ${this.shown(path)}`;
-      throw site.doc.error(['include', site.index], `include "${ref}": ${why}${target}`);
+      const target = named ? '' : ` (${cut(this.shown(path), 2 * EXCERPT_CHARS)})`;
+      throw site.doc.error(['include', site.index], `include ${excerpt(ref)}${target}: ${why}`);
     }
   }
 

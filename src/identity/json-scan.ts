@@ -20,6 +20,8 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const LITERAL = /true|false|null/y;
 const WHITESPACE = /[ \t\n\r]*/y;
 const ESCAPE = /["\\/bfnrt]|u[0-9a-fA-F]{4}/y;
+/** Deepest nesting the scanner follows; Kubernetes objects nest under 30 levels. */
+const MAX_JSON_DEPTH = 1000;
 
 class Scanner {
   pos = 0;
@@ -67,33 +69,46 @@ class Scanner {
     return JSON.parse(this.text.slice(start, this.pos)) as string;
   }
 
-  /** Steps over one value, checking its syntax. */
+  /**
+   * Steps over one value, checking its syntax. Iterative, with the open containers' closing
+   * brackets on a stack of at most MAX_JSON_DEPTH: deep nesting cannot overflow the call stack.
+   */
   skipValue(): void {
-    const c = this.peek();
-    if (c === '{') {
-      this.pos++;
-      if (this.peek() === '}') {
+    const closers: string[] = [];
+    for (;;) {
+      const c = this.peek();
+      if (c === '{' || c === '[') {
+        const close = c === '{' ? '}' : ']';
         this.pos++;
-        return;
-      }
-      do {
+        if (this.peek() !== close) {
+          if (closers.length === MAX_JSON_DEPTH) throw new ScanError(this.pos - 1, `nesting deeper than ${MAX_JSON_DEPTH} levels`);
+          closers.push(close);
+          if (close === '}') this.memberKey();
+          continue;
+        }
+        this.pos++;
+      } else if (c === '"') {
         this.string();
-        this.expect(':', "':' after a key");
-        this.skipValue();
-      } while (this.separator('}'));
-    } else if (c === '[') {
-      this.pos++;
-      if (this.peek() === ']') {
-        this.pos++;
-        return;
+      } else if (!this.token(NUMBER) && !this.token(LITERAL)) {
+        this.fail('expected a value');
       }
-      do this.skipValue();
-      while (this.separator(']'));
-    } else if (c === '"') {
-      this.string();
-    } else if (!this.token(NUMBER) && !this.token(LITERAL)) {
-      this.fail('expected a value');
+      // A value ended: close the containers it ends, up to one that has another member.
+      for (;;) {
+        const close = closers.at(-1);
+        if (close === undefined) return;
+        if (this.separator(close)) {
+          if (close === '}') this.memberKey();
+          break;
+        }
+        closers.pop();
+      }
     }
+  }
+
+  /** An object member's key and its colon. */
+  memberKey(): void {
+    this.string();
+    this.expect(':', "':' after a key");
   }
 
   /** After a member or element: true for ',' (another follows), false for the closing bracket. */
@@ -127,17 +142,24 @@ export function jsonSyntaxError(text: string): { offset: number; message: string
   }
 }
 
-/** Offset of the value at `path` in valid JSON text, or of its nearest ancestor that exists. */
+/**
+ * Offset of the value at `path` in valid JSON text, or of its nearest ancestor that exists (or
+ * that the scanner reaches: a sibling nested deeper than it follows stops it there).
+ */
 export function jsonPathOffset(text: string, path: JsonPath): number {
   const scanner = new Scanner(text);
   scanner.skipWhitespace();
   let found = scanner.pos;
-  for (const step of path) {
-    const open = scanner.peek();
-    if (open !== (typeof step === 'string' ? '{' : '[')) return found;
-    scanner.pos++;
-    if (!enterChild(scanner, step, open === '{' ? '}' : ']')) return found;
-    found = scanner.pos;
+  try {
+    for (const step of path) {
+      const open = scanner.peek();
+      if (open !== (typeof step === 'string' ? '{' : '[')) return found;
+      scanner.pos++;
+      if (!enterChild(scanner, step, open === '{' ? '}' : ']')) return found;
+      found = scanner.pos;
+    }
+  } catch (err) {
+    if (!(err instanceof ScanError)) throw err;
   }
   return found;
 }

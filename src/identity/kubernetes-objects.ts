@@ -4,6 +4,7 @@
  * leaves out empty fields, and pending pods have no IP yet.
  */
 import { parseAddress } from '../decode/ip-address.js';
+import { EXCERPT_CHARS, cut, excerpt } from '../source-position-error.js';
 import type { KubernetesObjectIdentity } from './endpoint-identity.js';
 import type { JsonField } from './json-field.js';
 
@@ -67,8 +68,9 @@ export function describeItem(item: unknown): string {
   const record = asRecord(item);
   const metadata = asRecord(record.metadata);
   const kind = typeof record.kind === 'string' ? record.kind : 'item';
-  if (typeof metadata.name !== 'string') return kind;
-  return typeof metadata.namespace === 'string' ? `${kind} ${metadata.namespace}/${metadata.name}` : `${kind} ${metadata.name}`;
+  if (typeof metadata.name !== 'string') return cut(kind);
+  const name = typeof metadata.namespace === 'string' ? `${metadata.namespace}/${metadata.name}` : metadata.name;
+  return `${cut(kind)} ${cut(name, 2 * EXCERPT_CHARS)}`;
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
@@ -155,7 +157,7 @@ function addresses(fields: readonly JsonField[]): Uint32Array[] {
     const text = field.optionalString();
     if (text === undefined || text === '') continue;
     const words = parseAddress(text);
-    if (words === null) throw field.error(`"${text}" is not an IP address`);
+    if (words === null) throw field.error(`${excerpt(text)} is not an IP address`);
     if (!out.some((w) => w[0] === words[0] && w[1] === words[1] && w[2] === words[2] && w[3] === words[3])) out.push(words);
   }
   return out;
