@@ -24,7 +24,7 @@ const MiB = 1024 * 1024;
 /** Every input file flowaudit reads besides captures, with its size limit. */
 export const INPUT_FILES = {
   rules: { what: 'a rules file', maxBytes: 1 * MiB },
-  inventory: { what: 'an inventory', maxBytes: 32 * MiB },
+  inventory: { what: 'an inventory', maxBytes: 8 * MiB },
   kubernetesSnapshot: { what: 'a Kubernetes snapshot', maxBytes: 256 * MiB },
   webConfig: { what: 'a web config', maxBytes: 1 * MiB },
 } as const satisfies Record<string, InputFileKind>;

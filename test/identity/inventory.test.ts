@@ -72,8 +72,8 @@ describe('inventory errors: one line, FILE:LINE:COL', () => {
     const dir = scratchDir();
     expect(() => loadInventory('/dev/zero')).toThrow(/^\/dev\/zero: is a character device, not a regular file: an inventory must be a regular file$/);
     const big = dir.write('big.yaml', '');
-    truncateSync(big, 32 * 1024 * 1024 + 1);
-    expect(() => loadInventory(big, 'big.yaml')).toThrow(/^big\.yaml: is 33554433 bytes; the limit for an inventory is 33554432 bytes \(32 MiB\)$/);
+    truncateSync(big, 8 * 1024 * 1024 + 1);
+    expect(() => loadInventory(big, 'big.yaml')).toThrow(/^big\.yaml: is 8388609 bytes; the limit for an inventory is 8388608 bytes \(8 MiB\)$/);
   });
 
   it.each([
