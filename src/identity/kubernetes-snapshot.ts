@@ -5,7 +5,7 @@
  */
 import { SourcePositionError, cut } from '../source-position-error.js';
 import { JsonField, ShapeError } from './json-field.js';
-import { jsonPathOffset, jsonSyntaxError, lineColumn, type JsonPath } from './json-scan.js';
+import { MAX_JSON_DEPTH, jsonPathOffset, jsonSyntaxError, jsonTooDeepAt, lineColumn, type JsonPath } from './json-scan.js';
 import { describeItem, readSnapshotObject, type NodeObject, type PodObject, type ServiceObject } from './kubernetes-objects.js';
 import { INPUT_FILES } from '../input-file.js';
 import { readSourceText } from '../source-text.js';
@@ -28,6 +28,11 @@ export function loadKubernetesSnapshot(file: string, shownAs: string = file): Ku
 
 /** Parses snapshot JSON; `file` names it in errors. */
 export function parseKubernetesSnapshot(text: string, file: string): KubernetesSnapshot {
+  const tooDeep = jsonTooDeepAt(text);
+  if (tooDeep >= 0) {
+    const { line, column } = lineColumn(text, tooDeep);
+    throw new SourcePositionError(file, line, column, `JSON: nesting deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   let document: unknown;
   try {
     document = JSON.parse(text);

@@ -194,11 +194,15 @@ describe('hostile snapshots: one line, bounded', () => {
     expect(() => loadKubernetesSnapshot(big, 'big.json')).toThrow(/^big\.json: is 268435457 bytes; the limit for a Kubernetes snapshot is 268435456 bytes \(256 MiB\)$/);
   });
 
-  it('places a syntax error after deep nesting without overflowing the stack', () => {
-    const deep = `{"items": ${'['.repeat(200_000)}${']'.repeat(199_999)}}`;
-    expect(errorOf(deep)).toBe('snap.json:1:1010: JSON: nesting deeper than 1000 levels');
-    // Valid JSON as deep: the item is not an object, and is placed although the scanner stops at its depth.
-    expect(errorOf(`{"items": [${'['.repeat(5000)}${']'.repeat(5000)}]}`)).toMatch(/^snap\.json:1:12: items\[0\] \(item\): /);
+  it('refuses nesting deeper than 1,000 levels before JSON.parse, valid or not, at the bracket that crosses it', () => {
+    expect(errorOf(`{"items": ${'['.repeat(200_000)}${']'.repeat(199_999)}}`)).toBe('snap.json:1:1010: JSON: nesting deeper than 1000 levels');
+    expect(errorOf(`{"items": [${'['.repeat(5000)}${']'.repeat(5000)}]}`)).toBe('snap.json:1:1010: JSON: nesting deeper than 1000 levels');
+    // Brackets inside strings do not count.
+    expect(parseKubernetesSnapshot(`{"items": [{"kind": "${'['.repeat(5000)}\\"{"}]}`, 'snap.json').skipped.size).toBe(1);
+  });
+
+  it('places a syntax error in broken JSON nested within the bound without recursion', () => {
+    expect(errorOf(`{"items": ${'['.repeat(999)}${']'.repeat(998)}}`)).toBe(`snap.json:1:${11 + 999 + 998}: JSON: expected ',' or ']', found '}'`);
   });
 
   it('quotes names and addresses as excerpts', () => {
