@@ -131,7 +131,7 @@ class Loader {
     const target = isProfileName(ref) ? join(this.rulesDir, `${ref}.yaml`) : resolve(dirname(doc.file), ref);
     const cycleStart = this.stack.indexOf(target);
     if (cycleStart >= 0) {
-      const chain = [...this.stack.slice(cycleStart), target].map((f) => this.shown(f)).join(' -> ');
+      const chain = [...this.stack.slice(cycleStart), target].map((f) => cut(this.shown(f), 2 * EXCERPT_CHARS)).join(' -> ');
       throw doc.error(['include', index], `include cycle: ${chain}`);
     }
     return target;

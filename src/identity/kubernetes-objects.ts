@@ -56,11 +56,12 @@ export function readSnapshotObject(item: JsonField, listKind?: string): Snapshot
   const apiVersion = item.field('apiVersion').optionalString();
   // Pod, Service and Node are core (v1) kinds; a Knative Service, say, is something else. Items
   // of a typed list (PodList) may carry no apiVersion of their own.
-  if (apiVersion !== undefined && apiVersion !== 'v1') return { kind: 'other', type: `${kind} (${apiVersion})` };
+  // Skipped kinds are counted by name in summaries: cut like any text from the file.
+  if (apiVersion !== undefined && apiVersion !== 'v1') return { kind: 'other', type: `${cut(kind)} (${cut(apiVersion)})` };
   if (kind === 'Pod') return readPod(item);
   if (kind === 'Service') return readService(item);
   if (kind === 'Node') return readNode(item);
-  return { kind: 'other', type: kind };
+  return { kind: 'other', type: cut(kind) };
 }
 
 /** `Pod apigee/apigee-mart-xyz`, for errors: as much as the raw item tells, whatever its shape. */

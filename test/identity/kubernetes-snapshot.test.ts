@@ -213,4 +213,10 @@ describe('hostile snapshots: one line, bounded', () => {
     expect(message).toContain(`(Pod ns/${'n'.repeat(77)}...)`);
     expect(message).toContain(`"${'x'.repeat(40)}"... is not an IP address`);
   });
+
+  it('names skipped kinds by an excerpt', () => {
+    const kind = 'K'.repeat(10_000);
+    const skipped = parseKubernetesSnapshot(JSON.stringify({ items: [{ kind, apiVersion: 'v'.repeat(10_000) }, { kind }] }), 'snap.json').skipped;
+    expect([...skipped.keys()]).toEqual([`${'K'.repeat(40)}... (${'v'.repeat(40)}...)`, `${'K'.repeat(40)}...`]);
+  });
 });
