@@ -14,3 +14,20 @@ export class SourcePositionError extends Error {
     super(line > 0 ? `${file}:${line}:${column}: ${detail}` : `${file}: ${detail}`);
   }
 }
+
+/** Longest part of a file's text a message quotes: enough to recognise a value, too little to leak a file. */
+export const EXCERPT_CHARS = 40;
+
+/**
+ * A value from a file as messages quote it: JSON-quoted (control characters escaped), cut to
+ * EXCERPT_CHARS with an ellipsis, so no error echoes more than a short excerpt of what it read.
+ */
+export function excerpt(text: string): string {
+  return text.length <= EXCERPT_CHARS ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, EXCERPT_CHARS))}...`;
+}
+
+/** A name from a file shown unquoted (`Pod ns/name`, `*anchor`): cut to `max` and control characters escaped. */
+export function cut(text: string, max: number = EXCERPT_CHARS): string {
+  const escaped = JSON.stringify(text.length <= max ? text : text.slice(0, max)).slice(1, -1);
+  return text.length <= max ? escaped : `${escaped}...`;
+}

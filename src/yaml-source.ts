@@ -1,5 +1,6 @@
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
-import { SourcePositionError } from './source-position-error.js';
+import { isAlias, isMap, isScalar, isSeq, type Node, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
+import { SourcePositionError, excerpt } from './source-position-error.js';
+import { parseYaml, type YamlText } from './yaml-parse.js';
 
 /**
  * A parsed YAML input (inventory, web config) that keeps its nodes, so every complaint about a value can point
@@ -7,23 +8,15 @@ import { SourcePositionError } from './source-position-error.js';
  */
 export class YamlSource {
   readonly root: Node | null;
-  private readonly lineCounter: LineCounter;
-  private readonly doc: Document;
+  private readonly yaml: YamlText;
 
-  /** Parses `text`; syntax errors and duplicate keys become SourcePositionErrors. */
+  /** Parses `text`; syntax errors, duplicate keys and bad aliases (src/yaml-parse.ts) become SourcePositionErrors. */
   constructor(
     text: string,
     readonly file: string,
   ) {
-    this.lineCounter = new LineCounter();
-    this.doc = parseDocument(text, { lineCounter: this.lineCounter, uniqueKeys: true, prettyErrors: false });
-    const first = this.doc.errors[0];
-    if (first !== undefined) {
-      const { line, col } = this.lineCounter.linePos(first.pos[0]);
-      const detail = first.code === 'DUPLICATE_KEY' ? 'duplicate key: a key may appear only once in a map' : `YAML: ${firstSentence(first.message)}`;
-      throw new SourcePositionError(file, line, col, detail);
-    }
-    this.root = this.resolve(this.doc.contents);
+    this.yaml = parseYaml(text, file);
+    this.root = this.resolve(this.yaml.root);
   }
 
   /** `FILE:LINE` of a node, for reports that point back at an inventory entry. */
@@ -32,8 +25,7 @@ export class YamlSource {
   }
 
   error(node: Node | null | undefined, message: string): SourcePositionError {
-    const { line, column } = this.position(node);
-    return new SourcePositionError(this.file, line, column, message);
+    return this.yaml.error(node ?? null, message);
   }
 
   map(node: Node | null, what: string): YAMLMap {
@@ -50,7 +42,7 @@ export class YamlSource {
   string(node: Node | null, what: string): string {
     if (isScalar(node) && typeof node.value === 'string' && node.value !== '') return node.value;
     if (isScalar(node) && (typeof node.value === 'number' || typeof node.value === 'boolean')) {
-      throw this.error(node, `${what} must be a string: quote it ("${String(node.source ?? node.value)}")`);
+      throw this.error(node, `${what} must be a string: quote it (${excerpt(String(node.source ?? node.value))})`);
     }
     throw this.error(node, `${what} must be a non-empty string`);
   }
@@ -62,7 +54,7 @@ export class YamlSource {
       if (!isScalar(keyNode) || typeof keyNode.value !== 'string') throw this.error(keyNode as Node, `${what}: keys must be strings`);
       const key = keyNode.value;
       if (known !== undefined && !known.includes(key)) {
-        throw this.error(keyNode, `unknown key "${key}" in ${what}: expected ${known.join(', ')}`);
+        throw this.error(keyNode, `unknown key ${excerpt(key)} in ${what}: expected ${known.join(', ')}`);
       }
       // A key with nothing after its colon has a null scalar just after the colon, which errors point at.
       return { key, keyNode, value: this.resolve(pair.value as Node | null) };
@@ -75,17 +67,11 @@ export class YamlSource {
   }
 
   private resolve(node: Node | null | undefined): Node | null {
-    if (isAlias(node)) return (node.resolve(this.doc) as Node | undefined) ?? null;
+    if (isAlias(node)) return this.yaml.target(node);
     return node ?? null;
   }
 
   private position(node: Node | null | undefined): { line: number; column: number } {
-    const { line, col } = this.lineCounter.linePos(node?.range?.[0] ?? 0);
-    return { line, column: col };
+    return this.yaml.position(node?.range?.[0] ?? 0);
   }
-}
-
-/** The yaml package's messages carry their own position and context lines: keep the first sentence. */
-function firstSentence(message: string): string {
-  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
 }

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { InputFileError, INPUT_FILES } from '../input-file.js';
+import { EXCERPT_CHARS, cut, excerpt } from '../source-position-error.js';
+import { readSourceText } from '../source-text.js';
 import type { Component, Connection, Matrix } from './matrix.js';
 import { buildFile, type Located } from './matrix-build.js';
 import { checkConflicts, checkDuplicateIds, checkEndpoints, checkExcept, mergeComponent } from './matrix-checks.js';
@@ -157,27 +159,34 @@ class Loader {
     }
   }
 
-  /** An include by shipped name (from rulesDir) or by path relative to the including file. */
+  /**
+   * An include by shipped name (from rulesDir) or a path ending in .yaml or .yml, relative to the
+   * including file: never a file that is not meant as rules (/etc/passwd, /proc/self/environ).
+   */
   private resolveInclude(doc: RulesDocument, ref: string, index: number): string {
+    if (!isProfileName(ref) && !/\.ya?ml$/i.test(ref)) {
+      throw doc.error(['include', index], `include ${excerpt(ref)}: not a shipped profile name (no '/') nor a path ending in .yaml or .yml`);
+    }
     const target = isProfileName(ref) ? join(this.rulesDir, `${ref}.yaml`) : resolve(dirname(doc.file), ref);
     const cycleStart = this.stack.indexOf(target);
     if (cycleStart >= 0) {
-      const chain = [...this.stack.slice(cycleStart), target].map((f) => this.shown(f)).join(' -> ');
+      const chain = [...this.stack.slice(cycleStart), target].map((f) => cut(this.shown(f), 2 * EXCERPT_CHARS)).join(' -> ');
       throw doc.error(['include', index], `include cycle: ${chain}`);
     }
     return target;
   }
 
+  /** The file's text, read within the rules size limit; its errors at the include that named it. */
   private read(path: string, ref: string, site: IncludeSite | null): string {
     try {
-      return readFileSync(path, 'utf8');
+      return readSourceText(path, INPUT_FILES.rules, this.shown(path));
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
+      if (!(err instanceof InputFileError)) throw err;
       const named = isProfileName(ref);
-      const why = code === 'ENOENT' ? (named ? `no shipped profile "${ref}" (shipped: ${this.shippedNames()})` : 'no such file') : `cannot read: ${code ?? (err as Error).message}`;
+      const why = err.code === 'ENOENT' && named ? `no shipped profile ${excerpt(ref)} (shipped: ${this.shippedNames()})` : err.detail;
       if (site === null) throw new MatrixError(named ? ref : this.shown(path), 0, 0, why);
-      const target = named ? '' : ` ${this.shown(path)}`;
-      throw site.doc.error(['include', site.index], `include "${ref}": ${why}${target}`);
+      const target = named ? '' : ` (${cut(this.shown(path), 2 * EXCERPT_CHARS)})`;
+      throw site.doc.error(['include', site.index], `include ${excerpt(ref)}${target}: ${why}`);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { excerpt } from '../source-position-error.js';
 import type { MatrixError } from './matrix-error.js';
 import { validate as generatedValidate } from './matrix-schema-validator.js';
 import type { RulesDocument, YamlPath } from './matrix-yaml.js';
@@ -51,14 +52,14 @@ function toMatrixError(doc: RulesDocument, e: ErrorObject): MatrixError {
   if (e.propertyName !== undefined) {
     // A map key that fails `propertyNames`: point at the key.
     const key = e.propertyName;
-    return doc.keyError(path, key, `${where}: "${key}" ${typeof custom === 'string' ? custom : 'is not an allowed name'}`);
+    return doc.keyError(path, key, `${where}: ${excerpt(key)} ${typeof custom === 'string' ? custom : 'is not an allowed name'}`);
   }
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(e.params.additionalProperty);
       const isSelector = path.length === 4 && path[0] === 'components' && path[2] === 'match';
       const hint = isSelector ? custom : `allowed: ${Object.keys(schemaProperties(e)).join(', ')}`;
-      return doc.keyError(path, key, `${where}: unknown key "${key}" (${hint})`);
+      return doc.keyError(path, key, `${where}: unknown key ${excerpt(key)} (${hint})`);
     }
     case 'required': {
       const why = typeof custom === 'string' ? ` (${custom})` : '';
@@ -66,9 +67,10 @@ function toMatrixError(doc: RulesDocument, e: ErrorObject): MatrixError {
     }
     case 'propertyNames': {
       const key = String(e.params.propertyName);
-      return doc.keyError(path, key, `${where}: "${key}" is not an allowed name`);
+      return doc.keyError(path, key, `${where}: ${excerpt(key)} is not an allowed name`);
     }
     case 'pattern':
+    case 'maxLength':
       return doc.error(path, `${where}: ${show(e.data)} ${typeof custom === 'string' ? custom : `must match ${String(e.params.pattern)}`}`);
     case 'minProperties':
     case 'maxProperties':
@@ -76,7 +78,8 @@ function toMatrixError(doc: RulesDocument, e: ErrorObject): MatrixError {
     case 'type': {
       const quote = e.params.type === 'string' || (Array.isArray(e.params.type) && e.params.type.includes('string'));
       const hint = quote && (typeof e.data === 'number' || typeof e.data === 'boolean') ? ' (quote it)' : '';
-      return doc.error(path, `${where}: must be ${article(e.params.type as string | string[])}, not ${show(e.data)}${hint}`);
+      // The value's type is what is wrong: a string is not quoted (it may be a whole file read as rules).
+      return doc.error(path, `${where}: must be ${article(e.params.type as string | string[])}, not ${typeof e.data === 'string' ? 'a string' : show(e.data)}${hint}`);
     }
     case 'enum': {
       const allowed = (e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
@@ -118,7 +121,7 @@ export function describePath(path: YamlPath): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? part : /^[A-Za-z_][\w-]*$/.test(part) ? `.${part}` : `["${part}"]`;
+    else out += out === '' ? part : /^[A-Za-z_][\w-]*$/.test(part) ? `.${part}` : `[${excerpt(part)}]`;
   }
   return out;
 }
@@ -128,9 +131,10 @@ function article(type: string | string[]): string {
   return names.join(' or ');
 }
 
-/** A value as it appears in a message: `"text"`, `1.2`, `null`, `a list`, `a map`. */
+/** A value as it appears in a message: `"text"` (an excerpt), `1.2`, `null`, `a list`, `a map`. */
 function show(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (value !== null && typeof value === 'object') return 'a map';
+  if (typeof value === 'string') return excerpt(value);
   return value === undefined ? 'nothing' : JSON.stringify(value);
 }

@@ -1,3 +1,4 @@
+import { excerpt } from '../source-position-error.js';
 import type { PortRange } from './matrix.js';
 
 /** Result of parsing one written value: the value, or why it is wrong. */
@@ -12,11 +13,11 @@ export function parsePortItem(item: number | string): Parsed<PortRange> {
     return { ok: true, value: { from: item, to: item } };
   }
   const m = /^(\d+)-(\d+)$/.exec(item);
-  if (m === null) return { ok: false, error: `"${item}" is not a port or a range "FIRST-LAST"` };
+  if (m === null) return { ok: false, error: `${excerpt(item)} is not a port or a range "FIRST-LAST"` };
   const from = Number(m[1]);
   const to = Number(m[2]);
-  if (from < 1 || to > MAX_PORT) return { ok: false, error: `port range "${item}" is out of range 1-${MAX_PORT}` };
-  if (from > to) return { ok: false, error: `port range "${item}" is reversed: ${from} is above ${to}` };
+  if (from < 1 || to > MAX_PORT) return { ok: false, error: `port range ${excerpt(item)} is out of range 1-${MAX_PORT}` };
+  if (from > to) return { ok: false, error: `port range ${excerpt(item)} is reversed: ${from} is above ${to}` };
   return { ok: true, value: { from, to } };
 }
 

@@ -1,4 +1,5 @@
-import { LineCounter, isMap, isScalar, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, type Document, type Node } from 'yaml';
+import { parseYaml, plainValue } from '../yaml-parse.js';
 import { MatrixError, MatrixErrors } from './matrix-error.js';
 
 /** A path into the parsed document: map keys and sequence indexes. */
@@ -18,32 +19,23 @@ export interface RulesDocument {
   keyError(path: YamlPath, key: string, message: string): MatrixError;
 }
 
-/** Parses YAML text, keeping positions. Syntax errors and duplicate keys, all of them, are thrown as MatrixErrors. */
+/**
+ * Parses YAML text, keeping positions. Syntax errors and duplicate keys, all of them, and bad
+ * aliases (src/yaml-parse.ts) are thrown as MatrixErrors.
+ */
 export function parseRulesYaml(text: string, file: string, shownAs: string): RulesDocument {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new MatrixErrors(
-      doc.errors.map((e) => {
-        const { line, col } = lineCounter.linePos(e.pos[0]);
-        const message = e.code === 'DUPLICATE_KEY' ? `duplicate key "${keyTextAt(text, e.pos[0])}": a key may appear only once in a map` : `YAML: ${firstSentence(e.message)}`;
-        return new MatrixError(shownAs, line, col, message);
-      }),
-    );
-  }
-  const at = (offset: number): { line: number; column: number } => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { line, column: col };
-  };
+  const yaml = parseYaml(text, shownAs, MatrixError, (errors) => new MatrixErrors(errors as MatrixError[]));
+  const doc = yaml.doc;
+  const value = plainValue(yaml);
   const position = (path: YamlPath): { line: number; column: number } => {
     const node = nearestNode(doc, path);
-    return at(node?.range?.[0] ?? 0);
+    return yaml.position(node?.range?.[0] ?? 0);
   };
   const keyPosition = (path: YamlPath, key: string): { line: number; column: number } => {
     const parent = doc.getIn(path, true);
     if (isMap(parent)) {
       for (const pair of parent.items) {
-        if (isScalar(pair.key) && String(pair.key.value) === key && pair.key.range) return at(pair.key.range[0]);
+        if (isScalar(pair.key) && String(pair.key.value) === key && pair.key.range) return yaml.position(pair.key.range[0]);
       }
     }
     return position(path);
@@ -51,7 +43,7 @@ export function parseRulesYaml(text: string, file: string, shownAs: string): Rul
   return {
     file,
     shownAs,
-    value: doc.toJS({ maxAliasCount: 100 }),
+    value,
     position,
     keyPosition,
     error(path, message) {
@@ -78,13 +70,3 @@ function nearestNode(doc: Document, path: YamlPath): Node | undefined {
   return undefined;
 }
 
-/** The plain or quoted key that starts at `offset`. */
-function keyTextAt(text: string, offset: number): string {
-  const m = /^(?:"([^"]*)"|'([^']*)'|([^:\n]*?))\s*:/.exec(text.slice(offset));
-  return m === null ? text.slice(offset).split('\n')[0] : (m[1] ?? m[2] ?? m[3]);
-}
-
-/** The yaml package's messages carry their own position and context lines: keep the first line. */
-function firstSentence(message: string): string {
-  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-}

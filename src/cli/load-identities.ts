@@ -3,7 +3,7 @@ import type { IdentityProvider } from '../identity/endpoint-identity.js';
 import { IdentityIndex } from '../identity/identity-index.js';
 import { loadInventory } from '../identity/inventory.js';
 import { loadKubernetesSnapshot } from '../identity/kubernetes-snapshot.js';
-import { SourcePositionError } from '../source-position-error.js';
+import { SourcePositionError, excerpt } from '../source-position-error.js';
 import type { IdentityCliOptions } from './identity-options.js';
 
 /**
@@ -18,7 +18,7 @@ export function loadIdentities(options: IdentityCliOptions, matrix: Matrix): Ide
       const unknown = identity.components.find((c) => !matrix.components.has(c));
       if (unknown === undefined) continue;
       const line = Number(identity.source.slice(identity.source.lastIndexOf(':') + 1));
-      throw new SourcePositionError(inventory.file, line, 1, `entry "${identity.name}" names component "${unknown}", which matrix ${matrix.name} does not define`);
+      throw new SourcePositionError(inventory.file, line, 1, `entry ${excerpt(identity.name)} names component ${excerpt(unknown)}, which matrix ${matrix.name} does not define`);
     }
   }
   return new IdentityIndex({ inventories, snapshots: options.k8sSnapshot.map((file) => loadKubernetesSnapshot(file)) });

@@ -2,6 +2,7 @@
  * CIDR blocks over the four-word address form of ip-address.ts (IPv4 as ::ffff:a.b.c.d), so one
  * containment test serves both families: an IPv4 /p is a /(p + 96) of the mapped space.
  */
+import { excerpt } from '../source-position-error.js';
 import { formatAddress, isIpv4Mapped, parseAddress } from './ip-address.js';
 
 /** A CIDR block, normalised. Same shape as the audit layer's `Cidr` (src/audit/matrix.ts). */
@@ -32,7 +33,7 @@ export function parseCidr(text: string): CidrResult {
   const slash = text.indexOf('/');
   const addressText = slash < 0 ? text : text.slice(0, slash);
   const words = parseAddress(addressText);
-  if (words === null) return { ok: false, error: `"${text}" is not a CIDR: "${addressText}" is not an IPv4 or IPv6 address` };
+  if (words === null) return { ok: false, error: `${excerpt(text)} is not a CIDR: ${excerpt(addressText)} is not an IPv4 or IPv6 address` };
   const family = addressText.includes(':') ? 6 : 4;
   // An IPv4 block written as ::ffff:a.b.c.d/p would take a 0-128 prefix for a 32-bit network:
   // one spelling per block keeps prefixes comparable.
@@ -42,7 +43,7 @@ export function parseCidr(text: string): CidrResult {
   if (slash >= 0) {
     const p = text.slice(slash + 1);
     if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > maxPrefix) {
-      return { ok: false, error: `"${text}" is not a CIDR: prefix length must be 0-${maxPrefix}` };
+      return { ok: false, error: `${excerpt(text)} is not a CIDR: prefix length must be 0-${maxPrefix}` };
     }
     prefix = Number(p);
   }

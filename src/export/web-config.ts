@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Node } from 'yaml';
+import { INPUT_FILES } from '../input-file.js';
 import { readSourceText } from '../source-text.js';
 import { YamlSource } from '../yaml-source.js';
 
@@ -44,7 +45,7 @@ const UNSUPPORTED = new Set(['cert', 'key', 'client_ca', 'cipher_suites', 'curve
 
 /** Reads `--web.config.file`; throws a SourcePositionError (`FILE:LINE:COL: message`). */
 export function loadWebConfig(file: string): WebConfig {
-  const source = new YamlSource(readSourceText(file), file);
+  const source = new YamlSource(readSourceText(file, INPUT_FILES.webConfig), file);
   const base = dirname(resolve(file));
   if (source.root === null) return { basicAuthUsers: new Map(), headers: {} };
   let tls: WebTlsConfig | undefined;

@@ -1,6 +1,7 @@
 import type { Node } from 'yaml';
 import { parseCidr, type Cidr } from '../decode/cidr.js';
 import type { InventoryIdentity, NameEvidence } from './endpoint-identity.js';
+import { excerpt } from '../source-position-error.js';
 import type { YamlSource } from '../yaml-source.js';
 
 /** One inventory entry: who it is, and the addresses and blocks it covers. */
@@ -35,7 +36,7 @@ export function parseInventoryEntry(source: YamlSource, node: Node | null): Inve
     else if (key === 'labels') labels = readLabels(source, value);
     else names = readHostnames(source, value);
   }
-  const shown = name === undefined ? 'an inventory entry' : `entry "${name}"`;
+  const shown = name === undefined ? 'an inventory entry' : `entry ${excerpt(name)}`;
   if (name === undefined) throw source.error(map, `${shown} has no "name"`);
   if (blocks === undefined) throw source.error(map, `${shown} has no "addresses"`);
   return Object.freeze({
@@ -59,7 +60,7 @@ function readComponents(source: YamlSource, node: Node | null): string[] {
   return source.items(source.seq(node, '"components"')).map((item) => {
     const component = source.string(item, 'a component name');
     if (!COMPONENT_NAME.test(component)) {
-      throw source.error(item, `"${component}" is not a component name: lower-case letters, digits, '.', '_' and '-'`);
+      throw source.error(item, `${excerpt(component)} is not a component name: lower-case letters, digits, '.', '_' and '-'`);
     }
     return component;
   });
@@ -68,7 +69,7 @@ function readComponents(source: YamlSource, node: Node | null): string[] {
 function readLabels(source: YamlSource, node: Node | null): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const { key, value } of source.pairs(source.map(node, '"labels"'), '"labels"')) {
-    labels[key] = source.string(value, `label "${key}"`);
+    labels[key] = source.string(value, `label ${excerpt(key)}`);
   }
   return labels;
 }
@@ -78,7 +79,7 @@ function readHostnames(source: YamlSource, node: Node | null): NameEvidence[] {
     // DNS names compare case-insensitively and may be written fully qualified: store them as the
     // matrix's hostname patterns expect them, lower-case without the trailing dot.
     const name = source.string(item, 'a hostname').toLowerCase().replace(/\.$/, '');
-    if (!HOSTNAME.test(name)) throw source.error(item, `"${name}" is not a hostname (wildcards belong in the matrix, not here)`);
+    if (!HOSTNAME.test(name)) throw source.error(item, `${excerpt(name)} is not a hostname (wildcards belong in the matrix, not here)`);
     return Object.freeze({ name, source: 'inventory' as const });
   });
 }

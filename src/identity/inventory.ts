@@ -5,6 +5,8 @@
  */
 import { isScalar, type Node, type YAMLMap } from 'yaml';
 import { parseInventoryEntry, type InventoryEntry } from './inventory-entry.js';
+import { INPUT_FILES } from '../input-file.js';
+import { excerpt } from '../source-position-error.js';
 import { readSourceText } from '../source-text.js';
 import { YamlSource } from '../yaml-source.js';
 
@@ -21,7 +23,7 @@ const TOP_KEYS = ['apiVersion', 'kind', 'entries'] as const;
 
 /** Reads and parses an inventory file; throws a SourcePositionError (`FILE:LINE:COL: message`). */
 export function loadInventory(file: string, shownAs: string = file): Inventory {
-  return parseInventory(readSourceText(file, shownAs), shownAs);
+  return parseInventory(readSourceText(file, INPUT_FILES.inventory, shownAs), shownAs);
 }
 
 /** Parses inventory YAML; `file` names it in errors and entry sources. */
@@ -56,7 +58,7 @@ function checkUniqueNames(source: YamlSource, nodes: readonly (Node | null)[], e
     const first = firstLine.get(name);
     if (first !== undefined) {
       const nameNode = (nodes[i] as YAMLMap).get('name', true) as Node;
-      throw source.error(nameNode, `duplicate entry name "${name}": first at ${first}`);
+      throw source.error(nameNode, `duplicate entry name ${excerpt(name)}: first at ${first}`);
     }
     firstLine.set(name, line);
   });

@@ -20,6 +20,8 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const LITERAL = /true|false|null/y;
 const WHITESPACE = /[ \t\n\r]*/y;
 const ESCAPE = /["\\/bfnrt]|u[0-9a-fA-F]{4}/y;
+/** Deepest nesting a snapshot may have; Kubernetes objects nest under 30 levels. */
+export const MAX_JSON_DEPTH = 1000;
 
 class Scanner {
   pos = 0;
@@ -67,33 +69,45 @@ class Scanner {
     return JSON.parse(this.text.slice(start, this.pos)) as string;
   }
 
-  /** Steps over one value, checking its syntax. */
+  /**
+   * Steps over one value, checking its syntax. Iterative, with the open containers' closing
+   * brackets on a stack: nesting cannot overflow the call stack.
+   */
   skipValue(): void {
-    const c = this.peek();
-    if (c === '{') {
-      this.pos++;
-      if (this.peek() === '}') {
+    const closers: string[] = [];
+    for (;;) {
+      const c = this.peek();
+      if (c === '{' || c === '[') {
+        const close = c === '{' ? '}' : ']';
         this.pos++;
-        return;
-      }
-      do {
+        if (this.peek() !== close) {
+          closers.push(close);
+          if (close === '}') this.memberKey();
+          continue;
+        }
+        this.pos++;
+      } else if (c === '"') {
         this.string();
-        this.expect(':', "':' after a key");
-        this.skipValue();
-      } while (this.separator('}'));
-    } else if (c === '[') {
-      this.pos++;
-      if (this.peek() === ']') {
-        this.pos++;
-        return;
+      } else if (!this.token(NUMBER) && !this.token(LITERAL)) {
+        this.fail('expected a value');
       }
-      do this.skipValue();
-      while (this.separator(']'));
-    } else if (c === '"') {
-      this.string();
-    } else if (!this.token(NUMBER) && !this.token(LITERAL)) {
-      this.fail('expected a value');
+      // A value ended: close the containers it ends, up to one that has another member.
+      for (;;) {
+        const close = closers.at(-1);
+        if (close === undefined) return;
+        if (this.separator(close)) {
+          if (close === '}') this.memberKey();
+          break;
+        }
+        closers.pop();
+      }
     }
+  }
+
+  /** An object member's key and its colon. */
+  memberKey(): void {
+    this.string();
+    this.expect(':', "':' after a key");
   }
 
   /** After a member or element: true for ',' (another follows), false for the closing bracket. */
@@ -112,6 +126,30 @@ class Scanner {
     this.pos = pattern.lastIndex;
     return true;
   }
+}
+
+/**
+ * Offset of the first bracket nested deeper than MAX_JSON_DEPTH, or -1. Run before JSON.parse,
+ * whose own stack for a megabyte of `[` takes more memory than the text: one pass over the
+ * characters, strings skipped (about 0.1 s for a 100 MB snapshot).
+ */
+export function jsonTooDeepAt(text: string): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) return i;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return -1;
 }
 
 /** Where and why `text` is not JSON, or null when it is. */

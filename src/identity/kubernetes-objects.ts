@@ -4,6 +4,7 @@
  * leaves out empty fields, and pending pods have no IP yet.
  */
 import { parseAddress } from '../decode/ip-address.js';
+import { EXCERPT_CHARS, cut, excerpt } from '../source-position-error.js';
 import type { KubernetesObjectIdentity } from './endpoint-identity.js';
 import type { JsonField } from './json-field.js';
 
@@ -55,11 +56,12 @@ export function readSnapshotObject(item: JsonField, listKind?: string): Snapshot
   const apiVersion = item.field('apiVersion').optionalString();
   // Pod, Service and Node are core (v1) kinds; a Knative Service, say, is something else. Items
   // of a typed list (PodList) may carry no apiVersion of their own.
-  if (apiVersion !== undefined && apiVersion !== 'v1') return { kind: 'other', type: `${kind} (${apiVersion})` };
+  // Skipped kinds are counted by name in summaries: cut like any text from the file.
+  if (apiVersion !== undefined && apiVersion !== 'v1') return { kind: 'other', type: `${cut(kind)} (${cut(apiVersion)})` };
   if (kind === 'Pod') return readPod(item);
   if (kind === 'Service') return readService(item);
   if (kind === 'Node') return readNode(item);
-  return { kind: 'other', type: kind };
+  return { kind: 'other', type: cut(kind) };
 }
 
 /** `Pod apigee/apigee-mart-xyz`, for errors: as much as the raw item tells, whatever its shape. */
@@ -67,8 +69,9 @@ export function describeItem(item: unknown): string {
   const record = asRecord(item);
   const metadata = asRecord(record.metadata);
   const kind = typeof record.kind === 'string' ? record.kind : 'item';
-  if (typeof metadata.name !== 'string') return kind;
-  return typeof metadata.namespace === 'string' ? `${kind} ${metadata.namespace}/${metadata.name}` : `${kind} ${metadata.name}`;
+  if (typeof metadata.name !== 'string') return cut(kind);
+  const name = typeof metadata.namespace === 'string' ? `${metadata.namespace}/${metadata.name}` : metadata.name;
+  return `${cut(kind)} ${cut(name, 2 * EXCERPT_CHARS)}`;
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
@@ -155,7 +158,7 @@ function addresses(fields: readonly JsonField[]): Uint32Array[] {
     const text = field.optionalString();
     if (text === undefined || text === '') continue;
     const words = parseAddress(text);
-    if (words === null) throw field.error(`"${text}" is not an IP address`);
+    if (words === null) throw field.error(`${excerpt(text)} is not an IP address`);
     if (!out.some((w) => w[0] === words[0] && w[1] === words[1] && w[2] === words[2] && w[3] === words[3])) out.push(words);
   }
   return out;

@@ -3,10 +3,11 @@
  * -o json`, or a `kind: List` mixing them, so a capture taken in a cluster is audited with the
  * same label selectors the live agent uses. Several snapshots are combined by KubernetesIndex.
  */
-import { SourcePositionError } from '../source-position-error.js';
+import { SourcePositionError, cut } from '../source-position-error.js';
 import { JsonField, ShapeError } from './json-field.js';
-import { jsonPathOffset, jsonSyntaxError, lineColumn, type JsonPath } from './json-scan.js';
+import { MAX_JSON_DEPTH, jsonPathOffset, jsonSyntaxError, jsonTooDeepAt, lineColumn, type JsonPath } from './json-scan.js';
 import { describeItem, readSnapshotObject, type NodeObject, type PodObject, type ServiceObject } from './kubernetes-objects.js';
+import { INPUT_FILES } from '../input-file.js';
 import { readSourceText } from '../source-text.js';
 
 export interface KubernetesSnapshot {
@@ -22,11 +23,16 @@ export interface KubernetesSnapshot {
 
 /** Reads and parses a snapshot file; throws an SourcePositionError (`FILE:LINE:COL: message`). */
 export function loadKubernetesSnapshot(file: string, shownAs: string = file): KubernetesSnapshot {
-  return parseKubernetesSnapshot(readSourceText(file, shownAs), shownAs);
+  return parseKubernetesSnapshot(readSourceText(file, INPUT_FILES.kubernetesSnapshot, shownAs), shownAs);
 }
 
 /** Parses snapshot JSON; `file` names it in errors. */
 export function parseKubernetesSnapshot(text: string, file: string): KubernetesSnapshot {
+  const tooDeep = jsonTooDeepAt(text);
+  if (tooDeep >= 0) {
+    const { line, column } = lineColumn(text, tooDeep);
+    throw new SourcePositionError(file, line, column, `JSON: nesting deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -47,7 +53,7 @@ export function parseKubernetesSnapshot(text: string, file: string): KubernetesS
 function readDocument(root: JsonField, file: string): KubernetesSnapshot {
   const top = typeof root.value === 'object' && root.value !== null && !Array.isArray(root.value) ? (root.value as Record<string, unknown>) : null;
   if (top === null || top.items === undefined) {
-    const single = typeof top?.kind === 'string' && !top.kind.endsWith('List') ? `: this is a single ${top.kind}` : '';
+    const single = typeof top?.kind === 'string' && !top.kind.endsWith('List') ? `: this is a single ${cut(top.kind)}` : '';
     throw root.error(`expected a kubectl list, an object with an "items" list (kubectl get pods,services -A -o json)${single}`);
   }
   const items = root.field('items');

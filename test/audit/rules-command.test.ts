@@ -79,7 +79,7 @@ test('every error of a file is reported, one line each, in file order; exit 2', 
   expect(r.stderr.split('\n')).toEqual([
     `${at('titel')}metadata: unknown key "titel" (allowed: name, title, description, source)`,
     `${at('"10.0.0.1/8"')}"10.0.0.1/8" has host bits set: the network is 10.0.0.0/8`,
-    `${at('Bad')}components: "Bad" must be a component name: lower-case letters, digits, '.', '_' and '-'`,
+    `${at('Bad')}components: "Bad" must be a component name: lower-case letters, digits, '.', '_' and '-', at most 63`,
     `${at('a-to-b-mtls')}connection "a-to-b-mtls" conflicts with "a-to-b" (${bad}:${positionOf(SEVERAL_ERRORS, '- id: a-to-b').line}): both match a -> b tcp/443 but security differs (tls vs mtls)`,
     `${at('c, protocol')}connection "a-to-c": to names undefined component "c"`,
     `${at('"9000-8000"')}connection "b-to-a": port range "9000-8000" is reversed: 9000 is above 8000`,
@@ -106,7 +106,7 @@ test("an include's errors are reported under its name; a missing include's compo
   const missing = temp.write('inc/site-missing.yaml', site('./absent.yaml'));
   const m = await run(['rules', 'validate', missing]);
   const { line, column } = positionOf(site('./absent.yaml'), './absent.yaml');
-  expect(m.stderr).toBe(`flowaudit: ${missing}:${line}:${column}: include "./absent.yaml": no such file ${temp.dir}/inc/absent.yaml\n`);
+  expect(m.stderr).toBe(`flowaudit: ${missing}:${line}:${column}: include "./absent.yaml" (${temp.dir}/inc/absent.yaml): no such file\n`);
   expect(m.exitCode).toBe(ExitCode.UsageOrInput);
   const unnamed = temp.write('inc/site-unnamed.yaml', site('5'));
   const u = await run(['rules', 'validate', unnamed]);

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { loadMatrix } from '../../src/audit/load-matrix.js';
 import { MatrixError } from '../../src/audit/matrix-error.js';
 import { VALID, positionOf, tempRules } from './fixtures-rules/temp-rules.js';
+import { aliasBomb } from '../support/hostile-yaml.js';
 
 const temp = tempRules();
 afterAll(() => temp.cleanup());
@@ -51,6 +52,25 @@ describe('YAML', () => {
   test('an empty file is not a matrix', () => {
     const err = errorOf('');
     expect(err.detail).toMatch(/document: must be a map/);
+  });
+  test('an alias bomb, at the alias that crosses the bound', () => {
+    expectErrorAt(VALID + aliasBomb(9), '*a4', /^aliases expand the document to more than 100000 values \(an alias bomb\?\)$/);
+  });
+  test('an alias with no anchor, at the alias', () => {
+    const text = VALID.replace('title: T', 'title: *t');
+    expectErrorAt(text, '*t', /^alias \*t has no anchor &t before it$/);
+  });
+  test('keys and values are quoted as 40-character excerpts', () => {
+    const key = 'k'.repeat(1000); // YAML's longest implicit key is 1024 characters
+    expectErrorAt(VALID.replace('    security: tls', `    security: tls\n    ${key}: 1`), key, new RegExp(`^connections\\[0\\]: unknown key "${'k'.repeat(40)}"\\.\\.\\. \\(allowed: `));
+    const value = 's'.repeat(5000);
+    expectErrorAt(VALID.replace('security: tls', `security: ${value}`), value, new RegExp(`^connections\\[0\\]\\.security: must be one of "none", "tls", "mtls", not "${'s'.repeat(40)}"\\.\\.\\.$`));
+    const name = 'a'.repeat(64);
+    expectErrorAt(VALID.replace('  a:\n', `  ${name}:\n`), name, /^components: "a{40}"\.\.\. must be a component name: lower-case letters, digits, '\.', '_' and '-', at most 63$/);
+  });
+  test('a string where a map belongs is not quoted: it may be a whole file', () => {
+    const err = errorOf('root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n');
+    expect(err.message).toMatch(/: document: must be a map, not a string$/);
   });
 });
 

@@ -1,6 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, renameSync, symlinkSync, truncateSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadMatrix } from '../../src/audit/load-matrix.js';
 import { MatrixError } from '../../src/audit/matrix-error.js';
+import { aliasBomb } from '../support/hostile-yaml.js';
 import { positionOf, tempRules } from './fixtures-rules/temp-rules.js';
 
 const temp = tempRules();
@@ -136,7 +139,7 @@ describe('include errors', () => {
     temp.write('missing/site.yaml', text);
     const err = loadError(`${temp.dir}/missing/site.yaml`);
     expect({ file: err.file, line: err.line, column: err.column }).toEqual({ file: 'missing/site.yaml', ...positionOf(text, '"./absent.yaml"') });
-    expect(err.detail).toBe('include "./absent.yaml": no such file missing/absent.yaml');
+    expect(err.detail).toBe('include "./absent.yaml" (missing/absent.yaml): no such file');
   });
 
   test('a missing shipped profile, at the include', () => {
@@ -202,4 +205,57 @@ describe('hash', () => {
     expect(b.hash).toBe(a.hash);
     expect(c.hash).not.toBe(a.hash);
   });
+});
+
+describe('includes name rules files, and only regular ones', () => {
+  const includer = (dir: string, ref: string): { text: string; path: string } => {
+    const text = matrixText('site', { include: [ref], components: { x: 'x' }, rules: [['x', 'x', 'x', 1, 'none']] });
+    return { text, path: temp.write(`${dir}/site.yaml`, text) };
+  };
+
+  test.each(['/etc/passwd', '/proc/self/environ', '/dev/zero', '../../secrets'])('%s is neither a profile name nor a .yaml path: refused unread', (ref) => {
+    const { text, path } = includer(`not-rules-${ref.replace(/\W/g, '')}`, ref);
+    const err = loadError(path);
+    expect({ line: err.line, column: err.column }).toEqual(positionOf(text, JSON.stringify(ref)));
+    expect(err.detail).toBe(`include ${JSON.stringify(ref)}: not a shipped profile name (no '/') nor a path ending in .yaml or .yml`);
+  });
+
+  test('a .yaml name for a device, a FIFO or a directory is refused by its type, at once', () => {
+    symlinkSync('/dev/zero', temp.write('special/zero.yaml', '') + '.link');
+    renameSync(`${temp.dir}/special/zero.yaml.link`, `${temp.dir}/special/zero.yaml`);
+    execFileSync('mkfifo', [`${temp.dir}/special/fifo.yaml`]);
+    mkdirSync(`${temp.dir}/special/dir.yaml`);
+    const cases: [string, string][] = [
+      ['./zero.yaml', 'is a character device, not a regular file: a rules file must be a regular file'],
+      ['./fifo.yaml', 'is a FIFO (named pipe), not a regular file: a rules file must be a regular file'],
+      ['./dir.yaml', 'is a directory, not a regular file: a rules file must be a regular file'],
+    ];
+    for (const [ref, why] of cases) {
+      const err = loadError(includer('special', ref).path);
+      expect(err.file).toBe('special/site.yaml');
+      expect(err.detail).toBe(`include ${JSON.stringify(ref)} (special/${ref.slice(2)}): ${why}`);
+    }
+  });
+
+  test('an include over the size limit is refused by its size, before it is read', () => {
+    const big = temp.write('big/vendor.yaml', '');
+    truncateSync(big, 1024 * 1024 + 1);
+    const err = loadError(includer('big', './vendor.yaml').path);
+    expect(err.detail).toBe('include "./vendor.yaml" (big/vendor.yaml): is 1048577 bytes; the limit for a rules file is 1048576 bytes (1 MiB)');
+  });
+
+  test('a long include is quoted as an excerpt', () => {
+    const ref = `./${'a'.repeat(3000)}.yaml`;
+    const err = loadError(includer('long', ref).path);
+    expect(err.message.length, err.detail).toBeLessThan(300);
+    expect(err.detail).toMatch(/^include "\.\/a{38}"\.\.\. \(long\/a{75}\.\.\.\): cannot read: file name too long$/);
+  });
+});
+
+test('an alias bomb in an included file is reported in that file, at the alias', () => {
+  const bomb = vendor + aliasBomb(9);
+  temp.write('bomb/vendor.yaml', bomb);
+  const err = loadError(temp.write('bomb/site.yaml', matrixText('site', { include: ['./vendor.yaml'] })));
+  expect({ file: err.file, line: err.line, column: err.column }).toEqual({ file: 'bomb/vendor.yaml', ...positionOf(bomb, '*a4') });
+  expect(err.detail).toBe('aliases expand the document to more than 100000 values (an alias bomb?)');
 });

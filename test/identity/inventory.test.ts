@@ -1,4 +1,6 @@
+import { truncateSync } from 'node:fs';
 import { join } from 'node:path';
+import { aliasBomb } from '../support/hostile-yaml.js';
 import { describe, expect, it } from 'vitest';
 import { SourcePositionError } from '../../src/source-position-error.js';
 import { loadInventory, parseInventory } from '../../src/identity/inventory.js';
@@ -62,13 +64,21 @@ describe('loadInventory', () => {
 describe('inventory errors: one line, FILE:LINE:COL', () => {
   it('names a file that cannot be read', () => {
     const dir = scratchDir();
-    expect(() => loadInventory(join(dir.path, 'missing.yaml'), 'missing.yaml')).toThrow(new SourcePositionError('missing.yaml', 0, 0, 'cannot read: no such file'));
-    expect(() => loadInventory(dir.path, 'dir')).toThrow('dir: cannot read: is a directory');
+    expect(() => loadInventory(join(dir.path, 'missing.yaml'), 'missing.yaml')).toThrow(/^missing\.yaml: no such file$/);
+    expect(() => loadInventory(dir.path, 'dir')).toThrow(/^dir: is a directory, not a regular file: an inventory must be a regular file$/);
+  });
+
+  it('refuses special files by their type and big files by their size, unread', () => {
+    const dir = scratchDir();
+    expect(() => loadInventory('/dev/zero')).toThrow(/^\/dev\/zero: is a character device, not a regular file: an inventory must be a regular file$/);
+    const big = dir.write('big.yaml', '');
+    truncateSync(big, 8 * 1024 * 1024 + 1);
+    expect(() => loadInventory(big, 'big.yaml')).toThrow(/^big\.yaml: is 8388609 bytes; the limit for an inventory is 8388608 bytes \(8 MiB\)$/);
   });
 
   it.each([
     ['YAML syntax', 'entries:\n  - name: a\n    addresses: [10.0.0.1\n', /^inv\.yaml:4:1: YAML: /],
-    ['duplicate key', 'entries:\n  - name: a\n    name: b\n    addresses: [10.0.0.1]\n', 'inv.yaml:3:5: duplicate key: a key may appear only once in a map'],
+    ['duplicate key', 'entries:\n  - name: a\n    name: b\n    addresses: [10.0.0.1]\n', 'inv.yaml:3:5: duplicate key "name": a key may appear only once in a map'],
     ['empty file', '# nothing yet\n', 'inv.yaml:1:1: the inventory is empty: expected a map with an "entries" list'],
     ['top-level list', '- name: a\n', 'inv.yaml:1:1: an inventory must be a map'],
     ['no entries', 'kind: Inventory\n', 'inv.yaml:1:1: the inventory has no "entries" list'],
@@ -93,6 +103,11 @@ describe('inventory errors: one line, FILE:LINE:COL', () => {
     ['label read as a number', 'entries:\n  - name: a\n    addresses: [10.0.0.1]\n    labels: { version: 1.10 }\n', 'inv.yaml:4:24: label "version" must be a string: quote it ("1.10")'],
     ['wildcard hostname', 'entries:\n  - name: a\n    addresses: [10.0.0.1]\n    hostnames: ["*.corp.example"]\n', 'inv.yaml:4:17: "*.corp.example" is not a hostname (wildcards belong in the matrix, not here)'],
     ['duplicate name', 'entries:\n  - name: a\n    addresses: [10.0.0.1]\n  - name: a\n    addresses: [10.0.0.2]\n', 'inv.yaml:4:11: duplicate entry name "a": first at inv.yaml:2'],
+    ['alias bomb', `${aliasBomb(9)}entries: []\n`, `inv.yaml:6:10: aliases expand the document to more than 100000 values (an alias bomb?)`],
+    ['alias with no anchor', 'entries:\n  - name: a\n    addresses: [10.0.0.1]\n    labels: *common\n', 'inv.yaml:4:13: alias *common has no anchor &common before it'],
+    ['alias inside its anchor', 'entries: &e\n  - name: a\n    addresses: [10.0.0.1]\n    labels: *e\n', 'inv.yaml:4:13: alias *e is inside the value it names (a cycle)'],
+    ['long address, quoted as an excerpt', `entries:\n  - name: a\n    addresses: ["${'9'.repeat(5000)}"]\n`, `inv.yaml:3:17: "${'9'.repeat(40)}"... is not a CIDR: "${'9'.repeat(40)}"... is not an IPv4 or IPv6 address`],
+    ['long number, quoted as an excerpt', `entries:\n  - name: ${'1'.repeat(5000)}\n    addresses: [10.0.0.1]\n`, `inv.yaml:2:11: "name" must be a string: quote it ("${'1'.repeat(40)}"...)`],
   ])('%s', (_case, text, expected) => {
     const message = errorOf(text);
     if (typeof expected === 'string') expect(message).toBe(expected);
