@@ -132,6 +132,7 @@ export class Agent {
         ...(config.webConfig === undefined ? {} : { webConfig: config.webConfig }),
         beforeScrape: () => pipeline.refresh(),
         notReady: () => (agent.stopping ? 'shutting down' : agent.failed.length > 0 ? `capture stopped: ${agent.failed.join('; ')}` : null),
+        onRequestError: (error, path) => log.error({ error: error.message, path }, 'request failed; answered 500'),
       });
     } catch (err) {
       for (const capture of agent.captures) capture.close();

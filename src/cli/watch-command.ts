@@ -50,12 +50,14 @@ export function registerWatchCommand(program: Command): void {
   addFlowTableOptions(command);
   command.action(async (options: WatchOptions) => {
     if (options.interface.length === 0) throw new UsageError('watch: name an interface to capture on: --interface NAME (or any)');
+    // The agent's modules (Prometheus, pino, TLS, YAML) load when it runs, not at every start.
+    const { loadWebConfig } = await import('../export/web-config.js');
+    // Checked whole before anything starts: a bad header or key pair is exit 2 here, not a crash later.
+    const webConfig = options['web.config.file'] === undefined ? undefined : loadWebConfig(options['web.config.file']);
     const unavailable = liveCaptureUnavailable();
     if (unavailable !== null) throw new UsageError(unavailable);
-    // The agent's modules (Prometheus, pino, TLS, YAML) load when it runs, not at every start.
     const { Agent } = await import('./agent.js');
     const { agentLogger } = await import('./agent-logger.js');
-    const { loadWebConfig } = await import('../export/web-config.js');
     const log = agentLogger(options.logLevel);
     const agent = await Agent.start({
       captures: options.interface.map((name) => ({ interface: name, filter: options.filter, snaplen: options.snaplen, bufferBytes: options.bufferSize * MIB })),
@@ -63,7 +65,7 @@ export function registerWatchCommand(program: Command): void {
       identities: options,
       table: { ...flowTableOptions(options), plainPayloadLimit: PLAIN_PREFIX_BYTES },
       listen: options.listen,
-      ...(options['web.config.file'] === undefined ? {} : { webConfig: loadWebConfig(options['web.config.file']) }),
+      ...(webConfig === undefined ? {} : { webConfig }),
       ...(options.violationLog === undefined ? {} : { violationLog: { path: options.violationLog, maxBytes: options.violationLogMaxSize * MIB, maxFiles: options.violationLogFiles } }),
       violationsToStdout: options.violationsStdout === true,
       flushIntervalSeconds: options.flushInterval,
