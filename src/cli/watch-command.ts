@@ -5,7 +5,7 @@ import { parseListen } from '../export/listen-address.js';
 import { UsageError } from './usage-error.js';
 import { addFlowTableOptions, flowTableOptions, PLAIN_PREFIX_BYTES, type FlowTableCliOptions } from './flow-table-options.js';
 import { addIdentityOptions, type IdentityCliOptions } from './identity-options.js';
-import { collect, nonNegativeNumber, positiveInteger, positiveNumber } from './option-parsers.js';
+import { collect, nonNegativeNumber, positiveInteger, positiveNumber, timerSeconds } from './option-parsers.js';
 
 interface WatchOptions extends FlowTableCliOptions, IdentityCliOptions {
   interface: string[];
@@ -42,7 +42,7 @@ export function registerWatchCommand(program: Command): void {
     .option('--violation-log-max-size <MiB>', 'rotate the violation log at this size', positiveInteger, 100)
     .option('--violation-log-files <n>', 'rotated violation logs kept', nonNegativeInteger, 5)
     .option('--violations-stdout', 'also write violation records to stdout')
-    .option('--flush-interval <seconds>', 'longest a violation record waits before it is written', positiveNumber, 1)
+    .option('--flush-interval <seconds>', 'longest a violation record waits before it is written', timerSeconds, 1)
     .option('--seen-window <seconds>', 'an expected connection counts as seen (flowaudit_rule_seen) if used this recently', positiveNumber, 600)
     .option('--dns-grace <seconds>', 'how long past its TTL a DNS answer still names its address', nonNegativeNumber, 600)
     .option('--log-level <level>', 'log level: fatal, error, warn, info, debug', 'info');

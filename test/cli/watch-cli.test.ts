@@ -31,6 +31,13 @@ describe('watch: bad starts', () => {
     expect(watch(['--rules', 'apigee-hybrid-1.4'])).toEqual({ status: 2, stderr: 'flowaudit: watch: name an interface to capture on: --interface NAME (or any)\n' });
   });
 
+  it('refuses a --flush-interval past Node\'s timer limit instead of flushing every millisecond', () => {
+    expect(watch(['--interface', 'lo', '--rules', 'apigee-hybrid-1.4', '--flush-interval', '2147484'])).toEqual({
+      status: 2,
+      stderr: "error: option '--flush-interval <seconds>' argument '2147484' is invalid. expected 0.001 to 2147483.647 seconds (Node's timer limit, about 24.8 days)\n",
+    });
+  });
+
   it('checks the web config before it captures: a header Node refuses is exit 2 with FILE:LINE:COL', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'fa-web-')), 'web.yml');
     writeFileSync(file, 'http_server_config:\n  headers:\n    X-Note: "a\\r\\nSet-Cookie: x"\n');
