@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { LiveCapture, type LiveCaptureOptions } from '../capture/live-capture.js';
 import type { LiveAuditor } from '../audit/live-auditor.js';
 import { loadMatrix } from '../audit/load-matrix.js';
+import { OwnEndpoint } from '../audit/own-endpoint.js';
 import type { Matrix } from '../audit/matrix.js';
 import type { AuditMetrics } from '../export/audit-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../export/metrics-server.js';
@@ -134,6 +135,7 @@ export class Agent {
         notReady: () => (agent.stopping ? 'shutting down' : agent.failed.length > 0 ? `capture stopped: ${agent.failed.join('; ')}` : null),
         onRequestError: (error, path) => log.error({ error: error.message, path }, 'request failed; answered 500'),
       });
+      auditor.ownEndpoint(OwnEndpoint.bound(agent.server.host, agent.server.port));
     } catch (err) {
       for (const capture of agent.captures) capture.close();
       violationLog?.close();

@@ -29,6 +29,9 @@ export interface MetricsServerOptions {
 export interface MetricsServer {
   /** `host:port` actually bound (port 0 picks a free one). */
   readonly address: string;
+  /** The address and port bound, as Node reports them (`::` or `0.0.0.0` for every address). */
+  readonly host: string;
+  readonly port: number;
   close(): Promise<void>;
 }
 
@@ -70,6 +73,8 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const bound = server.address() as AddressInfo;
   return {
     address: `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`,
+    host: bound.address,
+    port: bound.port,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
