@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { liveCaptureUnavailable } from '../../src/capture/live-capture.js';
+import { makeTestPki } from '../support/test-pki.js';
 import { gate } from '../support/tshark.js';
 
 function watch(args: string[], env: Record<string, string> = {}): { status: number | null; stderr: string } {
@@ -44,6 +45,16 @@ describe('watch: bad starts', () => {
     expect(watch(['--interface', 'lo', '--rules', 'apigee-hybrid-1.4', '--listen', '127.0.0.1:0', '--web.config.file', file])).toEqual({
       status: 2,
       stderr: `flowaudit: ${file}:3:13: the value of header X-Note holds a character HTTP does not allow in a header (a control character or a line break)\n`,
+    });
+  });
+
+  it('refuses a certificate and key that do not match with exit 2, not 70 after capture began', () => {
+    const pki = makeTestPki();
+    const file = join(pki.dir, 'web.yml');
+    writeFileSync(file, 'tls_server_config:\n  cert_file: server.crt\n  key_file: client.key\n');
+    expect(watch(['--interface', 'lo', '--rules', 'apigee-hybrid-1.4', '--listen', '127.0.0.1:0', '--web.config.file', file])).toEqual({
+      status: 2,
+      stderr: `flowaudit: ${file}:3:13: key_file client.key is not the key of the certificate in cert_file server.crt\n`,
     });
   });
 
