@@ -56,9 +56,13 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   // from a listener of the server's 'request' event would end the process.
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     serve(req, res, options, auth, metrics).catch((err: unknown) => {
-      metrics.requestErrors.inc();
-      options.onRequestError?.(err instanceof Error ? err : new Error(String(err)), req.url ?? '');
       answerFailure(res);
+      metrics.requestErrors.inc();
+      try {
+        options.onRequestError?.(err instanceof Error ? err : new Error(String(err)), req.url ?? '');
+      } catch {
+        // Counted above; a rejection escaping here would end the process.
+      }
     });
   };
   const server: Server = config?.tls === undefined ? createHttpServer(handler) : createHttpsServer(serverTlsOptions(config.tls), handler);
