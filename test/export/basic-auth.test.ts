@@ -1,13 +1,18 @@
 /** Basic auth's cost bounds, on a hand-moved clock: the verified cache, per-address throttling, the queue and the loop-time budget. */
 import bcrypt from 'bcryptjs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BasicAuth, DEFAULT_BASIC_AUTH_LIMITS, type BasicAuthLimits } from '../../src/export/basic-auth.js';
 
 const users = new Map([['prometheus', bcrypt.hashSync('s3cret', 4)]]);
 const header = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
+const made: BasicAuth[] = [];
+afterAll(() => Promise.all(made.map((a) => a.close())));
+
 function auth(limits: Partial<BasicAuthLimits>, now: () => number): BasicAuth {
-  return new BasicAuth(users, { ...DEFAULT_BASIC_AUTH_LIMITS, ...limits }, now);
+  const a = new BasicAuth(users, { ...DEFAULT_BASIC_AUTH_LIMITS, ...limits }, now);
+  made.push(a);
+  return a;
 }
 
 describe('BasicAuth', () => {
