@@ -21,7 +21,7 @@ export type VerdictKind =
   | 'unexpected'
   /** An endpoint no component matches. */
   | 'unknown-peer'
-  /** Outside the matrix's scope (`unmatched: ignore-outside-components`). */
+  /** Outside the matrix's scope (`unmatched: ignore-outside-components`), or the agent's own metrics endpoint. */
   | 'ignored';
 
 export const VERDICT_KINDS: readonly VerdictKind[] = [

@@ -9,6 +9,7 @@ import type { LiveCaptureOptions } from '../capture/live-capture.js';
 import { ReopeningCapture, type CaptureEvents } from '../capture/reopening-capture.js';
 import type { LiveAuditor } from '../audit/live-auditor.js';
 import { loadMatrix } from '../audit/load-matrix.js';
+import { OwnEndpoint } from '../audit/own-endpoint.js';
 import type { Matrix } from '../audit/matrix.js';
 import type { AuditMetrics } from '../export/audit-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../export/metrics-server.js';
@@ -128,7 +129,9 @@ export class Agent {
         ...(config.webConfig === undefined ? {} : { webConfig: config.webConfig }),
         beforeScrape: () => pipeline.refresh(),
         notReady: () => agent.notReady(),
+        onRequestError: (error, path) => log.error({ error: error.message, path }, 'request failed; answered 500'),
       });
+      auditor.ownEndpoint(OwnEndpoint.bound(agent.server.host, agent.server.port));
     } catch (err) {
       for (const capture of agent.captures) capture.close();
       violationLog?.close();

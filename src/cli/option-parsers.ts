@@ -22,3 +22,13 @@ export function positiveNumber(value: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
   return n;
 }
+
+/** Node's timers take at most 2^31-1 ms (about 24.8 days); a longer delay silently becomes 1 ms. */
+const MAX_TIMER_SECONDS = (2 ** 31 - 1) / 1000;
+
+/** Seconds that become a Node timer's delay: from 1 ms to Node's limit. */
+export function timerSeconds(value: string): number {
+  const n = positiveNumber(value);
+  if (n < 0.001 || n > MAX_TIMER_SECONDS) throw new InvalidArgumentError(`expected 0.001 to ${MAX_TIMER_SECONDS} seconds (Node's timer limit, about 24.8 days)`);
+  return n;
+}

@@ -6,7 +6,7 @@ import { UsageError } from './usage-error.js';
 import { addFlowTableOptions, flowTableOptions, PLAIN_PREFIX_BYTES, type FlowTableCliOptions } from './flow-table-options.js';
 import { addIdentityOptions, type IdentityCliOptions } from './identity-options.js';
 import { requireOptions } from './option-errors.js';
-import { collect, nonNegativeNumber, positiveInteger, positiveNumber } from './option-parsers.js';
+import { collect, nonNegativeNumber, positiveInteger, positiveNumber, timerSeconds } from './option-parsers.js';
 
 interface WatchOptions extends FlowTableCliOptions, IdentityCliOptions {
   interface: string[];
@@ -43,7 +43,7 @@ export function registerWatchCommand(program: Command): void {
     .option('--violation-log-max-size <MiB>', 'rotate the violation log at this size', positiveInteger, 100)
     .option('--violation-log-files <n>', 'rotated violation logs kept', nonNegativeInteger, 5)
     .option('--violations-stdout', 'also write violation records to stdout')
-    .option('--flush-interval <seconds>', 'longest a violation record waits before it is written', positiveNumber, 1)
+    .option('--flush-interval <seconds>', 'longest a violation record waits before it is written', timerSeconds, 1)
     .option('--seen-window <seconds>', 'an expected connection counts as seen (flowaudit_rule_seen) if used this recently', positiveNumber, 600)
     .option('--dns-grace <seconds>', 'how long past its TTL a DNS answer still names its address', nonNegativeNumber, 600)
     .option('--log-level <level>', 'log level: fatal, error, warn, info, debug', 'info');
@@ -52,12 +52,14 @@ export function registerWatchCommand(program: Command): void {
   requireOptions(command, '--rules');
   command.action(async (options: WatchOptions) => {
     if (options.interface.length === 0) throw new UsageError('watch: name an interface to capture on: --interface NAME (or any)');
+    // The agent's modules (Prometheus, pino, TLS, YAML) load when it runs, not at every start.
+    const { loadWebConfig } = await import('../export/web-config.js');
+    // Checked whole before anything starts: a bad header or key pair is exit 2 here, not a crash later.
+    const webConfig = options['web.config.file'] === undefined ? undefined : loadWebConfig(options['web.config.file']);
     const unavailable = liveCaptureUnavailable();
     if (unavailable !== null) throw new UsageError(unavailable);
-    // The agent's modules (Prometheus, pino, TLS, YAML) load when it runs, not at every start.
     const { Agent } = await import('./agent.js');
     const { agentLogger } = await import('./agent-logger.js');
-    const { loadWebConfig } = await import('../export/web-config.js');
     const log = agentLogger(options.logLevel);
     const agent = await Agent.start({
       captures: options.interface.map((name) => ({ interface: name, filter: options.filter, snaplen: options.snaplen, bufferBytes: options.bufferSize * MIB })),
@@ -65,7 +67,7 @@ export function registerWatchCommand(program: Command): void {
       identities: options,
       table: { ...flowTableOptions(options), plainPayloadLimit: PLAIN_PREFIX_BYTES },
       listen: options.listen,
-      ...(options['web.config.file'] === undefined ? {} : { webConfig: loadWebConfig(options['web.config.file']) }),
+      ...(webConfig === undefined ? {} : { webConfig }),
       ...(options.violationLog === undefined ? {} : { violationLog: { path: options.violationLog, maxBytes: options.violationLogMaxSize * MIB, maxFiles: options.violationLogFiles } }),
       violationsToStdout: options.violationsStdout === true,
       flushIntervalSeconds: options.flushInterval,

@@ -3,15 +3,15 @@
  * (captures open and rules loaded), over HTTP or, with a web config, HTTPS with optional client
  * certificates and basic auth, as exporters built on exporter-toolkit serve them.
  */
-import { createHash } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import bcrypt from 'bcryptjs';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { BasicAuth } from './basic-auth.js';
 import { parseListen } from './listen-address.js';
 import type { WebConfig } from './web-config.js';
+import { serverTlsOptions, type ClientAuthType } from './web-tls-config.js';
 
 export interface MetricsServerOptions {
   /** `[host]:port`; an empty host listens on every address. */
@@ -22,35 +22,50 @@ export interface MetricsServerOptions {
   readonly beforeScrape?: () => void;
   /** Null when ready, else why not (503 with the reason). */
   readonly notReady: () => string | null;
+  /** Told of each request that failed inside the endpoint (answered 500, or its connection closed). */
+  readonly onRequestError?: (error: Error, path: string) => void;
 }
 
 export interface MetricsServer {
   /** `host:port` actually bound (port 0 picks a free one). */
   readonly address: string;
+  /** The address and port bound, as Node reports them (`::` or `0.0.0.0` for every address). */
+  readonly host: string;
+  readonly port: number;
   close(): Promise<void>;
 }
 
-/** Successful (user, password) checks are remembered: bcrypt costs tens of milliseconds per call. */
-const AUTH_CACHE_LIMIT = 64;
+/** The endpoint's own outcomes, in the registry it serves. */
+class EndpointMetrics {
+  readonly requestErrors: Counter;
+  readonly authRejections: Counter<'reason'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.requestErrors = new Counter({ name: 'flowaudit_http_request_errors_total', help: 'Requests to the metrics endpoint that failed inside it (answered 500 or closed).', registers });
+    this.authRejections = new Counter({ name: 'flowaudit_http_auth_rejections_total', help: 'Requests refused by basic auth: wrong credentials (401) or throttled unchecked (429).', labelNames: ['reason'], registers });
+  }
+}
 
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   const { host, port } = parseListen(options.listen);
   const config = options.webConfig;
-  const authorized = new Set<string>();
+  const auth = config === undefined || config.basicAuthUsers.size === 0 ? undefined : new BasicAuth(config.basicAuthUsers);
+  const metrics = new EndpointMetrics(options.registry);
+  // Everything a request does runs inside serve(), whose promise catches it: an exception thrown
+  // from a listener of the server's 'request' event would end the process.
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    for (const [name, value] of Object.entries(config?.headers ?? {})) res.setHeader(name, value);
-    void authenticate(req, config, authorized).then(async (ok) => {
-      if (!ok) {
-        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="flowaudit"', 'Content-Type': 'text/plain' }).end('Unauthorized\n');
-        return;
+    serve(req, res, options, auth, metrics).catch((err: unknown) => {
+      answerFailure(res);
+      metrics.requestErrors.inc();
+      try {
+        options.onRequestError?.(err instanceof Error ? err : new Error(String(err)), req.url ?? '');
+      } catch {
+        // Counted above; a rejection escaping here would end the process.
       }
-      await route(req, res, options);
-    }).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
-      res.end(`${(err as Error)?.message ?? String(err)}\n`);
     });
   };
-  const server: Server = config?.tls === undefined ? createHttpServer(handler) : createHttpsServer(tlsOptions(config.tls), handler);
+  const server: Server = config?.tls === undefined ? createHttpServer(handler) : createHttpsServer(serverTlsOptions(config.tls), handler);
   if (config?.tls !== undefined) guardClientCertificates(server, config.tls.clientAuth);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -62,11 +77,39 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const bound = server.address() as AddressInfo;
   return {
     address: `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`,
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    host: bound.address,
+    port: bound.port,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await auth?.close();
+    },
   };
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, options: MetricsServerOptions, auth: BasicAuth | undefined, metrics: EndpointMetrics): Promise<void> {
+  for (const [name, value] of Object.entries(options.webConfig?.headers ?? {})) res.setHeader(name, value);
+  const outcome = auth === undefined ? 'ok' : await auth.check(req.headers.authorization, req.socket.remoteAddress ?? '');
+  if (outcome === 'ok') return route(req, res, options);
+  if (outcome === 'throttled') {
+    metrics.authRejections.inc({ reason: 'throttled' });
+    res.writeHead(429, { 'Retry-After': String(auth!.retryAfterSeconds), 'Content-Type': 'text/plain' }).end('Too Many Requests\n');
+    return;
+  }
+  if (outcome === 'wrong') metrics.authRejections.inc({ reason: 'wrong-credentials' });
+  res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="flowaudit"', 'Content-Type': 'text/plain' }).end('Unauthorized\n');
+}
+
+/** 500 if nothing was sent yet, else the connection closed: a half-sent answer must not look whole. */
+function answerFailure(res: ServerResponse): void {
+  try {
+    if (res.headersSent) res.destroy();
+    else res.writeHead(500, { 'Content-Type': 'text/plain' }).end('Internal Server Error\n');
+  } catch {
+    res.destroy();
+  }
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, options: MetricsServerOptions): Promise<void> {
@@ -90,46 +133,11 @@ async function route(req: IncomingMessage, res: ServerResponse, options: Metrics
   }
 }
 
-function tlsOptions(tls: NonNullable<WebConfig['tls']>): object {
-  const request = tls.clientAuth !== 'NoClientCert';
-  return {
-    cert: tls.cert,
-    key: tls.key,
-    ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa }),
-    minVersion: tls.minVersion,
-    ...(tls.maxVersion === undefined ? {} : { maxVersion: tls.maxVersion }),
-    requestCert: request,
-    rejectUnauthorized: tls.clientAuth === 'RequireAndVerifyClientCert',
-  };
-}
-
 /** The client-certificate policies Node's TLS options cannot express alone, applied per connection. */
-function guardClientCertificates(server: Server, clientAuth: NonNullable<WebConfig['tls']>['clientAuth']): void {
+function guardClientCertificates(server: Server, clientAuth: ClientAuthType): void {
   if (clientAuth !== 'RequireAnyClientCert' && clientAuth !== 'VerifyClientCertIfGiven') return;
   server.on('secureConnection', (socket: TLSSocket) => {
     const presented = Object.keys(socket.getPeerCertificate()).length > 0;
     if (clientAuth === 'RequireAnyClientCert' ? !presented : presented && !socket.authorized) socket.destroy();
   });
 }
-
-async function authenticate(req: IncomingMessage, config: WebConfig | undefined, authorized: Set<string>): Promise<boolean> {
-  if (config === undefined || config.basicAuthUsers.size === 0) return true;
-  const header = req.headers.authorization ?? '';
-  if (!header.startsWith('Basic ')) return false;
-  const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return false;
-  const user = decoded.slice(0, colon);
-  const hash = config.basicAuthUsers.get(user);
-  // An unknown user costs a comparison too, so timing does not tell which users exist.
-  const key = createHash('sha256').update(`${user}\u0000${decoded.slice(colon + 1)}`).digest('hex');
-  if (hash !== undefined && authorized.has(key)) return true;
-  const ok = await bcrypt.compare(decoded.slice(colon + 1), hash ?? DUMMY_HASH);
-  if (!ok || hash === undefined) return false;
-  if (authorized.size >= AUTH_CACHE_LIMIT) authorized.clear();
-  authorized.add(key);
-  return true;
-}
-
-/** bcrypt of a random string, compared against when the user is unknown. */
-const DUMMY_HASH = '$2b$10$MGyg73tkSX90QsTAFlpxX.85p8ggadNNpXtH97bGwxmFcYbZFj0g.';

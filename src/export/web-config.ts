@@ -6,29 +6,13 @@
  *
  * Relative file paths are taken from the config file's folder, as exporter-toolkit does.
  */
-import { readFileSync } from 'node:fs';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import type { Node } from 'yaml';
 import { INPUT_FILES } from '../input-file.js';
 import { readSourceText } from '../source-text.js';
 import { YamlSource } from '../yaml-source.js';
-
-/** exporter-toolkit's client_auth_type values (Go's tls.ClientAuthType names). */
-export type ClientAuthType = 'NoClientCert' | 'RequestClientCert' | 'RequireAnyClientCert' | 'VerifyClientCertIfGiven' | 'RequireAndVerifyClientCert';
-const CLIENT_AUTH_TYPES: readonly ClientAuthType[] = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'];
-
-type NodeTlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
-const TLS_VERSIONS: Readonly<Record<string, NodeTlsVersion>> = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' };
-
-export interface WebTlsConfig {
-  readonly cert: Buffer;
-  readonly key: Buffer;
-  readonly clientAuth: ClientAuthType;
-  /** PEM of the CAs client certificates must chain to. */
-  readonly clientCa?: Buffer;
-  readonly minVersion: NodeTlsVersion;
-  readonly maxVersion?: NodeTlsVersion;
-}
+import { readTlsConfig, TLS_KEYS, type WebTlsConfig } from './web-tls-config.js';
 
 export interface WebConfig {
   readonly tls?: WebTlsConfig;
@@ -38,23 +22,29 @@ export interface WebConfig {
 }
 
 const TOP_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users'];
-const TLS_KEYS = ['cert_file', 'key_file', 'client_auth_type', 'client_ca_file', 'min_version', 'max_version'];
 const HTTP_KEYS = ['headers'];
 /** exporter-toolkit keys with no equivalent here; named in the error. */
 const UNSUPPORTED = new Set(['cert', 'key', 'client_ca', 'cipher_suites', 'curve_preferences', 'prefer_server_cipher_suites', 'client_allowed_sans', 'http2']);
+/** Headers the endpoint sets itself, or that frame the message: one from the config would break the answers. */
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer', 'date', 'www-authenticate', 'allow', 'retry-after']);
 
-/** Reads `--web.config.file`; throws a SourcePositionError (`FILE:LINE:COL: message`). */
+/**
+ * Reads `--web.config.file` and checks all of it (headers Node would refuse, the key pair, the TLS
+ * versions), so that a bad config stops the agent before it captures rather than at its first
+ * request; throws a SourcePositionError (`FILE:LINE:COL: message`).
+ */
 export function loadWebConfig(file: string): WebConfig {
   const source = new YamlSource(readSourceText(file, INPUT_FILES.webConfig), file);
   const base = dirname(resolve(file));
   if (source.root === null) return { basicAuthUsers: new Map(), headers: {} };
   let tls: WebTlsConfig | undefined;
   const users = new Map<string, string>();
-  const headers: Record<string, string> = {};
+  let headers: Record<string, string> = {};
   for (const { key, value } of source.pairs(source.map(source.root, 'the web config'), 'the web config', TOP_KEYS)) {
     if (value === null) continue;
-    if (key === 'tls_server_config') tls = tlsConfig(source, value, base);
-    else if (key === 'basic_auth_users') {
+    if (key === 'tls_server_config') {
+      tls = readTlsConfig(source, value, base, source.pairs(source.map(value, 'tls_server_config'), 'tls_server_config', supported(source, value, TLS_KEYS)));
+    } else if (key === 'basic_auth_users') {
       for (const user of source.pairs(source.map(value, 'basic_auth_users'), 'basic_auth_users')) {
         const hash = source.string(user.value, `the hash of user "${user.key}"`);
         if (!/^\$2[aby]\$\d\d\$.{53}$/.test(hash)) throw source.error(user.value, `the password of user "${user.key}" must be a bcrypt hash (htpasswd -nBC 10 "" | tr -d ':\\n')`);
@@ -62,46 +52,32 @@ export function loadWebConfig(file: string): WebConfig {
       }
     } else {
       for (const setting of source.pairs(source.map(value, 'http_server_config'), 'http_server_config', supported(source, value, HTTP_KEYS))) {
-        for (const header of source.pairs(source.map(setting.value, 'headers'), 'headers')) headers[header.key] = source.string(header.value, `header ${header.key}`);
+        headers = readHeaders(source, setting.value);
       }
     }
   }
   return { ...(tls === undefined ? {} : { tls }), basicAuthUsers: users, headers };
 }
 
-function tlsConfig(source: YamlSource, node: Node, base: string): WebTlsConfig {
-  const values = new Map<string, { text: string; node: Node | null }>();
-  for (const { key, value } of source.pairs(source.map(node, 'tls_server_config'), 'tls_server_config', supported(source, node, TLS_KEYS))) {
-    values.set(key, { text: source.string(value, key), node: value });
-  }
-  const file = (key: string): Buffer | undefined => {
-    const v = values.get(key);
-    if (v === undefined) return undefined;
+/** `http_server_config.headers`, each name and value as Node's HTTP server would take them. */
+function readHeaders(source: YamlSource, node: Node | null): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const header of source.pairs(source.map(node, 'headers'), 'headers')) {
     try {
-      return readFileSync(resolve(base, v.text));
-    } catch (err) {
-      throw source.error(v.node, `${key} ${v.text}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      validateHeaderName(header.key);
+    } catch {
+      throw source.error(header.keyNode, `header name "${header.key}" is not a valid HTTP token (letters, digits and !#$%&'*+-.^_\`|~ only)`);
     }
-  };
-  const cert = file('cert_file');
-  const key = file('key_file');
-  if (cert === undefined || key === undefined) throw source.error(node, 'tls_server_config needs both cert_file and key_file');
-  const auth = values.get('client_auth_type');
-  const clientAuth = (auth?.text ?? 'NoClientCert') as ClientAuthType;
-  if (!CLIENT_AUTH_TYPES.includes(clientAuth)) throw source.error(auth!.node, `client_auth_type must be one of ${CLIENT_AUTH_TYPES.join(', ')}`);
-  const clientCa = file('client_ca_file');
-  if (clientCa === undefined && (clientAuth === 'VerifyClientCertIfGiven' || clientAuth === 'RequireAndVerifyClientCert')) {
-    throw source.error(auth!.node, `client_auth_type ${clientAuth} needs client_ca_file`);
+    if (RESERVED_HEADERS.has(header.key.toLowerCase())) throw source.error(header.keyNode, `header ${header.key} is set by flowaudit itself; remove it`);
+    const value = source.string(header.value, `header ${header.key}`);
+    try {
+      validateHeaderValue(header.key, value);
+    } catch {
+      throw source.error(header.value, `the value of header ${header.key} holds a character HTTP does not allow in a header (a control character or a line break)`);
+    }
+    headers[header.key] = value;
   }
-  const version = (k: string): NodeTlsVersion | undefined => {
-    const v = values.get(k);
-    if (v === undefined) return undefined;
-    const mapped = TLS_VERSIONS[v.text];
-    if (mapped === undefined) throw source.error(v.node, `${k} must be one of ${Object.keys(TLS_VERSIONS).join(', ')}`);
-    return mapped;
-  };
-  const maxVersion = version('max_version');
-  return { cert, key, clientAuth, ...(clientCa === undefined ? {} : { clientCa }), minVersion: version('min_version') ?? 'TLSv1.2', ...(maxVersion === undefined ? {} : { maxVersion }) };
+  return headers;
 }
 
 /** The keys known here, after refusing exporter-toolkit keys that have no equivalent by name. */

@@ -1,4 +1,6 @@
 /** The agent's endpoint over real sockets: routes, readiness, exporter-toolkit TLS, client certificates, basic auth. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -13,12 +15,14 @@ import { makeTestPki, type TestPki } from '../support/test-pki.js';
 
 interface Reply { status: number; body: string; headers: Record<string, string | string[] | undefined> }
 
-function get(url: string, options: { auth?: string; cert?: string; key?: string; ca?: string } = {}): Promise<Reply> {
+function get(url: string, options: { auth?: string; cert?: string; key?: string; ca?: string; localAddress?: string } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const tls = u.protocol === 'https:';
     const opts = {
       method: 'GET',
+      agent: false,
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
       headers: options.auth === undefined ? {} : { authorization: `Basic ${Buffer.from(options.auth).toString('base64')}` },
       ...(tls ? { ca: options.ca === undefined ? undefined : readFileSync(options.ca), cert: options.cert && readFileSync(options.cert), key: options.key && readFileSync(options.key) } : {}),
     };
@@ -75,6 +79,47 @@ describe('plain HTTP', () => {
     expect((await get(`http://${server.address}/nothing`)).status).toBe(404);
   });
 
+  it('answers 500 when a request fails inside the endpoint, counts and reports it, and serves on', async () => {
+    const registry = registryWithOneCounter();
+    const failures: string[] = [];
+    // A header Node refuses (loadWebConfig rejects it; built by hand here) throws in the handler itself.
+    const broken = await startMetricsServer({
+      listen: '127.0.0.1:0',
+      registry,
+      webConfig: { basicAuthUsers: new Map(), headers: { 'Bad Header': 'x' } },
+      notReady: () => null,
+      onRequestError: (error, path) => failures.push(`${path}: ${error.message}`),
+    });
+    try {
+      const r = await get(`http://${broken.address}/healthz`);
+      expect([r.status, r.body]).toEqual([500, 'Internal Server Error\n']);
+      expect(failures).toEqual([expect.stringMatching(/^\/healthz: Header name must be a valid HTTP token \["Bad Header"\]$/)]);
+      expect(await registry.getSingleMetricAsString('flowaudit_http_request_errors_total')).toMatch(/ 1$/m);
+    } finally {
+      await broken.close();
+    }
+    let fail = true;
+    const scraping = await startMetricsServer({
+      listen: '127.0.0.1:0',
+      registry: new Registry(),
+      beforeScrape: () => {
+        if (fail) throw new Error('refresh failed');
+      },
+      notReady: () => null,
+      onRequestError: (error, path) => failures.push(`${path}: ${error.message}`),
+    });
+    try {
+      expect((await get(`http://${scraping.address}/metrics`)).status).toBe(500);
+      expect(failures.at(-1)).toBe('/metrics: refresh failed');
+      fail = false;
+      const after = await get(`http://${scraping.address}/metrics`);
+      expect(after.status).toBe(200);
+      expect(after.body).toContain('flowaudit_http_request_errors_total 1');
+    } finally {
+      await scraping.close();
+    }
+  });
+
   it('refuses a port in use', async () => {
     await expect(startMetricsServer({ listen: server.address, registry: new Registry(), notReady: () => null })).rejects.toMatchObject({ code: 'EADDRINUSE', syscall: 'listen' });
   });
@@ -129,6 +174,53 @@ describe('exporter-toolkit web config', () => {
     }
   });
 
+  it('keeps a right scrape fast while hundreds of wrong passwords arrive, answering them 401 or 429', async () => {
+    const hash = bcrypt.hashSync('s3cret', 10); // htpasswd's cost: about 70 ms a check
+    const server = await startMetricsServer({ listen: '127.0.0.1:0', registry: registryWithOneCounter(), webConfig: { basicAuthUsers: new Map([['prometheus', hash]]), headers: {} }, notReady: () => null });
+    try {
+      const url = `http://${server.address}/metrics`;
+      expect((await get(url, { auth: 'prometheus:s3cret' })).status).toBe(200);
+      // 400 wrong attempts from 100 loopback addresses, sent by another process on 20 connections
+      // at a time, each sending its next as soon as it is answered.
+      const attacker = spawn(process.execPath, ['--input-type=module', '-e', `
+        import { request } from 'node:http';
+        const statuses = {};
+        const attempt = (i) => new Promise((done) => {
+          const headers = { authorization: 'Basic ' + Buffer.from('prometheus:wrong' + i).toString('base64') };
+          const q = request('${url}', { agent: false, localAddress: '127.0.0.' + (10 + (i % 100)), headers }, (res) => {
+            res.resume();
+            res.on('end', () => { statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1; done(); });
+          });
+          q.on('error', (e) => { statuses[e.code] = (statuses[e.code] ?? 0) + 1; done(); });
+          q.end();
+        });
+        await Promise.all(Array.from({ length: 20 }, async (_, w) => { for (let j = 0; j < 20; j++) await attempt(w * 20 + j); }));
+        process.stdout.write(JSON.stringify(statuses));
+      `], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let statuses = '';
+      attacker.stdout.setEncoding('utf8').on('data', (c: string) => (statuses += c));
+      const attackStart = performance.now();
+      const scrapes: number[] = [];
+      while (attacker.exitCode === null && performance.now() - attackStart < 60_000) {
+        const start = performance.now();
+        expect((await get(url, { auth: 'prometheus:s3cret' })).status).toBe(200);
+        scrapes.push(performance.now() - start);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      if (attacker.exitCode === null) await once(attacker, 'exit');
+      const attackMs = performance.now() - attackStart;
+      const answered = JSON.parse(statuses) as Record<string, number>;
+      expect(Object.keys(answered).sort()).toEqual(['401', '429']);
+      expect(answered['401'] + answered['429']).toBe(400);
+      expect(scrapes.length).toBeGreaterThan(0);
+      expect(Math.max(...scrapes)).toBeLessThan(1000);
+      // Checked one by one on the loop, 400 wrong passwords would take about 28 s; now most are refused unchecked.
+      expect(attackMs).toBeLessThan(10_000);
+    } finally {
+      await server.close();
+    }
+  }, 90_000);
+
   it('rejects what it cannot honour, naming file, line and column', () => {
     expect(() => loadWebConfig(config('tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  cipher_suites: [TLS_AES_128_GCM_SHA256]\n'))).toThrow(/web-\w+\.yml:4:3: "cipher_suites" is an exporter-toolkit setting flowaudit does not support/);
     expect(() => loadWebConfig(config('basic_auth_users:\n  admin: plaintext\n'))).toThrow(/:2:10: the password of user "admin" must be a bcrypt hash/);
@@ -136,5 +228,35 @@ describe('exporter-toolkit web config', () => {
     expect(() => loadWebConfig(config('tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n'))).toThrow(/needs client_ca_file/);
     expect(() => loadWebConfig(config('tls_server_config:\n  cert_file: server.crt\n'))).toThrow(/needs both cert_file and key_file/);
     expect(() => loadWebConfig(config('tls_config:\n  x: 1\n'))).toThrow(/:1:1: unknown key "tls_config"/);
+  });
+
+  it('refuses headers Node would refuse at the first request, and headers the endpoint sets itself', () => {
+    const headers = (lines: string) => () => loadWebConfig(config(`http_server_config:\n  headers:\n${lines}`));
+    expect(headers('    "X Frame": deny\n')).toThrow(/web-\w+\.yml:3:5: header name "X Frame" is not a valid HTTP token/);
+    expect(headers('    X-Frame-Options: deny\n    "X-Bad\\u00e9(": 1\n')).toThrow(/:4:5: header name "X-Bad\u00e9\(" is not a valid HTTP token/);
+    expect(headers('    X-Note: "a\\nb"\n')).toThrow(/:3:13: the value of header X-Note holds a character HTTP does not allow/);
+    expect(headers('    content-length: "0"\n')).toThrow(/:3:5: header content-length is set by flowaudit itself; remove it/);
+    expect(loadWebConfig(config('http_server_config:\n  headers:\n    Strict-Transport-Security: max-age=31536000\n')).headers).toEqual({ 'Strict-Transport-Security': 'max-age=31536000' });
+  });
+
+  it('refuses a key pair that does not match, is swapped or is not PEM, naming the key', () => {
+    const tls = (cert: string, key: string, more = '') => () => loadWebConfig(config(`tls_server_config:\n  cert_file: ${cert}\n  key_file: ${key}\n${more}`));
+    expect(tls('server.crt', 'client.key')).toThrow(/:3:13: key_file client.key is not the key of the certificate in cert_file server.crt$/);
+    expect(tls('server.key', 'server.crt')).toThrow(/:2:14: cert_file server.key holds a private key and key_file server.crt a certificate: are they swapped\?$/);
+    expect(tls('server.crt', 'ca.crt')).toThrow(/:3:13: key_file ca.crt holds a certificate, not a private key$/);
+    writeFileSync(join(pki.dir, 'der.crt'), readFileSync(pki.serverCert, 'latin1').replace(/-----[A-Z ]+-----|\n/g, ''), 'latin1');
+    expect(tls('der.crt', 'server.key')).toThrow(/:2:14: cert_file der.crt holds no PEM certificate \(-----BEGIN CERTIFICATE-----\)$/);
+    writeFileSync(join(pki.dir, 'broken.crt'), '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n');
+    expect(tls('broken.crt', 'server.key')).toThrow(/:2:14: cert_file broken.crt: certificate 1 does not parse \(bad base64 decode\)$/);
+    expect(tls('server.crt', 'server.key', '  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: server.key\n')).toThrow(/:5:19: client_ca_file server.key holds no PEM certificate/);
+    expect(tls('.', 'server.key')).toThrow(/:2:14: cert_file \.: not a regular file$/);
+  });
+
+  it('refuses TLS versions no handshake could agree on', () => {
+    const tls = (versions: string) => () => loadWebConfig(config(`tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n${versions}`));
+    expect(tls('  min_version: TLS13\n  max_version: TLS12\n')).toThrow(/:5:16: max_version TLS12 is below min_version TLS13: every handshake would fail$/);
+    expect(tls('  max_version: TLS11\n')).toThrow(/:4:16: max_version TLS11: Node.js \(OpenSSL 3\) negotiates TLS12 and TLS13 only/);
+    expect(tls('  min_version: SSL30\n')).toThrow(/:4:16: min_version must be one of TLS10, TLS11, TLS12, TLS13$/);
+    expect(tls('  max_version: TLS13\n')().tls).toMatchObject({ minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
   });
 });
