@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { liveCaptureUnavailable as addonUnavailable } from '../../src/capture/live-capture.js';
 import { AgentProcess } from '../support/agent-process.js';
+import { LOOPBACK_API, LOOPBACK_WEB, loopbackMatrix } from '../support/loopback-matrix.js';
 import { aliasBomb } from '../support/hostile-yaml.js';
 import { sleep } from '../support/netns.js';
 import { gate, missingTools } from '../support/tshark.js';
@@ -22,30 +23,11 @@ import { gate, missingTools } from '../support/tshark.js';
 const reason = process.getuid?.() !== 0 ? 'needs root (live capture)' : (missingTools(['mkfifo', 'python3', 'curl']) ?? addonUnavailable());
 const live = gate(reason);
 
-const WEB = '127.0.0.2';
-const API = '127.0.0.3';
+const WEB = LOOPBACK_WEB;
+const API = LOOPBACK_API;
 const PORT = 18543;
 
-const RULES = `apiVersion: flowaudit.dev/v1
-kind: ConnectionMatrix
-metadata:
-  name: loopback-hostile
-  title: Loopback reload test
-components:
-  web:
-    match:
-      - cidrs: ["${WEB}/32"]
-  api:
-    match:
-      - cidrs: ["${API}/32"]
-connections:
-  - id: web-to-api
-    from: web
-    to: api
-    protocol: tcp
-    ports: [${PORT}]
-    security: tls
-`;
+const RULES = loopbackMatrix('loopback-hostile', 'Loopback reload test', PORT, 'tls');
 const INVENTORY = `entries:\n  - name: web-host\n    addresses: ["${WEB}"]\n    components: [web]\n`;
 
 /** Replaces `path` with `make(path)`'s creation (a FIFO, a symlink) or with `text`. */

@@ -14,37 +14,19 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { liveCaptureUnavailable as addonUnavailable } from '../../src/capture/live-capture.js';
 import { AgentProcess } from '../support/agent-process.js';
+import { LOOPBACK_API, LOOPBACK_WEB, loopbackMatrix } from '../support/loopback-matrix.js';
 import { sleep } from '../support/netns.js';
 import { gate, missingTools } from '../support/tshark.js';
 
 const reason = process.getuid?.() !== 0 ? 'needs root (live capture)' : missingTools(['python3', 'curl', 'promtool']) ?? addonUnavailable();
 const live = gate(reason);
 
-const WEB = '127.0.0.2';
-const API = '127.0.0.3';
+const WEB = LOOPBACK_WEB;
+const API = LOOPBACK_API;
 const PORT = 18443;
 const CLOSED_PORT = 18999;
 
-const matrix = (security: string) => `apiVersion: flowaudit.dev/v1
-kind: ConnectionMatrix
-metadata:
-  name: loopback-${security}
-  title: Loopback agent test
-components:
-  web:
-    match:
-      - cidrs: ["${WEB}/32"]
-  api:
-    match:
-      - cidrs: ["${API}/32"]
-connections:
-  - id: web-to-api
-    from: web
-    to: api
-    protocol: tcp
-    ports: [${PORT}]
-    security: ${security}
-`;
+const matrix = (security: string): string => loopbackMatrix(`loopback-${security}`, 'Loopback agent test', PORT, security);
 
 /** A client that connects from WEB, sends a plaintext request, and holds the connection open. */
 const HOLDING_CLIENT = `

@@ -118,7 +118,9 @@ function expectErrorLines(args: readonly string[], message: RegExp): { stderr: s
 const FLOW = ['--flow', '10.0.0.5:43512 -> 10.0.1.7:53/udp'];
 
 describe('hostile rules files', () => {
-  it.each(RULES)('%s: rules validate', (_what, file, message) => expectErrorLines(['rules', 'validate', file], message));
+  it.each(RULES)('%s: rules validate', (_what, file, message) => {
+    expectErrorLines(['rules', 'validate', file], message);
+  });
   it.each(RULES)('%s: rules explain', (_what, file, message) => expectOneLineError(['rules', 'explain', file, ...FLOW], message));
   it.each(RULES)('%s: analyze', (_what, file, message) => expectOneLineError(['analyze', CAPTURE, '--rules', file], message));
 });
