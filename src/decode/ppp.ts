@@ -52,20 +52,15 @@ function decodePppProtocol(data: Buffer, at: number, end: number, out: DecodedPa
     at += 1;
   }
   out.networkOffset = at;
-  switch (protocol) {
-    case 0x21:
-      out.etherType = ETHERTYPE_IPV4;
-      return DecodeReason.Ok;
-    case 0x57:
-      out.etherType = ETHERTYPE_IPV6;
-      return DecodeReason.Ok;
-    case 0x0281:
-      out.etherType = ETHERTYPE_MPLS_UNICAST;
-      return DecodeReason.Ok;
-    case 0x0283:
-      out.etherType = ETHERTYPE_MPLS_MULTICAST;
-      return DecodeReason.Ok;
-    default:
-      return DecodeReason.NotIp;
-  }
+  out.etherType = etherTypeOfPppProtocol(protocol);
+  return out.etherType === 0 ? DecodeReason.NotIp : DecodeReason.Ok;
+}
+
+/** PPP protocol numbers (RFC 1661, IANA PPP DLL protocol numbers) of what the decoder reads on; 0 for the rest. */
+function etherTypeOfPppProtocol(protocol: number): number {
+  if (protocol === 0x0021) return ETHERTYPE_IPV4;
+  if (protocol === 0x0057) return ETHERTYPE_IPV6;
+  if (protocol === 0x0281) return ETHERTYPE_MPLS_UNICAST;
+  if (protocol === 0x0283) return ETHERTYPE_MPLS_MULTICAST;
+  return 0;
 }
