@@ -1,11 +1,11 @@
 /**
  * flowaudit's flows against tshark's on real traffic in each framing the link layer decodes: the
- * frames of traffic.pcap (TCP, TLS, UDP, fragments, ICMP; test/fixtures/README.md) wrapped in MPLS,
- * PPP, PPP_HDLC, PPPoE over QinQ, LLC/SNAP and 802.1ah PBB, with a few frames of each framing's
- * undecoded kinds added; and nflog.pcap, recorded through the kernel's NFLOG target
- * (test/fixtures/make-nflog-capture.sh). Same TCP and UDP flows (endpoints, initiator, packets and
- * IP bytes each way) as tshark's streams, same ICMP packets and bytes, every other frame counted
- * by its reason.
+ * frames of traffic.pcap (TCP, TLS, UDP, fragments, ICMP; test/fixtures/README.md) wrapped in
+ * MPLS, PPP, PPP_HDLC, MPLS over PPP, Cisco HDLC, PPPoE (bare and over QinQ), LLC/SNAP and 802.1ah
+ * PBB, with a few frames of each framing's undecoded kinds added; and nflog.pcap, recorded through
+ * the kernel's NFLOG target (test/fixtures/make-nflog-capture.sh). Same TCP and UDP flows
+ * (endpoints, initiator, packets and IP bytes each way) as tshark's streams, same ICMP packets and
+ * bytes, every other frame counted by its reason.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,6 +98,24 @@ const FRAMINGS: Framing[] = [
     name: 'PPP_HDLC with compressed protocols',
     linkType: LINKTYPE.PppHdlc,
     wrap: (f) => (isIp(f) ? ppp(f.network, { hdlc: true, compressed: true, protocol: pppProtocol(f) }) : null),
+    extras: [],
+  },
+  {
+    name: 'MPLS over PPP',
+    linkType: LINKTYPE.Ppp,
+    wrap: (f) => (isIp(f) ? ppp(mplsStack([4000], f.network), { hdlc: true, protocol: PPP_PROTOCOL.Mpls }) : null),
+    extras: [],
+  },
+  {
+    name: 'Cisco HDLC (LINKTYPE_C_HDLC)',
+    linkType: LINKTYPE.CiscoHdlc,
+    wrap: (f) => Buffer.concat([Buffer.of(0x0f, 0x00), f.record.data.subarray(12)]),
+    extras: [],
+  },
+  {
+    name: 'PPPoE without Ethernet (LINKTYPE_PPP_ETHER)',
+    linkType: LINKTYPE.PppEther,
+    wrap: (f) => (isIp(f) ? pppoe(ppp(f.network, { protocol: pppProtocol(f) })) : null),
     extras: [],
   },
   {
