@@ -39,9 +39,10 @@ export const LinkType = {
   CiscoHdlc: 104,
   Loop: 108,
   LinuxSll: 113,
-  Nflog: 239,
   Ipv4: 228,
   Ipv6: 229,
+  /** Linux netfilter log records (`tcpdump -i nflog:N`). */
+  Nflog: 239,
   LinuxSll2: 276,
 } as const;
 
