@@ -17,6 +17,24 @@ export const DecodeReason = {
   TooManyVlanTags: 11,
   /** The packet's time is before 1970 or after 9999 (src/capture/capture-time.ts): counted, not used. */
   TimestampOutOfRange: 12,
+  /** More MPLS labels than the decoder walks (link-framings.ts, MAX_MPLS_LABELS). */
+  TooManyMplsLabels: 13,
+  /** After the bottom MPLS label, a pseudowire control word or associated channel (first nibble 0 or 1). */
+  MplsPseudowire: 14,
+  /** PPPoE discovery (PADI, PADO, PADR, PADS, PADT): session setup, no IP. */
+  PppoeDiscovery: 15,
+  /** An 802.3 frame whose LLC header is not SNAP (spanning tree, NetBIOS, IPX over LLC, ...). */
+  LlcNotSnap: 16,
+  /** An NFLOG record whose TLVs hold no NFULA_PAYLOAD, or a TLV whose length is impossible. */
+  NflogWithoutPayload: 17,
+  /** Cisco FabricPath (EtherType 0x8903): counted, not decoded. */
+  CiscoFabricPath: 18,
+  /** Cisco VN-Tag (EtherType 0x8926): counted, not decoded. */
+  CiscoVnTag: 19,
+  /** 802.11 link types (plain, radiotap, Prism, AVS, PPI): counted, not decoded. */
+  Ieee80211: 20,
+  /** More nested link headers (PBB, PPPoE, LLC/SNAP, MPLS stacks) than the decoder walks. */
+  TooManyLinkHeaders: 21,
 } as const;
 export type DecodeReason = (typeof DecodeReason)[keyof typeof DecodeReason];
 
@@ -35,4 +53,13 @@ export const DECODE_REASON_NAMES: readonly string[] = [
   'fragment-without-first',
   'too-many-vlan-tags',
   'timestamp-out-of-range',
+  'too-many-mpls-labels',
+  'mpls-pseudowire',
+  'pppoe-discovery',
+  'llc-not-snap',
+  'nflog-without-payload',
+  'cisco-fabric-path',
+  'cisco-vn-tag',
+  'ieee80211',
+  'too-many-link-headers',
 ];

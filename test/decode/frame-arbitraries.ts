@@ -6,10 +6,18 @@ import {
   ipv4,
   ipv6,
   LINKTYPE,
+  llcSnap,
+  mplsStack,
+  nflog,
   nullLink,
+  pbbItag,
+  ppp,
+  PPP_PROTOCOL,
+  pppoe,
   sll,
   sll2,
   tcp,
+  u16,
   udp,
   type Ipv6Extension,
 } from '../support/capture-writer.js';
@@ -77,13 +85,45 @@ const network = fc.oneof(
 
 const vlanTags = fc.array(fc.record({ tpid: fc.constantFrom(ETHERTYPE.Vlan, ETHERTYPE.QinQ, ETHERTYPE.QinQOld), vid: fc.integer({ min: 0, max: 4095 }) }), { maxLength: 3 });
 
+type Network = { bytes: Buffer; etherType: number };
+
+const pppProtocol = (n: Network) => (n.etherType === ETHERTYPE.Ipv4 ? PPP_PROTOCOL.Ipv4 : PPP_PROTOCOL.Ipv6);
+
+/** A PPP frame around an IP packet: with or without address and control, protocol compressed or not. */
+const pppFrame = (n: Network) => fc.record({ hdlc: fc.boolean(), compressed: fc.boolean() }).map((spec) => ppp(n.bytes, { ...spec, protocol: pppProtocol(n) }));
+
+/**
+ * What an EtherType can name on the way to an IP packet: the packet itself, or an MPLS stack,
+ * a PPPoE session, LLC/SNAP (an 802.3 length field) or a PBB customer frame around it. Returns
+ * the EtherType (or length) and the bytes after it.
+ */
+const etherPayload = (n: Network): fc.Arbitrary<{ etherType: number; body: Buffer }> =>
+  fc.oneof(
+    fc.constant({ etherType: n.etherType, body: n.bytes }),
+    fc.array(fc.integer({ min: 0, max: 0xfffff }), { minLength: 1, maxLength: 4 }).map((labels) => ({ etherType: ETHERTYPE.Mpls, body: mplsStack(labels, n.bytes) })),
+    fc.boolean().map((compressed) => ({ etherType: ETHERTYPE.PppoeSession, body: pppoe(ppp(n.bytes, { protocol: pppProtocol(n), compressed })) })),
+    fc.constant(llcSnap(n.etherType, n.bytes)).map((body) => ({ etherType: body.length, body })),
+    fc.record({ isid: fc.integer({ min: 0, max: 0xffffff }), tags: vlanTags }).map(({ isid, tags }) => ({ etherType: ETHERTYPE.PbbItag, body: pbbItag(isid, ethernet(n.bytes, { etherType: n.etherType, tags })) })),
+  );
+
 /** A well-formed frame of `linkType` around a random IPv4 or IPv6 packet, and whether that is a non-first fragment. */
 export function framedPacketArb(linkType: number): fc.Arbitrary<{ frame: Buffer; later: boolean }> {
   switch (linkType) {
     case LINKTYPE.Ethernet:
       return fc
         .record({ n: network, tags: vlanTags, pad: fc.boolean() })
-        .map(({ n, tags, pad }) => ({ frame: ethernet(n.bytes, { etherType: n.etherType, tags, padTo: pad ? 60 : 0 }), later: n.later }));
+        .chain(({ n, tags, pad }) => etherPayload(n).map(({ etherType, body }) => ({ frame: ethernet(body, { etherType, tags, padTo: pad ? 60 : 0 }), later: n.later })));
+    case LINKTYPE.Ppp:
+    case LINKTYPE.PppHdlc:
+      return network.chain((n) => pppFrame(n).map((frame) => ({ frame, later: n.later })));
+    case LINKTYPE.PppEther:
+      return network.chain((n) => fc.boolean().map((compressed) => ({ frame: pppoe(ppp(n.bytes, { protocol: pppProtocol(n), compressed })), later: n.later })));
+    case LINKTYPE.CiscoHdlc:
+      return network.map((n) => ({ frame: Buffer.concat([Buffer.of(0x0f, 0), u16(n.etherType), n.bytes]), later: n.later }));
+    case LINKTYPE.Nflog:
+      return fc
+        .record({ n: network, endian: fc.constantFrom('le' as const, 'be' as const) })
+        .map(({ n, endian }) => ({ frame: nflog(n.bytes, { family: n.etherType === ETHERTYPE.Ipv4 ? 2 : 10, endian }), later: n.later }));
     case LINKTYPE.LinuxSll:
       return network.map((n) => ({ frame: sll(n.bytes, n.etherType), later: n.later }));
     case LINKTYPE.LinuxSll2:

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeReason } from '../../src/decode/decode-reason.js';
 import { PacketDecoder } from '../../src/decode/packet-decoder.js';
-import { ethernet, ETHERTYPE, ipv4, ipv6, LINKTYPE, nullLink, sll, sll2, udp, type Endian } from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, ipv4, ipv6, LINKTYPE, llcSnap, nullLink, sll, sll2, udp, type Endian } from '../support/capture-writer.js';
 import { at, decodeFrame } from './decode-frame.js';
 
 const v4 = ipv4({ src: '192.0.2.1', dst: '198.51.100.2', protocol: 17, payload: udp({ srcPort: 5353, dstPort: 53, payload: Buffer.from('q') }) });
@@ -43,10 +43,10 @@ describe('Ethernet', () => {
     expect(decodeFrame(decoder, ethernet(v4, { etherType: ETHERTYPE.Ipv4, tags }), LINKTYPE.Ethernet)).toBe(DecodeReason.TooManyVlanTags);
   });
 
-  it('counts ARP and 802.3 length frames as not IP', () => {
+  it('counts ARP as not IP, and an 802.3 length frame without SNAP as llc-not-snap', () => {
     const decoder = new PacketDecoder();
     expect(decodeFrame(decoder, ethernet(Buffer.alloc(28), { etherType: ETHERTYPE.Arp }), LINKTYPE.Ethernet)).toBe(DecodeReason.NotIp);
-    expect(decodeFrame(decoder, ethernet(Buffer.alloc(46), { etherType: 46 }), LINKTYPE.Ethernet)).toBe(DecodeReason.NotIp);
+    expect(decodeFrame(decoder, ethernet(Buffer.alloc(46), { etherType: 46 }), LINKTYPE.Ethernet)).toBe(DecodeReason.LlcNotSnap);
     expect(decodeFrame(decoder, ethernet(Buffer.alloc(46), { etherType: ETHERTYPE.Arp, tags: [{ tpid: ETHERTYPE.Vlan, vid: 1 }] }), LINKTYPE.Ethernet)).toBe(DecodeReason.NotIp);
   });
 
@@ -79,9 +79,16 @@ describe('Linux cooked captures', () => {
     expectUdp(decoder, 20, 4);
   });
 
+  it('reads 802.2 LLC/SNAP frames (protocol 0x0004)', () => {
+    const decoder = new PacketDecoder();
+    expect(decodeFrame(decoder, sll(llcSnap(ETHERTYPE.Ipv6, v6), 0x0004), LINKTYPE.LinuxSll)).toBe(DecodeReason.Ok);
+    expectUdp(decoder, 24, 6);
+  });
+
   it('counts non-IP protocols and short headers', () => {
     const decoder = new PacketDecoder();
-    expect(decodeFrame(decoder, sll(Buffer.alloc(30), 0x0004), LINKTYPE.LinuxSll)).toBe(DecodeReason.NotIp);
+    expect(decodeFrame(decoder, sll(Buffer.alloc(30), 0x0001), LINKTYPE.LinuxSll)).toBe(DecodeReason.NotIp);
+    expect(decodeFrame(decoder, sll(Buffer.alloc(30), 0x0004), LINKTYPE.LinuxSll)).toBe(DecodeReason.LlcNotSnap);
     expect(decodeFrame(decoder, sll2(Buffer.alloc(30), ETHERTYPE.Arp), LINKTYPE.LinuxSll2)).toBe(DecodeReason.NotIp);
     expect(decodeFrame(decoder, sll(v4, ETHERTYPE.Ipv4), LINKTYPE.LinuxSll, 15)).toBe(DecodeReason.TruncatedLinkHeader);
     expect(decodeFrame(decoder, sll2(v4, ETHERTYPE.Ipv4), LINKTYPE.LinuxSll2, 19)).toBe(DecodeReason.TruncatedLinkHeader);
@@ -136,7 +143,13 @@ describe('BSD null and OpenBSD loopback', () => {
 });
 
 describe('unsupported link types', () => {
-  it.each([105, 127, 147, 65535])('counts link type %d as unsupported', (linkType) => {
+  it.each([105, 119, 127, 163, 192])('counts 802.11 link type %d as ieee80211', (linkType) => {
+    const decoder = new PacketDecoder();
+    expect(decodeFrame(decoder, v4, linkType)).toBe(DecodeReason.Ieee80211);
+    expect(decoder.reasonCounts()).toEqual({ 'ieee80211': 1 });
+  });
+
+  it.each([147, 148, 65535])('counts link type %d as unsupported', (linkType) => {
     const decoder = new PacketDecoder();
     expect(decodeFrame(decoder, v4, linkType)).toBe(DecodeReason.UnsupportedLinkType);
     expect(decoder.reasonCounts()).toEqual({ 'unsupported-link-type': 1 });

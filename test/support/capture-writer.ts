@@ -220,9 +220,28 @@ export const LINKTYPE = {
   Ipv4: 228,
   Ipv6: 229,
   LinuxSll2: 276,
+  Ppp: 9,
+  PppHdlc: 50,
+  PppEther: 51,
+  CiscoHdlc: 104,
+  Nflog: 239,
 } as const;
 
-export const ETHERTYPE = { Ipv4: 0x0800, Arp: 0x0806, Vlan: 0x8100, Ipv6: 0x86dd, QinQ: 0x88a8, QinQOld: 0x9100 } as const;
+export const ETHERTYPE = {
+  Ipv4: 0x0800,
+  Arp: 0x0806,
+  Vlan: 0x8100,
+  Ipv6: 0x86dd,
+  QinQ: 0x88a8,
+  QinQOld: 0x9100,
+  Mpls: 0x8847,
+  MplsMulticast: 0x8848,
+  PppoeDiscovery: 0x8863,
+  PppoeSession: 0x8864,
+  PbbItag: 0x88e7,
+  FabricPath: 0x8903,
+  VnTag: 0x8926,
+} as const;
 
 export interface EthernetSpec {
   etherType: number;
@@ -258,6 +277,65 @@ export function sll2(network: Buffer, protocol: number): Buffer {
 /** BSD loopback: the address family as a 32-bit word in the capturing host's byte order. */
 export function nullLink(network: Buffer, family: number, endian: Endian): Buffer {
   return Buffer.concat([u32(family, endian), network]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Framings inside a link layer: each returns the bytes that follow an EtherType (or start a frame)
+
+/** An MPLS label stack, outermost first, the last label with its bottom-of-stack bit; TTL 64. */
+export function mplsStack(labels: readonly number[], payload: Buffer): Buffer {
+  const words = labels.map((label, i) => u32(((label & 0xfffff) << 12) | (i === labels.length - 1 ? 0x100 : 0) | 64));
+  return Buffer.concat([...words, payload]);
+}
+
+/** PPP protocol numbers. */
+export const PPP_PROTOCOL = { Ipv4: 0x0021, Ipv6: 0x0057, Mpls: 0x0281, Lcp: 0xc021, Ipcp: 0x8021 } as const;
+
+export interface PppSpec {
+  protocol: number;
+  /** The HDLC address and control bytes 0xff 0x03 first (RFC 1662). */
+  hdlc?: boolean;
+  /** Protocol-field compression: one byte when the protocol fits (RFC 1661). */
+  compressed?: boolean;
+}
+
+export function ppp(payload: Buffer, spec: PppSpec): Buffer {
+  const protocol = spec.compressed && spec.protocol < 0x100 ? u8(spec.protocol) : u16(spec.protocol);
+  return Buffer.concat([spec.hdlc ? Buffer.of(0xff, 0x03) : Buffer.alloc(0), protocol, payload]);
+}
+
+/** A PPPoE header (version 1, type 1) around `body`: code 0 with a session for sessions, else a discovery code. */
+export function pppoe(body: Buffer, spec: { code?: number; session?: number } = {}): Buffer {
+  return Buffer.concat([Buffer.of(0x11, spec.code ?? 0), u16(spec.session ?? 0x1234), u16(body.length), body]);
+}
+
+/** LLC AA-AA-03 and SNAP with OUI 00-00-00 and an EtherType (RFC 1042), the length-field frames' way to carry IP. */
+export function llcSnap(etherType: number, payload: Buffer): Buffer {
+  return Buffer.concat([Buffer.of(0xaa, 0xaa, 0x03, 0, 0, 0), u16(etherType), payload]);
+}
+
+/** An 802.1ah I-TAG (I-SID), then the customer frame from its destination address on. */
+export function pbbItag(isid: number, customerFrame: Buffer): Buffer {
+  return Buffer.concat([u32(isid & 0xffffff), customerFrame]);
+}
+
+/** NFULA_ TLV types (linux/netfilter/nfnetlink_log.h). */
+export const NFULA = { PacketHdr: 1, Prefix: 10, Payload: 9, Uid: 11 } as const;
+
+/** One NFLOG TLV: length (4 + value) and type in `endian`, the value padded to 4 bytes. */
+export function nflogTlv(type: number, value: Buffer, endian: Endian): Buffer {
+  return padTo4(Buffer.concat([u16(4 + value.length, endian), u16(type, endian), value]));
+}
+
+/** An NFLOG record as `tcpdump -i nflog:N` writes it: family, version 0, resource id, the packet header TLV, a prefix, the payload. */
+export function nflog(network: Buffer, spec: { family: number; endian: Endian; tlvs?: Buffer[] }): Buffer {
+  const hwProtocol = spec.family === 10 ? 0x86dd : 0x0800;
+  const tlvs = spec.tlvs ?? [
+    nflogTlv(NFULA.PacketHdr, Buffer.concat([u16(hwProtocol), Buffer.of(3, 0)]), spec.endian),
+    nflogTlv(NFULA.Prefix, Buffer.from('fa\0'), spec.endian),
+    nflogTlv(NFULA.Payload, network, spec.endian),
+  ];
+  return Buffer.concat([Buffer.of(spec.family, 0), u16(5), ...tlvs]);
 }
 
 // ---------------------------------------------------------------------------------------------
