@@ -17,6 +17,14 @@ export const DecodeReason = {
   TooManyVlanTags: 11,
   /** The packet's time is before 1970 or after 9999 (src/capture/capture-time.ts): counted, not used. */
   TimestampOutOfRange: 12,
+  /** A tunnel header (tunnel-udp.ts, tunnel-gre.ts) shorter than its fields say. */
+  TruncatedTunnelHeader: 13,
+  /** A tunnel whose payload or variant the decoder does not open (GRE version 1, an unknown protocol type). */
+  UnsupportedTunnelPayload: 14,
+  /** Encapsulation nested deeper than MAX_TUNNEL_DEPTH: the innermost packets stay inside. */
+  TunnelTooDeep: 15,
+  /** A tunnel packet in an IP fragment: its inner packet is not reassembled. */
+  TunnelInFragment: 16,
 } as const;
 export type DecodeReason = (typeof DecodeReason)[keyof typeof DecodeReason];
 
@@ -35,4 +43,8 @@ export const DECODE_REASON_NAMES: readonly string[] = [
   'fragment-without-first',
   'too-many-vlan-tags',
   'timestamp-out-of-range',
+  'truncated-tunnel-header',
+  'unsupported-tunnel-payload',
+  'tunnel-too-deep',
+  'tunnel-in-fragment',
 ];
