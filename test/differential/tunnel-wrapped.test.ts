@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ETHERTYPE, LINKTYPE, pcapFile, type PcapRecord } from '../support/capture-writer.js';
+import { conversationPairs, endpointText, flowPairs, pairKey } from '../support/conversation-pairs.js';
 import {
-  CAPTURE_DIR, comparableFlow, flowauditFlows, gate, missingTools, sortShapes, tsharkConversations, type CliFlow, type Conversation,
+  CAPTURE_DIR, comparableFlow, flowauditFlows, gate, missingTools, sortShapes, tsharkConversations, type CliFlow,
 } from '../support/tshark.js';
 import {
   erspanIIHeader, erspanIIIHeader, ETHERTYPE_ERSPAN_II, ETHERTYPE_ERSPAN_III, ETHERTYPE_TEB, geneveHeader, geneveOption, greHeader,
@@ -86,25 +87,6 @@ const WRAPPINGS: readonly Wrapping[] = [
   { name: 'GTP-U with an extension header', tunnel: 'gtp-u', tshark: true, wrap: ipOnly((ip, _v, r) => udpBetweenNodes(2152, Buffer.concat([gtpuHeader(0x1000 + (r ? 1 : 0), ip.length, { sequence: 1, extensions: [GTP_PDU_SESSION_CONTAINER] }), ip]), 2152, r)) },
 ];
 
-/** Each flow (or conversation) keyed by its unordered endpoints, with the packets each way summed. */
-type PairCounts = Map<string, number[]>;
-function addPair(pairs: PairCounts, a: string, b: string, fromA: number, fromB: number): void {
-  const [key, counts] = a <= b ? [`${a} ${b}`, [fromA, fromB]] : [`${b} ${a}`, [fromB, fromA]];
-  const sum = pairs.get(key) ?? [0, 0];
-  pairs.set(key, [sum[0] + counts[0], sum[1] + counts[1]]);
-}
-const endpoint = (e: { address: string; port: number }) => `${e.address}:${e.port}`;
-function flowPairs(flows: CliFlow[]): PairCounts {
-  const pairs: PairCounts = new Map();
-  for (const f of flows) addPair(pairs, endpoint(f.client), endpoint(f.server), f.toServer.packets, f.toClient.packets);
-  return pairs;
-}
-function conversationPairs(conversations: Conversation[]): PairCounts {
-  const pairs: PairCounts = new Map();
-  for (const c of conversations) addPair(pairs, endpoint(c.a), endpoint(c.b), c.framesAtoB, c.framesBtoA);
-  return pairs;
-}
-
 type TunnelFlow = CliFlow & { tunnel?: { type: string; outerClient: string; outerServer: string }; encapsulates?: string };
 
 describe('flows inside tunnels wrapped around the bundled capture', () => {
@@ -154,7 +136,7 @@ describe('flows inside tunnels wrapped around the bundled capture', () => {
         // tshark's conversations count a fragmented datagram once, when reassembled; flowaudit
         // counts each fragment (test/differential/streams.test.ts compares those): set them aside.
         for (const f of flows.filter((f) => f.protocol === protocol && f.laterFragments > 0)) {
-          const key = [endpoint(f.client), endpoint(f.server)].sort().join(' ');
+          const key = pairKey(endpointText(f.client), endpointText(f.server));
           expect(theirs.has(key), key).toBe(true);
           ours.delete(key);
           theirs.delete(key);
