@@ -15,7 +15,12 @@ export type TunnelType = (typeof TunnelType)[keyof typeof TunnelType];
 export const TUNNEL_NAMES: readonly string[] = ['none', 'vxlan', 'geneve', 'ip-in-ip', 'gre', 'erspan', 'gtp-u'];
 
 /** What a tunnel's identifier is called in its own specification: VNI, GRE key, session, TEID. */
-export const TUNNEL_ID_NAMES: readonly string[] = ['', 'vni', 'vni', '', 'key', 'session', 'teid'];
+const TUNNEL_ID_NAMES: readonly string[] = ['', 'vni', 'vni', '', 'key', 'session', 'teid'];
+
+/** The name of the identifier of the tunnel named `type` (a TUNNEL_NAMES entry), for reports. */
+export function tunnelIdName(type: string): string {
+  return TUNNEL_ID_NAMES[TUNNEL_NAMES.indexOf(type)] ?? 'id';
+}
 
 /** An inner packet that starts with an Ethernet header (VXLAN, Geneve, GRE TEB, ERSPAN). */
 export const INNER_ETHERNET = -2;

@@ -1,5 +1,5 @@
 import { ipProtocolName } from '../decode/ip-protocol.js';
-import { TUNNEL_ID_NAMES, TUNNEL_NAMES } from '../decode/tunnel-header.js';
+import { tunnelIdName } from '../decode/tunnel-header.js';
 import type { FlowDirection, FlowRecord, FlowTunnel } from '../flow/flow-record.js';
 
 /**
@@ -25,7 +25,7 @@ export function flowJsonLine(f: FlowRecord): string {
 
 /** The carrying tunnel, its id under the name its specification gives it (vni, key, session, teid). */
 function tunnel(t: FlowTunnel): string {
-  const id = t.id !== undefined ? `,"${TUNNEL_ID_NAMES[TUNNEL_NAMES.indexOf(t.type)]}":${t.id}` : '';
+  const id = t.id !== undefined ? `,"${tunnelIdName(t.type)}":${t.id}` : '';
   return `{"type":"${t.type}"${id},"outerClient":"${t.outerClient}","outerServer":"${t.outerServer}"}`;
 }
 
