@@ -34,8 +34,11 @@ export class FlowTunnels {
   start(slot: number, p: DecodedPacket, dir: number): void {
     const w = this.words;
     const s = slot * WORDS;
+    if (p.tunnelType === TunnelType.None) {
+      w[s] = 0;
+      return;
+    }
     w[s] = p.tunnelType | (p.tunnelHasId ? HAS_ID : 0);
-    if (p.tunnelType === TunnelType.None) return;
     w[s + 1] = p.tunnelId;
     const lower = dir === 0 ? p.tunnelSrc : p.tunnelDst;
     const higher = dir === 0 ? p.tunnelDst : p.tunnelSrc;

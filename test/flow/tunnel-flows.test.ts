@@ -76,4 +76,24 @@ describe('flows carried in tunnels', () => {
     expect(series.get('flowaudit_tunnel_decode_errors_total{reason="tunnel-too-deep"}')).toBe(2);
     expect(series.get('flowaudit_packets_total')).toBe(3);
   });
+
+  it('keeps each flow\'s tunnel through table growth, and a reused slot forgets it', () => {
+    const flows: FlowRecord[] = [];
+    const grown = new FlowTable({ onFlow: (f) => flows.push(f) }, { payloadLimit: 0, initialCapacity: 2 });
+    const packets = new PacketFlowSink(grown);
+    const feed = (frame: Buffer, at: number) => packets.onPacket(frame, 0, frame.length, frame.length, LINKTYPE.Ethernet, at, 0);
+    // Ten pod flows in VXLAN (VNI = the flow's number), more than the table's first two slots.
+    for (let i = 0; i < 10; i++) {
+      const pod = ethernet(ipv4({ src: POD_A, dst: POD_B, protocol: 6, payload: tcp({ srcPort: 41000 + i, dstPort: 8443, flags: TCP_FLAGS.SYN }) }), { etherType: ETHERTYPE.Ipv4 });
+      feed(udpBetweenNodes(4789, Buffer.concat([vxlanHeader(i), pod])), 1_700_000_000);
+    }
+    grown.flush();
+    const inner = flows.filter((f) => f.protocol === 6);
+    expect(inner.map((f) => [f.client.port - 41000, f.tunnel?.id])).toEqual(Array.from({ length: 10 }, (_, i) => [i, i]));
+    // Every flow ended: a plain flow now takes a slot a tunneled one had.
+    flows.length = 0;
+    feed(ethernet(ipv4({ src: POD_A, dst: POD_B, protocol: 6, payload: tcp({ srcPort: 50000, dstPort: 8443, flags: TCP_FLAGS.SYN }) }), { etherType: ETHERTYPE.Ipv4 }), 1_700_000_100);
+    grown.flush();
+    expect(flows.map((f) => [f.tunnel, f.encapsulates])).toEqual([[undefined, undefined]]);
+  });
 });
