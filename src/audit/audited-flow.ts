@@ -1,4 +1,4 @@
-import type { FlowEndReason, FlowEndpoint, InitiatorEvidence, TcpState } from '../flow/flow-record.js';
+import type { FlowEndReason, FlowEndpoint, FlowTunnel, InitiatorEvidence, TcpState } from '../flow/flow-record.js';
 import type { ComponentMatch } from './component-matcher.js';
 import type { Verdict } from './verdict.js';
 
@@ -28,6 +28,10 @@ export interface AuditedFlow {
   readonly endReason: FlowEndReason;
   /** ICMP flows: the first message's type and code. */
   readonly icmp: { readonly type: number; readonly code: number } | undefined;
+  /** The tunnel that carried the flow (FlowRecord.tunnel): the audited addresses are the inner ones. */
+  readonly tunnel?: FlowTunnel;
+  /** The tunnel the flow carries (FlowRecord.encapsulates): an overlay's outer flow. */
+  readonly encapsulates?: string;
   readonly verdict: Verdict;
   /**
    * Set on a final record whose verdict the live agent already handed on while the flow ran

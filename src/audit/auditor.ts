@@ -7,6 +7,7 @@ import { ComponentMatcher } from './component-matcher.js';
 import { FlowJudge } from './flow-judge.js';
 import type { Matrix } from './matrix.js';
 import { observeSecurity } from './observe-security.js';
+import { tunnelVerdict } from './tunnel-verdict.js';
 
 /**
  * The audit stage: a FlowSink that identifies both ends of each flow, matches them to components,
@@ -51,7 +52,7 @@ export class Auditor implements FlowSink {
     // Names are looked up only for a matrix that matches by hostname.
     const learnt = this.matcher.matchesNames ? this.learntNames(flow, security.serverName) : undefined;
     const server = this.matcher.match(this.identities.identify(flow.server.address), flow.server.port, learnt);
-    const verdict = this.judge.judge({
+    const judged = this.judge.judge({
       protocol,
       clientAddress: flow.client.address,
       serverAddress: flow.server.address,
@@ -60,6 +61,7 @@ export class Auditor implements FlowSink {
       server,
       security,
     });
+    const verdict = flow.encapsulates === undefined ? judged : tunnelVerdict(judged, flow.encapsulates);
     // Built field by field, no spreads: V8 then makes every AuditedFlow with one hidden class and
     // no property copying (the spread version cost about 2 µs a flow, bench/RESULTS.md).
     return {
@@ -78,6 +80,8 @@ export class Auditor implements FlowSink {
       tcpState: flow.tcpState,
       endReason: flow.endReason,
       icmp: flow.icmp,
+      tunnel: flow.tunnel,
+      encapsulates: flow.encapsulates,
       verdict,
     };
   }

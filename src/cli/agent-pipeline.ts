@@ -4,6 +4,7 @@ import { LiveAuditor } from '../audit/live-auditor.js';
 import type { Matrix } from '../audit/matrix.js';
 import { AuditMetrics } from '../export/audit-metrics.js';
 import { AuditNdjsonSink } from '../export/audit-ndjson.js';
+import type { TunnelPorts } from '../decode/tunnel-ports.js';
 import { FlowTable, type FlowTableOptions } from '../flow/flow-table.js';
 import { PacketFlowSink } from '../flow/packet-flow-sink.js';
 import { DnsAnswerTap } from '../identity/dns-answer-tap.js';
@@ -14,6 +15,8 @@ export interface AgentPipelineOptions {
   readonly table: Partial<FlowTableOptions>;
   readonly seenWindowSeconds: number;
   readonly dnsGraceSeconds: number;
+  /** UDP ports opened as tunnels (default DEFAULT_TUNNEL_PORTS). */
+  readonly tunnelPorts?: TunnelPorts;
   /** Where violation records go, one NDJSON line each (the violation log, stdout). */
   readonly violationWriters: readonly ((line: string) => void)[];
 }
@@ -40,7 +43,7 @@ export function buildAgentPipeline(matrix: Matrix, identities: IdentityProvider,
   const dnsTap = new DnsAnswerTap(dnsNames);
   const auditor = new LiveAuditor(matrix, identities, sinks, dnsNames);
   const table = new FlowTable(auditor, options.table);
-  return { packets: new PacketFlowSink(table, dnsTap), table, auditor, auditMetrics, dnsTap, dnsNames };
+  return { packets: new PacketFlowSink(table, dnsTap, options.tunnelPorts), table, auditor, auditMetrics, dnsTap, dnsNames };
 }
 
 /**

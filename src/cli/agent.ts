@@ -11,6 +11,7 @@ import type { LiveAuditor } from '../audit/live-auditor.js';
 import { loadMatrix } from '../audit/load-matrix.js';
 import { OwnEndpoint } from '../audit/own-endpoint.js';
 import type { Matrix } from '../audit/matrix.js';
+import type { TunnelPorts } from '../decode/tunnel-ports.js';
 import type { AuditMetrics } from '../export/audit-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../export/metrics-server.js';
 import { PipelineMetrics } from '../export/pipeline-metrics.js';
@@ -29,6 +30,8 @@ export interface AgentConfig {
   readonly rules: string;
   readonly identities: IdentityCliOptions;
   readonly table: Partial<FlowTableOptions>;
+  /** UDP ports opened as tunnels (default DEFAULT_TUNNEL_PORTS). */
+  readonly tunnelPorts?: TunnelPorts;
   readonly listen: string;
   readonly webConfig?: WebConfig;
   readonly violationLog?: ViolationLogOptions;
@@ -84,7 +87,7 @@ export class Agent {
   static async start(config: AgentConfig, log: Logger): Promise<Agent> {
     const matrix = loadMatrix(config.rules);
     const identities = loadIdentities(config.identities, matrix);
-    const stages = { seenWindowSeconds: config.seenWindowSeconds, dnsGraceSeconds: config.dnsGraceSeconds };
+    const stages = { seenWindowSeconds: config.seenWindowSeconds, dnsGraceSeconds: config.dnsGraceSeconds, tunnelPorts: config.tunnelPorts };
     const table = { ...config.table, sweepBatch: CHUNK_FLOWS, scanBatch: CHUNK_SLOTS, evictFraction: EVICT_FRACTION };
     // Violation records are left out of the warm-up: its flows all violate, and serialising them
     // would double its time for a path only violations take.
@@ -110,6 +113,7 @@ export class Agent {
 
     const pipeline = new PipelineMetrics(registry, VERSION, () => ({
       decode: packets.decoder.reasonCounts(),
+      tunnels: packets.decoder.tunnelSummary(),
       table: flowTable.stats,
       liveFlows: flowTable.liveFlows,
       dns: dnsTap.stats,

@@ -121,7 +121,7 @@ export class AnalyzeAudit {
     }
     if (options.metricsFile !== undefined && this.registry !== undefined) {
       const { PipelineMetrics } = await import('../export/pipeline-metrics.js');
-      const totals = { decode: run.decode, table: run.table, liveFlows: 0, dns: dnsTap.stats, dnsCacheAddresses: this.dnsNames.size, captures: [] };
+      const totals = { decode: run.decode, tunnels: run.tunnels, table: run.table, liveFlows: 0, dns: dnsTap.stats, dnsCacheAddresses: this.dnsNames.size, captures: [] };
       new PipelineMetrics(this.registry, VERSION, () => totals).refresh();
       writeReport('--metrics-file', options.metricsFile, await this.registry.metrics());
     }

@@ -1,7 +1,7 @@
 import type { ReadFlowsResult } from '../flow/read-flows.js';
 import type { AnalyzeOptions } from './analyze-command.js';
 import { AnalyzeAudit, type AuditOutcome } from './analyze-audit.js';
-import { flowTableOptions, PLAIN_PREFIX_BYTES } from './flow-table-options.js';
+import { flowTableOptions, PLAIN_PREFIX_BYTES, tunnelPorts } from './flow-table-options.js';
 import { writeOut } from './output.js';
 import { readCaptures } from './read-captures.js';
 import { writeRunSummary } from './run-summary.js';
@@ -15,7 +15,7 @@ export async function runAnalyze(files: string[], options: AnalyzeOptions): Prom
   let run: ReadFlowsResult;
   let outcome: AuditOutcome;
   try {
-    run = await readCaptures(files, audit.auditor, { keepGoing: options.keepGoing, table, tap: audit.dnsTap }, options.quiet === true);
+    run = await readCaptures(files, audit.auditor, { keepGoing: options.keepGoing, table, tap: audit.dnsTap, tunnelPorts: tunnelPorts(options) }, options.quiet === true);
     outcome = await audit.finish(run);
   } catch (err) {
     audit.abort();

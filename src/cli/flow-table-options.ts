@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { positiveInteger, positiveNumber } from './option-parsers.js';
 import type { FlowTableOptions } from '../flow/flow-table.js';
+import { DEFAULT_TUNNEL_PORTS, type TunnelPorts } from '../decode/tunnel-ports.js';
 import { DEFAULT_FLOW_TABLE_OPTIONS } from '../flow/flow-table.js';
 
 /**
@@ -16,6 +17,10 @@ export interface FlowTableCliOptions {
   udpIdleTimeout: number;
   activeTimeout: number;
   payloadLimit: number;
+  /** Given tunnel ports replace that tunnel's defaults; undefined keeps them. */
+  vxlanPort?: number[];
+  genevePort?: number[];
+  gtpPort?: number[];
 }
 
 /**
@@ -29,7 +34,23 @@ export function addFlowTableOptions(command: Command, payloadLimitDefault = DEFA
     .option('--tcp-idle-timeout <seconds>', 'idle timeout of open TCP connections', positiveNumber, d.tcpIdleTimeout)
     .option('--udp-idle-timeout <seconds>', 'idle timeout of UDP and other flows', positiveNumber, d.udpIdleTimeout)
     .option('--active-timeout <seconds>', 'report long flows in records of at most this length', positiveNumber, d.activeTimeout)
-    .option('--payload-limit <bytes>', 'payload bytes kept per direction for TLS/DNS parsing (0 to 4096)', payloadLimit, payloadLimitDefault);
+    .option('--payload-limit <bytes>', 'payload bytes kept per direction for TLS/DNS parsing (0 to 4096)', payloadLimit, payloadLimitDefault)
+    .option('--vxlan-port <port>', `UDP port decapsulated as VXLAN (repeatable; default ${DEFAULT_TUNNEL_PORTS.vxlan.join(', ')})`, collectPort)
+    .option('--geneve-port <port>', `UDP port decapsulated as Geneve (repeatable; default ${DEFAULT_TUNNEL_PORTS.geneve.join(', ')})`, collectPort)
+    .option('--gtp-port <port>', `UDP port decapsulated as GTP-U (repeatable; default ${DEFAULT_TUNNEL_PORTS.gtpU.join(', ')})`, collectPort);
+}
+
+/** The UDP ports each tunnel is recognised on: the ones given, else the defaults. */
+export function tunnelPorts(o: FlowTableCliOptions): TunnelPorts {
+  const d = DEFAULT_TUNNEL_PORTS;
+  return { vxlan: o.vxlanPort ?? d.vxlan, geneve: o.genevePort ?? d.geneve, gtpU: o.gtpPort ?? d.gtpU };
+}
+
+/** Repeatable port: the first occurrence replaces the default list, later ones add to it. */
+function collectPort(value: string, previous: number[] | undefined): number[] {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port from 1 to 65535');
+  return [...(previous ?? []), n];
 }
 
 export function flowTableOptions(o: FlowTableCliOptions): Partial<FlowTableOptions> {

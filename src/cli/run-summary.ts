@@ -35,6 +35,14 @@ export function writeRunSummary(result: ReadFlowsResult, quiet: boolean, dns?: D
         (notDecoded.length > 0 ? `; not decoded: ${notDecoded.map(([r, n]) => `${r}=${n}`).join(', ')}` : '') +
         (result.table.payloadBudgetExhausted > 0 ? `; payload prefixes not kept (budget spent): ${result.table.payloadBudgetExhausted}` : ''),
     );
+    const tunnels = Object.entries(result.tunnels.decapsulated);
+    const innerNotDecoded = Object.entries(result.tunnels.notDecoded);
+    if (tunnels.length > 0 || innerNotDecoded.length > 0) {
+      lines.push(
+        `tunnels: ${tunnels.length > 0 ? tunnels.map(([t, n]) => `${t}=${n}`).join(', ') : 'none'} packets opened` +
+          (innerNotDecoded.length > 0 ? `; inner packets not decoded: ${innerNotDecoded.map(([r, n]) => `${r}=${n}`).join(', ')}` : ''),
+      );
+    }
     if (dns !== undefined && (dns.responses > 0 || dns.failures > 0)) {
       lines.push(
         `dns: ${dns.responses} answers, ${dns.mappings} address names learnt` +

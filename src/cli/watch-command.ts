@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { liveCaptureUnavailable } from '../capture/live-capture.js';
 import { parseListen } from '../export/listen-address.js';
 import { UsageError } from './usage-error.js';
-import { addFlowTableOptions, flowTableOptions, PLAIN_PREFIX_BYTES, type FlowTableCliOptions } from './flow-table-options.js';
+import { addFlowTableOptions, flowTableOptions, PLAIN_PREFIX_BYTES, tunnelPorts, type FlowTableCliOptions } from './flow-table-options.js';
 import { addIdentityOptions, type IdentityCliOptions } from './identity-options.js';
 import { requireOptions } from './option-errors.js';
 import { collect, nonNegativeNumber, positiveInteger, positiveNumber, timerSeconds } from './option-parsers.js';
@@ -66,6 +66,7 @@ export function registerWatchCommand(program: Command): void {
       rules: options.rules,
       identities: options,
       table: { ...flowTableOptions(options), plainPayloadLimit: PLAIN_PREFIX_BYTES },
+      tunnelPorts: tunnelPorts(options),
       listen: options.listen,
       ...(webConfig === undefined ? {} : { webConfig }),
       ...(options.violationLog === undefined ? {} : { violationLog: { path: options.violationLog, maxBytes: options.violationLogMaxSize * MIB, maxFiles: options.violationLogFiles } }),

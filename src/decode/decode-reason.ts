@@ -35,6 +35,14 @@ export const DecodeReason = {
   Ieee80211: 20,
   /** More nested link headers (PBB, PPPoE, LLC/SNAP, MPLS stacks) than the decoder walks. */
   TooManyLinkHeaders: 21,
+  /** A tunnel header (tunnel-udp.ts, tunnel-gre.ts) shorter than its fields say. */
+  TruncatedTunnelHeader: 22,
+  /** A tunnel whose payload or variant the decoder does not open (GRE version 1, an unknown protocol type). */
+  UnsupportedTunnelPayload: 23,
+  /** Encapsulation nested deeper than MAX_TUNNEL_DEPTH: the innermost packets stay inside. */
+  TunnelTooDeep: 24,
+  /** A tunnel packet in an IP fragment: its inner packet is not reassembled. */
+  TunnelInFragment: 25,
 } as const;
 export type DecodeReason = (typeof DecodeReason)[keyof typeof DecodeReason];
 
@@ -62,4 +70,8 @@ export const DECODE_REASON_NAMES: readonly string[] = [
   'cisco-vn-tag',
   'ieee80211',
   'too-many-link-headers',
+  'truncated-tunnel-header',
+  'unsupported-tunnel-payload',
+  'tunnel-too-deep',
+  'tunnel-in-fragment',
 ];

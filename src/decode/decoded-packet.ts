@@ -44,6 +44,16 @@ export class DecodedPacket {
   /** Offset of the network header inside the frame, kept for link-layer consumers. */
   networkOffset = 0;
   etherType = 0;
+  /** The tunnel that carried this packet (tunnel-header.ts), TunnelType.None for a packet as captured. */
+  tunnelType = 0;
+  /** The carrying tunnel's VNI, key, session or TEID (signed bit pattern), when tunnelHasId is 1. */
+  tunnelId = 0;
+  tunnelHasId = 0;
+  /** The carrying packet's source and destination addresses (the nodes'), when tunnelType is set. */
+  readonly tunnelSrc = new Int32Array(4);
+  readonly tunnelDst = new Int32Array(4);
+  /** The tunnel this packet carries inside it: it is an outer packet of an overlay. None for most. */
+  encapsulates = 0;
 }
 
 export const TCP_FIN = 0x01;

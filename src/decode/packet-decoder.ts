@@ -3,7 +3,11 @@ import { DecodedPacket, Fragment } from './decoded-packet.js';
 import { FragmentTable } from './fragment-table.js';
 import { icmpDestinationPort } from './icmp-port-equivalents.js';
 import { IpProtocol } from './ip-protocol.js';
-import { decodeLinkLayer, ETHERTYPE_FROM_VERSION, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from './link-layer.js';
+import { decodeLinkLayer, ETHERTYPE_FROM_VERSION, ETHERTYPE_IPV4, ETHERTYPE_IPV6, LinkType } from './link-layer.js';
+import { parseGre } from './tunnel-gre.js';
+import { INNER_ETHERNET, NOT_A_TUNNEL, TUNNEL_NAMES, TunnelHeader, TunnelType } from './tunnel-header.js';
+import { DEFAULT_TUNNEL_PORTS, tunnelPortTable, type TunnelPorts } from './tunnel-ports.js';
+import { parseGeneve, parseGtpU, parseVxlan } from './tunnel-udp.js';
 
 const IPV6_HOP_BY_HOP = 0;
 const IPV6_ROUTING = 43;
@@ -16,16 +20,54 @@ const IPV6_HIP = 139;
 const IPV6_SHIM6 = 140;
 /** Bounds the extension-header walk on hostile input. */
 const MAX_IPV6_EXTENSION_HEADERS = 16;
+/** IP protocols that carry IPv4 and IPv6 directly (IP-in-IP, 6in4 and 4in6, IPv6-in-IPv6), and GRE. */
+const IP_PROTOCOL_IPV4 = 4;
+const IP_PROTOCOL_IPV6 = 41;
+const IP_PROTOCOL_GRE = 47;
+/**
+ * Most tunnels opened inside one captured packet. Real overlays nest one or two deep (VXLAN in
+ * an ERSPAN mirror); the bound keeps a crafted packet of nested headers from costing more.
+ */
+export const MAX_TUNNEL_DEPTH = 4;
+
+/** What the decoder opened of tunnels: packets per tunnel type, and inner packets per outcome. */
+export interface TunnelCounts {
+  /** Tunnel packets opened, by tunnel name. */
+  readonly decapsulated: Record<string, number>;
+  /** Inner packets (and tunnel headers) that did not decode, by DecodeReason name. */
+  readonly notDecoded: Record<string, number>;
+}
 
 /**
  * Decodes link, IP and transport headers into one reused DecodedPacket and counts every outcome
  * by reason. One instance per capture stream (it remembers first fragments).
+ *
+ * A packet that carries another (an overlay tunnel: VXLAN, Geneve, GTP-U by UDP port; IP-in-IP
+ * and GRE by IP protocol) decodes as itself first; decapsulate() then overwrites the same
+ * DecodedPacket with the packet inside, its tunnel fields naming the tunnel, as many times as
+ * there are tunnels, at most MAX_TUNNEL_DEPTH.
  */
 export class PacketDecoder {
   readonly packet = new DecodedPacket();
-  /** Packets per DecodeReason, Ok included. */
+  /** Packets per DecodeReason, Ok included: one outcome per captured packet. */
   readonly counts = new Float64Array(DECODE_REASON_NAMES.length);
+  /** Inner packets per DecodeReason, Ok included, and tunnel headers that could not be opened. */
+  readonly innerCounts = new Float64Array(DECODE_REASON_NAMES.length);
+  /** Tunnel packets opened per TunnelType. */
+  readonly tunnelCounts = new Float64Array(TUNNEL_NAMES.length);
   private readonly fragments = new FragmentTable();
+  private readonly portTunnels: Uint8Array;
+  /** The tunnel header of the last packet decoded, valid while `innerPending`. */
+  private readonly tunnel = new TunnelHeader();
+  private innerPending = false;
+  /** Where the pending inner packet's bytes end in the buffer. */
+  private innerEnd = 0;
+  /** Tunnels opened in the current captured packet. */
+  private depth = 0;
+
+  constructor(tunnelPorts: TunnelPorts = DEFAULT_TUNNEL_PORTS) {
+    this.portTunnels = tunnelPortTable(tunnelPorts);
+  }
 
   /** Decodes `data[offset .. offset+capturedLength)`; returns a DecodeReason (Ok = usable). */
   decode(data: Buffer, offset: number, capturedLength: number, linkType: number): number {
@@ -34,20 +76,73 @@ export class PacketDecoder {
     return reason;
   }
 
+  /**
+   * Decodes the packet the last decoded one carries, if it carries one: true when `packet` now
+   * holds it (its tunnel fields set, its addresses the inner ones). Its outcome is counted in
+   * innerCounts, so `counts` keeps one outcome per captured packet. `data` is the buffer of the
+   * last decode.
+   */
+  decapsulate(data: Buffer): boolean {
+    if (!this.innerPending) return false;
+    this.innerPending = false;
+    const p = this.packet;
+    const h = this.tunnel;
+    for (let i = 0; i < 4; i++) {
+      p.tunnelSrc[i] = p.src[i];
+      p.tunnelDst[i] = p.dst[i];
+    }
+    p.tunnelType = h.type;
+    p.tunnelId = h.id;
+    p.tunnelHasId = h.hasId;
+    this.depth++;
+    this.tunnelCounts[h.type]++;
+    const end = this.innerEnd;
+    let at = h.innerAt;
+    let etherType = h.innerEtherType;
+    if (etherType === INNER_ETHERNET) {
+      const link = decodeLinkLayer(data, at, end, LinkType.Ethernet, p);
+      if (link !== DecodeReason.Ok) {
+        this.innerCounts[link]++;
+        return false;
+      }
+      at = p.networkOffset;
+      etherType = p.etherType;
+    } else {
+      p.networkOffset = at;
+      p.etherType = etherType;
+    }
+    const reason = this.decodeNetwork(data, at, end, etherType);
+    this.innerCounts[reason]++;
+    return reason === DecodeReason.Ok;
+  }
+
   /** Counts by reason name, omitting zeros: for summaries and metrics. */
   reasonCounts(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (let i = 0; i < this.counts.length; i++) if (this.counts[i] > 0) out[DECODE_REASON_NAMES[i]] = this.counts[i];
-    return out;
+    return namedCounts(this.counts, DECODE_REASON_NAMES);
+  }
+
+  /** What was opened of tunnels, omitting zeros: for summaries and metrics. */
+  tunnelSummary(): TunnelCounts {
+    const notDecoded = namedCounts(this.innerCounts, DECODE_REASON_NAMES);
+    delete notDecoded.ok;
+    return { decapsulated: namedCounts(this.tunnelCounts, TUNNEL_NAMES), notDecoded };
   }
 
   private decodeUncounted(data: Buffer, offset: number, end: number, linkType: number): number {
     const p = this.packet;
+    p.tunnelType = TunnelType.None;
+    this.depth = 0;
+    this.innerPending = false;
     const link = decodeLinkLayer(data, offset, end, linkType, p);
     if (link !== DecodeReason.Ok) return link;
-    const at = p.networkOffset;
+    return this.decodeNetwork(data, p.networkOffset, end, p.etherType);
+  }
+
+  /** Decodes the IP packet at `at` (of `etherType`, or by its version nibble) and what it carries. */
+  private decodeNetwork(data: Buffer, at: number, end: number, etherType: number): number {
+    const p = this.packet;
+    p.encapsulates = TunnelType.None;
     if (at >= end) return DecodeReason.TruncatedIpHeader;
-    let etherType = p.etherType;
     if (etherType === ETHERTYPE_FROM_VERSION) {
       const version = data[at] >> 4;
       etherType = version === 4 ? ETHERTYPE_IPV4 : version === 6 ? ETHERTYPE_IPV6 : 0;
@@ -66,8 +161,64 @@ export class PacketDecoder {
       return DecodeReason.Ok;
     }
     const reason = this.decodeTransport(data, transport, end, at + p.ipLength);
-    if (reason === DecodeReason.Ok && p.fragment === Fragment.First) this.fragments.remember(p);
+    if (reason !== DecodeReason.Ok) return reason;
+    if (p.fragment === Fragment.First) this.fragments.remember(p);
+    this.findTunnel(data);
     return reason;
+  }
+
+  /**
+   * Reads the tunnel header the decoded packet carries, if it is a tunnel packet: marks the
+   * packet (`encapsulates`) and leaves its inner packet pending for decapsulate(), or counts why
+   * the inner packet cannot be read (a cut header, a fragment, too deep).
+   */
+  private findTunnel(data: Buffer): void {
+    const p = this.packet;
+    const at = p.payloadOffset;
+    const end = at + p.payloadCaptured;
+    const h = this.tunnel;
+    let reason: number;
+    switch (p.protocol) {
+      case IpProtocol.Udp:
+        switch (this.portTunnels[p.dstPort]) {
+          case TunnelType.None:
+            return;
+          case TunnelType.Vxlan:
+            reason = parseVxlan(data, at, end, h);
+            break;
+          case TunnelType.Geneve:
+            reason = parseGeneve(data, at, end, h);
+            break;
+          default:
+            reason = parseGtpU(data, at, end, h);
+        }
+        break;
+      case IP_PROTOCOL_IPV4:
+        h.set(TunnelType.IpInIp, 0, 0, at, ETHERTYPE_IPV4);
+        reason = DecodeReason.Ok;
+        break;
+      case IP_PROTOCOL_IPV6:
+        h.set(TunnelType.IpInIp, 0, 0, at, ETHERTYPE_IPV6);
+        reason = DecodeReason.Ok;
+        break;
+      case IP_PROTOCOL_GRE:
+        reason = parseGre(data, at, end, h);
+        break;
+      default:
+        return;
+    }
+    if (reason === NOT_A_TUNNEL) return;
+    if (reason !== DecodeReason.Ok) {
+      this.innerCounts[reason]++;
+      return;
+    }
+    p.encapsulates = h.type;
+    if (p.fragment === Fragment.First) this.innerCounts[DecodeReason.TunnelInFragment]++;
+    else if (this.depth >= MAX_TUNNEL_DEPTH) this.innerCounts[DecodeReason.TunnelTooDeep]++;
+    else {
+      this.innerPending = true;
+      this.innerEnd = end;
+    }
   }
 
   /** Returns the transport header's index, or minus a DecodeReason. */
@@ -207,6 +358,13 @@ export class PacketDecoder {
     p.payloadCaptured = Math.max(0, Math.min(end, wireEnd) - payload);
     return DecodeReason.Ok;
   }
+}
+
+/** Non-zero counters by name. */
+function namedCounts(counts: Float64Array, names: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < counts.length; i++) if (counts[i] > 0) out[names[i]] = counts[i];
+  return out;
 }
 
 /** Big-endian 32-bit read by hand, as a signed bit pattern (see DecodedPacket). */

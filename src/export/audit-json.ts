@@ -32,6 +32,7 @@ export function auditReportJson(report: AuditReport, run: ReadFlowsResult, dns: 
     run: {
       captures: run.captures.map((c) => ({ ...c, resolvedNames: Object.fromEntries(c.resolvedNames) })),
       decode: run.decode,
+      tunnels: run.tunnels,
       table: run.table,
       dns,
     },

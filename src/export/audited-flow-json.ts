@@ -1,4 +1,6 @@
 import type { AuditedEndpoint, AuditedFlow } from '../audit/audited-flow.js';
+import { tunnelIdName } from '../decode/tunnel-header.js';
+import type { FlowTunnel } from '../flow/flow-record.js';
 import { flowCommunityId } from './community-id.js';
 import { isoTime } from './iso-time.js';
 
@@ -28,7 +30,14 @@ export function auditedFlowJson(f: AuditedFlow): Record<string, unknown> {
     notice: f.verdict.notice,
     security: f.verdict.security.grade,
     security_detail: f.verdict.security.detail,
+    // Left out (undefined) for the flows no tunnel touches.
+    tunnel: f.tunnel === undefined ? undefined : tunnelJson(f.tunnel),
+    encapsulates: f.encapsulates,
   };
+}
+
+function tunnelJson(t: FlowTunnel): Record<string, unknown> {
+  return { type: t.type, ...(t.id === undefined ? {} : { [tunnelIdName(t.type)]: t.id }), outer_client: t.outerClient, outer_server: t.outerServer };
 }
 
 function endpoint(e: AuditedEndpoint, role: string): Record<string, unknown> {

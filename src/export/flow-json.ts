@@ -1,5 +1,6 @@
 import { ipProtocolName } from '../decode/ip-protocol.js';
-import type { FlowDirection, FlowRecord } from '../flow/flow-record.js';
+import { tunnelIdName } from '../decode/tunnel-header.js';
+import type { FlowDirection, FlowRecord, FlowTunnel } from '../flow/flow-record.js';
 
 /**
  * A flow as one line of JSON, for NDJSON listings and the flows array of JSON output. Written by
@@ -15,8 +16,17 @@ export function flowJsonLine(f: FlowRecord): string {
     `"server":{"address":"${f.server.address}","port":${f.server.port}},` +
     `"initiatorEvidence":"${f.initiatorEvidence}","firstSeen":${round6(f.firstSeen)},"lastSeen":${round6(f.lastSeen)},` +
     `"durationSeconds":${round6(f.lastSeen - f.firstSeen)},"toServer":${direction(f.toServer)},"toClient":${direction(f.toClient)},` +
-    `"tcpState":"${f.tcpState}","endReason":"${f.endReason}","continued":${f.continued},"laterFragments":${f.laterFragments}}`
+    `"tcpState":"${f.tcpState}","endReason":"${f.endReason}","continued":${f.continued},"laterFragments":${f.laterFragments}` +
+    (f.tunnel !== undefined ? `,"tunnel":${tunnel(f.tunnel)}` : '') +
+    (f.encapsulates !== undefined ? `,"encapsulates":"${f.encapsulates}"` : '') +
+    '}'
   );
+}
+
+/** The carrying tunnel, its id under the name its specification gives it (vni, key, session, teid). */
+function tunnel(t: FlowTunnel): string {
+  const id = t.id !== undefined ? `,"${tunnelIdName(t.type)}":${t.id}` : '';
+  return `{"type":"${t.type}"${id},"outerClient":"${t.outerClient}","outerServer":"${t.outerServer}"}`;
 }
 
 function direction(d: FlowDirection): string {

@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CaptureState } from '../capture/reopening-capture.js';
+import type { TunnelCounts } from '../decode/packet-decoder.js';
 import type { FlowTableStats } from '../flow/flow-table.js';
 import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 import type { ViolationLogStats } from './violation-log.js';
@@ -8,6 +9,8 @@ import type { ViolationLogStats } from './violation-log.js';
 export interface PipelineTotals {
   /** Packets per decode outcome, "ok" included. */
   readonly decode: Readonly<Record<string, number>>;
+  /** Tunnel packets opened and inner packets that did not decode. */
+  readonly tunnels: TunnelCounts;
   readonly table: FlowTableStats;
   readonly liveFlows: number;
   readonly dns: DnsTapStats;
@@ -27,6 +30,8 @@ export interface PipelineTotals {
 export class PipelineMetrics {
   private readonly packets: Counter;
   private readonly decodeErrors: Counter<'reason'>;
+  private readonly tunnelPackets: Counter<'tunnel'>;
+  private readonly tunnelDecodeErrors: Counter<'reason'>;
   private readonly received: Counter<'interface'>;
   private readonly kernelDrops: Counter<'interface'>;
   private readonly interfaceDrops: Counter<'interface'>;
@@ -47,6 +52,8 @@ export class PipelineMetrics {
     const registers = [registry];
     this.packets = new Counter({ name: 'flowaudit_packets_total', help: 'Packets the pipeline received from its captures.', registers });
     this.decodeErrors = new Counter({ name: 'flowaudit_decode_errors_total', help: 'Packets that did not decode, by reason (counted, not lost silently).', labelNames: ['reason'], registers });
+    this.tunnelPackets = new Counter({ name: 'flowaudit_tunnel_packets_total', help: 'Overlay tunnel packets opened, by tunnel (their inner packets are flows of their own).', labelNames: ['tunnel'], registers });
+    this.tunnelDecodeErrors = new Counter({ name: 'flowaudit_tunnel_decode_errors_total', help: 'Tunnel packets whose inner packet did not decode, by reason (the outer packet still counts in its flow).', labelNames: ['reason'], registers });
     this.received = new Counter({ name: 'flowaudit_capture_received_packets_total', help: 'Packets libpcap received on each capture interface (pcap_stats ps_recv).', labelNames: ['interface'], registers });
     this.kernelDrops = new Counter({ name: 'flowaudit_capture_kernel_drops_total', help: 'Packets dropped for lack of buffer space before flowaudit read them (pcap_stats ps_drop).', labelNames: ['interface'], registers });
     this.interfaceDrops = new Counter({ name: 'flowaudit_capture_interface_drops_total', help: 'Packets the interface or its driver dropped (pcap_stats ps_ifdrop).', labelNames: ['interface'], registers });
@@ -75,6 +82,8 @@ export class PipelineMetrics {
       if (reason !== 'ok') this.decodeErrors.inc({ reason }, n);
     }
     setTotal(this.packets, packets);
+    setTotals(this.tunnelPackets, 'tunnel', t.tunnels.decapsulated);
+    setTotals(this.tunnelDecodeErrors, 'reason', t.tunnels.notDecoded);
     for (const c of t.captures) {
       const labels = { interface: c.interface };
       setTotal(this.received, c.received, labels);
@@ -96,6 +105,12 @@ export class PipelineMetrics {
       setTotal(this.logLost, t.violationLog.lost);
     }
   }
+}
+
+/** A labelled counter set to totals kept elsewhere, one series per key. */
+function setTotals<L extends string>(counter: Counter<L>, label: L, totals: Readonly<Record<string, number>>): void {
+  counter.reset();
+  for (const [value, n] of Object.entries(totals)) counter.inc({ [label]: value } as Partial<Record<L, string>>, n);
 }
 
 /** A counter set to a total kept elsewhere (prom-client counters only go up by inc). */

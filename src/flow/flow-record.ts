@@ -55,6 +55,17 @@ export interface FlowDirection {
   readonly payloadStop: PayloadStop;
 }
 
+/** The tunnel that carried a flow's packets (the flow was decapsulated), as of its first packet. */
+export interface FlowTunnel {
+  /** `vxlan`, `geneve`, `ip-in-ip`, `gre`, `erspan` or `gtp-u` (TUNNEL_NAMES). */
+  readonly type: string;
+  /** VNI (VXLAN, Geneve), GRE key, ERSPAN session or GTP-U TEID; undefined for IP-in-IP and GRE without a key. */
+  readonly id: number | undefined;
+  /** The outer addresses on the client's side and on the server's: the nodes the overlay runs between. */
+  readonly outerClient: string;
+  readonly outerServer: string;
+}
+
 /**
  * One bidirectional flow as the table hands it on. `client` is the initiator and `server` the
  * responder; `initiatorEvidence` says how sure that is. Times are seconds since the epoch.
@@ -80,6 +91,10 @@ export interface FlowRecord {
   readonly laterFragments: number;
   /** ICMP and ICMPv6 flows: the type and code of the first message (the client's). */
   readonly icmp?: { readonly type: number; readonly code: number };
+  /** The tunnel that carried this flow: it was decapsulated, its addresses are the inner ones. */
+  readonly tunnel?: FlowTunnel;
+  /** The tunnel this flow's packets carry (TUNNEL_NAMES): it is an overlay's outer flow. */
+  readonly encapsulates?: string;
 }
 
 export interface FlowSink {

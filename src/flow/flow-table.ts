@@ -9,6 +9,7 @@ import {
   META_EVIDENCE_CHANGED, META_IPV6, PAYLOAD_DIR_SHIFT, PAYLOAD_STOP_MASK, META_PROTOCOL_MASK, META_RST, META_SYN_HI, META_SYN_LO, META_SYNACK_HI, META_SYNACK_LO,
   W_ADDRESS, W_HASH, W_LATER_FRAGMENTS, W_META, W_PACKETS, W_PAYLOAD_FILL, W_PAYLOAD_STATE, W_PORTS, W_SYN_SEQ, WORDS,
 } from './flow-slots.js';
+import { FlowTunnels } from './flow-tunnels.js';
 import { PayloadPrefixes } from './payload-prefixes.js';
 
 export interface FlowTableOptions {
@@ -112,6 +113,7 @@ export class FlowTable {
   private readonly index: FlowIndex;
   private readonly payloads: PayloadPrefixes;
   private readonly addresses = new AddressTexts();
+  private readonly tunnels: FlowTunnels;
   private readonly keepPayload: boolean;
   /** The sink wants live updates: payload changes mark their flow for the next publishUpdates. */
   private readonly tracksEvidence: boolean;
@@ -135,6 +137,7 @@ export class FlowTable {
     const capacity = Math.min(this.options.initialCapacity, this.options.maxFlows);
     this.slots = new FlowSlots(capacity);
     this.index = new FlowIndex(this.slots);
+    this.tunnels = new FlowTunnels(capacity);
     this.payloads = new PayloadPrefixes(this.slots, this.options.payloadLimit, this.options.plainPayloadLimit, this.options.payloadBudget);
     this.keepPayload = this.options.payloadLimit > 0;
     this.tracksEvidence = sink.onFlowUpdate !== undefined;
@@ -197,6 +200,7 @@ export class FlowTable {
     if (isNew) doubles[d + D_FIRST_SEEN] = doubles[d + D_LAST_SEEN] = ts;
     w[s + W_PACKETS + dir]++;
     doubles[d + D_BYTES + dir] += p.ipLength;
+    if (p.encapsulates !== 0) this.tunnels.markCarrier(slot, p.encapsulates);
     if (ts > doubles[d + D_LAST_SEEN]) doubles[d + D_LAST_SEEN] = ts;
     if (p.fragment === Fragment.Later) {
       w[s + W_LATER_FRAGMENTS]++;
@@ -310,6 +314,7 @@ export class FlowTable {
     doubles[d + D_BYTES] = doubles[d + D_BYTES + 1] = 0;
     doubles[d + D_ID] = this.nextId++;
     this.payloads.reset(slot);
+    this.tunnels.start(slot, p, dir);
     const [initiatorDir, evidence] = chooseInitiator(p, dir);
     w[s + W_META] = protocol | META_IN_USE | (p.ipVersion === 6 ? META_IPV6 : 0) | (initiatorDir ? META_INITIATOR_HI : 0) | (evidence << META_EVIDENCE_SHIFT);
     this.index.insert(slot);
@@ -475,6 +480,8 @@ export class FlowTable {
       continued: (meta & META_CONTINUED) !== 0,
       laterFragments: w[s + W_LATER_FRAGMENTS] >>> 0,
       ...(isIcmp(protocol) ? { icmp: { type: w[s + W_SYN_SEQ] >>> 8, code: w[s + W_SYN_SEQ] & 0xff } } : {}),
+      tunnel: this.tunnels.carriedBy(slot, clientDir, this.addresses),
+      encapsulates: this.tunnels.carries(slot),
     };
   }
 
@@ -490,6 +497,7 @@ export class FlowTable {
   private grow(capacity: number): void {
     const old = this.slots.capacity;
     this.slots.grow(capacity);
+    this.tunnels.grow(capacity);
     const live: number[] = [];
     for (let slot = 0; slot < old; slot++) if (this.slots.words[slot * WORDS + W_META] & META_IN_USE) live.push(slot);
     this.index.rebuild(live);

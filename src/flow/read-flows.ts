@@ -1,5 +1,7 @@
 import type { CaptureSummary } from '../capture/packet-sink.js';
 import { readCapture } from '../capture/read-capture.js';
+import type { TunnelCounts } from '../decode/packet-decoder.js';
+import type { TunnelPorts } from '../decode/tunnel-ports.js';
 import type { FlowSink } from './flow-record.js';
 import { FlowTable, type FlowTableOptions, type FlowTableStats } from './flow-table.js';
 import { PacketFlowSink } from './packet-flow-sink.js';
@@ -10,6 +12,8 @@ export interface ReadFlowsOptions {
   readonly table?: Partial<FlowTableOptions>;
   /** Sees payloads from one port as packets pass (DNS answers). */
   readonly tap?: PayloadTap;
+  /** UDP ports opened as tunnels (default DEFAULT_TUNNEL_PORTS). */
+  readonly tunnelPorts?: TunnelPorts;
   /** Called after each chunk read (see ReadCaptureOptions.onRead), with the flow table's counters too. */
   readonly onRead?: (capture: CaptureSummary, bytesRead: number, table: FlowTableStats) => void;
 }
@@ -18,6 +22,8 @@ export interface ReadFlowsResult {
   readonly captures: CaptureSummary[];
   /** Packets per decode outcome ("ok" included), over all files. */
   readonly decode: Record<string, number>;
+  /** Tunnel packets opened, and inner packets that did not decode, over all files. */
+  readonly tunnels: TunnelCounts;
   readonly table: FlowTableStats;
 }
 
@@ -27,11 +33,11 @@ export interface ReadFlowsResult {
  */
 export async function readFlows(paths: readonly string[], sink: FlowSink, options: ReadFlowsOptions = {}): Promise<ReadFlowsResult> {
   const table = new FlowTable(sink, options.table);
-  const packets = new PacketFlowSink(table, options.tap);
+  const packets = new PacketFlowSink(table, options.tap, options.tunnelPorts);
   const captures: CaptureSummary[] = [];
   const onRead = options.onRead;
   const read = { keepGoing: options.keepGoing, onRead: onRead && ((capture: CaptureSummary, bytesRead: number) => onRead(capture, bytesRead, table.stats)) };
   for (const path of paths) captures.push(await readCapture(path, packets, read));
   table.flush();
-  return { captures, decode: packets.decoder.reasonCounts(), table: table.stats };
+  return { captures, decode: packets.decoder.reasonCounts(), tunnels: packets.decoder.tunnelSummary(), table: table.stats };
 }

@@ -91,6 +91,7 @@ export function fakeRun(): ReadFlowsResult {
   return {
     captures: [capture],
     decode: { ok: 42 },
+    tunnels: { decapsulated: {}, notDecoded: {} },
     table: { packets: 42, flowsStarted: 9, flowsEmitted: 9, evicted: 0, portReuses: 0, activeTimeouts: 0, peakLive: 9, payloadBudgetExhausted: 0 },
   };
 }

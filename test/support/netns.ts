@@ -48,9 +48,17 @@ export class NamespacePair {
   readonly client: string;
   private readonly children = new Set<ChildProcess>();
 
-  private constructor(tag: string) {
-    this.server = `fa-fix-${tag}-srv`;
-    this.client = `fa-fix-${tag}-cli`;
+  private constructor(server: string, client: string) {
+    this.server = server;
+    this.client = client;
+  }
+
+  /**
+   * Takes charge of two namespaces another helper built (test/support/vxlan-overlay.ts): the
+   * processes started in them, their captures, and at destroy() the namespaces themselves.
+   */
+  static adopt(server: string, client: string): NamespacePair {
+    return new NamespacePair(server, client);
   }
 
   /**
@@ -59,7 +67,7 @@ export class NamespacePair {
    * an earlier run with the same tag are removed first.
    */
   static async create(tag: string): Promise<NamespacePair> {
-    const pair = new NamespacePair(tag);
+    const pair = new NamespacePair(`fa-fix-${tag}-srv`, `fa-fix-${tag}-cli`);
     pair.deleteNamespaces();
     try {
       mustRun('ip', ['netns', 'add', pair.server]);
