@@ -28,6 +28,7 @@ export function auditedFlowJson(f: AuditedFlow): Record<string, unknown> {
     notice: f.verdict.notice,
     security: f.verdict.security.grade,
     security_detail: f.verdict.security.detail,
+    upgraded: f.verdict.security.upgraded ?? null,
   };
 }
 

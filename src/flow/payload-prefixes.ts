@@ -1,9 +1,11 @@
+import { startsLikeTlsUpgrade } from '../decode/tls-upgrade.js';
 import type { PayloadStop } from './flow-record.js';
 import {
   type FlowSlots,
   PAYLOAD_DIR_SHIFT,
   PAYLOAD_SEQ_KNOWN,
   PAYLOAD_STOP_MASK,
+  PAYLOAD_UPGRADE,
   W_NEXT_SEQ,
   W_PAYLOAD_BUFFER,
   W_PAYLOAD_FILL,
@@ -244,10 +246,13 @@ export class PayloadPrefixes {
       return;
     }
     if (ref === 0) {
-      // A datagram's size picks the class; a stream's first byte does: only a TLS handshake needs
-      // room to grow, any other stream is named by its first bytes.
+      // A datagram's size picks the class; a stream's first bytes do: only a TLS handshake needs
+      // room to grow, and a plaintext start that may upgrade to one (then both directions of the
+      // flow do); any other stream is named by its first bytes.
       const tls = first >= TLS_RECORD_TYPE_MIN && (first <= TLS_RECORD_TYPE_MAX || first >= SSLV2_HELLO_MIN);
-      const cls = whole ? this.classFor(wanted) : tls || this.plainClass < 0 ? Math.max(this.tlsClass, this.classFor(wanted)) : this.plainClass;
+      if (!whole && !tls && (w[s + W_PAYLOAD_STATE] & PAYLOAD_UPGRADE) === 0 && startsLikeTlsUpgrade(data, at, captured)) w[s + W_PAYLOAD_STATE] |= PAYLOAD_UPGRADE;
+      const upgrade = (w[s + W_PAYLOAD_STATE] & PAYLOAD_UPGRADE) !== 0;
+      const cls = whole ? this.classFor(wanted) : tls || upgrade || this.plainClass < 0 ? Math.max(this.tlsClass, this.classFor(wanted)) : this.plainClass;
       ref = this.take(cls);
     } else if (fill + wanted > this.pools[classOf(ref)].limit && this.canGrow(ref)) {
       // A handshake outgrowing its buffer moves up a class.

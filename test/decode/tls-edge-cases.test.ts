@@ -97,9 +97,10 @@ function edgeSuite(label: string, makeCapture: () => Promise<{ path: string; cle
       expect(tls(evidence).incomplete).toBeUndefined();
     });
 
-    it("does not name curl's SOCKS5 greeting and request cassandra-cql", () => {
+    it("does not name curl's SOCKS5 greeting and request cassandra-cql, and reads the HTTP it tunnels", () => {
       expect(seen.socks5.clientKind).toBe('other');
-      expect(seen.socks5.grade).toMatchObject({ grade: 'plaintext', detail: 'plaintext (unrecognised protocol)' });
+      expect(seen.socks5.grade).toMatchObject({ grade: 'plaintext', detail: 'plaintext (http after socks5)' });
+      expect(seen.socks5.grade.upgraded).toBeUndefined();
     });
 
     if (missingTool(['tshark']) !== undefined) {

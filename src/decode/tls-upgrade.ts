@@ -1,0 +1,72 @@
+/**
+ * Connections that start in plaintext and then switch to TLS on the same stream: PostgreSQL's
+ * SSLRequest, STARTTLS in SMTP, IMAP, POP3, LDAP and XMPP, FTP AUTH TLS, MySQL's SSL request, and
+ * proxies (HTTP CONNECT, SOCKS4, SOCKS5) before a TLS handshake. Each protocol's grammar lives in
+ * upgrade-text-protocols.ts or upgrade-binary-protocols.ts; this file says what came of it.
+ * Never throws; every loop is bounded by the input.
+ */
+import { ldapUpgrade, mysqlUpgrade, postgresUpgrade, socks4Upgrade, socks5Upgrade, startsLikeBinaryUpgrade } from './upgrade-binary-protocols.js';
+import { ftpUpgrade, httpConnectUpgrade, imapUpgrade, pop3Upgrade, smtpUpgrade, startsLikeTextUpgrade, xmppUpgrade } from './upgrade-text-protocols.js';
+
+/** How a connection reached TLS: the name reports and the JSON `upgraded` field carry. */
+export type UpgradeName =
+  | 'postgres-sslrequest'
+  | 'mysql-ssl-request'
+  | 'starttls-smtp'
+  | 'starttls-imap'
+  | 'starttls-pop3'
+  | 'starttls-ldap'
+  | 'starttls-xmpp'
+  | 'ftp-auth-tls'
+  | 'http-connect'
+  | 'socks4'
+  | 'socks5';
+
+/**
+ * What the plaintext start shows: `upgraded` both sides agreed and TLS begins at `clientAt` in
+ * the client's bytes and `serverAt` in the server's; `plaintext` the connection stays in the
+ * clear (the server refused, did not offer it, or the client did not ask), `reason` says which;
+ * `unfinished` the capture ends before the exchange does.
+ */
+export type TlsUpgrade =
+  | { readonly kind: 'upgraded'; readonly name: UpgradeName; readonly protocol: string; readonly clientAt: number; readonly serverAt: number }
+  | { readonly kind: 'plaintext'; readonly protocol: string; readonly reason: string }
+  | { readonly kind: 'unfinished'; readonly protocol: string; readonly reason: string };
+
+type Recogniser = (client: Buffer, server: Buffer) => TlsUpgrade | undefined;
+
+/** Client-first protocols, then server-first ones: each declines quickly bytes that are not its own. */
+const RECOGNISERS: readonly Recogniser[] = [
+  postgresUpgrade,
+  httpConnectUpgrade,
+  socks5Upgrade,
+  socks4Upgrade,
+  ldapUpgrade,
+  xmppUpgrade,
+  mysqlUpgrade,
+  smtpUpgrade,
+  ftpUpgrade,
+  imapUpgrade,
+  pop3Upgrade,
+];
+
+/**
+ * The upgrade exchange at the start of a TCP flow, from the first bytes of each direction, or
+ * undefined when neither starts like one of the protocols above.
+ */
+export function recogniseTlsUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undefined {
+  for (let i = 0; i < RECOGNISERS.length; i++) {
+    const upgrade = RECOGNISERS[i](client, server);
+    if (upgrade !== undefined) return upgrade;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a direction's first segment (`data[at..at+n]`) may start an upgrade exchange, so the
+ * flow table keeps more of the flow than a plaintext stream's few bytes. Looks at a few bytes in
+ * place and allocates nothing; a false positive costs a larger prefix buffer, nothing more.
+ */
+export function startsLikeTlsUpgrade(data: Buffer, at: number, n: number): boolean {
+  return startsLikeTextUpgrade(data, at, n) || startsLikeBinaryUpgrade(data, at, n);
+}

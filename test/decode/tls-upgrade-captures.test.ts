@@ -1,0 +1,132 @@
+/**
+ * TLS after a plaintext start, on real exchanges (test/support/tls-upgrades.ts makes them: openssl
+ * s_client -starttls and curl through proxies, against servers that speak each preamble and then
+ * real TLS, or refuse): read through the capture reader, the flow table and the grading as
+ * `analyze` reads them, and held to tshark's dissection of the same capture. Runs on the committed
+ * capture and on one made now; FLOWAUDIT_UPDATE_FIXTURES=1 rewrites the committed one.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { observeSecurity } from '../../src/audit/observe-security.js';
+import type { ObservedSecurity } from '../../src/audit/verdict.js';
+import { readFlows } from '../../src/flow/read-flows.js';
+import { missingTool, reportBlocked } from '../support/tls-dns-tools.js';
+import { tsharkTlsFlows } from '../support/tls-tshark.js';
+import { makeUpgradeCapture, UPGRADE_CASES, type UpgradeCaseName } from '../support/tls-upgrades.js';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/tls/tls-upgrades.pcap', import.meta.url));
+
+/** Each case's grade as `analyze` makes it: 4096 bytes kept of TLS streams and upgrades, 16 of other plaintext. */
+async function gradeCases(path: string): Promise<{ grades: Record<UpgradeCaseName, ObservedSecurity>; kept: Map<number, number> }> {
+  const byClientPort = new Map<number, ObservedSecurity>();
+  const kept = new Map<number, number>();
+  await readFlows([path], {
+    onFlow(flow) {
+      byClientPort.set(flow.client.port, observeSecurity(flow));
+      kept.set(flow.client.port, flow.toServer.payload.length + flow.toClient.payload.length);
+    },
+  }, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+  const grades = {} as Record<UpgradeCaseName, ObservedSecurity>;
+  for (const name of Object.keys(UPGRADE_CASES) as UpgradeCaseName[]) {
+    const grade = byClientPort.get(UPGRADE_CASES[name].clientPort);
+    if (grade === undefined) throw new Error(`no flow for ${name}`);
+    grades[name] = grade;
+  }
+  return { grades, kept };
+}
+
+/** The upgraded cases: how they reached TLS, the version negotiated and the SNI the client sent. */
+const UPGRADED: Partial<Record<UpgradeCaseName, { upgraded: string; tlsVersion: string; serverName?: string }>> = {
+  smtp: { upgraded: 'starttls-smtp', tlsVersion: '1.3', serverName: 'mail.flowaudit.test' },
+  imap: { upgraded: 'starttls-imap', tlsVersion: '1.2', serverName: 'imap.flowaudit.test' },
+  pop3: { upgraded: 'starttls-pop3', tlsVersion: '1.3', serverName: 'pop.flowaudit.test' },
+  ftp: { upgraded: 'ftp-auth-tls', tlsVersion: '1.3', serverName: 'ftp.flowaudit.test' },
+  ldap: { upgraded: 'starttls-ldap', tlsVersion: '1.2', serverName: 'ldap.flowaudit.test' },
+  xmpp: { upgraded: 'starttls-xmpp', tlsVersion: '1.3', serverName: 'chat.flowaudit.test' },
+  postgres: { upgraded: 'postgres-sslrequest', tlsVersion: '1.2', serverName: 'db.flowaudit.test' },
+  mysql: { upgraded: 'mysql-ssl-request', tlsVersion: '1.3', serverName: 'mysql.flowaudit.test' },
+  httpConnect: { upgraded: 'http-connect', tlsVersion: '1.3', serverName: 'api.flowaudit.test' },
+  socks5: { upgraded: 'socks5', tlsVersion: '1.3', serverName: 'socks.flowaudit.test' },
+};
+
+/** The refused cases: plaintext, with the reason. */
+const REFUSED: Partial<Record<UpgradeCaseName, string>> = {
+  smtpRefused: 'plaintext (smtp: the server answered STARTTLS with 454)',
+  smtpNotOffered: 'plaintext (smtp: the server answered STARTTLS with 502)',
+  pop3Refused: 'plaintext (pop3: the server refused STLS)',
+  ldapRefused: 'plaintext (ldap: the server answered StartTLS with result code 52)',
+  postgresRefused: 'plaintext (postgres: the server refused the SSLRequest (N))',
+  httpConnectRefused: 'plaintext (http: the proxy answered CONNECT with 403)',
+};
+
+/** tshark's dissector for each server port: the protocol whose STARTTLS it follows into TLS. */
+const DISSECTORS: Record<number, string> = { 25: 'smtp', 143: 'imap', 110: 'pop', 21: 'ftp', 389: 'ldap', 5222: 'xmpp', 5432: 'pgsql', 3306: 'mysql', 3128: 'http', 1080: 'socks' };
+
+function upgradeSuite(label: string, makeCapture: () => Promise<{ path: string; cleanup?: () => void }>): void {
+  describe(label, () => {
+    let path = '';
+    let cleanup: (() => void) | undefined;
+    let grades = {} as Record<UpgradeCaseName, ObservedSecurity>;
+    beforeAll(async () => {
+      ({ path, cleanup } = await makeCapture());
+      ({ grades } = await gradeCases(path));
+    }, 60_000);
+    afterAll(() => cleanup?.());
+
+    for (const [name, want] of Object.entries(UPGRADED) as [UpgradeCaseName, NonNullable<(typeof UPGRADED)[UpgradeCaseName]>][]) {
+      it(`${name}: TLS ${want.tlsVersion} after ${want.upgraded}, read like any handshake`, () => {
+        const grade = grades[name];
+        expect(grade).toMatchObject({ ...want, grade: want.tlsVersion === '1.3' ? 'mtls-unverifiable' : 'mtls-absent' });
+        expect(grade.detail).toMatch(new RegExp(`^TLS ${want.tlsVersion.replace('.', '\\.')} after ${want.upgraded}, `));
+      });
+    }
+
+    for (const [name, detail] of Object.entries(REFUSED) as [UpgradeCaseName, string][]) {
+      it(`${name}: a refused upgrade stays plaintext, with the reason`, () => {
+        expect(grades[name]).toEqual({ grade: 'plaintext', detail });
+      });
+    }
+
+    if (missingTool(['tshark']) !== undefined) {
+      reportBlocked('tshark cross-check of the TLS upgrades', 'tshark is not installed');
+      return;
+    }
+    it('agrees with tshark on the version and SNI of every upgraded handshake', () => {
+      const ports = Object.keys(DISSECTORS).map(Number);
+      const shark = tsharkTlsFlows(path, ports, (port) => DISSECTORS[port]);
+      for (const [name, want] of Object.entries(UPGRADED) as [UpgradeCaseName, NonNullable<(typeof UPGRADED)[UpgradeCaseName]>][]) {
+        const t = shark.get(UPGRADE_CASES[name].clientPort);
+        const version = t?.selectedVersion ?? t?.serverHelloVersion;
+        expect({ name, version: version === 0x0303 ? '1.2' : version === 0x0304 ? '1.3' : version }).toEqual({ name, version: grades[name].tlsVersion });
+        // tshark 4.0's MySQL dissector does not hand on the ClientHello sent in the SSL request's
+        // segment (s_client sends both at once): there only our reading names the server.
+        if (name === 'mysql') expect(t?.clientHelloVersion).toBeUndefined();
+        else expect({ name, sni: t?.serverName }).toEqual({ name, sni: want.serverName });
+      }
+    });
+
+    it('tshark sees no TLS handshake in the refused cases', () => {
+      const shark = tsharkTlsFlows(path, Object.keys(DISSECTORS).map(Number), (port) => DISSECTORS[port]);
+      for (const name of Object.keys(REFUSED) as UpgradeCaseName[]) expect(shark.get(UPGRADE_CASES[name].clientPort), name).toBeUndefined();
+    });
+  });
+}
+
+upgradeSuite('committed capture (test/fixtures/tls/tls-upgrades.pcap)', async () => ({ path: FIXTURE }));
+
+const missing = missingTool(['openssl', 'curl']);
+if (missing !== undefined) {
+  describe('made now', () => reportBlocked('making the TLS upgrades with openssl and curl', `${missing} is not installed`));
+} else {
+  upgradeSuite('made now with openssl s_client -starttls and curl through proxies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowaudit-tls-upgrades-'));
+    const capture = await makeUpgradeCapture();
+    if (process.env.FLOWAUDIT_UPDATE_FIXTURES === '1') writeFileSync(FIXTURE, capture);
+    const path = join(dir, 'tls-upgrades.pcap');
+    writeFileSync(path, capture);
+    return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  });
+}
