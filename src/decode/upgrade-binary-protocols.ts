@@ -64,6 +64,8 @@ export function mysqlUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undef
   const offered = (server.readUInt16LE(capabilities) & CLIENT_SSL) !== 0;
   if (client.length < MYSQL_HEADER + 4) return unfinished('mysql', 'the capture ends before the client answered the greeting');
   const sslRequest = mysqlPacketLength(client, 0) === SSL_REQUEST_PACKET && client[3] === 1 && (client.readUInt32LE(MYSQL_HEADER) & CLIENT_SSL) !== 0;
+  if (sslRequest && offered && client.length < MYSQL_HEADER + SSL_REQUEST_PACKET) return unfinished('mysql', 'the capture ends inside the SSL request');
+  if (sslRequest && offered && server.length < greetingEnd) return unfinished('mysql', 'the capture ends inside the server greeting');
   if (sslRequest && offered) return { kind: 'upgraded', name: 'mysql-ssl-request', protocol: 'mysql', clientAt: MYSQL_HEADER + SSL_REQUEST_PACKET, serverAt: greetingEnd };
   return plaintext('mysql', offered ? 'the client did not request SSL' : 'the server does not offer SSL');
 }
@@ -117,7 +119,7 @@ function ldapMessage(buf: Buffer, at: number): LdapMessage | undefined {
 function isStartTlsRequest(buf: Buffer, m: LdapMessage): boolean {
   if (m.op !== LDAP_EXTENDED_REQUEST || buf[m.body] !== 0x80) return false;
   const name = berLength(buf, m.body + 1);
-  return name !== undefined && name[0] === START_TLS_OID.length && buf.compare(START_TLS_OID, 0, START_TLS_OID.length, name[1], name[1] + name[0]) === 0;
+  return name !== undefined && name[0] === START_TLS_OID.length && name[1] + name[0] <= buf.length && buf.compare(START_TLS_OID, 0, START_TLS_OID.length, name[1], name[1] + name[0]) === 0;
 }
 
 export function ldapUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undefined {

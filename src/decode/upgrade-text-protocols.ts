@@ -211,7 +211,7 @@ export function pop3Upgrade(client: Buffer, server: Buffer): TlsUpgrade | undefi
 
 // --- XMPP: <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>, answered by <proceed/> or <failure/>.
 
-const XML_DECLARATION = ascii('<?xml');
+const XML_DECLARATION = ascii('<?XML');
 const STREAM = ascii('<stream:stream');
 const STARTTLS_ELEMENT = ascii('<starttls');
 const PROCEED = ascii('<proceed');
