@@ -5,9 +5,10 @@
  * `analyze` reads them, and held to tshark's dissection of the same capture. Runs on the committed
  * capture and on one made now; FLOWAUDIT_UPDATE_FIXTURES=1 rewrites the committed one.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { observeSecurity } from '../../src/audit/observe-security.js';
@@ -114,6 +115,52 @@ function upgradeSuite(label: string, makeCapture: () => Promise<{ path: string; 
     });
   });
 }
+
+const MAIN = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'dist/bin/flowaudit.js');
+const MATRIX = `apiVersion: flowaudit.dev/v1
+kind: ConnectionMatrix
+metadata:
+  name: upgrades
+  title: Every upgrade's server port, over TLS
+unmatched: violation
+components:
+  clients:
+    match:
+      - cidrs: ["10.0.0.1/32"]
+  servers:
+    match:
+      - cidrs: ["10.0.0.2/32"]
+connections:
+  - id: clients-to-servers
+    from: clients
+    to: servers
+    protocol: tcp
+    ports: [21, 25, 110, 143, 389, 1080, 3128, 3306, 5222, 5432]
+    security: tls
+    minTlsVersion: "1.2"
+`;
+
+describe('flowaudit analyze on the committed capture, against a rule requiring TLS 1.2', () => {
+  it('allows every upgraded flow, says how in the NDJSON record, and judges the refused ones insecure', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowaudit-upgrade-cli-'));
+    try {
+      writeFileSync(join(dir, 'rules.yaml'), MATRIX);
+      const run = spawnSync(process.execPath, [MAIN, 'analyze', FIXTURE, '--rules', join(dir, 'rules.yaml'), '-o', join(dir, 'flows.ndjson'), '-q'], { encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(1);
+      const records = readFileSync(join(dir, 'flows.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { client: { port: number }; verdict: string; upgraded: string | null; security_detail: string });
+      const byName = (name: UpgradeCaseName) => records.find((r) => r.client.port === UPGRADE_CASES[name].clientPort)!;
+      for (const [name, want] of Object.entries(UPGRADED) as [UpgradeCaseName, NonNullable<(typeof UPGRADED)[UpgradeCaseName]>][]) {
+        expect({ name, verdict: byName(name).verdict, upgraded: byName(name).upgraded }).toEqual({ name, verdict: 'allowed', upgraded: want.upgraded });
+      }
+      for (const [name, detail] of Object.entries(REFUSED) as [UpgradeCaseName, string][]) {
+        expect({ name, verdict: byName(name).verdict, upgraded: byName(name).upgraded, detail: byName(name).security_detail }).toEqual({ name, verdict: 'insecure', upgraded: null, detail });
+      }
+      expect(run.stdout).toContain('Flows by verdict: allowed 10, insecure 6');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 upgradeSuite('committed capture (test/fixtures/tls/tls-upgrades.pcap)', async () => ({ path: FIXTURE }));
 
