@@ -6,32 +6,10 @@
  * Never throws; every loop is bounded by the input.
  */
 import { ldapUpgrade, mysqlUpgrade, postgresUpgrade, socks4Upgrade, socks5Upgrade, startsLikeBinaryUpgrade } from './upgrade-binary-protocols.js';
+import type { TlsUpgrade } from './upgrade-outcome.js';
 import { ftpUpgrade, httpConnectUpgrade, imapUpgrade, pop3Upgrade, smtpUpgrade, startsLikeTextUpgrade, xmppUpgrade } from './upgrade-text-protocols.js';
 
-/** How a connection reached TLS: the name reports and the JSON `upgraded` field carry. */
-export type UpgradeName =
-  | 'postgres-sslrequest'
-  | 'mysql-ssl-request'
-  | 'starttls-smtp'
-  | 'starttls-imap'
-  | 'starttls-pop3'
-  | 'starttls-ldap'
-  | 'starttls-xmpp'
-  | 'ftp-auth-tls'
-  | 'http-connect'
-  | 'socks4'
-  | 'socks5';
-
-/**
- * What the plaintext start shows: `upgraded` both sides agreed and TLS begins at `clientAt` in
- * the client's bytes and `serverAt` in the server's; `plaintext` the connection stays in the
- * clear (the server refused, did not offer it, or the client did not ask), `reason` says which;
- * `unfinished` the capture ends before the exchange does.
- */
-export type TlsUpgrade =
-  | { readonly kind: 'upgraded'; readonly name: UpgradeName; readonly protocol: string; readonly clientAt: number; readonly serverAt: number }
-  | { readonly kind: 'plaintext'; readonly protocol: string; readonly reason: string }
-  | { readonly kind: 'unfinished'; readonly protocol: string; readonly reason: string };
+export type { TlsUpgrade, UpgradeName } from './upgrade-outcome.js';
 
 type Recogniser = (client: Buffer, server: Buffer) => TlsUpgrade | undefined;
 

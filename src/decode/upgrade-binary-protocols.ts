@@ -4,15 +4,7 @@
  * recogniser takes the first bytes of each direction and returns undefined when they are not its
  * protocol. Reasons name messages and codes only, never other payload.
  */
-import type { TlsUpgrade } from './tls-upgrade.js';
-
-function plaintext(protocol: string, reason: string): TlsUpgrade {
-  return { kind: 'plaintext', protocol, reason };
-}
-
-function unfinished(protocol: string, reason: string): TlsUpgrade {
-  return { kind: 'unfinished', protocol, reason };
-}
+import { plaintext, type TlsUpgrade, unfinished, upgraded } from './upgrade-outcome.js';
 
 // --- PostgreSQL: an 8-byte SSLRequest (length 8, code 80877103); the server answers one byte.
 
@@ -27,7 +19,7 @@ function isSslRequest(data: Buffer, at: number, n: number): boolean {
 export function postgresUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undefined {
   if (!isSslRequest(client, 0, client.length)) return undefined;
   if (server.length === 0) return unfinished('postgres', 'the capture ends before the server answered the SSLRequest');
-  if (server[0] === PG_ACCEPT) return { kind: 'upgraded', name: 'postgres-sslrequest', protocol: 'postgres', clientAt: SSL_REQUEST.length, serverAt: 1 };
+  if (server[0] === PG_ACCEPT) return upgraded('postgres-sslrequest', 'postgres', SSL_REQUEST.length, 1);
   if (server[0] === PG_REFUSE) return plaintext('postgres', 'the server refused the SSLRequest (N)');
   return plaintext('postgres', 'the server answered the SSLRequest with neither S nor N');
 }
@@ -66,7 +58,7 @@ export function mysqlUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undef
   const sslRequest = mysqlPacketLength(client, 0) === SSL_REQUEST_PACKET && client[3] === 1 && (client.readUInt32LE(MYSQL_HEADER) & CLIENT_SSL) !== 0;
   if (sslRequest && offered && client.length < MYSQL_HEADER + SSL_REQUEST_PACKET) return unfinished('mysql', 'the capture ends inside the SSL request');
   if (sslRequest && offered && server.length < greetingEnd) return unfinished('mysql', 'the capture ends inside the server greeting');
-  if (sslRequest && offered) return { kind: 'upgraded', name: 'mysql-ssl-request', protocol: 'mysql', clientAt: MYSQL_HEADER + SSL_REQUEST_PACKET, serverAt: greetingEnd };
+  if (sslRequest && offered) return upgraded('mysql-ssl-request', 'mysql', MYSQL_HEADER + SSL_REQUEST_PACKET, greetingEnd);
   return plaintext('mysql', offered ? 'the client did not request SSL' : 'the server does not offer SSL');
 }
 
@@ -142,7 +134,7 @@ export function ldapUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undefi
     if (m.op === LDAP_EXTENDED_RESPONSE && m.id === request.id && m.end <= server.length) {
       if (server[m.body] !== BER_ENUMERATED || server[m.body + 1] !== 1) return plaintext('ldap', 'the StartTLS response has no result code');
       const result = server[m.body + 2];
-      if (result === 0) return { kind: 'upgraded', name: 'starttls-ldap', protocol: 'ldap', clientAt: request.end, serverAt: m.end };
+      if (result === 0) return upgraded('starttls-ldap', 'ldap', request.end, m.end);
       return plaintext('ldap', `the server answered StartTLS with result code ${result}`);
     }
     at = m.end;
@@ -199,7 +191,7 @@ export function socks5Upgrade(client: Buffer, server: Buffer): TlsUpgrade | unde
   if (reply !== 0) return plaintext('socks5', `the proxy refused the request (reply ${reply})`);
   const replyEnd = socks5AddressEnd(server, serverAt);
   if (replyEnd < 0) return unfinished('socks5', 'the capture ends inside the proxy\'s reply');
-  return { kind: 'upgraded', name: 'socks5', protocol: 'socks5', clientAt: requestEnd, serverAt: replyEnd };
+  return upgraded('socks5', 'socks5', requestEnd, replyEnd);
 }
 
 // --- SOCKS4 and 4a: version 4, command, port, address, a NUL-terminated user id (and, for 4a's
@@ -221,7 +213,7 @@ export function socks4Upgrade(client: Buffer, server: Buffer): TlsUpgrade | unde
   if (name < 0) return unfinished('socks4', 'the capture ends inside the SOCKS4a request');
   if (server.length < SOCKS4_REPLY) return unfinished('socks4', 'the capture ends before the proxy answered');
   if (server[1] !== SOCKS4_GRANTED) return plaintext('socks4', `the proxy refused the request (reply ${server[1]})`);
-  return { kind: 'upgraded', name: 'socks4', protocol: 'socks4', clientAt: name + 1, serverAt: SOCKS4_REPLY };
+  return upgraded('socks4', 'socks4', name + 1, SOCKS4_REPLY);
 }
 
 /** The first bytes of a request or greeting that opens one of the exchanges above. */

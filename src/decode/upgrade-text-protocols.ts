@@ -4,7 +4,7 @@
  * (RFC 9110). Each recogniser takes the first bytes of each direction and returns undefined when
  * they are not its protocol. Reasons name commands and reply codes only, never other payload.
  */
-import type { TlsUpgrade, UpgradeName } from './tls-upgrade.js';
+import { plaintext, type TlsUpgrade, unfinished, upgraded, type UpgradeName } from './upgrade-outcome.js';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -53,14 +53,6 @@ function findCommand(client: Buffer, word: Buffer, argument?: Buffer): { index: 
     at = end;
   }
   return undefined;
-}
-
-function plaintext(protocol: string, reason: string): TlsUpgrade {
-  return { kind: 'plaintext', protocol, reason };
-}
-
-function unfinished(protocol: string, reason: string): TlsUpgrade {
-  return { kind: 'unfinished', protocol, reason };
 }
 
 /** The client never asked: because the server did not offer it, when its bytes show no offer. */
@@ -119,7 +111,7 @@ function replyCodeUpgrade(server: Buffer, p: ReplyCodeProtocol, asked: { index: 
   const end = replyEnd(server, at);
   if (end < 0) return unfinished(p.protocol, `the capture ends before the server answered ${p.command}`);
   const code = replyCode(server, at);
-  if (code === p.accepted) return { kind: 'upgraded', name: p.name, protocol: p.protocol, clientAt: asked.end, serverAt: end };
+  if (code === p.accepted) return upgraded(p.name, p.protocol, asked.end, end);
   return plaintext(p.protocol, code < 0 ? `the server's answer to ${p.command} is not a reply` : `the server answered ${p.command} with ${code}`);
 }
 
@@ -175,7 +167,7 @@ export function imapUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undefi
     if (end < 0) break;
     if (server[at] !== 0x2a && server[at] !== 0x2b && completions++ === earlier) {
       if (!server.subarray(at, at + tag.length).equals(tag) || server[at + tag.length] !== SPACE) return plaintext('imap', 'the answer to STARTTLS carries another tag');
-      if (startsWithWord(server, at + tag.length + 1, OK)) return { kind: 'upgraded', name: 'starttls-imap', protocol: 'imap', clientAt, serverAt: end };
+      if (startsWithWord(server, at + tag.length + 1, OK)) return upgraded('starttls-imap', 'imap', clientAt, end);
       return plaintext('imap', 'the server refused STARTTLS');
     }
     at = end;
@@ -205,7 +197,7 @@ export function pop3Upgrade(client: Buffer, server: Buffer): TlsUpgrade | undefi
   }
   const end = at > 0 ? lineEnd(server, at) : -1;
   if (end < 0) return unfinished('pop3', 'the capture ends before the server answered STLS');
-  if (startsWithWord(server, at, POP3_OK)) return { kind: 'upgraded', name: 'starttls-pop3', protocol: 'pop3', clientAt: asked.end, serverAt: end };
+  if (startsWithWord(server, at, POP3_OK)) return upgraded('starttls-pop3', 'pop3', asked.end, end);
   return plaintext('pop3', 'the server refused STLS');
 }
 
@@ -236,7 +228,7 @@ export function xmppUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undefi
   const failure = server.indexOf(FAILURE);
   if (proceed >= 0 && (failure < 0 || proceed < failure)) {
     const serverAt = elementEnd(server, proceed, 'proceed');
-    if (serverAt >= 0) return { kind: 'upgraded', name: 'starttls-xmpp', protocol: 'xmpp', clientAt, serverAt };
+    if (serverAt >= 0) return upgraded('starttls-xmpp', 'xmpp', clientAt, serverAt);
   }
   if (failure >= 0) return plaintext('xmpp', 'the server answered STARTTLS with <failure/>');
   return unfinished('xmpp', 'the capture ends before the server answered STARTTLS');
@@ -255,7 +247,7 @@ export function httpConnectUpgrade(client: Buffer, server: Buffer): TlsUpgrade |
   const response = server.indexOf(HEAD_END);
   if (response < 0) return unfinished('http', 'the capture ends before the proxy answered CONNECT');
   const status = startsWithWord(server, 0, HTTP_VERSION) && server[8] === SPACE ? replyCode(server, 9) : -1;
-  if (status >= 200 && status <= 299) return { kind: 'upgraded', name: 'http-connect', protocol: 'http', clientAt: request + 4, serverAt: response + 4 };
+  if (status >= 200 && status <= 299) return upgraded('http-connect', 'http', request + 4, response + 4);
   return plaintext('http', status < 0 ? 'the answer to CONNECT is not an HTTP response' : `the proxy answered CONNECT with ${status}`);
 }
 

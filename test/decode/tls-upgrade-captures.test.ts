@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { observeSecurity } from '../../src/audit/observe-security.js';
 import type { ObservedSecurity } from '../../src/audit/verdict.js';
 import { readFlows } from '../../src/flow/read-flows.js';
+import { committedAndMadeNow, type MakeCapture } from '../support/fixture-suites.js';
 import { missingTool, reportBlocked } from '../support/tls-dns-tools.js';
 import { tsharkTlsFlows } from '../support/tls-tshark.js';
 import { makeUpgradeCapture, UPGRADE_CASES, type UpgradeCaseName } from '../support/tls-upgrades.js';
@@ -66,7 +67,7 @@ const REFUSED: Partial<Record<UpgradeCaseName, string>> = {
 /** tshark's dissector for each server port: the protocol whose STARTTLS it follows into TLS. */
 const DISSECTORS: Record<number, string> = { 25: 'smtp', 143: 'imap', 110: 'pop', 21: 'ftp', 389: 'ldap', 5222: 'xmpp', 5432: 'pgsql', 3306: 'mysql', 3128: 'http', 1080: 'socks' };
 
-function upgradeSuite(label: string, makeCapture: () => Promise<{ path: string; cleanup?: () => void }>): void {
+function upgradeSuite(label: string, makeCapture: MakeCapture): void {
   describe(label, () => {
     let path = '';
     let cleanup: (() => void) | undefined;
@@ -162,18 +163,10 @@ describe('flowaudit analyze on the committed capture, against a rule requiring T
   });
 });
 
-upgradeSuite('committed capture (test/fixtures/tls/tls-upgrades.pcap)', async () => ({ path: FIXTURE }));
-
-const missing = missingTool(['openssl', 'curl']);
-if (missing !== undefined) {
-  describe('made now', () => reportBlocked('making the TLS upgrades with openssl and curl', `${missing} is not installed`));
-} else {
-  upgradeSuite('made now with openssl s_client -starttls and curl through proxies', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flowaudit-tls-upgrades-'));
-    const capture = await makeUpgradeCapture();
-    if (process.env.FLOWAUDIT_UPDATE_FIXTURES === '1') writeFileSync(FIXTURE, capture);
-    const path = join(dir, 'tls-upgrades.pcap');
-    writeFileSync(path, capture);
-    return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-  });
-}
+committedAndMadeNow({
+  fixture: FIXTURE,
+  madeNow: 'made now with openssl s_client -starttls and curl through proxies',
+  tools: ['openssl', 'curl'],
+  make: makeUpgradeCapture,
+  suite: upgradeSuite,
+});
