@@ -50,6 +50,9 @@ const SSLV2_HELLO_MIN = 0x80;
  * stream whose first byte cannot start a TLS record keeps at most the plain limit, in buffers of
  * that size: the audit sets it to 16 bytes and spends the budget on handshakes (copying and
  * faulting in kilobytes per plaintext stream cost it a third of its time, bench/RESULTS.md).
+ * Except in a flow that opens like an upgrade to TLS (STARTTLS, SSLRequest, CONNECT: see
+ * src/decode/tls-upgrade.ts): both its directions keep up to the limit, the exchange and the
+ * handshake after it.
  */
 export class PayloadPrefixes {
   /**
