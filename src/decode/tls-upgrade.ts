@@ -33,11 +33,24 @@ const RECOGNISERS: readonly Recogniser[] = [
  * undefined when neither starts like one of the protocols above.
  */
 export function recogniseTlsUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undefined {
+  if (!mayOpenUpgrade(client, server)) return undefined;
   for (let i = 0; i < RECOGNISERS.length; i++) {
     const upgrade = RECOGNISERS[i](client, server);
     if (upgrade !== undefined) return upgrade;
   }
   return undefined;
+}
+
+/**
+ * Whether either side's first bytes can open one of the exchanges: the client's SSLRequest (0),
+ * CONNECT, SOCKS version (4, 5), LDAP message (0x30) or XMPP stream ('<'); the server's banner
+ * ('2' of 220, '*' of IMAP, '+' of POP3) or MySQL greeting (sequence 0, protocol 10). The audit
+ * asks this of every plaintext flow: most are turned away by a few byte reads, not 11 parsers.
+ */
+function mayOpenUpgrade(client: Buffer, server: Buffer): boolean {
+  const c = client.length > 0 ? client[0] : -1;
+  const s = server.length > 0 ? server[0] : -1;
+  return c === 0 || c === 0x43 || c === 4 || c === 5 || c === 0x30 || c === 0x3c || s === 0x32 || s === 0x2a || s === 0x2b || (server.length > 4 && server[3] === 0 && server[4] === 0x0a);
 }
 
 /**

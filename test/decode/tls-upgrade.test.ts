@@ -6,8 +6,10 @@
 import fc from 'fast-check';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { observeSecurity } from '../../src/audit/observe-security.js';
 import { recogniseTlsUpgrade, type TlsUpgrade } from '../../src/decode/tls-upgrade.js';
 import { readFlows } from '../../src/flow/read-flows.js';
+import { flow } from '../audit/audit-fixtures.js';
 import { exchangesPcap } from '../support/loopback-exchange.js';
 import { UPGRADE_CASES, type UpgradeCaseName } from '../support/tls-upgrades.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,6 +66,22 @@ describe('recognising an upgrade exchange', () => {
   it('HTTP: a plain request, and TLS from the first byte, are not upgrades', () => {
     expect(recogniseTlsUpgrade(text('GET / HTTP/1.1\r\n\r\n'), text('HTTP/1.1 200 OK\r\n\r\n'))).toBeUndefined();
     expect(recogniseTlsUpgrade(HELLO, HELLO)).toBeUndefined();
+  });
+});
+
+describe('the grade of an upgrade the capture does not show to its end', () => {
+  const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 4, 0xd2, 0x16, 0x2f]);
+  it('an SSLRequest never answered is unknown, with the reason', () => {
+    expect(observeSecurity(flow({ client: '10.0.0.1:40000', server: '10.0.0.2:5432', toServer: SSL_REQUEST }))).toEqual({
+      grade: 'unknown',
+      detail: 'postgres: the capture ends before the server answered the SSLRequest',
+    });
+  });
+  it('an accepted SSLRequest with no handshake after it is unknown, not TLS', () => {
+    expect(observeSecurity(flow({ client: '10.0.0.1:40000', server: '10.0.0.2:5432', toServer: SSL_REQUEST, toClient: text('S') }))).toEqual({
+      grade: 'unknown',
+      detail: 'postgres-sslrequest accepted, no TLS handshake captured after it',
+    });
   });
 });
 
