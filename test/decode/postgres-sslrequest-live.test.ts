@@ -63,7 +63,7 @@ describe('PostgreSQL SSLRequest, live on loopback', () => {
     asPostgres(['initdb', '-D', `${dir}/data`, '-A', 'trust', '-U', 'postgres', '--no-sync']);
     port = await freePort();
     capture = join(dir, 'postgres.pcap');
-    const tcpdump: ChildProcess = spawn('tcpdump', ['-i', 'lo', '-n', '-s', '0', '-U', '-w', capture, `tcp port ${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const tcpdump: ChildProcess = spawn('tcpdump', ['-i', 'lo', '-n', '-s', '0', '--immediate-mode', '-U', '-w', capture, `tcp port ${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     await new Promise<void>((resolve) => {
       let err = '';
       tcpdump.stderr!.on('data', (d: Buffer) => {
@@ -80,8 +80,8 @@ describe('PostgreSQL SSLRequest, live on loopback', () => {
       psql('prefer');
     } finally {
       spawnOk('runuser', ['-u', 'postgres', '--', 'pg_ctl', '-D', `${dir}/data`, '-m', 'fast', '-w', 'stop']);
-      // tcpdump writes each packet as it reads it (-U), but may read late on a busy machine.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Without --immediate-mode -U, packets still in the kernel's ring when tcpdump stops are lost.
+      await new Promise((resolve) => setTimeout(resolve, 200));
       tcpdump.kill('SIGINT');
       await new Promise((resolve) => tcpdump.on('exit', resolve));
     }

@@ -4,6 +4,9 @@
  * random and on random bytes, and what the flow table keeps of a flow that opens like an upgrade.
  */
 import fc from 'fast-check';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { observeSecurity } from '../../src/audit/observe-security.js';
@@ -12,9 +15,6 @@ import { readFlows } from '../../src/flow/read-flows.js';
 import { flow } from '../audit/audit-fixtures.js';
 import { exchangesPcap } from '../support/loopback-exchange.js';
 import { UPGRADE_CASES, type UpgradeCaseName } from '../support/tls-upgrades.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/tls/tls-upgrades.pcap', import.meta.url));
 const text = (s: string): Buffer => Buffer.from(s, 'latin1');
