@@ -103,10 +103,11 @@ function upgradeSuite(label: string, makeCapture: MakeCapture): void {
         const t = shark.get(UPGRADE_CASES[name].clientPort);
         const version = t?.selectedVersion ?? t?.serverHelloVersion;
         expect({ name, version: version === 0x0303 ? '1.2' : version === 0x0304 ? '1.3' : version }).toEqual({ name, version: grades[name].tlsVersion });
-        // tshark 4.0's MySQL dissector does not hand on the ClientHello sent in the SSL request's
-        // segment (s_client sends both at once): there only our reading names the server.
-        if (name === 'mysql') expect(t?.clientHelloVersion).toBeUndefined();
-        else expect({ name, sni: t?.serverName }).toEqual({ name, sni: want.serverName });
+        // tshark 4.0's MySQL dissector does not hand on a ClientHello sent in the SSL request's
+        // segment (s_client writes both at once; the proxy reads them together or apart, as they
+        // come): then only our reading names the server.
+        if (name === 'mysql' && t?.clientHelloVersion === undefined) continue;
+        expect({ name, sni: t?.serverName }).toEqual({ name, sni: want.serverName });
       }
     });
 
