@@ -1,6 +1,6 @@
 import { classifyPayload, type PayloadKind } from '../decode/payload-kind.js';
 import { type DirectionBytes, parseTlsHandshake, type TlsHandshake } from '../decode/tls-handshake.js';
-import { recogniseTlsUpgrade, type TlsUpgrade, type UpgradeName } from '../decode/tls-upgrade.js';
+import { recogniseTlsUpgrade, startsLikeTlsUpgrade, type TlsUpgrade, type UpgradeName } from '../decode/tls-upgrade.js';
 import type { FlowRecord } from '../flow/flow-record.js';
 import type { ObservedSecurity, ProtocolVersion, SecurityGrade } from './verdict.js';
 
@@ -22,6 +22,8 @@ export function observeSecurity(flow: FlowRecord): ObservedSecurity {
   if (client !== 'tls-handshake' && !isTlsRecord(flow.toServer.payload)) {
     const upgrade = recogniseTlsUpgrade(flow.toServer.payload, flow.toClient.payload);
     if (upgrade !== undefined) return gradeUpgrade(flow, upgrade);
+    // While the flow runs, a server's banner that opens an upgrade (SMTP, IMAP, MySQL...) says nothing yet.
+    if (client === 'empty' && flow.endReason === 'update' && startsLikeTlsUpgrade(flow.toClient.payload, 0, flow.toClient.payload.length)) return UPGRADE_PENDING;
     // A client that speaks plaintext first is plaintext, whatever the server answers.
     if (client !== 'empty') return plaintext(client);
   }
@@ -57,13 +59,17 @@ function gradeTls(toServer: DirectionBytes, toClient: DirectionBytes, upgraded: 
 }
 
 /**
- * A plaintext start that asked for TLS: graded by the handshake after an accepted upgrade, as
- * plaintext with the reason when it was refused (or never asked for), unknown when the capture
- * ends first. An accepted tunnel (CONNECT, SOCKS) that carries no TLS is plaintext too.
+ * A plaintext start that may upgrade to TLS: graded by the handshake after an accepted upgrade;
+ * plaintext with the reason when it was refused, or never asked for by the flow's end (while it
+ * runs, the agent's live verdicts, not yet asked is pending); unknown when the capture ends inside
+ * the exchange. An accepted tunnel (CONNECT, SOCKS) that carries no TLS is plaintext too.
  */
 function gradeUpgrade(flow: FlowRecord, upgrade: TlsUpgrade): ObservedSecurity {
-  if (upgrade.kind === 'plaintext') return { grade: 'plaintext', detail: `plaintext (${upgrade.protocol}: ${upgrade.reason})` };
-  if (upgrade.kind === 'unfinished') return { grade: 'unknown', detail: `${upgrade.protocol}: ${upgrade.reason}` };
+  if (upgrade.kind !== 'upgraded') {
+    if (upgrade.kind === 'unfinished') return { grade: 'unknown', detail: `${upgrade.protocol}: ${upgrade.reason}` };
+    if (upgrade.kind === 'not-asked' && flow.endReason === 'update') return UPGRADE_PENDING;
+    return { grade: 'plaintext', detail: `plaintext (${upgrade.protocol}: ${upgrade.reason})` };
+  }
   const toServer = after(flow.toServer, upgrade.clientAt);
   const toClient = after(flow.toClient, upgrade.serverAt);
   const tls = gradeTls(toServer, toClient, upgrade.name);
@@ -82,6 +88,7 @@ function after(direction: DirectionBytes, at: number): DirectionBytes {
 // these, and the judge reuses its verdicts for shared grades (flow-judge.ts).
 const UNKNOWN_BUDGET: ObservedSecurity = Object.freeze({ grade: 'unknown', detail: 'payload not kept (prefix budget spent)' });
 const UNKNOWN_NO_PAYLOAD: ObservedSecurity = Object.freeze({ grade: 'unknown', detail: 'no payload captured' });
+const UPGRADE_PENDING: ObservedSecurity = Object.freeze({ grade: 'unknown', detail: 'a plaintext start that may upgrade to TLS, not over yet' });
 const UNKNOWN_NO_HANDSHAKE: ObservedSecurity = Object.freeze({ grade: 'unknown', detail: 'TLS records, no handshake captured' });
 const PLAINTEXT = new Map<PayloadKind, ObservedSecurity>(
   (['tls-handshake', 'tls-alert', 'http', 'cassandra-cql', 'other'] as const).map((kind) => [

@@ -4,7 +4,7 @@
  * recogniser takes the first bytes of each direction and returns undefined when they are not its
  * protocol. Reasons name messages and codes only, never other payload.
  */
-import { plaintext, type TlsUpgrade, unfinished, upgraded } from './upgrade-outcome.js';
+import { notAsked, refused, type TlsUpgrade, unfinished, upgraded } from './upgrade-outcome.js';
 
 // --- PostgreSQL: an 8-byte SSLRequest (length 8, code 80877103); the server answers one byte.
 
@@ -20,8 +20,8 @@ export function postgresUpgrade(client: Buffer, server: Buffer): TlsUpgrade | un
   if (!isSslRequest(client, 0, client.length)) return undefined;
   if (server.length === 0) return unfinished('postgres', 'the capture ends before the server answered the SSLRequest');
   if (server[0] === PG_ACCEPT) return upgraded('postgres-sslrequest', 'postgres', SSL_REQUEST.length, 1);
-  if (server[0] === PG_REFUSE) return plaintext('postgres', 'the server refused the SSLRequest (N)');
-  return plaintext('postgres', 'the server answered the SSLRequest with neither S nor N');
+  if (server[0] === PG_REFUSE) return refused('postgres', 'the server refused the SSLRequest (N)');
+  return refused('postgres', 'the server answered the SSLRequest with neither S nor N');
 }
 
 // --- MySQL: the server's greeting (protocol 10) offers CLIENT_SSL; the client's 32-byte SSL
@@ -59,7 +59,7 @@ export function mysqlUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undef
   if (sslRequest && offered && client.length < MYSQL_HEADER + SSL_REQUEST_PACKET) return unfinished('mysql', 'the capture ends inside the SSL request');
   if (sslRequest && offered && server.length < greetingEnd) return unfinished('mysql', 'the capture ends inside the server greeting');
   if (sslRequest && offered) return upgraded('mysql-ssl-request', 'mysql', MYSQL_HEADER + SSL_REQUEST_PACKET, greetingEnd);
-  return plaintext('mysql', offered ? 'the client did not request SSL' : 'the server does not offer SSL');
+  return notAsked('mysql', offered ? 'the client did not request SSL' : 'the server does not offer SSL');
 }
 
 // --- LDAP: LDAPMessage ::= SEQUENCE { messageID INTEGER, protocolOp [APPLICATION n] ... } in BER.
@@ -126,16 +126,16 @@ export function ldapUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undefi
     }
     at = m.end;
   }
-  if (request === undefined) return plaintext('ldap', 'the client did not ask for StartTLS');
+  if (request === undefined) return notAsked('ldap', 'the client did not ask for StartTLS');
   if (request.end > client.length) return unfinished('ldap', 'the capture ends inside the StartTLS request');
   for (let at = 0; at < server.length; ) {
     const m = ldapMessage(server, at);
     if (m === undefined) break;
     if (m.op === LDAP_EXTENDED_RESPONSE && m.id === request.id && m.end <= server.length) {
-      if (server[m.body] !== BER_ENUMERATED || server[m.body + 1] !== 1) return plaintext('ldap', 'the StartTLS response has no result code');
+      if (server[m.body] !== BER_ENUMERATED || server[m.body + 1] !== 1) return refused('ldap', 'the StartTLS response has no result code');
       const result = server[m.body + 2];
       if (result === 0) return upgraded('starttls-ldap', 'ldap', request.end, m.end);
-      return plaintext('ldap', `the server answered StartTLS with result code ${result}`);
+      return refused('ldap', `the server answered StartTLS with result code ${result}`);
     }
     at = m.end;
   }
@@ -173,12 +173,12 @@ export function socks5Upgrade(client: Buffer, server: Buffer): TlsUpgrade | unde
   let clientAt = 2 + client[1];
   let serverAt = 2;
   const method = server[1];
-  if (method === NO_ACCEPTABLE_METHOD) return plaintext('socks5', 'the proxy accepted no authentication method');
+  if (method === NO_ACCEPTABLE_METHOD) return refused('socks5', 'the proxy accepted no authentication method');
   if (method === USERNAME_PASSWORD) {
     const user = client[clientAt + 1];
     const password = client[clientAt + 2 + user];
     if (client[clientAt] !== 1 || password === undefined || server.length < serverAt + 2) return unfinished('socks5', 'the capture ends inside the username/password exchange');
-    if (server[serverAt + 1] !== 0) return plaintext('socks5', 'the proxy refused the username and password');
+    if (server[serverAt + 1] !== 0) return refused('socks5', 'the proxy refused the username and password');
     clientAt += 3 + user + password;
     serverAt += 2;
   } else if (method !== NO_AUTHENTICATION) {
@@ -188,7 +188,7 @@ export function socks5Upgrade(client: Buffer, server: Buffer): TlsUpgrade | unde
   if (requestEnd < 0) return unfinished('socks5', 'the capture ends inside the SOCKS5 request');
   if (server.length < serverAt + 2) return unfinished('socks5', 'the capture ends before the proxy answered the request');
   const reply = server[serverAt + 1];
-  if (reply !== 0) return plaintext('socks5', `the proxy refused the request (reply ${reply})`);
+  if (reply !== 0) return refused('socks5', `the proxy refused the request (reply ${reply})`);
   const replyEnd = socks5AddressEnd(server, serverAt);
   if (replyEnd < 0) return unfinished('socks5', 'the capture ends inside the proxy\'s reply');
   return upgraded('socks5', 'socks5', requestEnd, replyEnd);
@@ -212,7 +212,7 @@ export function socks4Upgrade(client: Buffer, server: Buffer): TlsUpgrade | unde
   const name = socks4a ? client.indexOf(0, user + 1) : user;
   if (name < 0) return unfinished('socks4', 'the capture ends inside the SOCKS4a request');
   if (server.length < SOCKS4_REPLY) return unfinished('socks4', 'the capture ends before the proxy answered');
-  if (server[1] !== SOCKS4_GRANTED) return plaintext('socks4', `the proxy refused the request (reply ${server[1]})`);
+  if (server[1] !== SOCKS4_GRANTED) return refused('socks4', `the proxy refused the request (reply ${server[1]})`);
   return upgraded('socks4', 'socks4', name + 1, SOCKS4_REPLY);
 }
 

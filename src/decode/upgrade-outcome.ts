@@ -19,21 +19,24 @@ export type UpgradeName =
 
 /**
  * `upgraded` both sides agreed and TLS begins at `clientAt` in the client's bytes and `serverAt`
- * in the server's; `plaintext` the connection stays in the clear (the server refused, did not
- * offer it, or the client did not ask), `reason` says which; `unfinished` the capture ends before
- * the exchange does.
+ * in the server's; `refused` the server said no; `not-asked` the client has not asked (or the
+ * server not offered) so far: final once the flow has ended, not while it runs; `unfinished` the
+ * capture ends inside the exchange. `reason` says which, in words.
  */
 export type TlsUpgrade =
   | { readonly kind: 'upgraded'; readonly name: UpgradeName; readonly protocol: string; readonly clientAt: number; readonly serverAt: number }
-  | { readonly kind: 'plaintext'; readonly protocol: string; readonly reason: string }
-  | { readonly kind: 'unfinished'; readonly protocol: string; readonly reason: string };
+  | { readonly kind: 'refused' | 'not-asked' | 'unfinished'; readonly protocol: string; readonly reason: string };
 
 export function upgraded(name: UpgradeName, protocol: string, clientAt: number, serverAt: number): TlsUpgrade {
   return { kind: 'upgraded', name, protocol, clientAt, serverAt };
 }
 
-export function plaintext(protocol: string, reason: string): TlsUpgrade {
-  return { kind: 'plaintext', protocol, reason };
+export function refused(protocol: string, reason: string): TlsUpgrade {
+  return { kind: 'refused', protocol, reason };
+}
+
+export function notAsked(protocol: string, reason: string): TlsUpgrade {
+  return { kind: 'not-asked', protocol, reason };
 }
 
 export function unfinished(protocol: string, reason: string): TlsUpgrade {

@@ -4,7 +4,7 @@
  * (RFC 9110). Each recogniser takes the first bytes of each direction and returns undefined when
  * they are not its protocol. Reasons name commands and reply codes only, never other payload.
  */
-import { plaintext, type TlsUpgrade, unfinished, upgraded, type UpgradeName } from './upgrade-outcome.js';
+import { notAsked, refused, type TlsUpgrade, unfinished, upgraded, type UpgradeName } from './upgrade-outcome.js';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -56,8 +56,8 @@ function findCommand(client: Buffer, word: Buffer, argument?: Buffer): { index: 
 }
 
 /** The client never asked: because the server did not offer it, when its bytes show no offer. */
-function notAsked(protocol: string, command: string, server: Buffer, offer: Buffer): TlsUpgrade {
-  return plaintext(protocol, containsWord(server, offer) ? `the client did not ask for ${command}` : `the server did not offer ${command}`);
+function notAskedFor(protocol: string, command: string, server: Buffer, offer: Buffer): TlsUpgrade {
+  return notAsked(protocol, containsWord(server, offer) ? `the client did not ask for ${command}` : `the server did not offer ${command}`);
 }
 
 // --- SMTP and FTP: numbered replies, "250-" continuing a reply and "250 " ending it.
@@ -112,13 +112,13 @@ function replyCodeUpgrade(server: Buffer, p: ReplyCodeProtocol, asked: { index: 
   if (end < 0) return unfinished(p.protocol, `the capture ends before the server answered ${p.command}`);
   const code = replyCode(server, at);
   if (code === p.accepted) return upgraded(p.name, p.protocol, asked.end, end);
-  return plaintext(p.protocol, code < 0 ? `the server's answer to ${p.command} is not a reply` : `the server answered ${p.command} with ${code}`);
+  return refused(p.protocol, code < 0 ? `the server's answer to ${p.command} is not a reply` : `the server answered ${p.command} with ${code}`);
 }
 
 export function smtpUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undefined {
   if (!startsWithWord(server, 0, BANNER) || !SMTP_GREETINGS.some((g) => startsWithWord(client, 0, g))) return undefined;
   const asked = findCommand(client, SMTP.word);
-  return asked === undefined ? notAsked(SMTP.protocol, SMTP.command, server, SMTP.offer) : replyCodeUpgrade(server, SMTP, asked);
+  return asked === undefined ? notAskedFor(SMTP.protocol, SMTP.command, server, SMTP.offer) : replyCodeUpgrade(server, SMTP, asked);
 }
 
 /** After SMTP (whose clients greet with EHLO or HELO): any other dialogue opened by a 220 banner. */
@@ -126,7 +126,7 @@ export function ftpUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undefin
   if (client.length === 0 || !startsWithWord(server, 0, BANNER) || (server[3] !== SPACE && server[3] !== 0x2d)) return undefined;
   const tls = findCommand(client, FTP.word, FTP.argument);
   const ssl = findCommand(client, FTP_SSL.word, FTP_SSL.argument);
-  if (tls === undefined && ssl === undefined) return notAsked(FTP.protocol, FTP.command, server, FTP.offer);
+  if (tls === undefined && ssl === undefined) return notAskedFor(FTP.protocol, FTP.command, server, FTP.offer);
   const first = ssl === undefined || (tls !== undefined && tls.index < ssl.index);
   return replyCodeUpgrade(server, first ? FTP : FTP_SSL, first ? tls! : ssl!);
 }
@@ -157,7 +157,7 @@ export function imapUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undefi
     }
     at = end;
   }
-  if (clientAt < 0) return notAsked('imap', 'STARTTLS', server, STARTTLS);
+  if (clientAt < 0) return notAskedFor('imap', 'STARTTLS', server, STARTTLS);
   const tag = client.subarray(tagStart, tagEnd);
   // Each earlier command ends with a tagged line (not "* " untagged, not "+ " continuation);
   // clients may reuse a tag, so the answer to STARTTLS is the tagged line after theirs.
@@ -166,9 +166,9 @@ export function imapUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undefi
     const end = lineEnd(server, at);
     if (end < 0) break;
     if (server[at] !== 0x2a && server[at] !== 0x2b && completions++ === earlier) {
-      if (!server.subarray(at, at + tag.length).equals(tag) || server[at + tag.length] !== SPACE) return plaintext('imap', 'the answer to STARTTLS carries another tag');
+      if (!server.subarray(at, at + tag.length).equals(tag) || server[at + tag.length] !== SPACE) return refused('imap', 'the answer to STARTTLS carries another tag');
       if (startsWithWord(server, at + tag.length + 1, OK)) return upgraded('starttls-imap', 'imap', clientAt, end);
-      return plaintext('imap', 'the server refused STARTTLS');
+      return refused('imap', 'the server refused STARTTLS');
     }
     at = end;
   }
@@ -184,7 +184,7 @@ const CAPA = ascii('CAPA');
 export function pop3Upgrade(client: Buffer, server: Buffer): TlsUpgrade | undefined {
   if (!startsWithWord(server, 0, POP3_OK)) return undefined;
   const asked = findCommand(client, STLS);
-  if (asked === undefined) return notAsked('pop3', 'STLS', server, STLS);
+  if (asked === undefined) return notAskedFor('pop3', 'STLS', server, STLS);
   let at = lineEnd(server, 0); // the greeting
   let command = 0;
   for (let i = 0; i < asked.index && at > 0; i++) {
@@ -198,7 +198,7 @@ export function pop3Upgrade(client: Buffer, server: Buffer): TlsUpgrade | undefi
   const end = at > 0 ? lineEnd(server, at) : -1;
   if (end < 0) return unfinished('pop3', 'the capture ends before the server answered STLS');
   if (startsWithWord(server, at, POP3_OK)) return upgraded('starttls-pop3', 'pop3', asked.end, end);
-  return plaintext('pop3', 'the server refused STLS');
+  return refused('pop3', 'the server refused STLS');
 }
 
 // --- XMPP: <starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>, answered by <proceed/> or <failure/>.
@@ -221,7 +221,7 @@ function elementEnd(buf: Buffer, at: number, name: string): number {
 export function xmppUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undefined {
   if (!startsWithWord(client, 0, XML_DECLARATION) && !client.subarray(0, STREAM.length).equals(STREAM)) return undefined;
   const asked = client.indexOf(STARTTLS_ELEMENT);
-  if (asked < 0) return plaintext('xmpp', server.includes(STARTTLS_ELEMENT) ? 'the client did not ask for STARTTLS' : 'the server did not offer STARTTLS');
+  if (asked < 0) return notAsked('xmpp', server.includes(STARTTLS_ELEMENT) ? 'the client did not ask for STARTTLS' : 'the server did not offer STARTTLS');
   const clientAt = elementEnd(client, asked, 'starttls');
   if (clientAt < 0) return unfinished('xmpp', 'the capture ends inside the client\'s <starttls/>');
   const proceed = server.indexOf(PROCEED);
@@ -230,7 +230,7 @@ export function xmppUpgrade(client: Buffer, server: Buffer): TlsUpgrade | undefi
     const serverAt = elementEnd(server, proceed, 'proceed');
     if (serverAt >= 0) return upgraded('starttls-xmpp', 'xmpp', clientAt, serverAt);
   }
-  if (failure >= 0) return plaintext('xmpp', 'the server answered STARTTLS with <failure/>');
+  if (failure >= 0) return refused('xmpp', 'the server answered STARTTLS with <failure/>');
   return unfinished('xmpp', 'the capture ends before the server answered STARTTLS');
 }
 
@@ -248,7 +248,7 @@ export function httpConnectUpgrade(client: Buffer, server: Buffer): TlsUpgrade |
   if (response < 0) return unfinished('http', 'the capture ends before the proxy answered CONNECT');
   const status = startsWithWord(server, 0, HTTP_VERSION) && server[8] === SPACE ? replyCode(server, 9) : -1;
   if (status >= 200 && status <= 299) return upgraded('http-connect', 'http', request + 4, response + 4);
-  return plaintext('http', status < 0 ? 'the answer to CONNECT is not an HTTP response' : `the proxy answered CONNECT with ${status}`);
+  return refused('http', status < 0 ? 'the answer to CONNECT is not an HTTP response' : `the proxy answered CONNECT with ${status}`);
 }
 
 /** The first bytes of a server banner or client request that opens one of the exchanges above. */

@@ -27,7 +27,7 @@ describe('recognising an upgrade exchange', () => {
     const granted = Buffer.from([0, 0x5a, 0, 0, 0, 0, 0, 0]);
     expect(recogniseTlsUpgrade(Buffer.concat([request, HELLO]), granted)).toEqual({ kind: 'upgraded', name: 'socks4', protocol: 'socks4', clientAt: request.length, serverAt: 8 });
     expect(recogniseTlsUpgrade(socks4a, granted)).toMatchObject({ kind: 'upgraded', clientAt: socks4a.length });
-    expect(recogniseTlsUpgrade(request, Buffer.from([0, 0x5b, 0, 0, 0, 0, 0, 0]))).toEqual({ kind: 'plaintext', protocol: 'socks4', reason: 'the proxy refused the request (reply 91)' });
+    expect(recogniseTlsUpgrade(request, Buffer.from([0, 0x5b, 0, 0, 0, 0, 0, 0]))).toEqual({ kind: 'refused', protocol: 'socks4', reason: 'the proxy refused the request (reply 91)' });
   });
 
   it('SOCKS5 with username and password; a refused login or request stays plaintext', () => {
@@ -37,29 +37,29 @@ describe('recognising an upgrade exchange', () => {
     const client = Buffer.concat([greeting, login, request]);
     const reply = Buffer.from([5, 0, 0, 1, 10, 0, 0, 1, 1, 0xbb]);
     expect(recogniseTlsUpgrade(client, Buffer.concat([Buffer.from([5, 2, 1, 0]), reply]))).toMatchObject({ kind: 'upgraded', name: 'socks5', clientAt: client.length, serverAt: 4 + reply.length });
-    expect(recogniseTlsUpgrade(client, Buffer.from([5, 2, 1, 1]))).toMatchObject({ kind: 'plaintext', reason: 'the proxy refused the username and password' });
-    expect(recogniseTlsUpgrade(client, Buffer.from([5, 0xff]))).toMatchObject({ kind: 'plaintext', reason: 'the proxy accepted no authentication method' });
+    expect(recogniseTlsUpgrade(client, Buffer.from([5, 2, 1, 1]))).toMatchObject({ kind: 'refused', reason: 'the proxy refused the username and password' });
+    expect(recogniseTlsUpgrade(client, Buffer.from([5, 0xff]))).toMatchObject({ kind: 'refused', reason: 'the proxy accepted no authentication method' });
   });
 
   it('POP3: STLS answered after a multi-line CAPA', () => {
     const client = text('CAPA\r\nSTLS\r\n');
     const server = text('+OK ready\r\n+OK capabilities\r\nSTLS\r\nUSER\r\n.\r\n+OK begin\r\n');
     expect(recogniseTlsUpgrade(client, server)).toMatchObject({ kind: 'upgraded', name: 'starttls-pop3', clientAt: client.length, serverAt: server.length });
-    expect(recogniseTlsUpgrade(client, text('+OK ready\r\n+OK capabilities\r\nUSER\r\n.\r\n-ERR no\r\n'))).toMatchObject({ kind: 'plaintext' });
+    expect(recogniseTlsUpgrade(client, text('+OK ready\r\n+OK capabilities\r\nUSER\r\n.\r\n-ERR no\r\n'))).toMatchObject({ kind: 'refused' });
   });
 
   it('SMTP: a client that never asks, and a server that never offers', () => {
     const client = text('EHLO me\r\nMAIL FROM:<a@b>\r\n');
-    expect(recogniseTlsUpgrade(client, text('220 mx ESMTP\r\n250-mx\r\n250 STARTTLS\r\n'))).toEqual({ kind: 'plaintext', protocol: 'smtp', reason: 'the client did not ask for STARTTLS' });
-    expect(recogniseTlsUpgrade(client, text('220 mx ESMTP\r\n250-mx\r\n250 8BITMIME\r\n'))).toEqual({ kind: 'plaintext', protocol: 'smtp', reason: 'the server did not offer STARTTLS' });
+    expect(recogniseTlsUpgrade(client, text('220 mx ESMTP\r\n250-mx\r\n250 STARTTLS\r\n'))).toEqual({ kind: 'not-asked', protocol: 'smtp', reason: 'the client did not ask for STARTTLS' });
+    expect(recogniseTlsUpgrade(client, text('220 mx ESMTP\r\n250-mx\r\n250 8BITMIME\r\n'))).toEqual({ kind: 'not-asked', protocol: 'smtp', reason: 'the server did not offer STARTTLS' });
   });
 
   it('FTP AUTH TLS refused with 534; XMPP <failure/>; MySQL without CLIENT_SSL; PostgreSQL unanswered', () => {
-    expect(recogniseTlsUpgrade(text('AUTH TLS\r\n'), text('220 ftp\r\n534 no\r\n'))).toEqual({ kind: 'plaintext', protocol: 'ftp', reason: 'the server answered AUTH TLS with 534' });
+    expect(recogniseTlsUpgrade(text('AUTH TLS\r\n'), text('220 ftp\r\n534 no\r\n'))).toEqual({ kind: 'refused', protocol: 'ftp', reason: 'the server answered AUTH TLS with 534' });
     const stream = text("<?xml version='1.0'?><stream:stream to='x' version='1.0'><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
-    expect(recogniseTlsUpgrade(stream, text("<stream:stream><stream:features><starttls/></stream:features><failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"))).toMatchObject({ kind: 'plaintext', reason: 'the server answered STARTTLS with <failure/>' });
+    expect(recogniseTlsUpgrade(stream, text("<stream:stream><stream:features><starttls/></stream:features><failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"))).toMatchObject({ kind: 'refused', reason: 'the server answered STARTTLS with <failure/>' });
     const greeting = Buffer.concat([Buffer.from([30, 0, 0, 0, 10]), text('8.0\0'), Buffer.alloc(13), Buffer.from([0xff, 0xf7]), Buffer.alloc(10)]);
-    expect(recogniseTlsUpgrade(Buffer.concat([Buffer.from([60, 0, 0, 1]), Buffer.alloc(60)]), greeting)).toEqual({ kind: 'plaintext', protocol: 'mysql', reason: 'the server does not offer SSL' });
+    expect(recogniseTlsUpgrade(Buffer.concat([Buffer.from([60, 0, 0, 1]), Buffer.alloc(60)]), greeting)).toEqual({ kind: 'not-asked', protocol: 'mysql', reason: 'the server does not offer SSL' });
     expect(recogniseTlsUpgrade(Buffer.from([0, 0, 0, 8, 4, 0xd2, 0x16, 0x2f]), Buffer.alloc(0))).toEqual({ kind: 'unfinished', protocol: 'postgres', reason: 'the capture ends before the server answered the SSLRequest' });
   });
 
@@ -82,6 +82,21 @@ describe('the grade of an upgrade the capture does not show to its end', () => {
       grade: 'unknown',
       detail: 'postgres-sslrequest accepted, no TLS handshake captured after it',
     });
+  });
+});
+
+describe('while the flow runs (the agent judges live snapshots)', () => {
+  const live = (spec: Parameters<typeof flow>[0]) => ({ ...flow(spec), endReason: 'update' as const });
+  it('an SMTP banner, or an exchange without STARTTLS so far, is pending, not plaintext; at the end it is plaintext', () => {
+    const pending = { grade: 'unknown', detail: 'a plaintext start that may upgrade to TLS, not over yet' };
+    expect(observeSecurity(live({ client: '10.0.0.1:40000', server: '10.0.0.2:25', toClient: text('220 mx ESMTP\r\n') }))).toEqual(pending);
+    const sofar = { client: '10.0.0.1:40000', server: '10.0.0.2:25', toServer: text('EHLO me\r\n'), toClient: text('220 mx ESMTP\r\n250-mx\r\n250 STARTTLS\r\n') };
+    expect(observeSecurity(live(sofar))).toEqual(pending);
+    expect(observeSecurity(flow(sofar))).toEqual({ grade: 'plaintext', detail: 'plaintext (smtp: the client did not ask for STARTTLS)' });
+  });
+  it('a refusal is final at once', () => {
+    const refusedNow = live({ client: '10.0.0.1:40000', server: '10.0.0.2:5432', toServer: Buffer.from([0, 0, 0, 8, 4, 0xd2, 0x16, 0x2f]), toClient: text('N') });
+    expect(observeSecurity(refusedNow)).toEqual({ grade: 'plaintext', detail: 'plaintext (postgres: the server refused the SSLRequest (N))' });
   });
 });
 
