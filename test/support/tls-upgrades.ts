@@ -28,7 +28,8 @@ interface Dialogue {
   readonly steps: readonly Step[];
 }
 
-const line = (prefix: string) => (s: string) => s.toUpperCase().includes(`${prefix}`) && s.endsWith('\n');
+/** A step waiting for a whole line holding `command` (upper case). */
+const line = (command: string) => (s: string) => s.toUpperCase().includes(command) && s.endsWith('\n');
 const bytes = (n: number) => (s: string) => Buffer.byteLength(s, 'latin1') >= n;
 
 /** A MySQL 8 protocol-10 greeting whose capabilities offer CLIENT_SSL (0x0800). */
