@@ -1,4 +1,5 @@
 import type { TlsVersion } from '../decode/tls-handshake.js';
+import type { UpgradeName } from '../decode/tls-upgrade.js';
 
 /**
  * The judgement of one flow against the matrix. Exactly one kind per flow, with the reason in
@@ -57,6 +58,8 @@ export interface ObservedSecurity {
   readonly serverName?: string;
   /** The ClientHello's ALPN offer. */
   readonly alpn?: readonly string[];
+  /** How a connection that began in plaintext reached its TLS handshake (STARTTLS, SSLRequest, CONNECT...). */
+  readonly upgraded?: UpgradeName;
 }
 
 export interface Verdict {

@@ -30,6 +30,7 @@ export function auditedFlowJson(f: AuditedFlow): Record<string, unknown> {
     notice: f.verdict.notice,
     security: f.verdict.security.grade,
     security_detail: f.verdict.security.detail,
+    upgraded: f.verdict.security.upgraded ?? null,
     // Left out (undefined) for the flows no tunnel touches.
     tunnel: f.tunnel === undefined ? undefined : tunnelJson(f.tunnel),
     encapsulates: f.encapsulates,

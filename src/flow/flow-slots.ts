@@ -14,7 +14,7 @@
  *   words 13-14  packets lo->hi, hi->lo
  *   words 15-16  next expected TCP sequence number per direction (payload prefix)
  *   word  17     payload prefix fill lo->hi | hi->lo << 16
- *   word  18     payload prefix state per direction (stop code, sequence known)
+ *   word  18     payload prefix state per direction (stop code, sequence known), upgrade seen
  *   words 19-20  payload buffer id + 1 per direction (0: none)
  *   word  21     offset of the next TLS record header per direction (lo->hi | hi->lo << 16)
  *   bytes 88-127 doubles 11-12 bytes lo->hi, hi->lo; 13 id; 14 first seen; 15 last seen
@@ -64,6 +64,8 @@ export const META_EVIDENCE_CHANGED = 1 << 21;
 export const PAYLOAD_STOP_MASK = 7;
 export const PAYLOAD_SEQ_KNOWN = 8;
 export const PAYLOAD_DIR_SHIFT = 4;
+/** The flow opened like a plaintext-to-TLS upgrade (STARTTLS, SSLRequest, CONNECT): both directions keep up to the limit. */
+export const PAYLOAD_UPGRADE = 1 << 8;
 
 /** The slot records, grown by doubling. */
 export class FlowSlots {

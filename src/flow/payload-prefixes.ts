@@ -1,9 +1,11 @@
+import { startsLikeTlsUpgrade } from '../decode/tls-upgrade.js';
 import type { PayloadStop } from './flow-record.js';
 import {
   type FlowSlots,
   PAYLOAD_DIR_SHIFT,
   PAYLOAD_SEQ_KNOWN,
   PAYLOAD_STOP_MASK,
+  PAYLOAD_UPGRADE,
   W_NEXT_SEQ,
   W_PAYLOAD_BUFFER,
   W_PAYLOAD_FILL,
@@ -48,6 +50,9 @@ const SSLV2_HELLO_MIN = 0x80;
  * stream whose first byte cannot start a TLS record keeps at most the plain limit, in buffers of
  * that size: the audit sets it to 16 bytes and spends the budget on handshakes (copying and
  * faulting in kilobytes per plaintext stream cost it a third of its time, bench/RESULTS.md).
+ * Except in a flow that opens like an upgrade to TLS (STARTTLS, SSLRequest, CONNECT: see
+ * src/decode/tls-upgrade.ts): both its directions keep up to the limit, the exchange and the
+ * handshake after it.
  */
 export class PayloadPrefixes {
   /**
@@ -244,10 +249,13 @@ export class PayloadPrefixes {
       return;
     }
     if (ref === 0) {
-      // A datagram's size picks the class; a stream's first byte does: only a TLS handshake needs
-      // room to grow, any other stream is named by its first bytes.
+      // A datagram's size picks the class; a stream's first bytes do: only a TLS handshake needs
+      // room to grow, and a plaintext start that may upgrade to one (then both directions of the
+      // flow do); any other stream is named by its first bytes.
       const tls = first >= TLS_RECORD_TYPE_MIN && (first <= TLS_RECORD_TYPE_MAX || first >= SSLV2_HELLO_MIN);
-      const cls = whole ? this.classFor(wanted) : tls || this.plainClass < 0 ? Math.max(this.tlsClass, this.classFor(wanted)) : this.plainClass;
+      if (!whole && !tls && (w[s + W_PAYLOAD_STATE] & PAYLOAD_UPGRADE) === 0 && startsLikeTlsUpgrade(data, at, captured)) w[s + W_PAYLOAD_STATE] |= PAYLOAD_UPGRADE;
+      const upgrade = (w[s + W_PAYLOAD_STATE] & PAYLOAD_UPGRADE) !== 0;
+      const cls = whole ? this.classFor(wanted) : tls || upgrade || this.plainClass < 0 ? Math.max(this.tlsClass, this.classFor(wanted)) : this.plainClass;
       ref = this.take(cls);
     } else if (fill + wanted > this.pools[classOf(ref)].limit && this.canGrow(ref)) {
       // A handshake outgrowing its buffer moves up a class.

@@ -5,9 +5,6 @@
  * held to tshark's dissection of the same capture. Runs on the committed capture and on one made
  * now; FLOWAUDIT_UPDATE_FIXTURES=1 rewrites the committed one.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { observeSecurity } from '../../src/audit/observe-security.js';
@@ -16,6 +13,7 @@ import { classifyPayload, type PayloadKind } from '../../src/decode/payload-kind
 import { parseTlsHandshake, type TlsEvidence, type TlsHandshake } from '../../src/decode/tls-handshake.js';
 import { readFlows } from '../../src/flow/read-flows.js';
 import { EDGE_CASES, type EdgeCaseName, makeEdgeCaseCapture } from '../support/tls-edge-cases.js';
+import { committedAndMadeNow, type MakeCapture } from '../support/fixture-suites.js';
 import { missingTool, reportBlocked, tsharkFields } from '../support/tls-dns-tools.js';
 import { tsharkTlsFlows } from '../support/tls-tshark.js';
 
@@ -54,7 +52,7 @@ function tls(evidence: TlsEvidence): TlsHandshake {
   return evidence;
 }
 
-function edgeSuite(label: string, makeCapture: () => Promise<{ path: string; cleanup?: () => void }>): void {
+function edgeSuite(label: string, makeCapture: MakeCapture): void {
   describe(label, () => {
     let path = '';
     let cleanup: (() => void) | undefined;
@@ -97,9 +95,10 @@ function edgeSuite(label: string, makeCapture: () => Promise<{ path: string; cle
       expect(tls(evidence).incomplete).toBeUndefined();
     });
 
-    it("does not name curl's SOCKS5 greeting and request cassandra-cql", () => {
+    it("does not name curl's SOCKS5 greeting and request cassandra-cql, and reads the HTTP it tunnels", () => {
       expect(seen.socks5.clientKind).toBe('other');
-      expect(seen.socks5.grade).toMatchObject({ grade: 'plaintext', detail: 'plaintext (unrecognised protocol)' });
+      expect(seen.socks5.grade).toMatchObject({ grade: 'plaintext', detail: 'plaintext (http after socks5)' });
+      expect(seen.socks5.grade.upgraded).toBeUndefined();
     });
 
     if (missingTool(['tshark']) !== undefined) {
@@ -133,18 +132,4 @@ function edgeSuite(label: string, makeCapture: () => Promise<{ path: string; cle
   });
 }
 
-edgeSuite('committed capture (test/fixtures/tls/tls-edge-cases.pcap)', async () => ({ path: FIXTURE }));
-
-const missing = missingTool(['openssl', 'curl']);
-if (missing !== undefined) {
-  describe('made now', () => reportBlocked('making the TLS edge cases with openssl and curl', `${missing} is not installed`));
-} else {
-  edgeSuite('made now with openssl and curl', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flowaudit-tls-edge-'));
-    const capture = await makeEdgeCaseCapture();
-    if (process.env.FLOWAUDIT_UPDATE_FIXTURES === '1') writeFileSync(FIXTURE, capture);
-    const path = join(dir, 'tls-edge-cases.pcap');
-    writeFileSync(path, capture);
-    return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-  });
-}
+committedAndMadeNow({ fixture: FIXTURE, madeNow: 'made now with openssl and curl', tools: ['openssl', 'curl'], make: makeEdgeCaseCapture, suite: edgeSuite });

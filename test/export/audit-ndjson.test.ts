@@ -8,6 +8,7 @@ const FIELDS = [
   'id', 'community_id', 'protocol', 'client', 'server', 'initiator_evidence', 'first_seen', 'last_seen',
   'packets_to_server', 'bytes_to_server', 'packets_to_client', 'bytes_to_client', 'tcp_state', 'end_reason',
   'verdict', 'reason', 'rule', 'notice', 'security', 'security_detail',
+  'upgraded',
 ];
 
 function records(which: NdjsonRecords, failOnUnverified = false): Record<string, unknown>[] {
@@ -48,6 +49,7 @@ describe('NDJSON records', () => {
       notice: false,
       security: 'plaintext',
       security_detail: 'plaintext (http)',
+      upgraded: null,
     });
   });
 

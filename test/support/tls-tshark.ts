@@ -34,10 +34,11 @@ const nums = (field: string): number[] => (field === '' ? [] : field.split(',').
 
 /**
  * tshark's dissection of every TLS connection in a capture, keyed by the client's port. `ports`
- * are the servers' ports, decoded as TLS whatever the heuristics think.
+ * are the servers' ports, decoded as `dissector` (TLS unless told, e.g. `smtp` for a TLS that
+ * starts after STARTTLS) whatever the heuristics think.
  */
-export function tsharkTlsFlows(path: string, ports: readonly number[]): Map<number, TsharkTlsFlow> {
-  const decodeAs = ports.flatMap((p) => ['-d', `tcp.port==${p},tls`]);
+export function tsharkTlsFlows(path: string, ports: readonly number[], dissector: (port: number) => string = () => 'tls'): Map<number, TsharkTlsFlow> {
+  const decodeAs = ports.flatMap((p) => ['-d', `tcp.port==${p},${dissector(p)}`]);
   const rows = tsharkFields(path, FIELDS, [...decodeAs, '-Y', 'tls.handshake']);
   const flows = new Map<number, { -readonly [K in keyof TsharkTlsFlow]: TsharkTlsFlow[K] }>();
   const serverPorts = new Set(ports);
