@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 # Real tools the tests run against: capture (tcpdump), the reference dissector (tshark/editcap),
 # namespaces (iproute2), TLS and HTTP peers (openssl, curl), libpcap headers for the cap addon,
-# promtool (prometheus) to check the metrics.
-DEBIAN_PACKAGES=(tcpdump tshark iproute2 openssl curl libpcap-dev python3 gzip prometheus)
+# promtool (prometheus) to check the metrics, a PostgreSQL server for the SSLRequest test,
+# prlimit/setpriv/runuser (util-linux) and script (bsdutils) for the limits, capability and
+# progress tests.
+DEBIAN_PACKAGES=(tcpdump tshark iproute2 openssl curl libpcap-dev python3 gzip prometheus postgresql util-linux bsdutils)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -6,7 +6,7 @@
  * tshark's pgsql dissection of the same capture. Needs root, tcpdump, tshark and PostgreSQL.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,19 @@ import { makeTestPki } from '../support/test-pki.js';
 import { liveCaptureBlocker, missingTool, reportBlocked } from '../support/tls-dns-tools.js';
 import { tsharkTlsFlows } from '../support/tls-tshark.js';
 
+/**
+ * Debian keeps the server's programs out of the PATH, in /usr/lib/postgresql/VERSION/bin: the
+ * newest such directory goes first on this file's PATH, so initdb and pg_ctl are found on a fresh
+ * machine too.
+ */
+const PG_BIN = (existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql') : [])
+  .map((version) => `/usr/lib/postgresql/${version}/bin`)
+  .filter((bin) => existsSync(`${bin}/initdb`))
+  .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+  .pop();
+if (PG_BIN !== undefined) process.env.PATH = `${PG_BIN}:${process.env.PATH}`;
+/** A server program by its full path where found (runuser may reset the PATH), else by name. */
+const pg = (program: string): string => (PG_BIN === undefined ? program : `${PG_BIN}/${program}`);
 const TOOLS = ['tcpdump', 'tshark', 'initdb', 'pg_ctl', 'psql', 'runuser'];
 const blocker = liveCaptureBlocker(TOOLS) ?? (spawnOk('id', ['postgres']) ? undefined : 'there is no postgres user to run the server as');
 
@@ -45,7 +58,7 @@ describe('PostgreSQL SSLRequest, live on loopback', () => {
   const asPostgres = (args: string[]): string => execFileSync('runuser', ['-u', 'postgres', '--', ...args], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const startServer = (ssl: 'on' | 'off'): void => {
     const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c ssl=${ssl} -c ssl_cert_file=${dir}/server.crt -c ssl_key_file=${dir}/server.key`;
-    asPostgres(['pg_ctl', '-D', `${dir}/data`, '-o', options, '-l', `${dir}/server.log`, '-w', 'start']);
+    asPostgres([pg('pg_ctl'), '-D', `${dir}/data`, '-o', options, '-l', `${dir}/server.log`, '-w', 'start']);
   };
   const psql = (sslmode: string): void => {
     execFileSync('psql', [`host=localhost hostaddr=127.0.0.1 port=${port} user=postgres dbname=postgres sslmode=${sslmode} gssencmode=disable`, '-Atc', 'select 1'], { stdio: 'pipe', timeout: 10_000 });
@@ -60,7 +73,7 @@ describe('PostgreSQL SSLRequest, live on loopback', () => {
     rmSync(pki.dir, { recursive: true, force: true });
     execFileSync('chown', ['-R', 'postgres', dir]);
     chmodSync(join(dir, 'server.key'), 0o600);
-    asPostgres(['initdb', '-D', `${dir}/data`, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+    asPostgres([pg('initdb'), '-D', `${dir}/data`, '-A', 'trust', '-U', 'postgres', '--no-sync']);
     port = await freePort();
     capture = join(dir, 'postgres.pcap');
     const tcpdump: ChildProcess = spawn('tcpdump', ['-i', 'lo', '-n', '-s', '0', '--immediate-mode', '-U', '-w', capture, `tcp port ${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -75,7 +88,7 @@ describe('PostgreSQL SSLRequest, live on loopback', () => {
       startServer('on');
       psql('require');
       psql('disable');
-      asPostgres(['pg_ctl', '-D', `${dir}/data`, '-m', 'fast', '-w', 'stop']);
+      asPostgres([pg('pg_ctl'), '-D', `${dir}/data`, '-m', 'fast', '-w', 'stop']);
       startServer('off');
       psql('prefer');
     } finally {
