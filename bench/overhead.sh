@@ -23,31 +23,10 @@ tls="$OUT/bench-$PACKETS-tls.pcap"
 [ -f "$plain" ] || node bench/generate-capture.mjs "$plain" --packets "$PACKETS"
 [ -f "$tls" ] || node bench/generate-capture.mjs "$tls" --packets "$PACKETS" --tls
 
-# wait_idle: until one second passes with the CPUs at least 92% idle (at most two minutes).
-wait_idle() {
-  local u n s i w x y z t1 i1 t2 i2
-  for _ in $(seq 120); do
-    read -r _ u n s i w x y z _ </proc/stat; t1=$((u + n + s + i + w + x + y + z)); i1=$i
-    sleep 1
-    read -r _ u n s i w x y z _ </proc/stat; t2=$((u + n + s + i + w + x + y + z)); i2=$i
-    [ $((100 * (i2 - i1) / (t2 - t1))) -ge 92 ] && return
-  done
-}
+source bench/timing.sh
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-# wall CAPTURE COMMAND...: seconds the command took, on stdout, to the millisecond (time(1)'s %e
-# counts in steps of 10 ms, 2% of a run on this machine). analyze exits 1 on violations.
-wall() {
-  local capture=$1 start end; shift
-  cat "$capture" >/dev/null # in the page cache for both tools alike
-  wait_idle
-  start=$(date +%s%N)
-  "$@" >/dev/null 2>&1 || true
-  end=$(date +%s%N)
-  awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }'
-}
-
 echo "# $(date -u +%FT%TZ) $(nproc) cores, node $(node --version), $ROUNDS rounds, commit $(git rev-parse --short HEAD)"
 echo "# capture round flows_s analyze_s ratio"
 for round in $(seq "$ROUNDS"); do

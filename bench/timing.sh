@@ -1,0 +1,24 @@
+# Sourced by bench/overhead.sh and bench/ab-runs.sh: whole runs timed the same way by both.
+
+# wait_idle: until one second passes with the CPUs at least 92% idle (at most two minutes).
+wait_idle() {
+  local u n s i w x y z t1 i1 t2 i2
+  for _ in $(seq 120); do
+    read -r _ u n s i w x y z _ </proc/stat; t1=$((u + n + s + i + w + x + y + z)); i1=$i
+    sleep 1
+    read -r _ u n s i w x y z _ </proc/stat; t2=$((u + n + s + i + w + x + y + z)); i2=$i
+    [ $((100 * (i2 - i1) / (t2 - t1))) -ge 92 ] && return
+  done
+}
+
+# wall CAPTURE COMMAND...: seconds the command took, on stdout, to the millisecond (time(1)'s %e
+# counts in steps of 10 ms, 2% of a run on this machine). analyze exits 1 on violations.
+wall() {
+  local capture=$1 start end; shift
+  cat "$capture" >/dev/null # in the page cache for both tools alike
+  wait_idle
+  start=$(date +%s%N)
+  "$@" >/dev/null 2>&1 || true
+  end=$(date +%s%N)
+  awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }'
+}
