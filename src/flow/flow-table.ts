@@ -1,5 +1,6 @@
 import { Fragment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/decoded-packet.js';
 import { IpProtocol } from '../decode/ip-protocol.js';
+import { TunnelType } from '../decode/tunnel-header.js';
 import { AddressTexts } from './address-texts.js';
 import { FlowIndex, NO_SLOT } from './flow-index.js';
 import type { FlowDirection, FlowEndReason, FlowRecord, FlowSink, InitiatorEvidence, TcpState } from './flow-record.js';
@@ -314,7 +315,7 @@ export class FlowTable {
     doubles[d + D_BYTES] = doubles[d + D_BYTES + 1] = 0;
     doubles[d + D_ID] = this.nextId++;
     this.payloads.reset(slot);
-    this.tunnels.start(slot, p, dir);
+    if (this.tunnels.used || p.tunnelType !== TunnelType.None) this.tunnels.start(slot, p, dir);
     const [initiatorDir, evidence] = chooseInitiator(p, dir);
     w[s + W_META] = protocol | META_IN_USE | (p.ipVersion === 6 ? META_IPV6 : 0) | (initiatorDir ? META_INITIATOR_HI : 0) | (evidence << META_EVIDENCE_SHIFT);
     this.index.insert(slot);
@@ -480,8 +481,8 @@ export class FlowTable {
       continued: (meta & META_CONTINUED) !== 0,
       laterFragments: w[s + W_LATER_FRAGMENTS] >>> 0,
       ...(isIcmp(protocol) ? { icmp: { type: w[s + W_SYN_SEQ] >>> 8, code: w[s + W_SYN_SEQ] & 0xff } } : {}),
-      tunnel: this.tunnels.carriedBy(slot, clientDir, this.addresses),
-      encapsulates: this.tunnels.carries(slot),
+      tunnel: this.tunnels.used ? this.tunnels.carriedBy(slot, clientDir, this.addresses) : undefined,
+      encapsulates: this.tunnels.used ? this.tunnels.carries(slot) : undefined,
     };
   }
 
