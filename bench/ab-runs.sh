@@ -12,22 +12,15 @@ cd "$(dirname "$0")/.."
 REV=${1:?usage: bench/ab-runs.sh REV [ROUNDS] [PACKETS]}
 ROUNDS=${2:-10}
 PACKETS=${3:-2000000}
-OUT=bench/out
-mkdir -p "$OUT"
 bash bench/ab-build.sh "$REV" >/dev/null
-
-plain="$OUT/bench-$PACKETS.pcap"
-tls="$OUT/bench-$PACKETS-tls.pcap"
-[ -f "$plain" ] || node bench/generate-capture.mjs "$plain" --packets "$PACKETS"
-[ -f "$tls" ] || node bench/generate-capture.mjs "$tls" --packets "$PACKETS" --tls
-
 source bench/timing.sh
+bench_captures "$PACKETS"
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 # run SIDE COMMAND CAPTURE: the seconds one build takes for one command.
 run() {
-  local cli="$OUT/ab/$1/dist/bin/flowaudit.js"
+  local cli="bench/out/ab/$1/dist/bin/flowaudit.js"
   case $2 in
     flows) wall "$3" node "$cli" flows -q -f ndjson "$3" ;;
     analyze) wall "$3" node "$cli" analyze -q --rules bench/bench-rules.yaml "$3" ;;

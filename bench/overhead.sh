@@ -14,16 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-20}
 PACKETS=${2:-2000000}
-OUT=bench/out
-mkdir -p "$OUT"
 npm run --silent build
-
-plain="$OUT/bench-$PACKETS.pcap"
-tls="$OUT/bench-$PACKETS-tls.pcap"
-[ -f "$plain" ] || node bench/generate-capture.mjs "$plain" --packets "$PACKETS"
-[ -f "$tls" ] || node bench/generate-capture.mjs "$tls" --packets "$PACKETS" --tls
-
 source bench/timing.sh
+bench_captures "$PACKETS"
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

@@ -1,4 +1,15 @@
-# Sourced by bench/overhead.sh and bench/ab-runs.sh: whole runs timed the same way by both.
+# Sourced by bench/overhead.sh and bench/ab-runs.sh: the same captures, and whole runs timed the
+# same way, for both.
+
+# bench_captures PACKETS: sets $plain and $tls to the bench captures of that size in bench/out,
+# generated the first time.
+bench_captures() {
+  mkdir -p bench/out
+  plain="bench/out/bench-$1.pcap"
+  tls="bench/out/bench-$1-tls.pcap"
+  [ -f "$plain" ] || node bench/generate-capture.mjs "$plain" --packets "$1"
+  [ -f "$tls" ] || node bench/generate-capture.mjs "$tls" --packets "$1" --tls
+}
 
 # wait_idle: until one second passes with the CPUs at least 92% idle (at most two minutes).
 wait_idle() {
