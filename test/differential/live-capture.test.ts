@@ -6,11 +6,12 @@
  * Needs root, `ip netns`, tcpdump, tshark, curl, openssl and python3. Without them the test skips
  * and says why; with CI=true it fails instead.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_V4, CLIENT_V6, liveCaptureUnavailable, NamespacePair, SERVER_V4, SERVER_V6, sleep } from '../support/netns.js';
+import { CLIENT_V4, CLIENT_V6, liveCaptureUnavailable, NamespacePair, SERVER_V4, SERVER_V6 } from '../support/netns.js';
+import { serveHello, stopCaptures } from '../support/namespace-web.js';
 import {
   comparableFlow,
   comparableStream,
@@ -53,20 +54,9 @@ describe('live capture between fresh namespaces', () => {
   beforeAll(async () => {
     if (unavailable !== null) return;
     dir = mkdtempSync(join(tmpdir(), 'fa-fix-live-'));
-    const www = join(dir, 'www');
-    mkdirSync(www);
     pair = await NamespacePair.create(`live${process.pid}`);
-    writeFileSync(join(www, 'hello.txt'), 'hello from a live namespace\n');
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    const req = pair.exec('server', ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=live.vendor.example', '-keyout', key, '-out', cert]);
-    if (req.status !== 0) throw new Error(`openssl req: ${req.stderr}`);
-
-    pair.spawn('server', ['python3', '-m', 'http.server', '8080', '--bind', '::'], { cwd: www });
-    pair.spawn('server', ['openssl', 's_server', '-quiet', '-accept', '8443', '-cert', cert, '-key', key, '-WWW'], { cwd: www });
+    await serveHello(pair, dir, 'hello from a live namespace\n', 'live.vendor.example');
     pair.spawn('server', ['python3', '-c', UDP_ECHO]);
-    await pair.waitListening('server', 'tcp', 8080);
-    await pair.waitListening('server', 'tcp', 8443);
     await pair.waitListening('server', 'udp', 7);
 
     pcap = join(dir, 'live.pcap');
@@ -82,9 +72,7 @@ describe('live capture between fresh namespaces', () => {
     ok('openssl s_client', pair.exec('client', ['openssl', 's_client', '-quiet', '-connect', `${SERVER_V4}:8443`, '-servername', 'live.vendor.example'], 'GET /hello.txt HTTP/1.0\r\n\r\n'));
     ok('curl refused', pair.exec('client', [...curl, `http://${SERVER_V4}:9/`]), 7);
     ok('udp echo', pair.exec('client', ['python3', '-c', UDP_CLIENT, SERVER_V4]));
-    await sleep(300); // the last ACKs
-    const stats = await capture.stop();
-    if (!/^0 packets dropped by kernel/m.test(stats)) throw new Error(`tcpdump dropped packets: ${stats}`);
+    await stopCaptures([capture]);
   }, 60_000);
 
   afterAll(async () => {

@@ -5,12 +5,13 @@
  * device (the same packets as the pods sent them). The flows flowaudit finds inside the tunnel
  * must be the flows of the overlay capture, and tshark's conversations of the underlay capture.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationPairs, flowPairs } from '../support/conversation-pairs.js';
-import { sleep, type NamespacePair } from '../support/netns.js';
+import type { NamespacePair } from '../support/netns.js';
+import { serveHello, stopCaptures } from '../support/namespace-web.js';
 import { comparableFlow, flowauditFlows, gate, sortShapes, tsharkConversations, type CliFlow } from '../support/tshark.js';
 import {
   createVxlanOverlay, POD_A, POD_A_V6, POD_B, POD_B_V6, UNDERLAY_A, UNDERLAY_B, UNDERLAY_DEVICE, VNI, VXLAN_DEVICE, vxlanOverlayUnavailable,
@@ -34,18 +35,8 @@ describe('flows inside a real VXLAN overlay', () => {
   beforeAll(async () => {
     if (unavailable !== null) return;
     dir = mkdtempSync(join(tmpdir(), 'fa-t-vxlan-'));
-    const www = join(dir, 'www');
-    mkdirSync(www);
-    writeFileSync(join(www, 'hello.txt'), 'hello from a pod behind VXLAN\n');
     pair = await createVxlanOverlay();
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    const req = pair.exec('server', ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=pod.overlay.example', '-keyout', key, '-out', cert]);
-    if (req.status !== 0) throw new Error(`openssl req: ${req.stderr}`);
-    pair.spawn('server', ['python3', '-m', 'http.server', '8080', '--bind', '::'], { cwd: www });
-    pair.spawn('server', ['openssl', 's_server', '-quiet', '-accept', '8443', '-cert', cert, '-key', key, '-WWW'], { cwd: www });
-    await pair.waitListening('server', 'tcp', 8080);
-    await pair.waitListening('server', 'tcp', 8443);
+    await serveHello(pair, dir, 'hello from a pod behind VXLAN\n', 'pod.overlay.example');
 
     underlay = join(dir, 'underlay.pcap');
     overlay = join(dir, 'overlay.pcap');
@@ -58,11 +49,7 @@ describe('flows inside a real VXLAN overlay', () => {
     ok('curl http v6', pair.exec('client', [...curl, `http://[${POD_B_V6}]:8080/hello.txt`]));
     ok('curl https', pair.exec('client', [...curl, '--insecure', '--http1.1', `https://${POD_B}:8443/hello.txt`]));
     ok('openssl s_client', pair.exec('client', ['openssl', 's_client', '-quiet', '-connect', `${POD_B}:8443`, '-servername', 'pod.overlay.example'], 'GET /hello.txt HTTP/1.0\r\n\r\n'));
-    await sleep(300); // the last ACKs
-    for (const capture of captures) {
-      const stats = await capture.stop();
-      if (!/^0 packets dropped by kernel/m.test(stats)) throw new Error(`tcpdump dropped packets: ${stats}`);
-    }
+    await stopCaptures(captures);
   }, 60_000);
 
   afterAll(async () => {
