@@ -7,6 +7,7 @@ import { ComponentMatcher } from './component-matcher.js';
 import { FlowJudge } from './flow-judge.js';
 import type { Matrix } from './matrix.js';
 import { observeSecurity } from './observe-security.js';
+import type { OwnEndpoint } from './own-endpoint.js';
 import { tunnelVerdict } from './tunnel-verdict.js';
 
 /**
@@ -23,6 +24,8 @@ export class Auditor implements FlowSink {
   private matcher!: ComponentMatcher;
   private judge!: FlowJudge;
   private identities!: IdentityProvider;
+  /** The agent's own metrics endpoint, whose flows are its own, not the matrix's. */
+  private own?: OwnEndpoint;
 
   /**
    * @param dnsNames names learnt from DNS answers in the same traffic (the DnsAnswerTap feeds it
@@ -37,6 +40,11 @@ export class Auditor implements FlowSink {
     this.matcher = new ComponentMatcher(matrix);
     this.judge = new FlowJudge(matrix);
     this.identities = identities;
+  }
+
+  /** Judges flows to the agent's own endpoint as its own (`ignored`), not against the matrix. */
+  ownEndpoint(own: OwnEndpoint): void {
+    this.own = own;
   }
 
   onFlow(flow: FlowRecord): void {
@@ -61,7 +69,9 @@ export class Auditor implements FlowSink {
       server,
       security,
     });
-    const verdict = flow.encapsulates === undefined ? judged : tunnelVerdict(judged, flow.encapsulates);
+    // Verdicts the matrix does not decide: an overlay's outer flow, and the agent's own scrapes.
+    const untunnelled = flow.encapsulates === undefined ? judged : tunnelVerdict(judged, flow.encapsulates);
+    const verdict = this.own !== undefined && this.own.owns(flow) ? this.own.verdict(flow, untunnelled) : untunnelled;
     // Built field by field, no spreads: V8 then makes every AuditedFlow with one hidden class and
     // no property copying (the spread version cost about 2 µs a flow, bench/RESULTS.md).
     return {

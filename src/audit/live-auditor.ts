@@ -1,7 +1,6 @@
 import type { FlowRecord } from '../flow/flow-record.js';
 import type { AuditedFlow } from './audited-flow.js';
 import { Auditor } from './auditor.js';
-import type { OwnEndpoint } from './own-endpoint.js';
 
 /**
  * The agent's audit: flows are judged while they run, as their evidence arrives (the flow
@@ -16,12 +15,6 @@ export class LiveAuditor extends Auditor {
   /** Numbers for (verdict kind, rule) pairs: a flood of live flows stores small integers, not strings. */
   private readonly keys = new Map<string, Map<string | undefined, number>>();
   private keyCount = 0;
-  private own?: OwnEndpoint;
-
-  /** Judges flows to the agent's own endpoint as its own (`ignored`), not against the matrix. */
-  ownEndpoint(own: OwnEndpoint): void {
-    this.own = own;
-  }
 
   onFlowUpdate(flow: FlowRecord): void {
     const audited = this.audit(flow);
@@ -37,12 +30,6 @@ export class LiveAuditor extends Auditor {
     if (key !== undefined) this.reported.delete(flow.id);
     const final: AuditedFlow = key === this.verdictKey(audited) ? { ...audited, verdictReported: true } : audited;
     for (const sink of this.sinks) sink.onAuditedFlow(final);
-  }
-
-  protected override audit(flow: FlowRecord): AuditedFlow {
-    const audited = super.audit(flow);
-    if (this.own === undefined || !this.own.owns(flow)) return audited;
-    return { ...audited, verdict: this.own.verdict(flow, audited.verdict) };
   }
 
   /** Flows whose live verdict is remembered (bounded by the flow table's live flows). */
