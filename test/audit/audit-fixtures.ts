@@ -35,6 +35,14 @@ export const TLS_APP_DATA = Buffer.from([0x17, 0x03, 0x03, 0x00, 0x04, 0xde, 0xa
 export const HTTP_GET = Buffer.from('GET / HTTP/1.1\r\nHost: api\r\n\r\n', 'latin1');
 export const HTTP_OK = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 'latin1');
 export const EMPTY = Buffer.alloc(0);
+/** The connections entry most audit tests start from: web -> api on TCP 443 over TLS (for webApiMatrix). */
+export const WEB_TO_API_TLS = `  - id: web-to-api
+    from: web
+    to: api
+    protocol: tcp
+    ports: [443]
+    security: tls
+`;
 
 /**
  * A matrix of two components, web (10.0.1.0/24) and api (10.0.2.0/24), with the connections

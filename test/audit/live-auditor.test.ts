@@ -7,15 +7,9 @@ import { AuditMetrics } from '../../src/export/audit-metrics.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import { exposedSeries } from '../support/exposition.js';
-import { flow, HTTP_GET, TLS_CLIENT_HELLO, TLS_SERVER_HELLO, webApiMatrix } from './audit-fixtures.js';
+import { flow, HTTP_GET, TLS_CLIENT_HELLO, TLS_SERVER_HELLO, WEB_TO_API_TLS, webApiMatrix } from './audit-fixtures.js';
 
-const CONNECTIONS = `  - id: web-to-api
-    from: web
-    to: api
-    protocol: tcp
-    ports: [443]
-    security: tls
-  - id: web-to-api-modern
+const CONNECTIONS = `${WEB_TO_API_TLS}  - id: web-to-api-modern
     from: web
     to: api
     protocol: tcp

@@ -4,15 +4,8 @@ import type { AuditedFlow } from '../../src/audit/audited-flow.js';
 import { LiveAuditor } from '../../src/audit/live-auditor.js';
 import { OwnEndpoint } from '../../src/audit/own-endpoint.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
-import { flow, HTTP_GET, webApiMatrix } from './audit-fixtures.js';
+import { flow, HTTP_GET, WEB_TO_API_TLS, webApiMatrix } from './audit-fixtures.js';
 
-const CONNECTIONS = `  - id: web-to-api
-    from: web
-    to: api
-    protocol: tcp
-    ports: [443]
-    security: tls
-`;
 
 const HOST_INTERFACES = {
   lo: [{ address: '127.0.0.1', family: 'IPv4' }, { address: '::1', family: 'IPv6' }],
@@ -21,7 +14,7 @@ const HOST_INTERFACES = {
 
 function judged(own: OwnEndpoint | undefined, ...flows: ReturnType<typeof flow>[]): AuditedFlow[] {
   const handed: AuditedFlow[] = [];
-  const auditor = new LiveAuditor(webApiMatrix('own', CONNECTIONS), new IdentityIndex(), [{ onAuditedFlow: (f) => handed.push(f) }]);
+  const auditor = new LiveAuditor(webApiMatrix('own', WEB_TO_API_TLS), new IdentityIndex(), [{ onAuditedFlow: (f) => handed.push(f) }]);
   if (own !== undefined) auditor.ownEndpoint(own);
   for (const f of flows) auditor.onFlow(f);
   return handed;
