@@ -6,7 +6,6 @@ import { OwnEndpoint } from '../../src/audit/own-endpoint.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import { flow, HTTP_GET, WEB_TO_API_TLS, webApiMatrix } from './audit-fixtures.js';
 
-
 const HOST_INTERFACES = {
   lo: [{ address: '127.0.0.1', family: 'IPv4' }, { address: '::1', family: 'IPv6' }],
   eth0: [{ address: '10.0.9.9', family: 'IPv4' }, { address: 'fd00:0:0::9', family: 'IPv6' }],
