@@ -1,0 +1,85 @@
+/* Shared between the kernel side (flowaudit.bpf.c) and the loader (flowaudit.c): map keys and
+ * values, the payload event and the counter indexes. No kernel headers: the includer provides
+ * __u8.. __u64 (vmlinux-free <linux/types.h> on both sides). */
+#ifndef FLOWAUDIT_H
+#define FLOWAUDIT_H
+
+/* Payload bytes sent per flow and direction at most, and so the largest chunk (one GSO packet
+ * may carry all of it). 4096 is the flow table's own bound (README, --payload-limit). */
+#define FA_PAYLOAD_MAX 4096
+
+/* Both ends of a flow, A the lower (address, port) pair: both directions share one key. IPv4
+ * addresses are stored as IPv4-mapped IPv6 (::ffff:a.b.c.d), as the TS flow table keys them. */
+struct fa_flow_key {
+	__u8 addr_a[16];
+	__u8 addr_b[16];
+	__u16 port_a;
+	__u16 port_b;
+	__u8 protocol;
+	__u8 ip_version;
+	__u8 pad[2];
+};
+
+struct fa_direction {
+	__u64 packets;
+	__u64 bytes;      /* IP-layer bytes, headers included */
+	__u32 tcp_flags;  /* OR of the flags seen */
+	__u32 payload_base; /* TCP: sequence number at stream offset 0 */
+	__u32 payload_sent; /* stream offset up to which payload went to the ring buffer */
+	__u8 base_known;    /* payload_base is set */
+	__u8 pad[3];
+};
+
+enum fa_side { FA_SIDE_NONE = 0, FA_SIDE_A = 1, FA_SIDE_B = 2 };
+
+/* The flow map's value. Counters are updated with atomic adds: one entry for all CPUs. */
+struct fa_flow {
+	struct fa_direction dir[2]; /* [0] A to B, [1] B to A */
+	__u64 first_ns;             /* bpf_ktime_get_boot_ns() */
+	__u64 last_ns;
+	__u32 if_index;             /* the interface that counts this flow (first seen) */
+	__u8 syn_side;              /* enum fa_side */
+	__u8 syn_ack_side;
+	__u8 pad[2];
+};
+
+/* Key of the IP fragment map: the first fragment's ports for later fragments of the datagram. */
+struct fa_fragment_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__u32 id;
+	__u8 protocol;
+	__u8 pad[3];
+};
+
+struct fa_fragment_ports {
+	__u16 sport;
+	__u16 dport;
+};
+
+/* One ring buffer record: a payload chunk of one flow direction. Only header + len bytes are
+ * submitted. */
+struct fa_payload_event {
+	struct fa_flow_key key;
+	__u32 offset;
+	__u16 len;
+	__u8 b_to_a;
+	__u8 pad;
+	__u8 data[FA_PAYLOAD_MAX];
+};
+
+/* Indexes of the per-CPU counters array (Counters in proto/flowaudit.proto). */
+enum fa_counter {
+	FA_C_PACKETS,
+	FA_C_DUPLICATE_HOOK,
+	FA_C_RING_RESERVE_FAILED,
+	FA_C_MAP_FULL,
+	FA_C_NOT_IP,
+	FA_C_TRUNCATED,
+	FA_C_FRAGMENTS,
+	FA_C_FRAGMENT_WITHOUT_FIRST,
+	FA_C_TOO_MANY_EXT_HEADERS,
+	FA_C_COUNT,
+};
+
+#endif
