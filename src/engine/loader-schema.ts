@@ -24,7 +24,7 @@ export class LoaderSchemaError extends Error {}
 const SIDES: readonly LoaderSide[] = [null, 'a', 'b'];
 const ENDS: readonly LoaderFlowEnd[] = ['live', 'idle', 'evicted', 'stop', 'interface-gone'];
 
-/* protobufjs' toObject() output: plain values, 64-bit integers as numbers, enums as numbers. */
+/* protobufjs' toObject() output: plain values, 64-bit integers as decimal strings, enums as numbers. */
 type Plain = Record<string, any>;
 
 function address(bytes: Uint8Array, ipVersion: number, field: string): string {
@@ -53,7 +53,12 @@ function flowKey(key: Plain | undefined | null): LoaderFlowKey {
 }
 
 function direction(d: Plain | undefined | null): LoaderDirectionCounters {
-  return { packets: d?.packets ?? 0, bytes: d?.bytes ?? 0, tcpFlags: d?.tcpFlags ?? 0 };
+  return { packets: Number(d?.packets ?? 0), bytes: Number(d?.bytes ?? 0), tcpFlags: d?.tcpFlags ?? 0 };
+}
+
+/** Unix nanoseconds (past 2^53: a Number would lose them) to seconds with microseconds, as captures have. */
+function seconds(ns: string): number {
+  return Number(BigInt(ns) / 1000n) / 1e6;
 }
 
 function enumValue<T>(values: readonly T[], value: number, field: string): T {
@@ -63,7 +68,7 @@ function enumValue<T>(values: readonly T[], value: number, field: string): T {
 
 /** One decoded Event as a LoaderEvent; throws LoaderSchemaError for what the schema rules out. */
 export function toLoaderEvent(message: protobuf.Message): LoaderEvent {
-  const e: Plain = loaderEventType().toObject(message, { longs: Number, enums: Number, defaults: true, oneofs: true });
+  const e: Plain = loaderEventType().toObject(message, { longs: String, enums: Number, defaults: true, oneofs: true });
   switch (e.kind) {
     case 'hello':
       return {
@@ -83,8 +88,8 @@ export function toLoaderEvent(message: protobuf.Message): LoaderEvent {
         bToA: direction(f.bToA),
         synSide: enumValue(SIDES, f.synSide, 'syn_side'),
         synAckSide: enumValue(SIDES, f.synAckSide, 'syn_ack_side'),
-        firstSeen: f.firstNs / 1e9,
-        lastSeen: f.lastNs / 1e9,
+        firstSeen: seconds(f.firstNs),
+        lastSeen: seconds(f.lastNs),
         ifIndex: f.ifIndex,
         end: enumValue(ENDS, f.end, 'end'),
       };
@@ -95,16 +100,16 @@ export function toLoaderEvent(message: protobuf.Message): LoaderEvent {
       const c = e.counters;
       return {
         kind: 'counters',
-        packets: c.packets,
-        duplicateHook: c.duplicateHook,
-        ringReserveFailed: c.ringReserveFailed,
-        mapFull: c.mapFull,
-        evicted: c.evicted,
-        notIp: c.notIp,
-        truncated: c.truncated,
-        fragments: c.fragments,
-        fragmentWithoutFirst: c.fragmentWithoutFirst,
-        tooManyExtHeaders: c.tooManyExtHeaders,
+        packets: Number(c.packets),
+        duplicateHook: Number(c.duplicateHook),
+        ringReserveFailed: Number(c.ringReserveFailed),
+        mapFull: Number(c.mapFull),
+        evicted: Number(c.evicted),
+        notIp: Number(c.notIp),
+        truncated: Number(c.truncated),
+        fragments: Number(c.fragments),
+        fragmentWithoutFirst: Number(c.fragmentWithoutFirst),
+        tooManyExtHeaders: Number(c.tooManyExtHeaders),
       };
     }
     case 'interface':

@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoaderFlow, LoaderPayload } from '../../src/engine/loader-events.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
@@ -19,6 +20,7 @@ import { PODS, PodLab, sleep } from './pod-lab.js';
 import { CLIENTS, makeTraffic, startServers } from './traffic.js';
 
 const g = gate(ebpfUnavailable());
+const RECORDED_STREAM = fileURLToPath(new URL('../fixtures/loader/pods.stream', import.meta.url));
 
 interface Comparable {
   protocol: number;
@@ -79,7 +81,8 @@ describe.skipIf(g.skip)(`eBPF engine: flows, initiators and counts equal tcpdump
     await sleep(500); // the last ACKs
     for (const c of captures) await c.stop();
     expect(await loader.stop()).toEqual({ code: 0, signal: null });
-    writeFileSync(join(dir, 'loader.stream'), Buffer.concat(loader.raw));
+    // The recorded stream test/engine/loader-stream.test.ts replays (Do not edit; remade by this flag).
+    if (process.env.FLOWAUDIT_UPDATE_FIXTURES === '1') writeFileSync(RECORDED_STREAM, Buffer.concat(loader.raw));
     for (const pod of CLIENTS) {
       await readFlows([join(dir, `${pod}.pcap`)], {
         onFlow(r) {
