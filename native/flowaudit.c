@@ -287,9 +287,9 @@ static void on_link(const struct fa_link *link, bool removed, void *ctx)
 		slot = &l->ifaces[l->n_ifaces];
 		l->n_ifaces += 16;
 	}
-	fa_hook_remove_stale(link->ifindex);
+	bool stale_removed = fa_hook_remove_stale(link->ifindex) > 0;
 	char err[128];
-	if (fa_hook_attach(&slot->hook, link->ifindex, l->prog_fd, &l->mode, err, sizeof(err)) != 0) {
+	if (fa_hook_attach(&slot->hook, link->ifindex, l->prog_fd, &l->mode, stale_removed, err, sizeof(err)) != 0) {
 		if (fa_emit_error("interface %s not followed: %s", link->name, err) < 0)
 			l->stream_gone = true;
 		return;
@@ -411,7 +411,7 @@ static enum fa_attach_mode probe_attach_mode(struct loader *l)
 	struct fa_hook probe;
 	enum fa_attach_mode mode = FA_ATTACH_TCX;
 	char err[128];
-	if (fa_hook_attach(&probe, 1, l->prog_fd, &mode, err, sizeof(err)) != 0)
+	if (fa_hook_attach(&probe, 1, l->prog_fd, &mode, false, err, sizeof(err)) != 0)
 		return FA_ATTACH_TC;
 	fa_hook_detach(&probe, false);
 	return FA_ATTACH_TCX;

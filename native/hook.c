@@ -5,7 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <linux/bpf.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "hook.h"
@@ -35,6 +39,59 @@ static bool is_our_program(__u32 prog_id)
 		    strncmp(info.name, FA_PROG_PREFIX, strlen(FA_PROG_PREFIX)) == 0;
 	close(fd);
 	return ours;
+}
+
+/* How many tc filters (anyone's) sit on the clsact qdisc of `ifindex`, by an rtnetlink dump of
+ * both its parents; -1 if that cannot be told. */
+static int clsact_filter_count(int ifindex)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -1;
+	struct timeval timeout = { .tv_sec = 2 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	int count = 0;
+	static const __u32 parents[2] = { TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS) };
+	for (int p = 0; p < 2 && count >= 0; p++) {
+		struct {
+			struct nlmsghdr nh;
+			struct tcmsg tc;
+		} req = {
+			.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETTFILTER,
+				.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = p + 1 },
+			.tc = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = parents[p] },
+		};
+		if (send(fd, &req, sizeof(req), 0) < 0) {
+			count = -1;
+			break;
+		}
+		for (bool done = false; !done;) {
+			char buf[16384];
+			ssize_t n = recv(fd, buf, sizeof(buf), 0);
+			if (n <= 0) {
+				count = -1;
+				break;
+			}
+			int len = (int)n;
+			for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
+				if (nh->nlmsg_type == NLMSG_DONE || nh->nlmsg_type == NLMSG_ERROR)
+					done = true;
+				else if (nh->nlmsg_type == RTM_NEWTFILTER)
+					count++;
+			}
+		}
+	}
+	close(fd);
+	return count;
+}
+
+/* Our clsact qdisc goes, unless someone has put filters of their own on it since. */
+static void remove_our_qdisc_if_empty(const struct fa_hook *h)
+{
+	if (!h->qdisc_ours || clsact_filter_count(h->ifindex) != 0)
+		return;
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, qdisc, .ifindex = h->ifindex, .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	bpf_tc_hook_destroy(&qdisc);
 }
 
 int fa_hook_remove_stale(int ifindex)
@@ -74,7 +131,8 @@ static int attach_tc(struct fa_hook *h, const int prog_fd[2])
 	int e = bpf_tc_hook_create(&qdisc);
 	if (e != 0 && e != -EEXIST)
 		return e;
-	h->qdisc_created = e == 0;
+	/* Ours when this run created it, or when it held an earlier run's filters (killed). */
+	h->qdisc_ours = e == 0 || h->qdisc_ours;
 	for (int i = 0; i < 2; i++) {
 		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = h->ifindex, .attach_point = tc_points[i]);
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FA_TC_HANDLE, .priority = FA_TC_PRIORITY,
@@ -90,14 +148,17 @@ static int attach_tc(struct fa_hook *h, const int prog_fd[2])
 }
 
 int fa_hook_attach(struct fa_hook *h, int ifindex, const int prog_fd[2], enum fa_attach_mode *mode,
-		   char *err, size_t err_len)
+		   bool stale_removed, char *err, size_t err_len)
 {
-	*h = (struct fa_hook){ .ifindex = ifindex, .link_fd = { -1, -1 } };
+	*h = (struct fa_hook){ .ifindex = ifindex, .link_fd = { -1, -1 }, .qdisc_ours = stale_removed };
 	int e = -EOPNOTSUPP;
 	if (*mode != FA_ATTACH_TC) {
 		e = attach_tcx(h, prog_fd);
 		if (e == 0) {
 			h->mode = *mode = FA_ATTACH_TCX;
+			/* An earlier run killed in tc mode left its qdisc: gone once nothing else uses it. */
+			remove_our_qdisc_if_empty(h);
+			h->qdisc_ours = false;
 			return 0;
 		}
 		/* Before 6.6 the kernel knows no TCX attach type: EINVAL. Anything else is real. */
@@ -123,22 +184,16 @@ void fa_hook_detach(struct fa_hook *h, bool gone)
 		h->link_fd[i] = -1;
 	}
 	if (gone) {
-		h->filter[0] = h->filter[1] = h->qdisc_created = false;
+		h->filter[0] = h->filter[1] = h->qdisc_ours = false;
 		return;
 	}
-	if (h->qdisc_created) {
-		/* Ours alone: removing it removes our filters with it. */
-		DECLARE_LIBBPF_OPTS(bpf_tc_hook, qdisc, .ifindex = h->ifindex,
-				    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-		bpf_tc_hook_destroy(&qdisc);
-	} else {
-		for (int i = 0; i < 2; i++) {
-			if (!h->filter[i])
-				continue;
-			DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = h->ifindex, .attach_point = tc_points[i]);
-			DECLARE_LIBBPF_OPTS(bpf_tc_opts, del, .handle = FA_TC_HANDLE, .priority = FA_TC_PRIORITY);
-			bpf_tc_detach(&hook, &del);
-		}
+	for (int i = 0; i < 2; i++) {
+		if (!h->filter[i])
+			continue;
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = h->ifindex, .attach_point = tc_points[i]);
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, del, .handle = FA_TC_HANDLE, .priority = FA_TC_PRIORITY);
+		bpf_tc_detach(&hook, &del);
 	}
-	h->filter[0] = h->filter[1] = h->qdisc_created = false;
+	remove_our_qdisc_if_empty(h);
+	h->filter[0] = h->filter[1] = h->qdisc_ours = false;
 }

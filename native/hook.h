@@ -13,7 +13,8 @@ struct fa_hook {
 	enum fa_attach_mode mode; /* TCX or TC once attached */
 	int link_fd[2];           /* TCX: ingress, egress links; -1 otherwise */
 	bool filter[2];           /* TC: our filter is on ingress, egress */
-	bool qdisc_created;       /* TC: this run created the clsact qdisc */
+	bool qdisc_ours;          /* TC: the clsact qdisc is ours to remove (created by this run, or
+				   * holding an earlier killed run's filters) */
 };
 
 /* Removes tc filters our programs left on `ifindex` (an earlier loader killed in tc mode):
@@ -21,11 +22,13 @@ struct fa_hook {
 int fa_hook_remove_stale(int ifindex);
 
 /* Attaches prog_fd[0] on ingress and prog_fd[1] on egress. `*mode` AUTO tries TCX first and is
- * set to what worked. Returns 0, or a negative errno with `err` saying what failed. */
+ * set to what worked. `stale_removed`: fa_hook_remove_stale found an earlier run's filters here,
+ * so an existing clsact qdisc is ours. Returns 0, or a negative errno with `err` saying what failed. */
 int fa_hook_attach(struct fa_hook *h, int ifindex, const int prog_fd[2], enum fa_attach_mode *mode,
-		   char *err, size_t err_len);
+		   bool stale_removed, char *err, size_t err_len);
 
-/* Undoes what fa_hook_attach did. `gone`: the interface no longer exists (nothing to detach). */
+/* Undoes what fa_hook_attach did: links closed; our filters removed, and our clsact qdisc when no
+ * filter is left on it. `gone`: the interface no longer exists (nothing to detach). */
 void fa_hook_detach(struct fa_hook *h, bool gone);
 
 const char *fa_attach_mode_name(enum fa_attach_mode mode);
