@@ -117,19 +117,11 @@ export class PodLab {
     await waitFor(() => (where === 'node' ? run(ss[0], ss.slice(1)) : this.exec(where, ss)).stdout.trim() !== '', `${protocol}/${port} listening in ${where}`);
   }
 
-  /** Starts tcpdump on eth0 of a pod, resolved once it captures; stop() flushes the file. */
-  async tcpdump(pod: PodName, file: string): Promise<{ stop(): Promise<void> }> {
-    const child = this.spawn(pod, ['tcpdump', '-Z', 'root', '-n', '-s', '262144', '--immediate-mode', '-U', '-i', 'eth0', '-w', file]);
-    let said = '';
-    child.stderr!.on('data', (c: Buffer) => (said += c.toString()));
-    await waitFor(() => said.includes('listening on'), `tcpdump in ${pod}`);
-    return {
-      async stop() {
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      },
-    };
+  /** Starts tcpdump on eth0 of a pod (destroy() ends it), resolved once it captures. */
+  async tcpdump(pod: PodName, file: string): Promise<Tcpdump> {
+    const capture = await startTcpdump(PODS[pod].netns, file);
+    this.children.add(capture.child);
+    return capture;
   }
 
   async destroy(): Promise<void> {
@@ -153,6 +145,30 @@ export class PodLab {
     }
     for (const link of faLinks()) run('ip', ['link', 'del', link]);
   }
+}
+
+export interface Tcpdump {
+  readonly child: ChildProcess;
+  /** SIGTERM: tcpdump flushes and closes the file. */
+  stop(): Promise<void>;
+}
+
+/** Starts tcpdump on eth0 of `netns` writing `file`, resolved once it captures. */
+export async function startTcpdump(netns: string, file: string): Promise<Tcpdump> {
+  const child = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-Z', 'root', '-n', '-s', '262144', '--immediate-mode', '-U', '-i', 'eth0', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let said = '';
+  child.stderr!.on('data', (c: Buffer) => (said += c.toString()));
+  await waitFor(() => said.includes('listening on') || child.exitCode !== null, `tcpdump in ${netns}`);
+  if (child.exitCode !== null) throw new Error(`tcpdump in ${netns} exited: ${said}`);
+  return {
+    child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 /** Names of the root namespace's fa-e* links. */
