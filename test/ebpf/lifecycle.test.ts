@@ -67,6 +67,26 @@ describe.skipIf(g.skip)(`eBPF loader lifecycle${g.suffix}`, () => {
     ]);
   });
 
+  it.each([
+    [[] as string[], ['fa-e-k1', 'fa-e-k2', 'fa-e-kbr']],
+    [['--kind', 'bridge'], ['fa-e-kbr']],
+    [['--kind', 'veth', '-i', 'fa-e-kb*'], ['fa-e-k1', 'fa-e-k2', 'fa-e-kbr']],
+    [['-i', 'fa-e-k?'], ['fa-e-k1', 'fa-e-k2']],
+  ])('in a namespace of its own, with %j, attaches to %j (never lo)', async (args, expected) => {
+    const ns = 'fa-e-kinds';
+    if (run('ip', ['netns', 'pids', ns]).status !== 0) {
+      mustRun('ip', ['netns', 'add', ns]);
+      mustRun('ip', ['-n', ns, 'link', 'add', 'fa-e-k1', 'type', 'veth', 'peer', 'name', 'fa-e-k2']);
+      mustRun('ip', ['-n', ns, 'link', 'add', 'fa-e-kbr', 'type', 'bridge']);
+    }
+    const loader = await LoaderProcess.start([...args, '--interval-ms', '100'], ['ip', 'netns', 'exec', ns]);
+    loaders.push(loader);
+    // Two sweeps: every interface of the first dump has been seen by then.
+    await waitFor(() => loader.events.filter((e) => e.kind === 'counters').length >= 2, 'two sweeps');
+    const attached = loader.events.filter((e) => e.kind === 'interface' && e.attached).map((e) => e.kind === 'interface' && e.name);
+    expect(attached.sort()).toEqual(expected);
+  });
+
   it.each(['SIGTERM', 'SIGKILL'] as const)('TCX: no link of ours is left after %s', async (signal) => {
     const loader = await start(['-i', DEV]);
     await loader.waitInterface(DEV, true);
@@ -113,6 +133,17 @@ describe.skipIf(g.skip)(`eBPF loader lifecycle${g.suffix}`, () => {
     } finally {
       run('tc', ['qdisc', 'del', 'dev', DEV, 'clsact']);
     }
+  });
+
+  it.each([
+    [['--max-flows', '5'], "flowaudit-loader: bad option --max-flows: 1024 to 16777216 (got '5')"],
+    [['--ring-bytes', '5000'], "flowaudit-loader: bad option --ring-bytes: a power of two, 4096 to 1073741824 (got '5000')"],
+    [['--attach', 'xdp'], "flowaudit-loader: bad option --attach: auto, tcx or tc (got 'xdp')"],
+    [['eth0'], "flowaudit-loader: unexpected argument 'eth0'"],
+  ])('bad usage %j: exit 2 and one line', async (args, line) => {
+    const loader = await LoaderProcess.start(args);
+    expect(await loader.exited).toEqual({ code: 2, signal: null });
+    expect(loader.stderr).toBe(`${line}\n`);
   });
 
   it.each([
