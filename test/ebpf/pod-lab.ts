@@ -9,7 +9,8 @@
  *     fa-e-outh 10.237.9.1/24  to fa-e-out (10.237.9.2), a namespace standing for the outside
  *
  * IPv6 is off everywhere so captures hold only the tests' traffic (and ARP). Each pod's interface
- * is eth0. destroy() ends what the lab started and removes every link and namespace it made,
+ * is eth0. The bridge pods' eth0 has an MTU of 300 and sends no multi-segment GSO packet, so a TLS
+ * ClientHello and the server's flight span several TCP segments, as with post-quantum key shares. destroy() ends what the lab started and removes every link and namespace it made,
  * and puts net.ipv4.ip_forward back.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -73,6 +74,8 @@ export class PodLab {
         mustRun('ip', ['link', 'set', pod.veth, 'up']);
       }
       for (const pod of [PODS.b1, PODS.b2]) {
+        mustRun('ip', ['-n', pod.netns, 'link', 'set', 'dev', 'eth0', 'mtu', '300']);
+        mustRun('ip', ['-n', pod.netns, 'link', 'set', 'dev', 'eth0', 'gso_max_segs', '1']);
         mustRun('ip', ['link', 'set', pod.veth, 'master', 'fa-e-br']);
         mustRun('ip', ['-n', pod.netns, 'addr', 'add', `${pod.address}/24`, 'dev', 'eth0']);
         mustRun('ip', ['-n', pod.netns, 'route', 'add', 'default', 'via', NODE_BRIDGE_ADDRESS]);
