@@ -6,8 +6,7 @@
  * tshark's pgsql dissection of the same capture. Needs root, tcpdump, tshark and PostgreSQL.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { observeSecurity } from '../../src/audit/observe-security.js';
@@ -17,6 +16,7 @@ import { freePort } from '../support/loopback-exchange.js';
 import { makeTestPki } from '../support/test-pki.js';
 import { liveCaptureBlocker, missingTool, reportBlocked } from '../support/tls-dns-tools.js';
 import { tsharkTlsFlows } from '../support/tls-tshark.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 /**
  * Debian keeps the server's programs out of the PATH, in /usr/lib/postgresql/VERSION/bin: the
@@ -65,7 +65,7 @@ describe('PostgreSQL SSLRequest, live on loopback', () => {
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'fa-postgres-'));
+    dir = newTempDir('postgres').path;
     chmodSync(dir, 0o755);
     const pki = makeTestPki();
     copyFileSync(pki.serverCert, join(dir, 'server.crt'));

@@ -6,8 +6,7 @@
  * capture and on one made now; FLOWAUDIT_UPDATE_FIXTURES=1 rewrites the committed one.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { committedAndMadeNow, type MakeCapture } from '../support/fixture-suites
 import { missingTool, reportBlocked } from '../support/tls-dns-tools.js';
 import { tsharkTlsFlows } from '../support/tls-tshark.js';
 import { makeUpgradeCapture, UPGRADE_CASES, type UpgradeCaseName } from '../support/tls-upgrades.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/tls/tls-upgrades.pcap', import.meta.url));
 
@@ -144,7 +144,7 @@ connections:
 
 describe('flowaudit analyze on the committed capture, against a rule requiring TLS 1.2', () => {
   it('allows every upgraded flow, says how in the NDJSON record, and judges the refused ones insecure', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flowaudit-upgrade-cli-'));
+    const dir = newTempDir('upgrade-cli').path;
     try {
       writeFileSync(join(dir, 'rules.yaml'), MATRIX);
       const run = spawnSync(process.execPath, [MAIN, 'analyze', FIXTURE, '--rules', join(dir, 'rules.yaml'), '-o', join(dir, 'flows.ndjson'), '-q'], { encoding: 'utf8' });

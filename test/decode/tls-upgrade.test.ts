@@ -4,8 +4,7 @@
  * random and on random bytes, and what the flow table keeps of a flow that opens like an upgrade.
  */
 import fc from 'fast-check';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { readFlows } from '../../src/flow/read-flows.js';
 import { flow } from '../audit/audit-fixtures.js';
 import { exchangesPcap } from '../support/loopback-exchange.js';
 import { UPGRADE_CASES, type UpgradeCaseName } from '../support/tls-upgrades.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/tls/tls-upgrades.pcap', import.meta.url));
 const text = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -159,7 +159,7 @@ describe('what the flow table keeps', () => {
       { fromClient: true, bytes: text(`GET / HTTP/1.1\r\nHost: x\r\n${'X-Pad: y\r\n'.repeat(20)}\r\n`) },
       { fromClient: false, bytes: text(`HTTP/1.1 200 OK\r\n${'X-Pad: y\r\n'.repeat(20)}\r\n`) },
     ];
-    const dir = mkdtempSync(join(tmpdir(), 'fa-upgrade-keep-'));
+    const dir = newTempDir('upgrade-keep').path;
     try {
       const path = join(dir, 'keep.pcap');
       writeFileSync(path, exchangesPcap([{ clientPort: 40001, serverPort: 25, chunks: smtp }, { clientPort: 40002, serverPort: 80, chunks: http }]));

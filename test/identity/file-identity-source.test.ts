@@ -8,9 +8,9 @@ import { IdentityIndex } from '../../src/identity/identity-index.js';
 import type { IdentityUpdate, IdentityUpdates } from '../../src/identity/identity-source.js';
 import { SourcePositionError } from '../../src/source-position-error.js';
 import { list, pod } from '../audit/audit-fixtures.js';
-import { scratchDir } from './temp-dir.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const dir = scratchDir();
+const dir = tempDir('identity');
 
 /** Passes batches on to an index, keeping each. */
 class RecordingIndex implements IdentityUpdates {
