@@ -57,6 +57,8 @@ export interface AddressHistoryOptions {
 
 const RESOURCE_ORDER = { node: 0, pod: 1, service: 2 } as const;
 const NONE: readonly KubernetesObjectIdentity[] = Object.freeze([]);
+/** Most addresses a capture meets were never held by any object: one answer for them all. */
+const NEVER_HELD: HoldersAt = Object.freeze({ holders: NONE, from: -Infinity, until: Infinity });
 
 interface Address {
   readonly words: Uint32Array;
@@ -125,8 +127,9 @@ export class AddressHistory {
 
   /** The holders of the address at time `at`, and the interval they hold it unchanged. */
   holdersAt(words: ArrayLike<number>, at: number): HoldersAt {
-    const address = this.addresses.get(addressKey(words));
-    if (address === undefined) return { holders: NONE, from: -Infinity, until: Infinity };
+    // Without Kubernetes sources (an offline run on inventories alone) no key need be made.
+    const address = this.addresses.size === 0 ? undefined : this.addresses.get(addressKey(words));
+    if (address === undefined) return NEVER_HELD;
     const grace = this.graceSeconds;
     const claims = address.claims;
     const live = claims.filter((c) => !c.weak && c.since <= at && at < c.until);

@@ -7,7 +7,7 @@ import { isInternalAddress } from '../decode/cidr.js';
 import { formatAddress, parseAddress } from '../decode/ip-address.js';
 import { GenerationalCache } from '../generational-cache.js';
 import type { AddressConflict, AddressHistoryOptions } from './address-history.js';
-import type { EndpointIdentity, IdentityProvider, NameEvidence } from './endpoint-identity.js';
+import type { EndpointIdentity, IdentityProvider, KubernetesObjectIdentity, NameEvidence } from './endpoint-identity.js';
 import type { IdentityUpdate, IdentityUpdates, InventoryObject } from './identity-source.js';
 import type { Inventory } from './inventory.js';
 import { KubernetesIndex, type KubernetesCounts } from './kubernetes-index.js';
@@ -43,12 +43,19 @@ export class IdentityIndex implements IdentityProvider, IdentityUpdates {
   private readonly k8s: KubernetesIndex;
   private readonly inventory = new PrefixTable<InventoryObject>((a, b) => a.rank - b.rank);
   private readonly entries = new Map<string, InventoryObject>();
-  /** By the address text as asked, canonical texts only (a change is forgotten by its canonical text). */
-  private readonly cache: GenerationalCache<string, CachedIdentity>;
+  /**
+   * By the address text as asked, canonical texts only (a change is forgotten by its canonical
+   * text). Identities that hold whenever a flow began (every address of an offline run, most of a
+   * live one) are kept as they are, so a hit costs what it cost before identities had times;
+   * those of addresses whose holders changed are kept with their interval, apart.
+   */
+  private readonly cache: GenerationalCache<string, EndpointIdentity>;
+  private readonly timed: GenerationalCache<string, CachedIdentity>;
 
   /** Starts with the objects of `sources`, known since ever (an offline run's identities). */
   constructor(sources: IdentitySources = {}, options: IdentityIndexOptions = {}) {
     this.cache = new GenerationalCache(Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE));
+    this.timed = new GenerationalCache(Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE));
     this.k8s = new KubernetesIndex(options, options.onConflict);
     this.apply(-Infinity, [...inventoryUpserts(sources.inventories ?? []), ...snapshotUpserts(sources.snapshots ?? []).updates]);
   }
@@ -68,8 +75,16 @@ export class IdentityIndex implements IdentityProvider, IdentityUpdates {
     }
     const changed = this.k8s.apply(at, updates);
     // An entry's block may hold any number of cached addresses: start again (inventories change by reload, rarely).
-    if (inventoryChanged) this.cache.clear();
-    else for (const words of changed) this.cache.delete(formatAddress(words));
+    if (inventoryChanged) {
+      this.cache.clear();
+      this.timed.clear();
+      return;
+    }
+    for (const words of changed) {
+      const text = formatAddress(words);
+      this.cache.delete(text);
+      this.timed.delete(text);
+    }
   }
 
   /**
@@ -79,11 +94,17 @@ export class IdentityIndex implements IdentityProvider, IdentityUpdates {
    */
   identify(address: string, at: number = LATEST): EndpointIdentity {
     const cached = this.cache.get(address);
-    if (cached !== undefined && at >= cached.from && at < cached.until) return cached.identity;
+    if (cached !== undefined) return cached;
+    const timed = this.timed.get(address);
+    if (timed !== undefined && at >= timed.from && at < timed.until) return timed.identity;
     const words = wordsOf(address);
-    const built = this.build(words, at);
-    if (built.identity.address === address) this.cache.set(address, built);
-    return built.identity;
+    const held = this.k8s.lookup(words, at);
+    const identity = this.build(words, held.holders);
+    if (identity.address === address) {
+      if (held.from === -Infinity && held.until === Infinity) this.cache.set(address, identity);
+      else this.timed.set(address, { identity, from: held.from, until: held.until });
+    }
+    return identity;
   }
 
   private applyInventory(update: IdentityUpdate): void {
@@ -98,12 +119,12 @@ export class IdentityIndex implements IdentityProvider, IdentityUpdates {
     for (const block of object.entry.blocks) this.inventory.add(block.network, block.mappedPrefix, object);
   }
 
-  private build(words: Uint32Array, at: number): CachedIdentity {
+  private build(words: Uint32Array, holders: readonly KubernetesObjectIdentity[]): EndpointIdentity {
     const address = formatAddress(words);
-    const { holders, from, until } = this.k8s.lookup(words, at);
+    const found = this.inventory.lookup(words);
     // An entry with several blocks around the address shows once, at its most specific block.
-    const entries = [...new Set(this.inventory.lookup(words).map((o) => o.entry))];
-    const identity = Object.freeze({
+    const entries = found.length === 0 ? NONE : [...new Set(found.map((o) => o.entry))];
+    return Object.freeze({
       address,
       internal: isInternalAddress(words),
       // Most addresses of a capture are in no source: share one empty list rather than allocate.
@@ -111,7 +132,6 @@ export class IdentityIndex implements IdentityProvider, IdentityUpdates {
       inventory: entries.length === 0 ? NONE : Object.freeze(entries.map((e) => e.identity)),
       names: entries.length === 0 ? NONE : Object.freeze(uniqueNames(entries.flatMap((e) => e.names))),
     });
-    return { identity, from, until };
   }
 }
 
