@@ -12,6 +12,7 @@
  * 2. else a claim released (its object deleted, or moved off the address) at most `graceSeconds`
  *    before T, and the claims of finished pods, which hold an IP nothing live holds: chosen alike.
  */
+import { formatAddress } from '../decode/ip-address.js';
 import type { KubernetesObjectIdentity } from './endpoint-identity.js';
 
 export interface Claim {
@@ -32,7 +33,7 @@ export interface Claim {
 }
 
 export interface AddressConflict {
-  /** The address, as "w0,w1,w2,w3" of its mapped words. */
+  /** The address, as flow records write it. */
   readonly address: string;
   /** The object chosen from now on, and the other. */
   readonly chosen: KubernetesObjectIdentity;
@@ -111,7 +112,7 @@ export class AddressHistory {
       if (rival !== undefined) {
         this.conflictCount++;
         const later = rival.since < at;
-        this.onConflict?.({ address: id, chosen: later ? identity : rival.identity, other: later ? rival.identity : identity });
+        this.onConflict?.({ address: formatAddress(words), chosen: later ? identity : rival.identity, other: later ? rival.identity : identity });
       }
     }
     address.claims.push(claim);

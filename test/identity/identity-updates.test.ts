@@ -164,7 +164,7 @@ describe('two live objects on one address', () => {
     index.apply(-Infinity, [pod('old', { ip: '10.1.0.5' })]);
     index.apply(100, [pod('new', { ip: '10.1.0.5' })]);
     expect(index.kubernetes.conflicts).toBe(1);
-    expect(conflicts.map((c) => [c.chosen.name, c.other.name])).toEqual([['new', 'old']]);
+    expect(conflicts.map((c) => [c.address, c.chosen.name, c.other.name])).toEqual([['10.1.0.5', 'new', 'old']]);
     expect(at(index, '10.1.0.5')).toEqual(['pod new']);
     expect(at(index, '10.1.0.5', 50)).toEqual(['pod old']);
   });
