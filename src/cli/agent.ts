@@ -19,6 +19,7 @@ import { ViolationLog, type ViolationLogOptions } from '../export/violation-log.
 import type { WebConfig } from '../export/web-config.js';
 import { DEFAULT_FLOW_TABLE_OPTIONS, type FlowTable, type FlowTableOptions } from '../flow/flow-table.js';
 import type { FileIdentitySource } from '../identity/file-identity-source.js';
+import { describeConflict } from '../identity/address-history.js';
 import { IdentityIndex } from '../identity/identity-index.js';
 import type { Logger } from './agent-logger.js';
 import { buildAgentPipeline, DeferredTableWork } from './agent-pipeline.js';
@@ -91,7 +92,8 @@ export class Agent {
   static async start(config: AgentConfig, log: Logger): Promise<Agent> {
     const matrix = loadMatrix(config.rules);
     const identitySource = identityFiles(config.identities, matrix);
-    const identities = new IdentityIndex();
+    // Two live objects on one address: the later claim names it from then on (docs/architecture.md).
+    const identities = new IdentityIndex({}, { onConflict: (c) => log.warn({ conflict: describeConflict(c) }, 'two live objects claim one address') });
     identitySource.start(identities);
     const stages = { seenWindowSeconds: config.seenWindowSeconds, dnsGraceSeconds: config.dnsGraceSeconds, tunnelPorts: config.tunnelPorts };
     const table = { ...config.table, sweepBatch: CHUNK_FLOWS, scanBatch: CHUNK_SLOTS, evictFraction: EVICT_FRACTION };

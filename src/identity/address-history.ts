@@ -206,6 +206,12 @@ function pick(claims: readonly Claim[]): readonly KubernetesObjectIdentity[] {
     .map((c) => c.identity);
 }
 
+/** `10.1.0.5: pod shop/new chosen over pod shop/old`, for logs. */
+export function describeConflict(conflict: AddressConflict): string {
+  const show = (o: KubernetesObjectIdentity): string => `${o.resource} ${o.namespace === undefined ? '' : `${o.namespace}/`}${o.name}`;
+  return `${conflict.address}: ${show(conflict.chosen)} chosen over ${show(conflict.other)}`;
+}
+
 export function addressKey(words: ArrayLike<number>): string {
   return `${words[0]},${words[1]},${words[2]},${words[3]}`;
 }

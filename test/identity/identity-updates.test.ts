@@ -4,7 +4,7 @@
  * caches that forget what changed.
  */
 import { describe, expect, it } from 'vitest';
-import type { AddressConflict } from '../../src/identity/address-history.js';
+import { describeConflict, type AddressConflict } from '../../src/identity/address-history.js';
 import type { KubernetesObjectIdentity } from '../../src/identity/endpoint-identity.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import type { IdentityUpdate } from '../../src/identity/identity-source.js';
@@ -164,7 +164,7 @@ describe('two live objects on one address', () => {
     index.apply(-Infinity, [pod('old', { ip: '10.1.0.5' })]);
     index.apply(100, [pod('new', { ip: '10.1.0.5' })]);
     expect(index.kubernetes.conflicts).toBe(1);
-    expect(conflicts.map((c) => [c.address, c.chosen.name, c.other.name])).toEqual([['10.1.0.5', 'new', 'old']]);
+    expect(conflicts.map(describeConflict)).toEqual(['10.1.0.5: pod shop/new chosen over pod shop/old']);
     expect(at(index, '10.1.0.5')).toEqual(['pod new']);
     expect(at(index, '10.1.0.5', 50)).toEqual(['pod old']);
   });
