@@ -17,6 +17,7 @@ import { makeTestPki } from '../support/test-pki.js';
 import { liveCaptureBlocker, missingTool, reportBlocked } from '../support/tls-dns-tools.js';
 import { tsharkTlsFlows } from '../support/tls-tshark.js';
 import { newTempDir } from '../support/temp-dir.js';
+import { RecordingSink } from '../support/recording-sink.js';
 
 /**
  * Debian keeps the server's programs out of the PATH, in /usr/lib/postgresql/VERSION/bin: the
@@ -98,11 +99,11 @@ describe('PostgreSQL SSLRequest, live on loopback', () => {
       tcpdump.kill('SIGINT');
       await new Promise((resolve) => tcpdump.on('exit', resolve));
     }
-    const flows: { id: number; port: number; grade: ObservedSecurity }[] = [];
-    await readFlows([capture], { onFlow: (f) => flows.push({ id: f.id, port: f.client.port, grade: observeSecurity(f) }) }, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
-    flows.sort((a, b) => a.id - b.id);
-    grades = flows.map((f) => f.grade);
-    clientPorts = flows.map((f) => f.port);
+    const recording = new RecordingSink();
+    await readFlows([capture], recording, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+    const flows = recording.flows.sort((a, b) => a.id - b.id);
+    grades = flows.map((f) => observeSecurity(f));
+    clientPorts = flows.map((f) => f.client.port);
   }, 60_000);
   afterAll(() => {
     if (dir !== '') rmSync(dir, { recursive: true, force: true });

@@ -18,19 +18,16 @@ import { missingTool, reportBlocked } from '../support/tls-dns-tools.js';
 import { tsharkTlsFlows } from '../support/tls-tshark.js';
 import { makeUpgradeCapture, UPGRADE_CASES, type UpgradeCaseName } from '../support/tls-upgrades.js';
 import { newTempDir } from '../support/temp-dir.js';
+import { RecordingSink } from '../support/recording-sink.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/tls/tls-upgrades.pcap', import.meta.url));
 
 /** Each case's grade as `analyze` makes it: 4096 bytes kept of TLS streams and upgrades, 16 of other plaintext. */
 async function gradeCases(path: string): Promise<{ grades: Record<UpgradeCaseName, ObservedSecurity>; kept: Map<number, number> }> {
-  const byClientPort = new Map<number, ObservedSecurity>();
-  const kept = new Map<number, number>();
-  await readFlows([path], {
-    onFlow(flow) {
-      byClientPort.set(flow.client.port, observeSecurity(flow));
-      kept.set(flow.client.port, flow.toServer.payload.length + flow.toClient.payload.length);
-    },
-  }, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+  const recording = new RecordingSink();
+  await readFlows([path], recording, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+  const byClientPort = new Map(recording.flows.map((flow) => [flow.client.port, observeSecurity(flow)]));
+  const kept = new Map(recording.flows.map((flow) => [flow.client.port, flow.toServer.payload.length + flow.toClient.payload.length]));
   const grades = {} as Record<UpgradeCaseName, ObservedSecurity>;
   for (const name of Object.keys(UPGRADE_CASES) as UpgradeCaseName[]) {
     const grade = byClientPort.get(UPGRADE_CASES[name].clientPort);

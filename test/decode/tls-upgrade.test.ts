@@ -15,6 +15,7 @@ import { flow } from '../audit/audit-fixtures.js';
 import { exchangesPcap } from '../support/loopback-exchange.js';
 import { UPGRADE_CASES, type UpgradeCaseName } from '../support/tls-upgrades.js';
 import { newTempDir } from '../support/temp-dir.js';
+import { RecordingSink } from '../support/recording-sink.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/tls/tls-upgrades.pcap', import.meta.url));
 const text = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -104,8 +105,9 @@ describe('properties', () => {
   /** Each real exchange's first bytes, as the audit keeps them. */
   const exchanges = new Map<UpgradeCaseName, { client: Buffer; server: Buffer; upgrade: TlsUpgrade | undefined }>();
   beforeAll(async () => {
-    const byPort = new Map<number, { client: Buffer; server: Buffer }>();
-    await readFlows([FIXTURE], { onFlow: (f) => byPort.set(f.client.port, { client: Buffer.from(f.toServer.payload), server: Buffer.from(f.toClient.payload) }) }, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+    const recording = new RecordingSink();
+    await readFlows([FIXTURE], recording, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+    const byPort = new Map(recording.flows.map((f) => [f.client.port, { client: f.toServer.payload, server: f.toClient.payload }]));
     for (const name of Object.keys(UPGRADE_CASES) as UpgradeCaseName[]) {
       const e = byPort.get(UPGRADE_CASES[name].clientPort)!;
       exchanges.set(name, { ...e, upgrade: recogniseTlsUpgrade(e.client, e.server) });
@@ -163,8 +165,9 @@ describe('what the flow table keeps', () => {
     try {
       const path = join(dir, 'keep.pcap');
       writeFileSync(path, exchangesPcap([{ clientPort: 40001, serverPort: 25, chunks: smtp }, { clientPort: 40002, serverPort: 80, chunks: http }]));
-      const kept = new Map<number, [number, number]>();
-      await readFlows([path], { onFlow: (f) => kept.set(f.server.port, [f.toServer.payload.length, f.toClient.payload.length]) }, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+      const recording = new RecordingSink();
+      await readFlows([path], recording, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+      const kept = new Map(recording.flows.map((f) => [f.server.port, [f.toServer.payload.length, f.toClient.payload.length]]));
       expect(kept.get(25)).toEqual([9 + 10, 14 + 22 + 8]);
       expect(kept.get(80)).toEqual([16, 16]);
     } finally {
