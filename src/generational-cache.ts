@@ -34,4 +34,15 @@ export class GenerationalCache<K, V> {
     }
     this.young.set(key, value);
   }
+
+  /** Forgets `key` (its value changed at the source). */
+  delete(key: K): void {
+    this.young.delete(key);
+    this.old.delete(key);
+  }
+
+  clear(): void {
+    this.young = new Map();
+    this.old = new Map();
+  }
 }

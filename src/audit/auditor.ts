@@ -56,10 +56,10 @@ export class Auditor implements FlowSink {
   protected audit(flow: FlowRecord): AuditedFlow {
     const protocol = ipProtocolName(flow.protocol);
     const security = observeSecurity(flow);
-    const client = this.matcher.match(this.identities.identify(flow.client.address));
+    const client = this.matcher.match(this.identities.identify(flow.client.address, flow.firstSeen));
     // Names are looked up only for a matrix that matches by hostname.
     const learnt = this.matcher.matchesNames ? this.learntNames(flow, security.serverName) : undefined;
-    const server = this.matcher.match(this.identities.identify(flow.server.address), flow.server.port, learnt);
+    const server = this.matcher.match(this.identities.identify(flow.server.address, flow.firstSeen), flow.server.port, learnt);
     const judged = this.judge.judge({
       protocol,
       clientAddress: flow.client.address,

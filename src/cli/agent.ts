@@ -18,11 +18,14 @@ import { PipelineMetrics } from '../export/pipeline-metrics.js';
 import { ViolationLog, type ViolationLogOptions } from '../export/violation-log.js';
 import type { WebConfig } from '../export/web-config.js';
 import { DEFAULT_FLOW_TABLE_OPTIONS, type FlowTable, type FlowTableOptions } from '../flow/flow-table.js';
+import type { FileIdentitySource } from '../identity/file-identity-source.js';
+import { describeConflict } from '../identity/address-history.js';
+import { IdentityIndex } from '../identity/identity-index.js';
 import type { Logger } from './agent-logger.js';
 import { buildAgentPipeline, DeferredTableWork } from './agent-pipeline.js';
 import { WARM_UP_TABLE, warmUp } from './agent-warm-up.js';
 import type { IdentityCliOptions } from './identity-options.js';
-import { loadIdentities } from './load-identities.js';
+import { identityFiles, inventoryCheck } from './load-identities.js';
 import { VERSION } from './version.js';
 
 export interface AgentConfig {
@@ -81,12 +84,17 @@ export class Agent {
     private readonly work: DeferredTableWork,
     private readonly violationLog: ViolationLog | undefined,
     private readonly flushStdout: () => void,
+    private readonly identitySource: FileIdentitySource,
+    private readonly identities: IdentityIndex,
   ) {}
 
   /** Loads everything, opens the captures and the endpoint; throws on bad input before capturing. */
   static async start(config: AgentConfig, log: Logger): Promise<Agent> {
     const matrix = loadMatrix(config.rules);
-    const identities = loadIdentities(config.identities, matrix);
+    const identitySource = identityFiles(config.identities, matrix);
+    // Two live objects on one address: the later claim names it from then on (docs/architecture.md).
+    const identities = new IdentityIndex({}, { onConflict: (c) => log.warn({ conflict: describeConflict(c) }, 'two live objects claim one address') });
+    identitySource.start(identities);
     const stages = { seenWindowSeconds: config.seenWindowSeconds, dnsGraceSeconds: config.dnsGraceSeconds, tunnelPorts: config.tunnelPorts };
     const table = { ...config.table, sweepBatch: CHUNK_FLOWS, scanBatch: CHUNK_SLOTS, evictFraction: EVICT_FRACTION };
     // Violation records are left out of the warm-up: its flows all violate, and serialising them
@@ -109,7 +117,7 @@ export class Agent {
       violationWriters,
     });
     const work = new DeferredTableWork(flowTable, CHUNK_FLOWS);
-    const agent = new Agent(config, log, matrix, auditor, auditMetrics, flowTable, work, violationLog, flushStdout);
+    const agent = new Agent(config, log, matrix, auditor, auditMetrics, flowTable, work, violationLog, flushStdout, identitySource, identities);
 
     const pipeline = new PipelineMetrics(registry, VERSION, () => ({
       decode: packets.decoder.reasonCounts(),
@@ -150,13 +158,14 @@ export class Agent {
   /**
    * Re-reads rules and inventories (SIGHUP). A file that does not load is rejected with a logged
    * error and a metric; the agent goes on with what it had. Live flows keep their state and are
-   * judged by the new matrix from their next update on.
+   * judged by the new matrix from their next update on. Inventories and snapshots are applied as
+   * the difference from what they held, as of now: flows keep the identities they began with.
    */
   reload(): boolean {
     try {
       const matrix = loadMatrix(this.config.rules);
-      const identities = loadIdentities(this.config.identities, matrix);
-      this.auditor.use(matrix, identities);
+      this.identitySource.reload(inventoryCheck(matrix));
+      this.auditor.use(matrix, this.identities);
       this.auditMetrics.useMatrix(matrix);
       this.auditMetrics.recordReload(true);
       this.log.info({ profile: matrix.name, hash: matrix.hash, previousHash: this.matrix.hash }, 'rules reloaded');

@@ -51,6 +51,10 @@ export interface EndpointIdentity {
 }
 
 export interface IdentityProvider {
-  /** What is known of `address` (text form, as FlowRecord endpoints carry it). */
-  identify(address: string): EndpointIdentity;
+  /**
+   * What is known of `address` (text form, as FlowRecord endpoints carry it) for a flow that
+   * began at `at` (seconds, FlowRecord.firstSeen): addresses are handed out again, and a flow is
+   * named by what held its address when it began. Without `at`, what holds it now.
+   */
+  identify(address: string, at?: number): EndpointIdentity;
 }

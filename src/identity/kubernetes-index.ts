@@ -1,146 +1,269 @@
 /**
- * Kubernetes objects by address, from any number of snapshots: pods at their pod IPs, hostNetwork
- * pods and nodes at the node addresses, Services at their ClusterIPs with the pods they select.
+ * Kubernetes objects by address, kept up to date by upserts and deletes: pods at their pod IPs,
+ * hostNetwork pods and nodes at the node addresses, Services at their ClusterIPs with the pods
+ * they select. Each address keeps who held it since when (address-history.ts), so a flow is named
+ * by the objects there when it began.
+ *
+ * What an object's placement depends on beyond itself is worked out again at the end of each
+ * batch, only where it may have changed: the Services whose selector fits a pod that changed
+ * (under its old labels or its new), and the hostNetwork pods of a node that changed.
  */
+import { AddressHistory, addressKey, sameWords, type AddressConflict, type AddressHistoryOptions, type HoldersAt } from './address-history.js';
 import type { KubernetesObjectIdentity } from './endpoint-identity.js';
+import type { IdentityUpdate } from './identity-source.js';
 import type { NodeObject, PodObject, ServiceObject } from './kubernetes-objects.js';
-import type { KubernetesSnapshot } from './kubernetes-snapshot.js';
-import { PrefixTable } from './prefix-table.js';
 
-export interface KubernetesSummary {
+export interface KubernetesCounts {
+  /** Objects held now, finished pods included. */
   readonly pods: number;
   readonly services: number;
-  /** Including synthesized ones. */
   readonly nodes: number;
-  /** True when no snapshot held Node objects and nodes were made up from pods' hostIP and nodeName. */
-  readonly nodesSynthesized: boolean;
-  /** Objects found in more than one snapshot; the first one read is kept. */
-  readonly duplicates: number;
-  /** Items of other kinds, over all snapshots: how many of each. */
-  readonly skipped: ReadonlyMap<string, number>;
+  /** Times two live objects claimed one address (nodes and their hostNetwork pods share theirs). */
+  readonly conflicts: number;
+}
+
+interface Placement {
+  readonly identity: KubernetesObjectIdentity;
+  readonly addresses: readonly Uint32Array[];
+  readonly shared: boolean;
+  readonly weak: boolean;
 }
 
 export class KubernetesIndex {
-  readonly summary: KubernetesSummary;
-  /** Host routes only: every Kubernetes address is a single address. */
-  private readonly table = new PrefixTable<KubernetesObjectIdentity>();
+  private readonly history: AddressHistory;
+  private readonly pods = new Map<string, PodObject>();
+  private readonly services = new Map<string, ServiceObject>();
+  private readonly nodes = new Map<string, NodeObject>();
+  /** Node name -> key. */
+  private readonly nodeKeys = new Map<string, string>();
+  private readonly podsByNamespace = new Map<string, Set<string>>();
+  private readonly servicesByNamespace = new Map<string, Set<string>>();
+  private readonly hostNetworkPodsByNode = new Map<string, Set<string>>();
+  /** By kind and key (`pod/KEY`): where each object is placed now, as what. */
+  private readonly placements = new Map<string, Placement>();
+  /** Within a batch: Services and node names whose dependents are to be placed again, and the address keys changed. */
+  private readonly dirtyServices = new Set<string>();
+  private readonly dirtyNodes = new Set<string>();
+  private touched = new Set<string>();
 
-  constructor(snapshots: readonly KubernetesSnapshot[]) {
-    const merged = merge(snapshots);
-    const nodes = merged.nodes.length > 0 ? merged.nodes : synthesizeNodes(merged.pods);
-    const live = merged.pods.filter((p) => !p.terminated);
-    const nodeAddresses = new Map(nodes.map((n) => [n.identity.name, n.addresses]));
-    const taken = new Set<string>();
+  constructor(options: AddressHistoryOptions = {}, onConflict?: (conflict: AddressConflict) => void) {
+    this.history = new AddressHistory(options, onConflict);
+  }
 
-    for (const node of nodes) this.place(node.identity, node.addresses, taken);
-    for (const pod of live) {
-      const onNode = pod.identity.nodeName === undefined ? [] : (nodeAddresses.get(pod.identity.nodeName) ?? []);
-      // A hostNetwork pod listens on every address of its node, whichever the peer used.
-      this.place(pod.identity, pod.identity.hostNetwork ? [...pod.podIps, ...pod.hostIps, ...onNode] : pod.podIps, taken);
+  get counts(): KubernetesCounts {
+    return { pods: this.pods.size, services: this.services.size, nodes: this.nodes.size, conflicts: this.history.conflicts };
+  }
+
+  /** Applies the Kubernetes updates of a batch (others are left alone); returns the addresses whose holders changed. */
+  apply(at: number, updates: readonly IdentityUpdate[]): Uint32Array[] {
+    this.touched = new Set();
+    for (const update of updates) {
+      if (update.op === 'upsert') {
+        const { key, object } = update;
+        if (object.kind === 'pod') this.upsertPod(key, object, at);
+        else if (object.kind === 'service') this.upsertService(key, object);
+        else if (object.kind === 'node') this.upsertNode(key, object, at);
+      } else if (update.kind === 'pod') this.deletePod(update.key, at);
+      else if (update.kind === 'service') this.deleteService(update.key, at);
+      else if (update.kind === 'node') this.deleteNode(update.key, at);
     }
-    // A finished pod's IP goes back to the pool: name it only where no live pod or node now stands,
-    // so a capture older than the snapshot still finds the job that ran then.
-    for (const pod of merged.pods) {
-      if (pod.terminated && !pod.identity.hostNetwork) this.place(pod.identity, pod.podIps.filter((w) => !taken.has(addressKey(w))), taken);
+    for (const name of this.dirtyNodes) for (const key of this.hostNetworkPodsByNode.get(name) ?? []) this.placePod(key, at);
+    for (const key of this.dirtyServices) if (this.services.has(key)) this.placeService(key, at);
+    this.dirtyNodes.clear();
+    this.dirtyServices.clear();
+    if (Number.isFinite(at)) for (const id of this.history.expire(at)) this.touched.add(id);
+    const changed: Uint32Array[] = [];
+    for (const id of this.touched) {
+      const words = this.history.wordsOf(id);
+      changed.push(words ?? Uint32Array.from(id.split(',').map(Number)));
     }
-    // A Service sends traffic only to pods that have an address: a pod still pending has none.
-    const selectable = live.filter((p) => p.podIps.length > 0);
-    for (const service of merged.services) this.place(serviceIdentity(service, selectable), service.clusterIps, taken);
+    return changed;
+  }
 
-    this.summary = Object.freeze({
-      pods: merged.pods.length,
-      services: merged.services.length,
-      nodes: nodes.length,
-      nodesSynthesized: merged.nodes.length === 0 && nodes.length > 0,
-      duplicates: merged.duplicates,
-      skipped: merged.skipped,
+  /** The objects at the address at time `at`: nodes first, then pods, then Services, each in the order placed. */
+  lookup(words: ArrayLike<number>, at: number): HoldersAt {
+    return this.history.holdersAt(words, at);
+  }
+
+  private upsertPod(key: string, pod: PodObject, at: number): void {
+    const old = this.pods.get(key);
+    const identity = old !== undefined && sameIdentity(old.identity, pod.identity) ? old.identity : pod.identity;
+    if (old !== undefined && identity === old.identity && old.terminated === pod.terminated && sameList(old.podIps, pod.podIps) && sameList(old.hostIps, pod.hostIps)) return;
+    if (old !== undefined) this.forgetPod(key, old);
+    const kept: PodObject = identity === pod.identity ? pod : { ...pod, identity };
+    this.pods.set(key, kept);
+    add(this.podsByNamespace, identity.namespace ?? '', key);
+    if (identity.hostNetwork && identity.nodeName !== undefined) add(this.hostNetworkPodsByNode, identity.nodeName, key);
+    this.markServicesOf(kept);
+    this.placePod(key, at);
+  }
+
+  private deletePod(key: string, at: number): void {
+    const old = this.pods.get(key);
+    if (old === undefined) return;
+    this.forgetPod(key, old);
+    this.pods.delete(key);
+    this.unplace(`pod/${key}`, at);
+  }
+
+  /** Takes the pod out of the indexes; the Services that selected it are to be worked out again. */
+  private forgetPod(key: string, pod: PodObject): void {
+    remove(this.podsByNamespace, pod.identity.namespace ?? '', key);
+    if (pod.identity.nodeName !== undefined) remove(this.hostNetworkPodsByNode, pod.identity.nodeName, key);
+    this.markServicesOf(pod);
+  }
+
+  private markServicesOf(pod: PodObject): void {
+    for (const key of this.servicesByNamespace.get(pod.identity.namespace ?? '') ?? []) {
+      if (selects(this.services.get(key)!, pod.identity)) this.dirtyServices.add(key);
+    }
+  }
+
+  private placePod(key: string, at: number): void {
+    const pod = this.pods.get(key);
+    if (pod === undefined) return;
+    const { hostNetwork, nodeName } = pod.identity;
+    // A finished hostNetwork pod held no address of its own.
+    if (hostNetwork && pod.terminated) return this.unplace(`pod/${key}`, at);
+    // A hostNetwork pod listens on every address of its node, whichever the peer used.
+    const onNode = hostNetwork && nodeName !== undefined ? (this.nodes.get(this.nodeKeys.get(nodeName) ?? '')?.addresses ?? []) : [];
+    const addresses = hostNetwork ? [...pod.podIps, ...pod.hostIps, ...onNode] : pod.podIps;
+    // A finished pod's IP goes back to the pool: it names it only where nothing live stands.
+    this.place(`pod/${key}`, pod.identity, addresses, hostNetwork === true, pod.terminated, at);
+  }
+
+  private upsertService(key: string, service: ServiceObject): void {
+    const old = this.services.get(key);
+    if (old !== undefined) remove(this.servicesByNamespace, old.namespace, key);
+    this.services.set(key, service);
+    add(this.servicesByNamespace, service.namespace, key);
+    this.dirtyServices.add(key);
+  }
+
+  private deleteService(key: string, at: number): void {
+    const old = this.services.get(key);
+    if (old === undefined) return;
+    remove(this.servicesByNamespace, old.namespace, key);
+    this.services.delete(key);
+    this.unplace(`service/${key}`, at);
+  }
+
+  private placeService(key: string, at: number): void {
+    const service = this.services.get(key)!;
+    // A Service sends traffic only to running pods that have an address: a pending pod has none.
+    const selected: KubernetesObjectIdentity[] = [];
+    if (service.selector !== null) {
+      for (const podKey of this.podsByNamespace.get(service.namespace) ?? []) {
+        const pod = this.pods.get(podKey)!;
+        if (!pod.terminated && pod.podIps.length > 0 && selects(service, pod.identity)) selected.push(pod.identity);
+      }
+    }
+    const identity: KubernetesObjectIdentity = Object.freeze({
+      resource: 'service',
+      namespace: service.namespace,
+      name: service.name,
+      labels: service.labels,
+      selectedPods: Object.freeze(selected),
     });
+    this.place(`service/${key}`, identity, service.clusterIps, false, false, at);
   }
 
-  /** Objects at the address: nodes first, then pods, then Services, each in snapshot order. */
-  lookup(words: ArrayLike<number>): KubernetesObjectIdentity[] {
-    return this.table.lookup(words);
-  }
-
-  private place(identity: KubernetesObjectIdentity, addresses: readonly Uint32Array[], taken: Set<string>): void {
-    const placed = new Set<string>();
-    for (const words of addresses) {
-      const key = addressKey(words);
-      if (placed.has(key)) continue;
-      placed.add(key);
-      taken.add(key);
-      this.table.add(words, 128, identity);
+  private upsertNode(key: string, node: NodeObject, at: number): void {
+    const old = this.nodes.get(key);
+    if (old !== undefined && old.identity.name !== node.identity.name) {
+      this.nodeKeys.delete(old.identity.name);
+      this.dirtyNodes.add(old.identity.name);
     }
+    this.nodes.set(key, node);
+    this.nodeKeys.set(node.identity.name, key);
+    this.dirtyNodes.add(node.identity.name);
+    this.place(`node/${key}`, node.identity, node.addresses, true, false, at);
   }
-}
 
-interface Merged {
-  readonly pods: PodObject[];
-  readonly services: ServiceObject[];
-  readonly nodes: NodeObject[];
-  readonly duplicates: number;
-  readonly skipped: Map<string, number>;
-}
+  private deleteNode(key: string, at: number): void {
+    const old = this.nodes.get(key);
+    if (old === undefined) return;
+    this.nodes.delete(key);
+    if (this.nodeKeys.get(old.identity.name) === key) this.nodeKeys.delete(old.identity.name);
+    this.dirtyNodes.add(old.identity.name);
+    this.unplace(`node/${key}`, at);
+  }
 
-/** One object per namespace and name, the first read winning: snapshots may overlap (a List plus its parts). */
-function merge(snapshots: readonly KubernetesSnapshot[]): Merged {
-  const seen = new Set<string>();
-  let duplicates = 0;
-  const keep = (key: string): boolean => {
-    if (!seen.has(key)) {
-      seen.add(key);
-      return true;
+  /** Claims the addresses for the object from `at`, releasing those it leaves; nothing when nothing changed. */
+  private place(key: string, fresh: KubernetesObjectIdentity, addresses: readonly Uint32Array[], shared: boolean, weak: boolean, at: number): void {
+    const old = this.placements.get(key);
+    const unique = addresses.filter((w, i) => addresses.findIndex((v) => sameWords(v, w)) === i);
+    const identity = old !== undefined && sameIdentity(old.identity, fresh) ? old.identity : fresh;
+    const same = old !== undefined && old.identity === identity && old.shared === shared && old.weak === weak;
+    if (same && sameList(old.addresses, unique)) return;
+    for (const words of old?.addresses ?? []) {
+      if (!unique.some((w) => sameWords(w, words))) this.touch(words, () => this.history.release(words, key, at));
     }
-    duplicates++;
-    return false;
-  };
-  const pods: PodObject[] = [];
-  const services: ServiceObject[] = [];
-  const nodes: NodeObject[] = [];
-  const skipped = new Map<string, number>();
-  for (const snapshot of snapshots) {
-    for (const pod of snapshot.pods) if (keep(`pod/${pod.identity.namespace}/${pod.identity.name}`)) pods.push(pod);
-    for (const service of snapshot.services) if (keep(`service/${service.namespace}/${service.name}`)) services.push(service);
-    for (const node of snapshot.nodes) if (keep(`node/${node.identity.name}`)) nodes.push(node);
-    for (const [type, count] of snapshot.skipped) skipped.set(type, (skipped.get(type) ?? 0) + count);
+    for (const words of unique) {
+      if (same && old.addresses.some((w) => sameWords(w, words))) continue;
+      this.touched.add(this.history.claim(words, key, identity, shared, weak, at));
+    }
+    this.placements.set(key, { identity, addresses: unique, shared, weak });
   }
-  return { pods, services, nodes, duplicates, skipped };
-}
 
-/**
- * Without Node objects (only `kubectl get pods,services` was saved), the nodes are still known from
- * the pods: each pod names its node and that node's address. Labels are unknown, so empty.
- */
-function synthesizeNodes(pods: readonly PodObject[]): NodeObject[] {
-  const addresses = new Map<string, Uint32Array[]>();
-  for (const pod of pods) {
-    const name = pod.identity.nodeName;
-    if (name === undefined || pod.hostIps.length === 0) continue;
-    const known = addresses.get(name) ?? [];
-    for (const words of pod.hostIps) if (!known.some((w) => addressKey(w) === addressKey(words))) known.push(words);
-    addresses.set(name, known);
+  private unplace(key: string, at: number): void {
+    const old = this.placements.get(key);
+    if (old === undefined) return;
+    for (const words of old.addresses) this.touch(words, () => this.history.release(words, key, at));
+    this.placements.delete(key);
   }
-  return [...addresses].map(([name, known]) => ({
-    kind: 'node',
-    identity: Object.freeze({ resource: 'node', name, labels: Object.freeze({}) }),
-    addresses: known,
-  }));
+
+  private touch(words: Uint32Array, change: () => void): void {
+    change();
+    this.touched.add(addressKey(words));
+  }
 }
 
-/** The Service as an identity carrying the pods its selector picks: same namespace, every label equal. */
-function serviceIdentity(service: ServiceObject, pods: readonly PodObject[]): KubernetesObjectIdentity {
-  const wanted = Object.entries(service.selector ?? {});
-  const picks = (pod: PodObject): boolean => pod.identity.namespace === service.namespace && wanted.every(([k, v]) => pod.identity.labels[k] === v);
-  const selectedPods = service.selector === null ? [] : pods.filter(picks).map((p) => p.identity);
-  return Object.freeze({
-    resource: 'service',
-    namespace: service.namespace,
-    name: service.name,
-    labels: service.labels,
-    selectedPods: Object.freeze(selectedPods),
-  });
+/** The Service's selector picks the pod: same namespace, every label equal. */
+function selects(service: ServiceObject, pod: KubernetesObjectIdentity): boolean {
+  if (service.selector === null || pod.namespace !== service.namespace) return false;
+  for (const label in service.selector) if (pod.labels[label] !== service.selector[label]) return false;
+  return true;
 }
 
-function addressKey(words: ArrayLike<number>): string {
-  return `${words[0]},${words[1]},${words[2]},${words[3]}`;
+/** Equal in every field the audit reads; selected pods compared as objects (pods keep theirs while unchanged). */
+function sameIdentity(a: KubernetesObjectIdentity, b: KubernetesObjectIdentity): boolean {
+  return (
+    a === b ||
+    (a.resource === b.resource &&
+      a.namespace === b.namespace &&
+      a.name === b.name &&
+      a.nodeName === b.nodeName &&
+      a.hostNetwork === b.hostNetwork &&
+      sameRecord(a.labels, b.labels) &&
+      sameArray(a.ports ?? [], b.ports ?? [], (x, y) => x.port === y.port && x.protocol === y.protocol) &&
+      sameArray(a.selectedPods ?? [], b.selectedPods ?? [], (x, y) => x === y) &&
+      (a.selectedPods === undefined) === (b.selectedPods === undefined))
+  );
+}
+
+function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+function sameArray<T>(a: readonly T[], b: readonly T[], same: (x: T, y: T) => boolean): boolean {
+  return a.length === b.length && a.every((x, i) => same(x, b[i]));
+}
+
+function sameList(a: readonly Uint32Array[], b: readonly Uint32Array[]): boolean {
+  return sameArray(a, b, sameWords);
+}
+
+function add(index: Map<string, Set<string>>, name: string, key: string): void {
+  let keys = index.get(name);
+  if (keys === undefined) index.set(name, (keys = new Set()));
+  keys.add(key);
+}
+
+function remove(index: Map<string, Set<string>>, name: string, key: string): void {
+  const keys = index.get(name);
+  if (keys === undefined) return;
+  keys.delete(key);
+  if (keys.size === 0) index.delete(name);
 }

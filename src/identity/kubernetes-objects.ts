@@ -8,7 +8,12 @@ import { EXCERPT_CHARS, cut, excerpt } from '../source-position-error.js';
 import type { KubernetesObjectIdentity } from './endpoint-identity.js';
 import type { JsonField } from './json-field.js';
 
-export interface PodObject {
+/** metadata.uid: what names an object across renames and recreations; absent in hand-made snapshots. */
+interface Uid {
+  readonly uid?: string;
+}
+
+export interface PodObject extends Uid {
   readonly kind: 'pod';
   readonly identity: KubernetesObjectIdentity;
   /** status.podIPs, or status.podIP from clusters older than 1.16. */
@@ -19,7 +24,7 @@ export interface PodObject {
   readonly terminated: boolean;
 }
 
-export interface ServiceObject {
+export interface ServiceObject extends Uid {
   readonly kind: 'service';
   readonly namespace: string;
   readonly name: string;
@@ -30,7 +35,7 @@ export interface ServiceObject {
   readonly clusterIps: readonly Uint32Array[];
 }
 
-export interface NodeObject {
+export interface NodeObject extends Uid {
   readonly kind: 'node';
   readonly identity: KubernetesObjectIdentity;
   /** InternalIP and ExternalIP addresses. */
@@ -94,6 +99,7 @@ function readPod(item: JsonField): PodObject {
   };
   return {
     kind: 'pod',
+    uid: metadata.field('uid').optionalString(),
     identity: Object.freeze(identity),
     podIps: addresses([status.field('podIP'), ...status.field('podIPs').list().map((p) => p.field('ip'))]),
     hostIps: addresses([status.field('hostIP'), ...status.field('hostIPs').list().map((p) => p.field('ip'))]),
@@ -129,6 +135,7 @@ function readService(item: JsonField): ServiceObject {
   });
   return {
     kind: 'service',
+    uid: metadata.field('uid').optionalString(),
     namespace: metadata.field('namespace').string(),
     name: metadata.field('name').string(),
     labels: Object.freeze(metadata.field('labels').stringMap()),
@@ -146,6 +153,7 @@ function readNode(item: JsonField): NodeObject {
   });
   return {
     kind: 'node',
+    uid: metadata.field('uid').optionalString(),
     identity: Object.freeze({ resource: 'node', name: metadata.field('name').string(), labels: Object.freeze(metadata.field('labels').stringMap()) }),
     addresses: addresses(wanted.map((a) => a.field('address'))),
   };

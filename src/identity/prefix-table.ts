@@ -9,6 +9,9 @@ export class PrefixTable<T> {
   /** Longest prefix first. */
   private levels: { readonly mappedPrefix: number; readonly blocks: Map<string, T[]> }[] = [];
 
+  /** @param order the order of values within one block (by default, the order added) */
+  constructor(private readonly order?: (a: T, b: T) => number) {}
+
   /** Adds `value` for the block `network`/`mappedPrefix` (prefix over the 128-bit mapped form). */
   add(network: ArrayLike<number>, mappedPrefix: number, value: T): void {
     let level = this.levels.find((l) => l.mappedPrefix === mappedPrefix);
@@ -19,10 +22,26 @@ export class PrefixTable<T> {
     const key = maskedKey(network, mappedPrefix);
     const values = level.blocks.get(key);
     if (values === undefined) level.blocks.set(key, [value]);
-    else values.push(value);
+    else {
+      const order = this.order;
+      const at = order === undefined ? -1 : values.findIndex((v) => order(value, v) < 0);
+      values.splice(at === -1 ? values.length : at, 0, value);
+    }
   }
 
-  /** The values of every block containing the address: longest prefix first, then in order added. */
+  /** Removes `value` from the block, if there. */
+  remove(network: ArrayLike<number>, mappedPrefix: number, value: T): void {
+    const level = this.levels.find((l) => l.mappedPrefix === mappedPrefix);
+    if (level === undefined) return;
+    const key = maskedKey(network, mappedPrefix);
+    const values = level.blocks.get(key)?.filter((v) => v !== value);
+    if (values === undefined) return;
+    if (values.length > 0) level.blocks.set(key, values);
+    else level.blocks.delete(key);
+    if (level.blocks.size === 0) this.levels = this.levels.filter((l) => l !== level);
+  }
+
+  /** The values of every block containing the address: longest prefix first, then in order. */
   lookup(words: ArrayLike<number>): T[] {
     const found: T[] = [];
     for (const level of this.levels) {

@@ -18,9 +18,8 @@
  * with CI=true it fails instead. About 20 s.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, isIP } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +27,7 @@ import { liveCaptureUnavailable } from '../../src/capture/live-capture.js';
 import { BridgeLab, bridgeLabUnavailable, sleep, type Background, type ExecResult, type LabCapture } from '../support/bridge-lab.js';
 import { makeTestPki, type TestPki } from '../support/test-pki.js';
 import { gate } from '../support/tshark.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = join(ROOT, 'dist/bin/flowaudit.js');
@@ -275,7 +275,7 @@ describe.skipIf(live.skip)(`flowaudit watch on a bridge, scraped by Prometheus${
   beforeAll(async () => {
     if (unavailable !== null) return;
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first (the agent runs from dist/)`);
-    dir = mkdtempSync(join(tmpdir(), 'fa-watch-e2e-'));
+    dir = newTempDir('watch-e2e').path;
     const www = join(dir, 'www');
     mkdirSync(www);
     writeFileSync(join(www, 'index.html'), 'metrics\n');

@@ -9,8 +9,7 @@
  * otherwise, a failure with CI=true).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { liveCaptureUnavailable as addonUnavailable } from '../../src/capture/live-capture.js';
@@ -19,6 +18,7 @@ import { LOOPBACK_API, LOOPBACK_WEB, loopbackMatrix } from '../support/loopback-
 import { aliasBomb } from '../support/hostile-yaml.js';
 import { sleep } from '../support/netns.js';
 import { gate, missingTools } from '../support/tshark.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 const reason = process.getuid?.() !== 0 ? 'needs root (live capture)' : (missingTools(['mkfifo', 'python3', 'curl']) ?? addonUnavailable());
 const live = gate(reason);
@@ -53,7 +53,7 @@ async function healthzWhile(address: string, done: Promise<unknown>): Promise<nu
 }
 
 describe('flowaudit watch: SIGHUP onto hostile files', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fa-hostile-reload-'));
+  const dir = newTempDir('hostile-reload').path;
   let agent: AgentProcess | undefined;
   afterAll(async () => {
     await agent?.kill();

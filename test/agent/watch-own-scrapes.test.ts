@@ -3,14 +3,14 @@
  * the agent's own traffic, never unknown peers in its metrics or its violation log. Loopback only
  * (no namespaces); needs root and the cap addon, else it skips and says why (fails with CI=true).
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { liveCaptureUnavailable } from '../../src/capture/live-capture.js';
 import { AgentProcess } from '../support/agent-process.js';
 import { sleep } from '../support/netns.js';
 import { gate } from '../support/tshark.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 const live = gate(process.getuid?.() !== 0 ? 'needs root (live capture)' : liveCaptureUnavailable());
 
@@ -23,7 +23,7 @@ describe('flowaudit watch scraped on loopback', () => {
 
   it.skipIf(live.skip)(`judges its own scrapes ignored, not unknown peers${live.suffix}`, async () => {
     live.assertAvailable();
-    const log = join(mkdtempSync(join(tmpdir(), 'fa-own-')), 'violations.ndjson');
+    const log = join(newTempDir('own').path, 'violations.ndjson');
     agent = await AgentProcess.start(['--interface', 'lo', '--filter', 'tcp', '--rules', 'apigee-hybrid-1.4', '--listen', '127.0.0.1:0', '--violation-log', log, '--flush-interval', '0.5']);
     const port = Number(agent.address.split(':').at(-1));
     await sleep(300); // libpcap attaches after the capture is logged open

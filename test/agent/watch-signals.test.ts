@@ -8,8 +8,7 @@
  * and the cap addon. Without them the tests skip and say why; with CI=true they fail instead.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { liveCaptureUnavailable as addonUnavailable } from '../../src/capture/live-capture.js';
@@ -38,6 +37,7 @@ s.sendall(b"GET /held HTTP/1.1\\r\\nHost: api\\r\\n\\r\\n")
 print("sent", flush=True)
 time.sleep(float(sys.argv[1]))
 `;
+import { newTempDir } from '../support/temp-dir.js';
 
 const children: ChildProcess[] = [];
 let dir: string;
@@ -79,7 +79,7 @@ async function startAgent(rules: string, log: string): Promise<AgentProcess> {
 
 describe('flowaudit watch on loopback', () => {
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'fa-watch-'));
+    dir = newTempDir('watch').path;
     if (!live.skip && reason === null) {
       startServer();
       await sleep(500);

@@ -2,8 +2,7 @@
  * Builders for audit tests: matrices written to a temp dir and loaded as users load them, flow
  * records built field by field, and an audit run through the real Auditor into an AuditReport.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditReport } from '../../src/audit/audit-report.js';
 import type { AuditedFlow, AuditSink } from '../../src/audit/audited-flow.js';
@@ -12,9 +11,11 @@ import { loadMatrix } from '../../src/audit/load-matrix.js';
 import type { Matrix } from '../../src/audit/matrix.js';
 import type { FlowRecord, PayloadStop } from '../../src/flow/flow-record.js';
 import type { IdentityProvider } from '../../src/identity/endpoint-identity.js';
+import { RecordingSink } from '../support/recording-sink.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import { parseInventory } from '../../src/identity/inventory.js';
 import { parseKubernetesSnapshot } from '../../src/identity/kubernetes-snapshot.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 /** A TLS 1.0-framed handshake record (ClientHello / ServerHello type byte after the header). */
 /** A whole TLS 1.2 ClientHello (one suite, no extensions) in one record. */
@@ -67,7 +68,7 @@ ${connections}`);
 
 /** Writes `yaml` to a fresh temp dir and loads it with loadMatrix, as `--rules FILE` does. */
 export function matrixFrom(yaml: string): Matrix {
-  const dir = mkdtempSync(join(tmpdir(), 'flowaudit-audit-'));
+  const dir = newTempDir('audit').path;
   try {
     const file = join(dir, 'matrix.yaml');
     writeFileSync(file, yaml);
@@ -140,10 +141,10 @@ export function kubernetesIndex(json: unknown, inventoryYaml?: string): Identity
 /** Runs flows through a real Auditor into a report (keeping flows) and returns both. */
 export function audit(matrix: Matrix, identities: IdentityProvider, flows: readonly FlowRecord[], extra: AuditSink[] = []): { report: AuditReport; audited: AuditedFlow[] } {
   const report = new AuditReport(matrix, true);
-  const audited: AuditedFlow[] = [];
-  const auditor = new Auditor(matrix, identities, [report, { onAuditedFlow: (f) => audited.push(f) }, ...extra]);
+  const recording = new RecordingSink();
+  const auditor = new Auditor(matrix, identities, [report, recording, ...extra]);
   for (const f of flows) auditor.onFlow(f);
-  return { report, audited };
+  return { report, audited: recording.audited };
 }
 
 /** A kubectl pod item. */

@@ -3,16 +3,16 @@
  * upstream-services): `except` leaves out the endpoints identified as other components, and a
  * `replaceable` component is replaced whole by an including file's definition.
  */
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { ComponentMatcher } from '../../src/audit/component-matcher.js';
 import type { Matrix } from '../../src/audit/matrix.js';
 import type { MatrixError } from '../../src/audit/matrix-error.js';
 import { kubernetesIndex, list, pod } from './audit-fixtures.js';
 import { loadErrorIn, loadIn } from './fixtures-rules/load-rules.js';
-import { positionOf, tempRules } from './fixtures-rules/temp-rules.js';
+import { positionOf } from './fixtures-rules/rules-text.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const temp = tempRules();
-afterAll(() => temp.cleanup());
+const temp = tempDir('rules');
 
 const VENDOR = `apiVersion: flowaudit.dev/v1
 kind: ConnectionMatrix
@@ -37,8 +37,8 @@ const CLUSTER = list([
   pod({ namespace: 'lab', name: 'scratch-0', ip: '10.1.0.30', labels: { app: 'scratch' } }),
 ]);
 
-const load = (path: string): Matrix => loadIn(temp.dir, path);
-const loadError = (path: string): MatrixError => loadErrorIn(temp.dir, path);
+const load = (path: string): Matrix => loadIn(temp.path, path);
+const loadError = (path: string): MatrixError => loadErrorIn(temp.path, path);
 
 function componentsOf(m: Matrix, address: string): string[] {
   const identity = kubernetesIndex(CLUSTER).identify(address);

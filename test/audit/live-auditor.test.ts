@@ -1,13 +1,13 @@
 /** The agent's audit: verdicts as evidence arrives, each handed on once, counted once. */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { AuditedFlow } from '../../src/audit/audited-flow.js';
 import { LiveAuditor } from '../../src/audit/live-auditor.js';
 import { AuditMetrics } from '../../src/export/audit-metrics.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import { exposedSeries } from '../support/exposition.js';
 import { flow, HTTP_GET, TLS_CLIENT_HELLO, TLS_SERVER_HELLO, WEB_TO_API_TLS, webApiMatrix } from './audit-fixtures.js';
+import { RecordingSink } from '../support/recording-sink.js';
 
 const CONNECTIONS = `${WEB_TO_API_TLS}  - id: web-to-api-modern
     from: web
@@ -24,8 +24,9 @@ function harness(now = 1_700_000_100) {
   const matrix = webApiMatrix('live', CONNECTIONS);
   const registry = new Registry();
   const metrics = new AuditMetrics(matrix, registry, { seenWindowSeconds: 60, now: () => now });
-  const handed: AuditedFlow[] = [];
-  const auditor = new LiveAuditor(matrix, new IdentityIndex(), [metrics, { onAuditedFlow: (f) => handed.push(f) }]);
+  const recording = new RecordingSink();
+  const handed = recording.audited;
+  const auditor = new LiveAuditor(matrix, new IdentityIndex(), [metrics, recording]);
   const values = async () => exposedSeries(await registry.metrics());
   return { auditor, handed, values };
 }

@@ -5,6 +5,7 @@ import { LiveAuditor } from '../../src/audit/live-auditor.js';
 import { OwnEndpoint } from '../../src/audit/own-endpoint.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import { flow, HTTP_GET, WEB_TO_API_TLS, webApiMatrix } from './audit-fixtures.js';
+import { RecordingSink } from '../support/recording-sink.js';
 
 const HOST_INTERFACES = {
   lo: [{ address: '127.0.0.1', family: 'IPv4' }, { address: '::1', family: 'IPv6' }],
@@ -12,11 +13,11 @@ const HOST_INTERFACES = {
 } as unknown as NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]>;
 
 function judged(own: OwnEndpoint | undefined, ...flows: ReturnType<typeof flow>[]): AuditedFlow[] {
-  const handed: AuditedFlow[] = [];
-  const auditor = new LiveAuditor(webApiMatrix('own', WEB_TO_API_TLS), new IdentityIndex(), [{ onAuditedFlow: (f) => handed.push(f) }]);
+  const recording = new RecordingSink();
+  const auditor = new LiveAuditor(webApiMatrix('own', WEB_TO_API_TLS), new IdentityIndex(), [recording]);
   if (own !== undefined) auditor.ownEndpoint(own);
   for (const f of flows) auditor.onFlow(f);
-  return handed;
+  return recording.audited;
 }
 
 describe('OwnEndpoint', () => {

@@ -9,10 +9,10 @@
  * against that capture's expectations with the rows of site-apigee.expected.md in place of theirs.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newTempDir } from '../support/temp-dir.js';
 
 /** The CLI as users run it: built JavaScript in dist/ (npm run build, or npx tsc -p .). */
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -220,7 +220,7 @@ function sorted(outcomes: Outcome[]): Outcome[] {
   return outcomes.map(outcome).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
-const temp = mkdtempSync(join(tmpdir(), 'fa-profiles-'));
+const temp = newTempDir('profiles').path;
 
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first with \`npx tsc -p .\``);

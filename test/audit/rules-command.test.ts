@@ -1,11 +1,11 @@
 import { Command } from 'commander';
-import { afterAll, afterEach, expect, test, vi } from 'vitest';
+import { afterEach, expect, test, vi } from 'vitest';
 import { registerRulesCommand } from '../../src/cli/rules-command.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
-import { VALID, positionOf, tempRules } from './fixtures-rules/temp-rules.js';
+import { VALID, positionOf } from './fixtures-rules/rules-text.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const temp = tempRules();
-afterAll(() => temp.cleanup());
+const temp = tempDir('rules');
 afterEach(() => {
   process.exitCode = undefined;
   vi.restoreAllMocks();
@@ -106,7 +106,7 @@ test("an include's errors are reported under its name; a missing include's compo
   const missing = temp.write('inc/site-missing.yaml', site('./absent.yaml'));
   const m = await run(['rules', 'validate', missing]);
   const { line, column } = positionOf(site('./absent.yaml'), './absent.yaml');
-  expect(m.stderr).toBe(`flowaudit: ${missing}:${line}:${column}: include "./absent.yaml" (${temp.dir}/inc/absent.yaml): no such file\n`);
+  expect(m.stderr).toBe(`flowaudit: ${missing}:${line}:${column}: include "./absent.yaml" (${temp.path}/inc/absent.yaml): no such file\n`);
   expect(m.exitCode).toBe(ExitCode.UsageOrInput);
   const unnamed = temp.write('inc/site-unnamed.yaml', site('5'));
   const u = await run(['rules', 'validate', unnamed]);
@@ -114,7 +114,7 @@ test("an include's errors are reported under its name; a missing include's compo
 });
 
 test('a missing file exits 2', async () => {
-  const r = await run(['rules', 'validate', `${temp.dir}/absent.yaml`]);
+  const r = await run(['rules', 'validate', `${temp.path}/absent.yaml`]);
   expect(r.exitCode).toBe(ExitCode.UsageOrInput);
   expect(r.stderr).toMatch(/absent\.yaml: no such file/);
 });
@@ -136,7 +136,7 @@ test('list prints every shipped profile with its title', async () => {
 });
 
 test('list reports a broken profile in the folder and exits 2', async () => {
-  const dir = temp.dir + '/shipped';
+  const dir = temp.path + '/shipped';
   temp.write('shipped/good.yaml', VALID.replace('name: t', 'name: good'));
   temp.write('shipped/broken.yaml', VALID.replace('security: tls', 'security: ssl'));
   const r = await run(['rules', 'list'], dir);

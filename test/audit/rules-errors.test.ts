@@ -1,18 +1,18 @@
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { loadMatrix } from '../../src/audit/load-matrix.js';
 import { MatrixError } from '../../src/audit/matrix-error.js';
-import { VALID, positionOf, tempRules } from './fixtures-rules/temp-rules.js';
+import { VALID, positionOf } from './fixtures-rules/rules-text.js';
+import { tempDir } from '../support/temp-dir.js';
 import { aliasBomb } from '../support/hostile-yaml.js';
 
-const temp = tempRules();
-afterAll(() => temp.cleanup());
+const temp = tempDir('rules');
 let counter = 0;
 
 /** Writes `text`, loads it, and returns the MatrixError it must throw. */
 function errorOf(text: string, name = `case-${++counter}.yaml`): MatrixError {
   const path = temp.write(name, text);
   try {
-    loadMatrix(path, { cwd: temp.dir });
+    loadMatrix(path, { cwd: temp.path });
   } catch (err) {
     if (err instanceof MatrixError) return err;
     throw err;
@@ -202,7 +202,7 @@ describe('semantic checks', () => {
 
 test('a missing root file is one line without a position', () => {
   try {
-    loadMatrix(`${temp.dir}/absent.yaml`, { cwd: temp.dir });
+    loadMatrix(`${temp.path}/absent.yaml`, { cwd: temp.path });
     expect.unreachable();
   } catch (e) {
     expect(e).toBeInstanceOf(MatrixError);

@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, renameSync, symlinkSync, truncateSync } from 'node:fs';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { loadMatrix } from '../../src/audit/load-matrix.js';
 import { MatrixError } from '../../src/audit/matrix-error.js';
 import { aliasBomb } from '../support/hostile-yaml.js';
-import { positionOf, tempRules } from './fixtures-rules/temp-rules.js';
+import { positionOf } from './fixtures-rules/rules-text.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const temp = tempRules();
-afterAll(() => temp.cleanup());
+const temp = tempDir('rules');
 
 /** A matrix file with the given include list, components (name: pod glob) and rules (id, from, to, port, security). */
 function matrixText(
@@ -34,7 +34,7 @@ function matrixText(
 
 function loadError(path: string, rulesDir?: string): MatrixError {
   try {
-    loadMatrix(path, { cwd: temp.dir, ...(rulesDir !== undefined && { rulesDir }) });
+    loadMatrix(path, { cwd: temp.path, ...(rulesDir !== undefined && { rulesDir }) });
   } catch (err) {
     if (err instanceof MatrixError) return err;
     throw err;
@@ -120,7 +120,7 @@ describe('include errors', () => {
     temp.write('cycle/a.yaml', matrixText('a', { include: ['./b.yaml'], ...{ components: { x: 'x' }, rules: [['x', 'x', 'x', 1, 'none']] } }));
     const bText = matrixText('b', { include: ['./a.yaml'] });
     temp.write('cycle/b.yaml', bText);
-    const err = loadError(`${temp.dir}/cycle/a.yaml`);
+    const err = loadError(`${temp.path}/cycle/a.yaml`);
     expect(err.file).toBe('cycle/b.yaml');
     expect({ line: err.line, column: err.column }).toEqual(positionOf(bText, '"./a.yaml"'));
     expect(err.detail).toBe('include cycle: cycle/a.yaml -> cycle/b.yaml -> cycle/a.yaml');
@@ -129,7 +129,7 @@ describe('include errors', () => {
   test('a file including itself', () => {
     const text = matrixText('self', { include: ['self.yaml'] });
     temp.write('self/self.yaml', text);
-    const err = loadError(`${temp.dir}/self/self.yaml`);
+    const err = loadError(`${temp.path}/self/self.yaml`);
     expect(err.detail).toBe('include cycle: self/self.yaml -> self/self.yaml');
   });
 
@@ -137,7 +137,7 @@ describe('include errors', () => {
     const text = matrixText('m', { include: ['./vendor.yaml', './absent.yaml'] });
     temp.write('missing/vendor.yaml', vendor);
     temp.write('missing/site.yaml', text);
-    const err = loadError(`${temp.dir}/missing/site.yaml`);
+    const err = loadError(`${temp.path}/missing/site.yaml`);
     expect({ file: err.file, line: err.line, column: err.column }).toEqual({ file: 'missing/site.yaml', ...positionOf(text, '"./absent.yaml"') });
     expect(err.detail).toBe('include "./absent.yaml" (missing/absent.yaml): no such file');
   });
@@ -222,9 +222,9 @@ describe('includes name rules files, and only regular ones', () => {
 
   test('a .yaml name for a device, a FIFO or a directory is refused by its type, at once', () => {
     symlinkSync('/dev/zero', temp.write('special/zero.yaml', '') + '.link');
-    renameSync(`${temp.dir}/special/zero.yaml.link`, `${temp.dir}/special/zero.yaml`);
-    execFileSync('mkfifo', [`${temp.dir}/special/fifo.yaml`]);
-    mkdirSync(`${temp.dir}/special/dir.yaml`);
+    renameSync(`${temp.path}/special/zero.yaml.link`, `${temp.path}/special/zero.yaml`);
+    execFileSync('mkfifo', [`${temp.path}/special/fifo.yaml`]);
+    mkdirSync(`${temp.path}/special/dir.yaml`);
     const cases: [string, string][] = [
       ['./zero.yaml', 'is a character device, not a regular file: a rules file must be a regular file'],
       ['./fifo.yaml', 'is a FIFO (named pipe), not a regular file: a rules file must be a regular file'],

@@ -5,14 +5,14 @@
  */
 import { basename } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadMatrix } from '../../src/audit/load-matrix.js';
 import { MatrixError } from '../../src/audit/matrix-error.js';
 import { aliasBombArb, aliasGraphArb, deepNestingArb, specialFiles } from '../support/hostile-yaml.js';
-import { VALID, tempRules } from './fixtures-rules/temp-rules.js';
+import { VALID } from './fixtures-rules/rules-text.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const temp = tempRules();
-afterAll(() => temp.cleanup());
+const temp = tempDir('rules');
 let fileNumber = 0;
 
 /** Runs per property: small files, each loaded in milliseconds; enough to have found what these found. */
@@ -37,7 +37,7 @@ function loadsOrMatrixError(text: string, asInclude: boolean): void {
   const path = temp.write(name, text);
   const root = asInclude ? temp.write(`root-${name}`, VALID.replace('metadata:', `include: [./${name}]\nmetadata:`)) : path;
   try {
-    loadMatrix(root, { cwd: temp.dir });
+    loadMatrix(root, { cwd: temp.path });
   } catch (err) {
     if (!(err instanceof MatrixError)) throw err;
     expect(err.message).not.toContain('\n');
@@ -61,11 +61,11 @@ describe('rules loader properties', () => {
   });
 
   it('special files, named as the rules or as an include', () => {
-    const specials = specialFiles(temp.dir);
+    const specials = specialFiles(temp.path);
     fc.assert(
       fc.property(fc.constantFrom(...specials), fc.boolean(), (special, asInclude) => {
         const root = asInclude ? temp.write(`inc-${++fileNumber}.yaml`, VALID.replace('metadata:', `include: [./${basename(special)}]\nmetadata:`)) : special;
-        expect(() => loadMatrix(root, { cwd: temp.dir })).toThrow(MatrixError);
+        expect(() => loadMatrix(root, { cwd: temp.path })).toThrow(MatrixError);
       }),
       { numRuns: 30 },
     );

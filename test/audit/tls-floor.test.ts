@@ -4,7 +4,7 @@
  * included rules too), a floor below TLS 1.2 must say why, and the judge calls a handshake below
  * the floor weak-tls.
  */
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { ComponentMatch } from '../../src/audit/component-matcher.js';
 import { FlowJudge } from '../../src/audit/flow-judge.js';
 import type { Matrix } from '../../src/audit/matrix.js';
@@ -12,10 +12,10 @@ import type { MatrixError } from '../../src/audit/matrix-error.js';
 import type { ProtocolVersion } from '../../src/audit/verdict.js';
 import { audit, flow, inventoryIndex } from './audit-fixtures.js';
 import { loadErrorIn, loadIn } from './fixtures-rules/load-rules.js';
-import { positionOf, tempRules } from './fixtures-rules/temp-rules.js';
+import { positionOf } from './fixtures-rules/rules-text.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const temp = tempRules();
-afterAll(() => temp.cleanup());
+const temp = tempDir('rules');
 
 /** A profile with a tls rule, an mtls rule, a none rule and a tls rule naming TLS 1.3 itself. */
 function vendor(defaults: string): string {
@@ -46,8 +46,8 @@ connections:
 `;
 }
 
-const load = (path: string): Matrix => loadIn(temp.dir, path);
-const loadError = (path: string): MatrixError => loadErrorIn(temp.dir, path);
+const load = (path: string): Matrix => loadIn(temp.path, path);
+const loadError = (path: string): MatrixError => loadErrorIn(temp.path, path);
 
 function floors(m: Matrix): Record<string, string | undefined> {
   return Object.fromEntries(m.connections.map((c) => [c.id, c.minTlsVersion]));

@@ -10,10 +10,10 @@ import { FlowTableText } from '../../src/export/flow-table-text.js';
 import { readFlows } from '../../src/flow/read-flows.js';
 import { mutate, mutationsArb } from './byte-mutations.js';
 import { expectedPackets, hostilePcapArb, hostilePcapngArb, pcapCaptureArb, pcapngCaptureArb, type BuiltCapture } from './capture-arbitraries.js';
-import { RecordingSink } from './recording-sink.js';
-import { tempCaptureDir } from './temp-files.js';
+import { RecordingSink } from '../support/recording-sink.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const temp = tempCaptureDir();
+const temp = tempDir('capture');
 let fileNumber = 0;
 
 /** Runs per property: enough to find the bugs these found, small enough for a shared machine. */

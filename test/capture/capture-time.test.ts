@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CAPTURE_TIME_END_SECONDS } from '../../src/capture/capture-time.js';
 import { isoTime } from '../../src/export/iso-time.js';
-import type { FlowRecord } from '../../src/flow/flow-record.js';
 import { readFlows } from '../../src/flow/read-flows.js';
 import { epb, ethernet, ETHERTYPE, idb, ifTsoffset, ifTsresol, ipv4, LINKTYPE, shb, TCP_FLAGS, tcp } from '../support/capture-writer.js';
-import { tempCaptureDir } from './temp-files.js';
+import { tempDir } from '../support/temp-dir.js';
+import { RecordingSink } from '../support/recording-sink.js';
 
-const temp = tempCaptureDir();
+const temp = tempDir('capture');
 
 const syn = (port: number): Buffer =>
   ethernet(ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 6, payload: tcp({ srcPort: port, dstPort: 443, flags: TCP_FLAGS.SYN }) }), { etherType: ETHERTYPE.Ipv4 });
@@ -26,8 +26,9 @@ describe('packet times no report can print', () => {
       epb('le', { interfaceId: 1, timestamp: BigInt(CAPTURE_TIME_END_SECONDS - 1), data: syn(40004) }),
       epb('le', { interfaceId: 2, timestamp: 1_000_000n, data: syn(40005) }), // before 1970 by the offset
     ]);
-    const flows: FlowRecord[] = [];
-    const result = await readFlows([temp.write('far.pcapng', bytes)], { onFlow: (f) => flows.push(f) });
+    const recording = new RecordingSink();
+    const { flows } = recording;
+    const result = await readFlows([temp.write('far.pcapng', bytes)], recording);
     expect(result.captures[0].packets).toBe(6);
     expect(result.decode).toEqual({ ok: 2, 'timestamp-out-of-range': 4 });
     expect(flows.map((f) => [f.client.port, isoTime(f.firstSeen)])).toEqual([

@@ -17,12 +17,12 @@ import {
   tcp,
   udp,
 } from '../support/capture-writer.js';
-import { tempCaptureDir } from './temp-files.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /** The CLI as users run it: built JavaScript in dist/ (npm run build, or npx tsc -p .). */
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/bin/flowaudit.js');
-const temp = tempCaptureDir();
+const temp = tempDir('capture');
 
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first with \`npx tsc -p .\``);
@@ -167,14 +167,14 @@ describe('flows from damaged or missing files', () => {
   });
 
   it('reports a directory as one line, exit 2', () => {
-    const { status, stdout, stderr } = run(['flows', temp.dir]);
+    const { status, stdout, stderr } = run(['flows', temp.path]);
     expect(status).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toBe(`flowaudit: ${temp.dir}: is a directory, not a capture file\n`);
+    expect(stderr).toBe(`flowaudit: ${temp.path}: is a directory, not a capture file\n`);
   });
 
   it('reports a missing file as one line, exit 2', () => {
-    const path = join(temp.dir, 'no-such.pcap');
+    const path = join(temp.path, 'no-such.pcap');
     const { status, stdout, stderr } = run(['flows', path]);
     expect(status).toBe(2);
     expect(stdout).toBe('');
@@ -192,7 +192,7 @@ describe('flows from damaged or missing files', () => {
 describe('flows to a reader that stops early', () => {
   it('ends quietly with exit 0 when the pipe closes (`| head`), not with a write error', () => {
     // About 400 flows: NDJSON well past a pipe buffer, so writes go on after head has left.
-    const capture = join(temp.dir, 'many-flows.pcap');
+    const capture = join(temp.path, 'many-flows.pcap');
     spawnSync(process.execPath, [join(ROOT, 'bench/generate-capture.mjs'), capture, '--packets', '20000'], { timeout: 30_000 });
     const result = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" flows -f ndjson "${capture}" | head -c 64; echo " status=\${PIPESTATUS[0]}"`], { timeout: 30_000 });
     const [head, status] = result.stdout.toString().split(' status=');

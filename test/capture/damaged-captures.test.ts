@@ -25,10 +25,10 @@ import {
   udp,
   type PcapSpec,
 } from '../support/capture-writer.js';
-import { RecordingSink } from './recording-sink.js';
-import { tempCaptureDir } from './temp-files.js';
+import { RecordingSink } from '../support/recording-sink.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const temp = tempCaptureDir();
+const temp = tempDir('capture');
 let fileNumber = 0;
 
 const frame = (n: number): Buffer => ethernet(ipv4({ protocol: 17, id: n, payload: udp({ srcPort: n, dstPort: 53 }) }), { etherType: ETHERTYPE.Ipv4 });

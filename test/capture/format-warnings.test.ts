@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { MAX_RESOLVED_NAME_BYTES, MAX_RESOLVED_NAMES } from '../../src/capture/pcapng-reader.js';
 import { readCapture } from '../../src/capture/read-capture.js';
 import { epb, ethernet, ETHERTYPE, idb, ipv4, LINKTYPE, nrb, pb, pcapFile, pcapHeader, pcapRecord, shb, udp, u16, type PcapSpec } from '../support/capture-writer.js';
-import { RecordingSink } from './recording-sink.js';
-import { tempCaptureDir } from './temp-files.js';
+import { RecordingSink } from '../support/recording-sink.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const temp = tempCaptureDir();
+const temp = tempDir('capture');
 let fileNumber = 0;
 
 const frame = (n: number): Buffer => ethernet(ipv4({ protocol: 17, id: n, payload: udp({ srcPort: n, dstPort: 53 }) }), { etherType: ETHERTYPE.Ipv4 });

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { CaptureFormatError } from '../../src/capture/capture-error.js';
 import { readCapture } from '../../src/capture/read-capture.js';
 import { epb, idb, LINKTYPE, pcapFile, shb } from '../support/capture-writer.js';
-import { RecordingSink } from './recording-sink.js';
-import { tempCaptureDir } from './temp-files.js';
+import { RecordingSink } from '../support/recording-sink.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const temp = tempCaptureDir();
+const temp = tempDir('capture');
 
 const records = [1, 2, 3].map((n) => ({ seconds: n, fraction: n, data: Buffer.alloc(40 + n, n) }));
 const pcap = pcapFile({ endian: 'be', linkType: LINKTYPE.Raw }, records);

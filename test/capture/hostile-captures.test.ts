@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_INTERFACES, MAX_RESOLVED_NAME_BYTES, MAX_RESOLVED_NAMES } from '../../src/capture/pcapng-reader.js';
 import { epb, ethernet, ETHERTYPE, idb, ipv4, LINKTYPE, nrb, pcapFile, pcapngBlock, shb, TCP_FLAGS, tcp, u16 } from '../support/capture-writer.js';
-import { tempCaptureDir } from './temp-files.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /**
  * Every capture shape issue 13 found hostile, run through the real CLI (`flows` in each format
@@ -16,7 +16,7 @@ import { tempCaptureDir } from './temp-files.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/bin/flowaudit.js');
 const HEAP_LIMIT = '--max-old-space-size=64';
-const temp = tempCaptureDir();
+const temp = tempDir('capture');
 
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first with \`npm run build\``);
@@ -27,7 +27,7 @@ const COMMANDS: readonly (readonly string[])[] = [
   ['flows', '-f', 'json'],
   ['flows', '-f', 'ndjson'],
   // Every report format too: each writes packet times as text or numbers.
-  ['analyze', '--rules', 'apigee-hybrid-1.4', ...['report.json', 'flows.ndjson', 'junit.xml'].flatMap((f) => ['--output', join(temp.dir, f)]), '--metrics-file', join(temp.dir, 'audit.prom')],
+  ['analyze', '--rules', 'apigee-hybrid-1.4', ...['report.json', 'flows.ndjson', 'junit.xml'].flatMap((f) => ['--output', join(temp.path, f)]), '--metrics-file', join(temp.path, 'audit.prom')],
 ];
 
 /** Writes each hostile file once, however many commands read it. */

@@ -9,9 +9,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
@@ -20,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LiveCapture, LiveCaptureError, liveCaptureUnavailable, type LiveCaptureStats } from '../../src/capture/live-capture.js';
 import type { PacketSink } from '../../src/capture/packet-sink.js';
 import { readCapture } from '../../src/capture/read-capture.js';
+import { RecordingSink, type RecordedPacket } from '../support/recording-sink.js';
 import { liveCaptureUnavailable as namespacesUnavailable, sleep } from '../support/netns.js';
 import { gate, REPO_ROOT } from '../support/tshark.js';
 
@@ -50,6 +50,7 @@ for seq in range(first, first + n):
 if len(sys.argv) > 5:
     open(sys.argv[5], "w").close()
 `;
+import { newTempDir } from '../support/temp-dir.js';
 
 function run(cmd: string, args: readonly string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
@@ -106,23 +107,6 @@ async function until(done: () => boolean, ms = 5000): Promise<void> {
   for (const end = Date.now() + ms; !done() && Date.now() < end; ) await sleep(50);
 }
 
-interface Seen {
-  seconds: number;
-  nanos: number;
-  capturedLength: number;
-  originalLength: number;
-  linkType: number;
-  bytes: string;
-}
-
-/** Keeps every packet (copied): for tests only, the agent's sinks copy nothing. */
-class RecordingSink implements PacketSink {
-  readonly packets: Seen[] = [];
-  onPacket(data: Buffer, offset: number, capturedLength: number, originalLength: number, linkType: number, seconds: number, nanos: number): void {
-    this.packets.push({ seconds, nanos, capturedLength, originalLength, linkType, bytes: data.toString('hex', offset, offset + capturedLength) });
-  }
-}
-
 /** Counts flood datagrams and checks their sequence numbers rise. */
 class FloodSink implements PacketSink {
   delivered = 0;
@@ -136,8 +120,9 @@ class FloodSink implements PacketSink {
   }
 }
 
-function ipv4Protocol(p: Seen): number {
-  return p.bytes.slice(24, 28) === '0800' ? parseInt(p.bytes.slice(46, 48), 16) : -1;
+function ipv4Protocol(p: RecordedPacket): number {
+  // Ethernet: EtherType at 12, then the IPv4 protocol byte at 14 + 9.
+  return p.data.readUInt16BE(12) === 0x0800 ? p.data[23] : -1;
 }
 
 describe(`live capture (${IFACE}, 10.205.0.0/24)${live.suffix}`, () => {
@@ -151,7 +136,7 @@ describe(`live capture (${IFACE}, 10.205.0.0/24)${live.suffix}`, () => {
 
   beforeAll(() => {
     if (unavailable !== null) return;
-    dir = mkdtempSync(join(tmpdir(), 'fa-live-'));
+    dir = newTempDir('live').path;
     createNetwork();
   });
 
@@ -202,10 +187,10 @@ describe(`live capture (${IFACE}, 10.205.0.0/24)${live.suffix}`, () => {
         expect(t).toBeGreaterThan(before - 2);
         expect(t).toBeLessThan(after + 2);
         expect(Number.isInteger(p.nanos) && p.nanos >= 0 && p.nanos < 1e9).toBe(true);
-        expect(p.capturedLength).toBeLessThanOrEqual(96);
-        expect(p.originalLength).toBeGreaterThanOrEqual(p.capturedLength);
+        expect(p.data.length).toBeLessThanOrEqual(96);
+        expect(p.originalLength).toBeGreaterThanOrEqual(p.data.length);
       }
-      expect(packets.some((p) => p.originalLength > p.capturedLength)).toBe(true); // cut by the snaplen
+      expect(packets.some((p) => p.originalLength > p.data.length)).toBe(true); // cut by the snaplen
       expect(packets.some((p) => p.nanos % 1000 !== 0)).toBe(true); // nanoseconds, not microseconds * 1000
 
       // The same packets and lengths as tcpdump's, and the same times: each packet socket takes
@@ -215,7 +200,7 @@ describe(`live capture (${IFACE}, 10.205.0.0/24)${live.suffix}`, () => {
       const reference = new RecordingSink();
       await readCapture(pcap, reference);
       expect(reference.packets.length).toBe(packets.length);
-      const untimed = (p: Seen): string => JSON.stringify({ ...p, seconds: 0, nanos: 0 });
+      const untimed = (p: RecordedPacket): string => JSON.stringify({ ...p, seconds: 0, nanos: 0 });
       expect(packets.map(untimed).sort()).toEqual(reference.packets.map(untimed).sort());
       const referenceTimes = new Map<string, number[]>();
       for (const p of reference.packets) referenceTimes.set(untimed(p), [...(referenceTimes.get(untimed(p)) ?? []), p.seconds + p.nanos / 1e9]);
@@ -241,7 +226,7 @@ describe(`live capture (${IFACE}, 10.205.0.0/24)${live.suffix}`, () => {
     expect(sink.packets.length).toBe(20);
     for (const p of sink.packets) {
       expect(p.linkType).toBe(113);
-      expect(p.bytes.slice(28, 32)).toBe('0800'); // SLL protocol field: IPv4
+      expect(p.data.readUInt16BE(14)).toBe(0x0800); // SLL protocol field: IPv4
       expect(p.originalLength).toBe(16 + 20 + 8 + 32);
     }
     any.close();
@@ -423,7 +408,7 @@ describe('without cap', () => {
   });
 
   it('tells an unpatched cap apart, and one whose addon does not load', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'fa-live-nocap-'));
+    dir = newTempDir('live-nocap').path;
     const unpatched = join(dir, 'unpatched.cjs');
     writeFileSync(unpatched, 'exports.Cap = class Cap { open() {} close() {} };\n');
     expect((await freshModule(unpatched)).liveCaptureUnavailable()).toMatch(/^cap is installed without flowaudit's patch \(patches\/cap\+0\.2\.1\.patch\): run npm ci/);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readCapture } from '../../src/capture/read-capture.js';
 import { ethernet, ETHERTYPE, ipv4, LINKTYPE, pcapFile, pcapHeader, type Endian, type PcapRecord, type PcapSpec, udp } from '../support/capture-writer.js';
-import { RecordingSink } from './recording-sink.js';
-import { tempCaptureDir } from './temp-files.js';
+import { RecordingSink } from '../support/recording-sink.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const temp = tempCaptureDir();
+const temp = tempDir('capture');
 
 function frame(n: number): Buffer {
   return ethernet(ipv4({ protocol: 17, id: n, payload: udp({ srcPort: 1000 + n, dstPort: 53, payload: Buffer.alloc(n, n) }) }), { etherType: ETHERTYPE.Ipv4 });

@@ -23,10 +23,10 @@ import {
   type Endian,
   udp,
 } from '../support/capture-writer.js';
-import { RecordingSink } from './recording-sink.js';
-import { tempCaptureDir } from './temp-files.js';
+import { RecordingSink } from '../support/recording-sink.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const temp = tempCaptureDir();
+const temp = tempDir('capture');
 
 const v4 = (n: number): Buffer => ipv4({ protocol: 17, id: n, payload: udp({ srcPort: 5000 + n, dstPort: 53, payload: Buffer.alloc(n % 7, n) }) });
 const eth = (n: number): Buffer => ethernet(v4(n), { etherType: ETHERTYPE.Ipv4 });

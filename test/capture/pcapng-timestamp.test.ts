@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { describeTsresol, isSupportedTsresol, TimestampConverter } from '../../src/capture/pcapng-timestamp.js';
 import { readCapture } from '../../src/capture/read-capture.js';
 import { epb, idb, ifTsoffset, ifTsresol, shb, type Endian } from '../support/capture-writer.js';
-import { RecordingSink } from './recording-sink.js';
-import { tempCaptureDir } from './temp-files.js';
+import { RecordingSink } from '../support/recording-sink.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const temp = tempCaptureDir();
+const temp = tempDir('capture');
 
 function unitsPerSecond(tsresol: number): bigint {
   return tsresol & 0x80 ? 2n ** BigInt(tsresol & 0x7f) : 10n ** BigInt(tsresol);

@@ -4,13 +4,13 @@
  * no report written when an input fails.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { elements, parseXml } from '../export/xml-check.js';
 import { manyPeersCapture, type ManyPeersCapture } from '../support/many-peers-capture.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = join(ROOT, 'dist/bin/flowaudit.js');
@@ -105,7 +105,7 @@ let tls: FlowCounts;
 
 beforeAll(() => {
   execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', ROOT], { cwd: ROOT, stdio: 'pipe' });
-  dir = mkdtempSync(join(tmpdir(), 'flowaudit-cli-'));
+  dir = newTempDir('cli').path;
   execFileSync(process.execPath, [join(ROOT, 'bench/generate-capture.mjs'), join(dir, 'plain.pcap'), '--packets', '2000'], { stdio: 'pipe' });
   execFileSync(process.execPath, [join(ROOT, 'bench/generate-capture.mjs'), join(dir, 'tls.pcap'), '--packets', '2000', '--tls'], { stdio: 'pipe' });
   write('none.yaml', NONE_MATRIX);

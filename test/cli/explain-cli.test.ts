@@ -3,16 +3,15 @@
  * verdict, servers named by hostname, SNI or DNS answer, context components apart from matches.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const MAIN = join(ROOT, 'dist/bin/flowaudit.js');
 const BENCH_RULES = join(ROOT, 'bench/bench-rules.yaml');
-const dir = mkdtempSync(join(tmpdir(), 'flowaudit-explain-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('explain').path;
 
 function write(name: string, text: string): string {
   writeFileSync(join(dir, name), text);

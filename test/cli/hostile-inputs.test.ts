@@ -5,14 +5,14 @@
  * trace, and nothing of a secret the file or the environment holds.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { liveCaptureUnavailable } from '../../src/capture/live-capture.js';
 import { aliasBomb } from '../support/hostile-yaml.js';
 import { gate } from '../support/tshark.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = join(ROOT, 'dist/bin/flowaudit.js');
@@ -20,8 +20,7 @@ const CAPTURE = join(ROOT, 'test/fixtures/captures/traffic.pcapng');
 /** In the environment of every run, and in a file a rules file includes: never to be echoed. */
 const SECRET = 'hunter2-do-not-print-7f3a9c';
 
-const dir = mkdtempSync(join(tmpdir(), 'flowaudit-hostile-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('hostile').path;
 const path = (name: string): string => join(dir, name);
 const write = (name: string, text: string): string => {
   writeFileSync(path(name), text);

@@ -3,16 +3,15 @@
  * the built CLI, run as a user runs it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const MAIN = join(ROOT, 'dist/bin/flowaudit.js');
 const BENCH_RULES = join(ROOT, 'bench/bench-rules.yaml');
-const dir = mkdtempSync(join(tmpdir(), 'flowaudit-options-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('options').path;
 
 function cli(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });

@@ -5,14 +5,14 @@
  * the test moves.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptySummary } from '../../src/capture/packet-sink.js';
 import { ProgressLine } from '../../src/cli/progress-line.js';
 import { manyPeersCapture } from '../support/many-peers-capture.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const MAIN = join(ROOT, 'dist/bin/flowaudit.js');
@@ -34,7 +34,7 @@ let capture: string;
 let captureSize: number;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'flowaudit-progress-'));
+  dir = newTempDir('progress').path;
   capture = join(dir, 'peers.pcap');
   const bytes = manyPeersCapture().bytes;
   captureSize = bytes.length;

@@ -1,15 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ETHERTYPE, ethernet, ipv4, LINKTYPE, pcapFile, tcp, TCP_FLAGS } from '../support/capture-writer.js';
 import { ensureCliBuilt } from '../support/tshark.js';
 import { udpBetweenNodes, vxlanHeader } from '../support/tunnel-wrap.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const MAIN = join(resolve(import.meta.dirname, '../..'), 'dist/bin/flowaudit.js');
-const dir = mkdtempSync(join(tmpdir(), 'flowaudit-tunnel-ports-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('tunnel-ports').path;
 
 function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
   ensureCliBuilt();

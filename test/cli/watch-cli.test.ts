@@ -1,12 +1,12 @@
 /** `flowaudit watch` refusing bad starts: one line on stderr naming what is wrong, exit 2, nothing left running. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { liveCaptureUnavailable } from '../../src/capture/live-capture.js';
 import { makeTestPki } from '../support/test-pki.js';
 import { gate } from '../support/tshark.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 function watch(args: string[], env: Record<string, string> = {}): { status: number | null; stderr: string } {
   const r = spawnSync('node', ['dist/bin/flowaudit.js', 'watch', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
@@ -40,7 +40,7 @@ describe('watch: bad starts', () => {
   });
 
   it('checks the web config before it captures: a header Node refuses is exit 2 with FILE:LINE:COL', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'fa-web-')), 'web.yml');
+    const file = join(newTempDir('web').path, 'web.yml');
     writeFileSync(file, 'http_server_config:\n  headers:\n    X-Note: "a\\r\\nSet-Cookie: x"\n');
     expect(watch(['--interface', 'lo', '--rules', 'apigee-hybrid-1.4', '--listen', '127.0.0.1:0', '--web.config.file', file])).toEqual({
       status: 2,

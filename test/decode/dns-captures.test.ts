@@ -4,8 +4,7 @@
  * answers the responder was told to give and with tshark's dissection of the same capture. Runs
  * on the committed capture and, with root and tcpdump, on one recorded now by the same script.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { dnsOf } from '../support/dns-messages.js';
 import { tsharkDnsResponses } from '../support/dns-tshark.js';
 import { parseCaptureFlows, type ParsedFlow } from '../support/tls-flows.js';
 import { liveCaptureBlocker, missingTool, randomPortBase, reportBlocked, runScript } from '../support/tls-dns-tools.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/dns/', import.meta.url));
 const SCRIPT = join(FIXTURES, 'make-dns-captures.sh');
@@ -189,7 +189,7 @@ if (blocker !== undefined) {
   describe('live capture on loopback', () => reportBlocked('recording DNS answers on loopback', blocker));
 } else {
   captureSuite('live capture on loopback, recorded now', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flowaudit-dns-'));
+    const dir = newTempDir('dns').path;
     const port = randomPortBase();
     runScript(SCRIPT, [dir, String(port)]);
     return { dir, port, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

@@ -6,8 +6,7 @@
  * tshark's pgsql dissection of the same capture. Needs root, tcpdump, tshark and PostgreSQL.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { observeSecurity } from '../../src/audit/observe-security.js';
@@ -17,6 +16,8 @@ import { freePort } from '../support/loopback-exchange.js';
 import { makeTestPki } from '../support/test-pki.js';
 import { liveCaptureBlocker, missingTool, reportBlocked } from '../support/tls-dns-tools.js';
 import { tsharkTlsFlows } from '../support/tls-tshark.js';
+import { newTempDir } from '../support/temp-dir.js';
+import { RecordingSink } from '../support/recording-sink.js';
 
 /**
  * Debian keeps the server's programs out of the PATH, in /usr/lib/postgresql/VERSION/bin: the
@@ -65,7 +66,7 @@ describe('PostgreSQL SSLRequest, live on loopback', () => {
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'fa-postgres-'));
+    dir = newTempDir('postgres').path;
     chmodSync(dir, 0o755);
     const pki = makeTestPki();
     copyFileSync(pki.serverCert, join(dir, 'server.crt'));
@@ -98,11 +99,11 @@ describe('PostgreSQL SSLRequest, live on loopback', () => {
       tcpdump.kill('SIGINT');
       await new Promise((resolve) => tcpdump.on('exit', resolve));
     }
-    const flows: { id: number; port: number; grade: ObservedSecurity }[] = [];
-    await readFlows([capture], { onFlow: (f) => flows.push({ id: f.id, port: f.client.port, grade: observeSecurity(f) }) }, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
-    flows.sort((a, b) => a.id - b.id);
-    grades = flows.map((f) => f.grade);
-    clientPorts = flows.map((f) => f.port);
+    const recording = new RecordingSink();
+    await readFlows([capture], recording, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+    const flows = recording.flows.sort((a, b) => a.id - b.id);
+    grades = flows.map((f) => observeSecurity(f));
+    clientPorts = flows.map((f) => f.client.port);
   }, 60_000);
   afterAll(() => {
     if (dir !== '') rmSync(dir, { recursive: true, force: true });

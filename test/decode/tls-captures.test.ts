@@ -4,8 +4,7 @@
  * dissection of the same capture. Runs on the committed capture and, with root and tcpdump, on one
  * recorded now by the same script.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { parseTlsHandshake, type TlsEvidence, type TlsHandshake } from '../../sr
 import { parseCaptureFlows, type ParsedFlow } from '../support/tls-flows.js';
 import { liveCaptureBlocker, missingTool, randomPortBase, reportBlocked, runScript } from '../support/tls-dns-tools.js';
 import { tsharkTlsFlows } from '../support/tls-tshark.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
 const SCRIPT = join(FIXTURES, 'make-tls-captures.sh');
@@ -227,7 +227,7 @@ if (blocker !== undefined) {
   describe('live capture on loopback', () => reportBlocked('recording TLS handshakes on loopback', blocker));
 } else {
   captureSuite('live capture on loopback, recorded now', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flowaudit-tls-'));
+    const dir = newTempDir('tls').path;
     runScript(SCRIPT, [dir, String(randomPortBase())]);
     return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
   });

@@ -16,6 +16,7 @@ import { EDGE_CASES, type EdgeCaseName, makeEdgeCaseCapture } from '../support/t
 import { committedAndMadeNow, type MakeCapture } from '../support/fixture-suites.js';
 import { missingTool, reportBlocked, tsharkFields } from '../support/tls-dns-tools.js';
 import { tsharkTlsFlows } from '../support/tls-tshark.js';
+import { RecordingSink } from '../support/recording-sink.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/tls/tls-edge-cases.pcap', import.meta.url));
 const TLS_PORTS = [EDGE_CASES.sslv2Hello.serverPort, EDGE_CASES.unrecognizedName.serverPort, EDGE_CASES.tls13Draft18.serverPort];
@@ -28,15 +29,10 @@ interface Seen {
 
 /** Each case's flow as `analyze` grades it: 4096 bytes kept of TLS streams, 16 of plaintext ones. */
 async function readCases(path: string): Promise<Record<EdgeCaseName, Seen>> {
-  const byPort = new Map<number, Seen>();
-  await readFlows(
-    [path],
-    {
-      onFlow(flow) {
-        byPort.set(flow.server.port, { grade: observeSecurity(flow), tls: parseTlsHandshake(flow.toServer, flow.toClient), clientKind: classifyPayload(flow.toServer.payload) });
-      },
-    },
-    { table: { payloadLimit: 4096, plainPayloadLimit: 16 } },
+  const recording = new RecordingSink();
+  await readFlows([path], recording, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+  const byPort = new Map<number, Seen>(
+    recording.flows.map((flow) => [flow.server.port, { grade: observeSecurity(flow), tls: parseTlsHandshake(flow.toServer, flow.toClient), clientKind: classifyPayload(flow.toServer.payload) }]),
   );
   const out = {} as Record<EdgeCaseName, Seen>;
   for (const name of Object.keys(EDGE_CASES) as EdgeCaseName[]) {

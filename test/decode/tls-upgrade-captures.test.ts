@@ -6,8 +6,7 @@
  * capture and on one made now; FLOWAUDIT_UPDATE_FIXTURES=1 rewrites the committed one.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,19 +17,17 @@ import { committedAndMadeNow, type MakeCapture } from '../support/fixture-suites
 import { missingTool, reportBlocked } from '../support/tls-dns-tools.js';
 import { tsharkTlsFlows } from '../support/tls-tshark.js';
 import { makeUpgradeCapture, UPGRADE_CASES, type UpgradeCaseName } from '../support/tls-upgrades.js';
+import { newTempDir } from '../support/temp-dir.js';
+import { RecordingSink } from '../support/recording-sink.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/tls/tls-upgrades.pcap', import.meta.url));
 
 /** Each case's grade as `analyze` makes it: 4096 bytes kept of TLS streams and upgrades, 16 of other plaintext. */
 async function gradeCases(path: string): Promise<{ grades: Record<UpgradeCaseName, ObservedSecurity>; kept: Map<number, number> }> {
-  const byClientPort = new Map<number, ObservedSecurity>();
-  const kept = new Map<number, number>();
-  await readFlows([path], {
-    onFlow(flow) {
-      byClientPort.set(flow.client.port, observeSecurity(flow));
-      kept.set(flow.client.port, flow.toServer.payload.length + flow.toClient.payload.length);
-    },
-  }, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+  const recording = new RecordingSink();
+  await readFlows([path], recording, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+  const byClientPort = new Map(recording.flows.map((flow) => [flow.client.port, observeSecurity(flow)]));
+  const kept = new Map(recording.flows.map((flow) => [flow.client.port, flow.toServer.payload.length + flow.toClient.payload.length]));
   const grades = {} as Record<UpgradeCaseName, ObservedSecurity>;
   for (const name of Object.keys(UPGRADE_CASES) as UpgradeCaseName[]) {
     const grade = byClientPort.get(UPGRADE_CASES[name].clientPort);
@@ -144,7 +141,7 @@ connections:
 
 describe('flowaudit analyze on the committed capture, against a rule requiring TLS 1.2', () => {
   it('allows every upgraded flow, says how in the NDJSON record, and judges the refused ones insecure', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flowaudit-upgrade-cli-'));
+    const dir = newTempDir('upgrade-cli').path;
     try {
       writeFileSync(join(dir, 'rules.yaml'), MATRIX);
       const run = spawnSync(process.execPath, [MAIN, 'analyze', FIXTURE, '--rules', join(dir, 'rules.yaml'), '-o', join(dir, 'flows.ndjson'), '-q'], { encoding: 'utf8' });

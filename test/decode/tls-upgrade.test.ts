@@ -4,8 +4,7 @@
  * random and on random bytes, and what the flow table keeps of a flow that opens like an upgrade.
  */
 import fc from 'fast-check';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,8 @@ import { readFlows } from '../../src/flow/read-flows.js';
 import { flow } from '../audit/audit-fixtures.js';
 import { exchangesPcap } from '../support/loopback-exchange.js';
 import { UPGRADE_CASES, type UpgradeCaseName } from '../support/tls-upgrades.js';
+import { newTempDir } from '../support/temp-dir.js';
+import { RecordingSink } from '../support/recording-sink.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/tls/tls-upgrades.pcap', import.meta.url));
 const text = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -104,8 +105,9 @@ describe('properties', () => {
   /** Each real exchange's first bytes, as the audit keeps them. */
   const exchanges = new Map<UpgradeCaseName, { client: Buffer; server: Buffer; upgrade: TlsUpgrade | undefined }>();
   beforeAll(async () => {
-    const byPort = new Map<number, { client: Buffer; server: Buffer }>();
-    await readFlows([FIXTURE], { onFlow: (f) => byPort.set(f.client.port, { client: Buffer.from(f.toServer.payload), server: Buffer.from(f.toClient.payload) }) }, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+    const recording = new RecordingSink();
+    await readFlows([FIXTURE], recording, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+    const byPort = new Map(recording.flows.map((f) => [f.client.port, { client: f.toServer.payload, server: f.toClient.payload }]));
     for (const name of Object.keys(UPGRADE_CASES) as UpgradeCaseName[]) {
       const e = byPort.get(UPGRADE_CASES[name].clientPort)!;
       exchanges.set(name, { ...e, upgrade: recogniseTlsUpgrade(e.client, e.server) });
@@ -159,12 +161,13 @@ describe('what the flow table keeps', () => {
       { fromClient: true, bytes: text(`GET / HTTP/1.1\r\nHost: x\r\n${'X-Pad: y\r\n'.repeat(20)}\r\n`) },
       { fromClient: false, bytes: text(`HTTP/1.1 200 OK\r\n${'X-Pad: y\r\n'.repeat(20)}\r\n`) },
     ];
-    const dir = mkdtempSync(join(tmpdir(), 'fa-upgrade-keep-'));
+    const dir = newTempDir('upgrade-keep').path;
     try {
       const path = join(dir, 'keep.pcap');
       writeFileSync(path, exchangesPcap([{ clientPort: 40001, serverPort: 25, chunks: smtp }, { clientPort: 40002, serverPort: 80, chunks: http }]));
-      const kept = new Map<number, [number, number]>();
-      await readFlows([path], { onFlow: (f) => kept.set(f.server.port, [f.toServer.payload.length, f.toClient.payload.length]) }, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+      const recording = new RecordingSink();
+      await readFlows([path], recording, { table: { payloadLimit: 4096, plainPayloadLimit: 16 } });
+      const kept = new Map(recording.flows.map((f) => [f.server.port, [f.toServer.payload.length, f.toClient.payload.length]]));
       expect(kept.get(25)).toEqual([9 + 10, 14 + 22 + 8]);
       expect(kept.get(80)).toEqual([16, 16]);
     } finally {

@@ -7,11 +7,11 @@
  * file formats (and the JSON's microseconds) can tell apart.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { COMMITTED_CAPTURES, flowauditFlows, FLOAT_SLACK, gate, missingTools, type CliFlow, type CommittedCapture } from '../support/tshark.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /** Everything but the times and ids. */
 function comparable(f: CliFlow) {
@@ -84,10 +84,8 @@ describe('the same traffic in every format', () => {
     expect(pcapng.map((f) => [f.firstSeen, f.lastSeen])).toEqual(pcap.map((f) => [f.firstSeen, f.lastSeen]));
   });
 
-
   const splitting = gate(missingTools(['editcap']));
-  const parts = mkdtempSync(join(tmpdir(), 'fa-fix-parts-'));
-  afterAll(() => rmSync(parts, { recursive: true, force: true }));
+  const parts = tempDir('fix-parts').path;
 
   it.skipIf(splitting.skip)(`traffic.pcap cut into rotated parts of 40 packets, read in order, gives the same flows${splitting.suffix}`, () => {
     splitting.assertAvailable();

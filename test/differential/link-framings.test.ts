@@ -7,10 +7,9 @@
  * (endpoints, initiator, packets and IP bytes each way) as tshark's streams, same ICMP packets and
  * bytes, every other frame counted by its reason.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ethernet,
   ETHERTYPE,
@@ -37,6 +36,7 @@ import {
   tsharkFrames,
   tsharkStreams,
 } from '../support/tshark.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const tools = gate(missingTools(['tshark']));
 
@@ -147,8 +147,7 @@ const FRAMINGS: Framing[] = [
   },
 ];
 
-const dir = mkdtempSync(join(tmpdir(), 'flowaudit-link-framings-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('link-framings').path;
 
 /** Writes the framing's file: the rewrapped frames at their times, then the extras one second after the last. */
 function writeFraming(framing: Framing): { path: string; extras: Record<string, number> } {

@@ -6,8 +6,7 @@
  * Needs root, `ip netns`, tcpdump, tshark, curl, openssl and python3. Without them the test skips
  * and says why; with CI=true it fails instead.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_V4, CLIENT_V6, liveCaptureUnavailable, NamespacePair, SERVER_V4, SERVER_V6 } from '../support/netns.js';
@@ -45,6 +44,7 @@ for i in range(2):
     s.sendto(b"live ping %d" % i, (sys.argv[1], 7))
     s.recvfrom(2048)
 `;
+import { newTempDir } from '../support/temp-dir.js';
 
 describe('live capture between fresh namespaces', () => {
   let pair: NamespacePair | undefined;
@@ -53,7 +53,7 @@ describe('live capture between fresh namespaces', () => {
 
   beforeAll(async () => {
     if (unavailable !== null) return;
-    dir = mkdtempSync(join(tmpdir(), 'fa-fix-live-'));
+    dir = newTempDir('fix-live').path;
     pair = await NamespacePair.create(`live${process.pid}`);
     await serveHello(pair, dir, 'hello from a live namespace\n', 'live.vendor.example');
     pair.spawn('server', ['python3', '-c', UDP_ECHO]);

@@ -9,28 +9,12 @@ import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { PacketSink } from '../../src/capture/packet-sink.js';
 import { readCapture } from '../../src/capture/read-capture.js';
+import { RecordingSink, type RecordedPacket } from '../support/recording-sink.js';
 import { COMMITTED_CAPTURES, gate, missingTools, tsharkFrames, type CommittedCapture } from '../support/tshark.js';
 
-interface Packet {
-  data: Buffer;
-  originalLength: number;
-  linkType: number;
-  seconds: number;
-  nanos: number;
-}
-
-/** Copies every packet readCapture delivers (the reader's buffer is only valid during the call). */
-class KeepAll implements PacketSink {
-  readonly packets: Packet[] = [];
-  onPacket(data: Buffer, offset: number, capturedLength: number, originalLength: number, linkType: number, seconds: number, nanos: number): void {
-    this.packets.push({ data: Buffer.from(data.subarray(offset, offset + capturedLength)), originalLength, linkType, seconds, nanos });
-  }
-}
-
-async function ours(capture: CommittedCapture): Promise<Packet[]> {
-  const sink = new KeepAll();
+async function ours(capture: CommittedCapture): Promise<RecordedPacket[]> {
+  const sink = new RecordingSink();
   const summary = await readCapture(capture.path, sink);
   expect(summary.damage).toBeUndefined();
   expect(summary.packets).toBe(sink.packets.length);

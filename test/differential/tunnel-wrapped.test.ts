@@ -5,8 +5,7 @@
  * the same wrapped file.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ETHERTYPE, LINKTYPE, pcapFile, type PcapRecord } from '../support/capture-writer.js';
@@ -18,6 +17,7 @@ import {
   erspanIIHeader, erspanIIIHeader, ETHERTYPE_ERSPAN_II, ETHERTYPE_ERSPAN_III, ETHERTYPE_TEB, geneveHeader, geneveOption, greHeader,
   GTP_PDU_SESSION_CONTAINER, gtpuHeader, ipBetweenNodes, NODE_A, NODE_A_V6, NODE_B, NODE_B_V6, udpBetweenNodes, vxlanHeader,
 } from '../support/tunnel-wrap.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 const tools = gate(missingTools(['tshark']));
 const SOURCE = join(CAPTURE_DIR, 'traffic.pcap');
@@ -93,7 +93,7 @@ type TunnelFlow = CliFlow & { tunnel?: { type: string; outerClient: string; oute
 describe('flows inside tunnels wrapped around the bundled capture', () => {
   const frames = sourceFrames();
   const plain = flowauditFlows([SOURCE]).flows;
-  const dir = mkdtempSync(join(tmpdir(), 'flowaudit-tunnels-'));
+  const dir = newTempDir('tunnels').path;
 
   describe.each(WRAPPINGS)('$name', (w) => {
     const kept = frames.flatMap((f) => {

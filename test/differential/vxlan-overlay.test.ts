@@ -5,8 +5,7 @@
  * device (the same packets as the pods sent them). The flows flowaudit finds inside the tunnel
  * must be the flows of the overlay capture, and tshark's conversations of the underlay capture.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationPairs, flowPairs } from '../support/conversation-pairs.js';
@@ -16,6 +15,7 @@ import { comparableFlow, flowauditFlows, gate, sortShapes, tsharkConversations, 
 import {
   createVxlanOverlay, POD_A, POD_A_V6, POD_B, POD_B_V6, UNDERLAY_A, UNDERLAY_B, UNDERLAY_DEVICE, VNI, VXLAN_DEVICE, vxlanOverlayUnavailable,
 } from '../support/vxlan-overlay.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 const unavailable = vxlanOverlayUnavailable(['curl', 'openssl', 'python3', 'ss']);
 const live = gate(unavailable);
@@ -34,7 +34,7 @@ describe('flows inside a real VXLAN overlay', () => {
 
   beforeAll(async () => {
     if (unavailable !== null) return;
-    dir = mkdtempSync(join(tmpdir(), 'fa-t-vxlan-'));
+    dir = newTempDir('t-vxlan').path;
     pair = await createVxlanOverlay();
     await serveHello(pair, dir, 'hello from a pod behind VXLAN\n', 'pod.overlay.example');
 

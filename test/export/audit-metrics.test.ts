@@ -1,7 +1,6 @@
 /** Prometheus metrics of an audit: bounded labels, silent edges as 0, overflow, promtool clean. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
@@ -9,16 +8,16 @@ import { AuditMetrics } from '../../src/export/audit-metrics.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import { audit, flow, webApiMatrix } from '../audit/audit-fixtures.js';
 import { exposedSeries } from '../support/exposition.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 const PROFILE = 'test/fixtures/profiles/apigee-hybrid-1.4';
-
 
 function hasPromtool(): boolean {
   return spawnSync('promtool', ['--version']).status === 0;
 }
 
 describe('analyze --metrics-file on the Apigee hybrid 1.4 sample', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fa-metrics-'));
+  const dir = newTempDir('metrics').path;
   const file = join(dir, 'audit.prom');
   const run = spawnSync('node', ['dist/bin/flowaudit.js', 'analyze', `${PROFILE}.pcapng`, '--rules', 'apigee-hybrid-1.4', '--inventory', `${PROFILE}.inventory.yaml`, '-q', '--metrics-file', file]);
   const text = readFileSync(file, 'utf8');

@@ -12,10 +12,11 @@ import { type BaselineRow, PACKETS, TABLE } from './community-id-baseline.js';
 import { ipProtocolName } from '../../src/decode/ip-protocol.js';
 import { readFlows } from '../../src/flow/read-flows.js';
 import { ethernet, ETHERTYPE, icmp as icmpMessage, ipv4, ipv6, LINKTYPE, pcapFile, type PcapSpec, TCP_FLAGS, tcp, udp } from '../support/capture-writer.js';
-import { tempCaptureDir } from '../capture/temp-files.js';
+import { tempDir } from '../support/temp-dir.js';
 import { auditedFlowJson } from '../../src/export/audited-flow-json.js';
 import { audit, flow, inventoryIndex, matrixFrom } from '../audit/audit-fixtures.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
+import { RecordingSink } from '../support/recording-sink.js';
 
 const NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp' };
 const nameOf = (proto: number): string => NAMES[proto] ?? `ip-proto-${proto}`;
@@ -117,8 +118,9 @@ describe('the Community ID of flows read from a capture of the baseline packets'
   const path = temp.write('baseline.pcap', pcapFile(PCAP, frames.map((data, i) => ({ seconds: 1_600_000_000, fraction: i * 1000, data }))));
 
   it('every flow carries the ID the baseline gives each of its packets, through the audit record and with seed 1', async () => {
-    const records: FlowRecord[] = [];
-    const result = await readFlows([path], { onFlow: (f) => records.push(f) }, { table: { payloadLimit: 0 } });
+    const recording = new RecordingSink();
+    const { flows: records } = recording;
+    const result = await readFlows([path], recording, { table: { payloadLimit: 0 } });
     expect(result.decode).toEqual({ ok: frames.length });
     const ids = auditFlows(records).audited.map((f) => auditedFlowJson(f).community_id);
     for (const [proto, sa, sp, da, dp, seed0, seed1] of PACKETS) {
@@ -132,8 +134,9 @@ describe('the Community ID of flows read from a capture of the baseline packets'
   });
 
   it('later fragments join their flow, whose ID stays the baseline one (ICMP echo, TCP over IPv6)', async () => {
-    const records: FlowRecord[] = [];
-    await readFlows([path], { onFlow: (f) => records.push(f) }, { table: { payloadLimit: 0 } });
+    const recording = new RecordingSink();
+    const { flows: records } = recording;
+    await readFlows([path], recording, { table: { payloadLimit: 0 } });
     const ids = auditFlows(records).audited.map((f) => auditedFlowJson(f).community_id);
     const fragmented = records.flatMap((r, i) => (r.laterFragments > 0 ? [[ipProtocolName(r.protocol), ids[i]]] : []));
     expect(fragmented).toEqual([
@@ -143,7 +146,7 @@ describe('the Community ID of flows read from a capture of the baseline packets'
   });
 });
 
-const temp = tempCaptureDir();
+const temp = tempDir('capture');
 const PCAP: PcapSpec = { endian: 'le', linkType: LINKTYPE.Ethernet };
 
 function frame(src: string, dst: string, protocol: number, payload: Buffer, fragment: { id?: number; moreFragments?: boolean; fragmentOffset?: number } = {}): Buffer {

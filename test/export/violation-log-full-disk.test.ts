@@ -5,12 +5,12 @@
  * it fails instead.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ViolationLog } from '../../src/export/violation-log.js';
 import { gate } from '../support/tshark.js';
+import { newTempDir } from '../support/temp-dir.js';
 
 /** Not a multiple of the 4 KiB page, so the disk runs out in the middle of a file. */
 const MAX_BYTES = 10_000;
@@ -57,7 +57,7 @@ describe.skipIf(fullDisk.skip)(`violation log on a full 64 KiB tmpfs${fullDisk.s
 
   beforeAll(() => {
     if (reason !== null) return;
-    mountPoint = mkdtempSync(join(tmpdir(), 'fa-h-vlog-'));
+    mountPoint = newTempDir('h-vlog').path;
     const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint], { encoding: 'utf8' });
     if (mount.status !== 0) throw new Error(`mount -t tmpfs: ${mount.stderr.trim()}`);
   });

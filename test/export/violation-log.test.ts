@@ -2,13 +2,13 @@
  * The agent's violation log: batched appends, size rotation that never splits a line and holds
  * the bound per file, failures counted (a disk that fills up: violation-log-full-disk.test.ts).
  */
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ViolationLog } from '../../src/export/violation-log.js';
+import { newTempDir } from '../support/temp-dir.js';
 
-const dir = () => mkdtempSync(join(tmpdir(), 'fa-vlog-'));
+const dir = () => newTempDir('vlog').path;
 const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
 
 describe('ViolationLog', () => {

@@ -1,7 +1,8 @@
 import { DecodedPacket, Fragment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../src/decode/decoded-packet.js';
 import { parseAddress } from '../../src/decode/ip-address.js';
-import type { FlowRecord, FlowSink } from '../../src/flow/flow-record.js';
+import type { FlowRecord } from '../../src/flow/flow-record.js';
 import { FlowTable, type FlowTableOptions } from '../../src/flow/flow-table.js';
+import { RecordingSink } from '../support/recording-sink.js';
 
 export { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN };
 export const PSH_ACK = 0x18;
@@ -26,22 +27,20 @@ export interface PacketSpec {
  * A flow table fed hand-built decoded packets, recording what it emits. The records' payloads
  * are borrowed, so they are copied at emission, as a sink that keeps them must.
  */
-/** A flow record with its payload prefixes copied out as latin1 text (to server, to client). */
-export type KeptFlow = FlowRecord & { readonly kept: [string, string] };
-
 export class TableHarness {
-  readonly emitted: KeptFlow[] = [];
+  /** Flows emitted, their payload prefixes copied. */
+  readonly emitted: FlowRecord[];
   /** Live updates (publishUpdates), when the harness was made with `liveUpdates`. */
-  readonly updates: KeptFlow[] = [];
+  readonly updates: FlowRecord[];
   readonly table: FlowTable;
   private readonly packet = new DecodedPacket();
   private readonly frame = Buffer.alloc(8192);
 
   constructor(options: Partial<FlowTableOptions> = {}, liveUpdates = false) {
-    const keep = (f: FlowRecord): KeptFlow => ({ ...f, kept: [f.toServer.payload.toString('latin1'), f.toClient.payload.toString('latin1')] });
-    const sink: FlowSink = { onFlow: (f) => this.emitted.push(keep(f)) };
-    if (liveUpdates) sink.onFlowUpdate = (f) => this.updates.push(keep(f));
-    this.table = new FlowTable(sink, options);
+    const recording = new RecordingSink({ updates: liveUpdates });
+    this.emitted = recording.flows;
+    this.updates = recording.updates;
+    this.table = new FlowTable(recording, options);
   }
 
   send(spec: PacketSpec): void {

@@ -133,7 +133,7 @@ describe('payload prefixes', () => {
     h.send({ from: C, to: S, at: 1.02, flags: PSH_ACK, seq: 1001, payload: HELLO.subarray(0, 6) });
     h.send({ from: C, to: S, at: 1.03, flags: PSH_ACK, seq: 1007, payload: HELLO.subarray(6) });
     h.flush();
-    expect(h.emitted[0].kept[0]).toBe(HELLO.toString('latin1'));
+    expect(h.emitted[0].toServer.payload.toString('latin1')).toBe(HELLO.toString('latin1'));
   });
 
   it('stops at a missing segment and says so', () => {
@@ -142,7 +142,7 @@ describe('payload prefixes', () => {
     h.send({ from: C, to: S, at: 1.01, flags: PSH_ACK, seq: 1001, payload: HELLO.subarray(0, 6) });
     h.send({ from: C, to: S, at: 1.03, flags: PSH_ACK, seq: 1010, payload: 'late' });
     h.flush();
-    expect(h.emitted[0].kept[0]).toBe(HELLO.subarray(0, 6).toString('latin1'));
+    expect(h.emitted[0].toServer.payload.toString('latin1')).toBe(HELLO.subarray(0, 6).toString('latin1'));
     expect(h.emitted[0].toServer.payloadStop).toBe('gap');
   });
 
@@ -153,7 +153,7 @@ describe('payload prefixes', () => {
     h.connect('10.0.0.1:40001', S, 2, 1000);
     h.send({ from: '10.0.0.1:40001', to: S, at: 2.01, flags: PSH_ACK, seq: 1001, payload: Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x01, 0x00]), Buffer.alloc(256, 1)]) });
     h.flush();
-    expect(h.emitted.map((f) => [f.kept[0].length, f.toServer.payloadStop])).toEqual([[64, 'limit'], [100, 'limit']]);
+    expect(h.emitted.map((f) => [f.toServer.payload.length, f.toServer.payloadStop])).toEqual([[64, 'limit'], [100, 'limit']]);
   });
 
   it('moves a TLS handshake that outgrows its first buffer to a bigger one, bytes intact', () => {
@@ -163,7 +163,7 @@ describe('payload prefixes', () => {
     h.send({ from: C, to: S, at: 1.01, flags: PSH_ACK, seq: 1001, payload: flight.subarray(0, 300) });
     h.send({ from: C, to: S, at: 1.02, flags: PSH_ACK, seq: 1301, payload: flight.subarray(300) });
     h.flush();
-    expect(h.emitted[0].kept[0]).toBe(flight.toString('latin1'));
+    expect(h.emitted[0].toServer.payload.toString('latin1')).toBe(flight.toString('latin1'));
     expect(h.emitted[0].toServer.payloadStop).toBe('end');
   });
 
@@ -176,7 +176,7 @@ describe('payload prefixes', () => {
     h.flush();
     expect(h.emitted[0].toServer.payloadStop).toBe('tls-data');
     // The handshake and the header of the record that ended it; application data is never copied.
-    expect(h.emitted[0].kept[0]).toBe(Buffer.concat([HELLO, appData.subarray(0, 5)]).toString('latin1'));
+    expect(h.emitted[0].toServer.payload.toString('latin1')).toBe(Buffer.concat([HELLO, appData.subarray(0, 5)]).toString('latin1'));
   });
 
   it.each([
@@ -192,7 +192,7 @@ describe('payload prefixes', () => {
     h.send({ from: C, to: S, at: 1.02, flags: PSH_ACK, seq: 1001 + first.length, payload: appData.subarray(headerBytesInFirst) });
     h.flush();
     expect(h.emitted[0].toServer.payloadStop).toBe('tls-data');
-    expect(h.emitted[0].kept[0]).toBe(Buffer.concat([HELLO, appData.subarray(0, 5)]).toString('latin1'));
+    expect(h.emitted[0].toServer.payload.toString('latin1')).toBe(Buffer.concat([HELLO, appData.subarray(0, 5)]).toString('latin1'));
   });
 
   it('says when snaplen cut the payload, and keeps the first datagram of a UDP flow', () => {
@@ -202,7 +202,7 @@ describe('payload prefixes', () => {
     h.send({ from: '10.0.0.1:5000', to: '10.0.0.2:53', at: 2, protocol: 17, payload: 'first' });
     h.send({ from: '10.0.0.1:5000', to: '10.0.0.2:53', at: 3, protocol: 17, payload: 'second' });
     h.flush();
-    expect(h.emitted.map((f) => [f.kept[0], f.toServer.payloadStop])).toEqual([[HELLO.toString('latin1'), 'snaplen'], ['first', 'datagram']]);
+    expect(h.emitted.map((f) => [f.toServer.payload.toString('latin1'), f.toServer.payloadStop])).toEqual([[HELLO.toString('latin1'), 'snaplen'], ['first', 'datagram']]);
   });
 
   it('keeps nothing with a zero limit, and bounds the memory of all prefixes together', () => {
@@ -210,7 +210,7 @@ describe('payload prefixes', () => {
     none.connect(C, S, 1);
     none.send({ from: C, to: S, at: 1.01, flags: PSH_ACK, seq: 1001, payload: HELLO });
     none.flush();
-    expect(none.emitted[0].kept[0]).toBe('');
+    expect(none.emitted[0].toServer.payload.toString('latin1')).toBe('');
     // A budget of four 256-byte buffers and no more: later flows keep none, counted.
     const tight = new TableHarness({ payloadLimit: 256, payloadBudget: 1024 });
     for (let i = 0; i < 8; i++) tight.send({ from: `10.0.2.${i}:5000`, to: '10.0.0.2:53', at: 1, protocol: 17, payload: 'query' });

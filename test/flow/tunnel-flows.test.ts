@@ -8,6 +8,7 @@ import { PacketFlowSink } from '../../src/flow/packet-flow-sink.js';
 import { ETHERTYPE, ethernet, ipv4, LINKTYPE, tcp, TCP_FLAGS } from '../support/capture-writer.js';
 import { exposedSeries } from '../support/exposition.js';
 import { NODE_A, NODE_B, udpBetweenNodes, vxlanHeader } from '../support/tunnel-wrap.js';
+import { RecordingSink } from '../support/recording-sink.js';
 
 const POD_A = '10.244.1.5';
 const POD_B = '10.244.2.9';
@@ -20,8 +21,9 @@ function overVxlan(fromA: boolean, flags: number): Buffer {
 }
 
 function run(frames: Buffer[]): { flows: FlowRecord[]; sink: PacketFlowSink; table: FlowTable } {
-  const flows: FlowRecord[] = [];
-  const table = new FlowTable({ onFlow: (f) => flows.push(f) }, { payloadLimit: 0 });
+  const recording = new RecordingSink();
+  const flows = recording.flows;
+  const table = new FlowTable(recording, { payloadLimit: 0 });
   const sink = new PacketFlowSink(table);
   frames.forEach((frame, i) => sink.onPacket(frame, 0, frame.length, frame.length, LINKTYPE.Ethernet, 1_700_000_000 + i, 0));
   table.flush();
@@ -78,8 +80,9 @@ describe('flows carried in tunnels', () => {
   });
 
   it('keeps each flow\'s tunnel through table growth, and a reused slot forgets it', () => {
-    const flows: FlowRecord[] = [];
-    const grown = new FlowTable({ onFlow: (f) => flows.push(f) }, { payloadLimit: 0, initialCapacity: 2 });
+    const recording = new RecordingSink();
+    const flows = recording.flows;
+    const grown = new FlowTable(recording, { payloadLimit: 0, initialCapacity: 2 });
     const packets = new PacketFlowSink(grown);
     const feed = (frame: Buffer, at: number) => packets.onPacket(frame, 0, frame.length, frame.length, LINKTYPE.Ethernet, at, 0);
     // Ten pod flows in VXLAN (VNI = the flow's number), more than the table's first two slots.

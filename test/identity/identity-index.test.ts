@@ -4,6 +4,7 @@ import type { KubernetesObjectIdentity } from '../../src/identity/endpoint-ident
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import { loadInventory, parseInventory } from '../../src/identity/inventory.js';
 import { loadKubernetesSnapshot, parseKubernetesSnapshot } from '../../src/identity/kubernetes-snapshot.js';
+import { snapshotUpserts } from '../../src/identity/snapshot-updates.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const cluster = loadKubernetesSnapshot(join(FIXTURES, 'apigee-pods-services.json'));
@@ -85,7 +86,8 @@ describe('IdentityIndex over a cluster snapshot with nodes', () => {
   });
 
   it('summarises what it read', () => {
-    expect(index.kubernetes).toEqual({ pods: 22, services: 7, nodes: 4, nodesSynthesized: false, duplicates: 0, skipped: new Map() });
+    expect(index.kubernetes).toEqual({ pods: 22, services: 7, nodes: 4, conflicts: 0 });
+    expect(snapshotUpserts([cluster, nodes]).facts).toEqual({ nodesSynthesized: false, duplicates: 0, skipped: new Map() });
   });
 });
 
@@ -96,7 +98,8 @@ describe('IdentityIndex without Node objects', () => {
     const at = index.identify('10.128.0.21').kubernetes;
     expect(at.map(show)).toEqual([`node ${K2LM}`, 'pod apigee/apigee-logger-apigee-telemetry-4xkqz', `pod kube-system/kube-proxy-${K2LM}`]);
     expect(at[0].labels).toEqual({});
-    expect(index.kubernetes).toMatchObject({ nodes: 4, nodesSynthesized: true });
+    expect(index.kubernetes).toMatchObject({ nodes: 4 });
+    expect(snapshotUpserts([cluster]).facts.nodesSynthesized).toBe(true);
     // Only the node addresses pods reported are known: not the ExternalIP.
     expect(index.identify('34.76.112.45').kubernetes).toEqual([]);
   });
@@ -105,8 +108,10 @@ describe('IdentityIndex without Node objects', () => {
 describe('IdentityIndex over several snapshots', () => {
   it('resolves selectors across files and takes each object once', () => {
     const index = new IdentityIndex({ snapshots: [cluster, nodes, cluster, kong] });
-    expect(index.kubernetes).toMatchObject({ pods: 23, services: 8, nodes: 5, duplicates: 29 });
-    expect(index.kubernetes.skipped).toEqual(new Map([['Deployment (apps/v1)', 2], ['Service (serving.knative.dev/v1)', 1], ['Endpoints', 1]]));
+    expect(index.kubernetes).toMatchObject({ pods: 23, services: 8, nodes: 5 });
+    const { facts } = snapshotUpserts([cluster, nodes, cluster, kong]);
+    expect(facts.duplicates).toBe(29);
+    expect(facts.skipped).toEqual(new Map([['Deployment (apps/v1)', 2], ['Service (serving.knative.dev/v1)', 1], ['Endpoints', 1]]));
   });
 
   it('finds dual-stack objects at their IPv6 addresses too', () => {

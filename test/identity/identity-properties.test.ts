@@ -9,7 +9,7 @@ import { loadInventory, parseInventory } from '../../src/identity/inventory.js';
 import { loadKubernetesSnapshot, parseKubernetesSnapshot } from '../../src/identity/kubernetes-snapshot.js';
 import { SourcePositionError } from '../../src/source-position-error.js';
 import { aliasBombArb, aliasGraphArb, deepNestingArb, specialFiles } from '../support/hostile-yaml.js';
-import { scratchDir } from './temp-dir.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const RUNS = 150;
 const MAX_MESSAGE = 400;
@@ -66,7 +66,7 @@ describe('snapshot loader properties', () => {
 });
 
 describe('special files', () => {
-  const specials = specialFiles(scratchDir().path);
+  const specials = specialFiles(tempDir('identity').path);
   it('an inventory or a snapshot that is not a regular file is refused with one line', () => {
     fc.assert(
       fc.property(fc.constantFrom(...specials), fc.boolean(), (file, asSnapshot) => {

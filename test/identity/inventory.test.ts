@@ -4,7 +4,7 @@ import { aliasBomb } from '../support/hostile-yaml.js';
 import { describe, expect, it } from 'vitest';
 import { SourcePositionError } from '../../src/source-position-error.js';
 import { loadInventory, parseInventory } from '../../src/identity/inventory.js';
-import { scratchDir } from './temp-dir.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 
@@ -52,7 +52,7 @@ describe('loadInventory', () => {
   });
 
   it('reads UTF-16 files with a BOM, as PowerShell writes them', () => {
-    const dir = scratchDir();
+    const dir = tempDir('identity');
     const text = 'entries:\n  - name: w\n    addresses: ["10.9.9.9"]\n';
     const file = dir.write('utf16.yaml', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
     expect(loadInventory(file).entries[0].identity.name).toBe('w');
@@ -63,13 +63,13 @@ describe('loadInventory', () => {
 
 describe('inventory errors: one line, FILE:LINE:COL', () => {
   it('names a file that cannot be read', () => {
-    const dir = scratchDir();
+    const dir = tempDir('identity');
     expect(() => loadInventory(join(dir.path, 'missing.yaml'), 'missing.yaml')).toThrow(/^missing\.yaml: no such file$/);
     expect(() => loadInventory(dir.path, 'dir')).toThrow(/^dir: is a directory, not a regular file: an inventory must be a regular file$/);
   });
 
   it('refuses special files by their type and big files by their size, unread', () => {
-    const dir = scratchDir();
+    const dir = tempDir('identity');
     expect(() => loadInventory('/dev/zero')).toThrow(/^\/dev\/zero: is a character device, not a regular file: an inventory must be a regular file$/);
     const big = dir.write('big.yaml', '');
     truncateSync(big, 8 * 1024 * 1024 + 1);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { formatAddress } from '../../src/decode/ip-address.js';
 import { SourcePositionError } from '../../src/source-position-error.js';
 import { loadKubernetesSnapshot, parseKubernetesSnapshot } from '../../src/identity/kubernetes-snapshot.js';
-import { scratchDir } from './temp-dir.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const CLUSTER = readFileSync(join(FIXTURES, 'apigee-pods-services.json'), 'utf8');
@@ -136,7 +136,7 @@ describe('other kubectl outputs', () => {
   });
 
   it('reads UTF-16 output, as PowerShell redirection writes it', () => {
-    const dir = scratchDir();
+    const dir = tempDir('identity');
     const file = dir.write('ps.json', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(CLUSTER, 'utf16le')]));
     expect(loadKubernetesSnapshot(file).pods).toHaveLength(22);
   });
@@ -189,7 +189,7 @@ describe('snapshot errors: one line, FILE:LINE:COL, naming the item', () => {
 describe('hostile snapshots: one line, bounded', () => {
   it('refuses special files by their type and big files by their size, unread', () => {
     expect(() => loadKubernetesSnapshot('/dev/zero')).toThrow(/^\/dev\/zero: is a character device, not a regular file: a Kubernetes snapshot must be a regular file$/);
-    const big = scratchDir().write('big.json', '');
+    const big = tempDir('identity').write('big.json', '');
     truncateSync(big, 256 * 1024 * 1024 + 1);
     expect(() => loadKubernetesSnapshot(big, 'big.json')).toThrow(/^big\.json: is 268435457 bytes; the limit for a Kubernetes snapshot is 268435456 bytes \(256 MiB\)$/);
   });

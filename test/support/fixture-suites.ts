@@ -3,11 +3,11 @@
  * made now with the tools (skipped with the reason when they are missing, a failure under
  * CI=true). FLOWAUDIT_UPDATE_FIXTURES=1 rewrites the committed fixture with the one made now.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe } from 'vitest';
 import { missingTool, reportBlocked } from './tls-dns-tools.js';
+import { newTempDir } from './temp-dir.js';
 
 export type MakeCapture = () => Promise<{ path: string; cleanup?: () => void }>;
 
@@ -27,7 +27,7 @@ export function committedAndMadeNow(options: {
     return;
   }
   options.suite(options.madeNow, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flowaudit-fixture-'));
+    const dir = newTempDir('fixture').path;
     const capture = await options.make();
     if (process.env.FLOWAUDIT_UPDATE_FIXTURES === '1') writeFileSync(options.fixture, capture);
     const path = join(dir, name);

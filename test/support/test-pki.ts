@@ -4,9 +4,9 @@
  * certificate the CA never saw. Files live in a fresh temp folder.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { newTempDir } from './temp-dir.js';
 
 export interface TestPki {
   readonly dir: string;
@@ -24,7 +24,7 @@ function openssl(args: string[], cwd: string): void {
 }
 
 export function makeTestPki(): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), 'fa-pki-'));
+  const dir = newTempDir('pki').path;
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   openssl(['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=flowaudit test CA', '-keyout', 'ca.key', '-out', 'ca.crt'], dir);
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');

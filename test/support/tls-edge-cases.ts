@@ -6,12 +6,12 @@
  * FLOWAUDIT_UPDATE_FIXTURES=1, see test/decode/tls-edge-cases.test.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Chunk, exchangesPcap, recordExchange, startOpensslServer } from './loopback-exchange.js';
 import { clientHelloBody, clientVersionsExtension, extension, handshake, record, sniExtension } from './tls-records.js';
+import { newTempDir } from './temp-dir.js';
 
 export const EDGE_CASES = {
   /** An SSL 2.0-format ClientHello offering TLS 1.0 (RFC 5246 E.2), answered by openssl s_server. */
@@ -28,7 +28,7 @@ export type EdgeCaseName = keyof typeof EDGE_CASES;
 
 /** Records or builds every case and returns the capture of all of them. Needs openssl and curl. */
 export async function makeEdgeCaseCapture(): Promise<Buffer> {
-  const dir = mkdtempSync(join(tmpdir(), 'fa-tls-edge-'));
+  const dir = newTempDir('tls-edge').path;
   try {
     // RSA: the SSL 2.0-format hello carries no elliptic-curve extensions, so only RSA key exchange fits it.
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=edge.flowaudit.test', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'pipe' });

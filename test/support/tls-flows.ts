@@ -1,5 +1,6 @@
-import type { FlowRecord, FlowSink, PayloadStop } from '../../src/flow/flow-record.js';
+import type { FlowRecord, PayloadStop } from '../../src/flow/flow-record.js';
 import { readFlows } from '../../src/flow/read-flows.js';
+import { RecordingSink } from './recording-sink.js';
 
 /** One flow of a capture with copies of its payload prefixes and what a parser made of them. */
 export interface ParsedFlow<T> {
@@ -14,24 +15,20 @@ export interface ParsedFlow<T> {
 
 /**
  * Reads a capture through the real pipeline (reader, decoder, flow table) and runs `parse` on each
- * flow inside onFlow, where its payload buffers are valid; the copies kept are for later framing tests.
+ * flow, its payload prefixes copied by the recording sink; the copies are kept for later framing tests.
  */
 export async function parseCaptureFlows<T>(path: string, parse: (flow: FlowRecord) => T, payloadLimit = 4096): Promise<ParsedFlow<T>[]> {
-  const flows: ParsedFlow<T>[] = [];
-  const sink: FlowSink = {
-    onFlow(flow) {
-      flows.push({
-        id: flow.id,
-        protocol: flow.protocol,
-        clientPort: flow.client.port,
-        serverPort: flow.server.port,
-        toServer: { payload: Buffer.from(flow.toServer.payload), payloadStop: flow.toServer.payloadStop },
-        toClient: { payload: Buffer.from(flow.toClient.payload), payloadStop: flow.toClient.payloadStop },
-        parsed: parse(flow),
-      });
-    },
-  };
-  await readFlows([path], sink, { table: { payloadLimit } });
+  const recording = new RecordingSink();
+  await readFlows([path], recording, { table: { payloadLimit } });
+  const flows = recording.flows.map((flow) => ({
+    id: flow.id,
+    protocol: flow.protocol,
+    clientPort: flow.client.port,
+    serverPort: flow.server.port,
+    toServer: { payload: flow.toServer.payload, payloadStop: flow.toServer.payloadStop },
+    toClient: { payload: flow.toClient.payload, payloadStop: flow.toClient.payloadStop },
+    parsed: parse(flow),
+  }));
   return flows.sort((a, b) => a.id - b.id);
 }
 

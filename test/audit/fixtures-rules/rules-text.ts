@@ -1,31 +1,3 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-
-/** A temporary folder of rules files; `cleanup` removes it. */
-export interface TempRules {
-  readonly dir: string;
-  /** Writes `text` to `name` under the folder and returns its absolute path. */
-  write(name: string, text: string): string;
-  cleanup(): void;
-}
-
-export function tempRules(): TempRules {
-  const dir = mkdtempSync(join(tmpdir(), 'flowaudit-rules-'));
-  return {
-    dir,
-    write(name, text) {
-      const path = join(dir, name);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, text);
-      return path;
-    },
-    cleanup() {
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** 1-based line and column of the `occurrence`-th (1-based) occurrence of `needle` in `text`. */
 export function positionOf(text: string, needle: string, occurrence = 1): { line: number; column: number } {
   let at = -1;
