@@ -191,12 +191,10 @@ export class FlowTable {
       const doubles = this.slots.doubles;
       if (ts - doubles[d + D_LAST_SEEN] > this.idleTimeoutOf(slot)) {
         // Timed out but not yet swept: this packet belongs to a new flow.
-        this.emit(slot, this.closedReasonOf(slot) ?? 'idle-timeout');
+        this.endIdle(slot);
         slot = NO_SLOT;
       } else if (isTcp && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.startsNewConnection(slot, dir, p.tcpSeq)) {
-        const closed = this.closedReasonOf(slot);
-        if (closed === null) this.stats.portReuses++;
-        this.emit(slot, closed ?? 'port-reuse');
+        this.endForNewConnection(slot);
         slot = NO_SLOT;
       } else if (ts - doubles[d + D_FIRST_SEEN] > this.options.activeTimeout) {
         this.splitAtActiveTimeout(slot);
@@ -269,13 +267,11 @@ export class FlowTable {
       const d = slot * DOUBLES;
       const opensWithSyn = protocol === IpProtocol.Tcp && change !== EntryChange.Continuing && initiator >>> 1 === EVIDENCE_SYN;
       if (ts - doubles[d + D_LAST_SEEN] > this.idleTimeoutOf(slot)) {
-        this.emit(slot, this.closedReasonOf(slot) ?? 'idle-timeout');
+        this.endIdle(slot);
         slot = NO_SLOT;
       } else if (opensWithSyn && this.startsNewConnection(slot, initiator & 1, w[slot * WORDS + W_SYN_SEQ] ^ 1)) {
         // A new entry opening with a SYN is a new SYN: an ISN unlike the kept one (the kernel keeps none).
-        const closed = this.closedReasonOf(slot);
-        if (closed === null) this.stats.portReuses++;
-        this.emit(slot, closed ?? 'port-reuse');
+        this.endForNewConnection(slot);
         slot = NO_SLOT;
       } else if (ts - doubles[d + D_FIRST_SEEN] > this.options.activeTimeout) {
         this.splitAtActiveTimeout(slot);
@@ -325,7 +321,7 @@ export class FlowTable {
     const hash = FlowIndex.hash(c.protocol, lo, hi, ports);
     let slot = this.index.find(hash, c.protocol, lo, hi, ports);
     if (slot !== NO_SLOT && ts - this.slots.doubles[slot * DOUBLES + D_LAST_SEEN] > this.idleTimeoutOf(slot)) {
-      this.emit(slot, this.closedReasonOf(slot) ?? 'idle-timeout');
+      this.endIdle(slot);
       slot = NO_SLOT;
     } else if (slot !== NO_SLOT && c.offset === 0 && this.closedReasonOf(slot) !== null) {
       // A stream's first bytes on a closed connection: a new connection's, come before its counters.
@@ -541,6 +537,18 @@ export class FlowTable {
     if (flags & TCP_FIN) meta |= dir === 0 ? META_FIN_LO : META_FIN_HI;
     if (flags & TCP_RST) meta |= META_RST;
     w[m] = meta;
+  }
+
+  /** Ends a flow found past its idle timeout before a sweep took it (a closed connection says how it closed). */
+  private endIdle(slot: number): void {
+    this.emit(slot, this.closedReasonOf(slot) ?? 'idle-timeout');
+  }
+
+  /** Ends a flow because a new connection opens on its 5-tuple: a port reuse unless it had closed. */
+  private endForNewConnection(slot: number): void {
+    const closed = this.closedReasonOf(slot);
+    if (closed === null) this.stats.portReuses++;
+    this.emit(slot, closed ?? 'port-reuse');
   }
 
   /** 'rst' or 'fin' for a TCP connection that has closed, else null. */
