@@ -56,7 +56,9 @@ function isValidDirection(d: ObservedDirection): boolean {
 /** 16 bytes; IPv4 as ::ffff:a.b.c.d, so both ways in key a flow alike. */
 function isAddress(a: Uint8Array, ipVersion: number): boolean {
   if (!(a instanceof Uint8Array) || a.length !== 16) return false;
-  return ipVersion === 6 || (a.subarray(0, 10).every((b) => b === 0) && a[10] === 0xff && a[11] === 0xff);
+  if (ipVersion === 6) return true;
+  for (let i = 0; i < 10; i++) if (a[i] !== 0) return false;
+  return a[10] === 0xff && a[11] === 0xff;
 }
 
 function isTime(t: number): boolean {

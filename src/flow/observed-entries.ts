@@ -82,16 +82,17 @@ export class ObservedEntries {
       this.laterFragments = laterFragments;
     }
     if (o.ended === true) return change;
-    this.entries.set(key, {
-      firstSeen: o.firstSeen,
-      packets0: lower.packets,
-      packets1: higher.packets,
-      bytes0: lower.bytes,
-      bytes1: higher.bytes,
-      flags0: lower.tcpFlags | (last !== undefined && change === EntryChange.Continuing ? last.flags0 : 0),
-      flags1: higher.tcpFlags | (last !== undefined && change === EntryChange.Continuing ? last.flags1 : 0),
-      laterFragments,
-    });
+    const kept = last ?? { firstSeen: 0, packets0: 0, packets1: 0, bytes0: 0, bytes1: 0, flags0: 0, flags1: 0, laterFragments: 0 };
+    if (change !== EntryChange.Continuing) kept.flags0 = kept.flags1 = 0;
+    kept.firstSeen = o.firstSeen;
+    kept.packets0 = lower.packets;
+    kept.packets1 = higher.packets;
+    kept.bytes0 = lower.bytes;
+    kept.bytes1 = higher.bytes;
+    kept.flags0 |= lower.tcpFlags;
+    kept.flags1 |= higher.tcpFlags;
+    kept.laterFragments = laterFragments;
+    this.entries.set(key, kept);
     if (this.entries.size > this.bound) {
       this.entries.delete(this.entries.keys().next().value!);
       this.stats.forgotten++;
@@ -100,7 +101,12 @@ export class ObservedEntries {
   }
 }
 
-/** The text an entry is known by: protocol, both endpoints' words and the ports word. */
+/** The text an entry is known by: protocol, both endpoints' words and the ports word, as 16-bit char codes (no number is printed). */
 export function entryKey(protocol: number, lo: Int32Array, hi: Int32Array, ports: number): string {
-  return `${protocol} ${lo[0]} ${lo[1]} ${lo[2]} ${lo[3]} ${hi[0]} ${hi[1]} ${hi[2]} ${hi[3]} ${ports}`;
+  return String.fromCharCode(
+    protocol,
+    lo[0] >>> 16, lo[0] & 0xffff, lo[1] >>> 16, lo[1] & 0xffff, lo[2] >>> 16, lo[2] & 0xffff, lo[3] >>> 16, lo[3] & 0xffff,
+    hi[0] >>> 16, hi[0] & 0xffff, hi[1] >>> 16, hi[1] & 0xffff, hi[2] >>> 16, hi[2] & 0xffff, hi[3] >>> 16, hi[3] & 0xffff,
+    ports >>> 16, ports & 0xffff,
+  );
 }
