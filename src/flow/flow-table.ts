@@ -240,12 +240,7 @@ export class FlowTable {
    * counted (observedStats.rejected) and the observation dropped.
    */
   addObservation(o: FlowObservation): void {
-    const stats = this.observedStats;
-    stats.observations++;
-    if (!isValidObservation(o)) {
-      stats.rejected++;
-      return;
-    }
+    if (!this.takesObserved('observations', isValidObservation(o))) return;
     const ts = o.lastSeen;
     this.advanceClock(ts);
     const aIsLower = this.keyObserved(o);
@@ -304,13 +299,7 @@ export class FlowTable {
    * opened it. Out-of-range fields are counted (observedStats.rejected) and the chunk dropped.
    */
   addPayloadChunk(c: PayloadChunk): void {
-    const stats = this.observedStats;
-    stats.chunks++;
-    if (!isValidChunk(c)) {
-      stats.rejected++;
-      return;
-    }
-    if (!this.keepPayload) return;
+    if (!this.takesObserved('chunks', isValidChunk(c)) || !this.keepPayload) return;
     const ts = c.time;
     this.advanceClock(ts);
     const aIsLower = this.keyObserved(c);
@@ -348,6 +337,13 @@ export class FlowTable {
       this.payloads.addDatagram(slot, dir, c.bytes, 0, c.bytes.length, c.length);
     }
     if (this.tracksEvidence && (w[s + W_PAYLOAD_FILL] !== fill || w[s + W_PAYLOAD_STATE] !== state)) w[s + W_META] |= META_EVIDENCE_CHANGED;
+  }
+
+  /** Counts an observation or a chunk, and it as rejected when a field is out of range; returns whether to take it. */
+  private takesObserved(kind: 'observations' | 'chunks', valid: boolean): boolean {
+    this.observedStats[kind]++;
+    if (!valid) this.observedStats.rejected++;
+    return valid;
   }
 
   /** Writes an observed key's endpoints in table order (observedLo, observedHi, observedPorts); returns whether A is the lower. */
