@@ -59,6 +59,8 @@ export const META_IPV6 = 1 << 19;
 export const META_IN_USE = 1 << 20;
 /** The payload prefix grew or stopped since the last update was published (live agent only). */
 export const META_EVIDENCE_CHANGED = 1 << 21;
+/** Started by a payload chunk (FlowTable.addPayloadChunk) and no counters yet: its initiator is provisional. */
+export const META_OBSERVED_PENDING = 1 << 22;
 
 // Payload state word: per direction a 3-bit stop code and a "sequence known" bit.
 export const PAYLOAD_STOP_MASK = 7;

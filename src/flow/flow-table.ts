@@ -3,14 +3,18 @@ import { IpProtocol } from '../decode/ip-protocol.js';
 import { TunnelType } from '../decode/tunnel-header.js';
 import { AddressTexts } from './address-texts.js';
 import { FlowIndex, NO_SLOT } from './flow-index.js';
+import { type FlowObservation, type ObservationStats, type ObservedFlowKey, type PayloadChunk, SEEN_FIN, SEEN_RST, SEEN_SYN, SEEN_SYN_ACK } from './flow-observation.js';
 import type { FlowDirection, FlowEndReason, FlowRecord, FlowSink, InitiatorEvidence, TcpState } from './flow-record.js';
 import {
   D_BYTES, D_FIRST_SEEN, D_ID, D_LAST_SEEN, DOUBLES, FlowSlots,
   META_CONTINUED, META_EVIDENCE_MASK, META_EVIDENCE_SHIFT, META_FIN_HI, META_FIN_LO, META_IN_USE, META_INITIATOR_HI,
   META_EVIDENCE_CHANGED, META_IPV6, PAYLOAD_DIR_SHIFT, PAYLOAD_STOP_MASK, META_PROTOCOL_MASK, META_RST, META_SYN_HI, META_SYN_LO, META_SYNACK_HI, META_SYNACK_LO,
+  META_OBSERVED_PENDING, PAYLOAD_SEQ_KNOWN,
   W_ADDRESS, W_HASH, W_LATER_FRAGMENTS, W_META, W_PACKETS, W_PAYLOAD_FILL, W_PAYLOAD_STATE, W_PORTS, W_SYN_SEQ, WORDS,
 } from './flow-slots.js';
 import { FlowTunnels } from './flow-tunnels.js';
+import { isValidChunk, isValidObservation } from './observation-checks.js';
+import { EntryChange, ObservedEntries, entryKey } from './observed-entries.js';
 import { PayloadPrefixes } from './payload-prefixes.js';
 
 export interface FlowTableOptions {
@@ -132,6 +136,16 @@ export class FlowTable {
   private sweepTime = 0;
   /** Where the next publishUpdates resumes its pass. */
   private updateCursor = 0;
+  /** What addObservation and addPayloadChunk were given, and what they could not take. */
+  readonly observedStats: ObservationStats = { observations: 0, chunks: 0, rejected: 0, restarted: 0, forgotten: 0 };
+  /** The kernel entries observations came from, for their cumulative counters. */
+  private readonly entries: ObservedEntries;
+  /** An observed key's endpoints as address words, and in table order (see keyObserved). */
+  private readonly observedA = new Int32Array(4);
+  private readonly observedB = new Int32Array(4);
+  private observedLo = this.observedA;
+  private observedHi = this.observedB;
+  private observedPorts = 0;
 
   constructor(private readonly sink: FlowSink, options: Partial<FlowTableOptions> = {}) {
     this.options = { ...DEFAULT_FLOW_TABLE_OPTIONS, ...options };
@@ -144,6 +158,7 @@ export class FlowTable {
     this.tracksEvidence = sink.onFlowUpdate !== undefined;
     this.freeSlots = new Int32Array(capacity);
     for (let slot = capacity - 1; slot >= 0; slot--) this.freeSlots[this.freeCount++] = slot;
+    this.entries = new ObservedEntries(this.options.maxFlows, this.observedStats);
   }
 
   get liveFlows(): number {
@@ -176,12 +191,10 @@ export class FlowTable {
       const doubles = this.slots.doubles;
       if (ts - doubles[d + D_LAST_SEEN] > this.idleTimeoutOf(slot)) {
         // Timed out but not yet swept: this packet belongs to a new flow.
-        this.emit(slot, this.closedReasonOf(slot) ?? 'idle-timeout');
+        this.endIdle(slot);
         slot = NO_SLOT;
       } else if (isTcp && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.startsNewConnection(slot, dir, p.tcpSeq)) {
-        const closed = this.closedReasonOf(slot);
-        if (closed === null) this.stats.portReuses++;
-        this.emit(slot, closed ?? 'port-reuse');
+        this.endForNewConnection(slot);
         slot = NO_SLOT;
       } else if (ts - doubles[d + D_FIRST_SEEN] > this.options.activeTimeout) {
         this.splitAtActiveTimeout(slot);
@@ -216,6 +229,175 @@ export class FlowTable {
     if (isTcp) this.payloads.addSegment(slot, dir, p.tcpSeq, data, p.payloadOffset, p.payloadCaptured, p.payloadLength);
     else this.payloads.addDatagram(slot, dir, data, p.payloadOffset, p.payloadCaptured, p.payloadLength);
     if (this.tracksEvidence && (w[s + W_PAYLOAD_FILL] !== fill || w[s + W_PAYLOAD_STATE] !== state)) w[s + W_META] |= META_EVIDENCE_CHANGED;
+  }
+
+  /**
+   * Accounts a kernel entry's counters (cumulative, repeated as the kernel reads them) to its
+   * flow. An observation acts like a packet at its lastSeen carrying what grew since the entry's
+   * last one: it moves the clock, ends a flow idle past its timeout, starts a new connection for a
+   * new entry that opens with a SYN, and splits the flow at its active timeout (the record before
+   * the split ends with the counters of the previous observation). Out-of-range fields are
+   * counted (observedStats.rejected) and the observation dropped.
+   */
+  addObservation(o: FlowObservation): void {
+    if (!this.takesObserved('observations', isValidObservation(o))) return;
+    const ts = o.lastSeen;
+    this.advanceClock(ts);
+    const aIsLower = this.keyObserved(o);
+    const lo = this.observedLo;
+    const hi = this.observedHi;
+    const ports = this.observedPorts;
+    const protocol = o.protocol;
+    const entries = this.entries;
+    const change = entries.advance(entryKey(protocol, lo, hi, ports), o, aIsLower);
+    const initiator = observedInitiator(o, aIsLower);
+    const hash = FlowIndex.hash(protocol, lo, hi, ports);
+    let slot = this.index.find(hash, protocol, lo, hi, ports);
+    const w = this.slots.words;
+    const doubles = this.slots.doubles;
+    if (slot !== NO_SLOT && (w[slot * WORDS + W_META] & META_OBSERVED_PENDING) !== 0) {
+      // Started by its payload: the first counters say who opened it and since when.
+      this.settleObserved(slot, o, initiator, change !== EntryChange.Continuing);
+    } else if (slot !== NO_SLOT) {
+      const d = slot * DOUBLES;
+      const opensWithSyn = protocol === IpProtocol.Tcp && change !== EntryChange.Continuing && initiator >>> 1 === EVIDENCE_SYN;
+      if (ts - doubles[d + D_LAST_SEEN] > this.idleTimeoutOf(slot)) {
+        this.endIdle(slot);
+        slot = NO_SLOT;
+      } else if (opensWithSyn && this.startsNewConnection(slot, initiator & 1, w[slot * WORDS + W_SYN_SEQ] ^ 1)) {
+        // A new entry opening with a SYN is a new SYN: an ISN unlike the kept one (the kernel keeps none).
+        this.endForNewConnection(slot);
+        slot = NO_SLOT;
+      } else if (ts - doubles[d + D_FIRST_SEEN] > this.options.activeTimeout) {
+        this.splitAtActiveTimeout(slot);
+        doubles[d + D_FIRST_SEEN] = doubles[d + D_LAST_SEEN] = ts;
+      }
+    }
+    if (slot === NO_SLOT) {
+      // A new (or restarted) entry's flow began at its first packet; one the table had ended while
+      // the entry went on (a timeout, an eviction) begins where this observation's packets may.
+      slot = this.startObserved(hash, o, lo, hi, ports, initiator, observedIcmp(o), change === EntryChange.Continuing ? ts : o.firstSeen);
+    }
+    const s = slot * WORDS;
+    const d = slot * DOUBLES;
+    w[s + W_PACKETS] += entries.packets0;
+    w[s + W_PACKETS + 1] += entries.packets1;
+    doubles[d + D_BYTES] += entries.bytes0;
+    doubles[d + D_BYTES + 1] += entries.bytes1;
+    w[s + W_LATER_FRAGMENTS] += entries.laterFragments;
+    if (ts > doubles[d + D_LAST_SEEN]) doubles[d + D_LAST_SEEN] = ts;
+    if (protocol === IpProtocol.Tcp) {
+      this.markObservedFlags(slot, 0, entries.flags0);
+      this.markObservedFlags(slot, 1, entries.flags1);
+    }
+  }
+
+  /**
+   * Keeps payload bytes the kernel copied from one packet (a PayloadChunk) in its flow's prefix,
+   * by the same rules as a packet's payload (limit, plain limit, TLS records, budget). A chunk
+   * may come before the flow's first counters: it starts the flow, and those counters then say who
+   * opened it. Out-of-range fields are counted (observedStats.rejected) and the chunk dropped.
+   */
+  addPayloadChunk(c: PayloadChunk): void {
+    if (!this.takesObserved('chunks', isValidChunk(c)) || !this.keepPayload) return;
+    const ts = c.time;
+    this.advanceClock(ts);
+    const aIsLower = this.keyObserved(c);
+    const lo = this.observedLo;
+    const hi = this.observedHi;
+    const ports = this.observedPorts;
+    const dir = (aIsLower ? 0 : 1) ^ (c.fromB ? 1 : 0);
+    const hash = FlowIndex.hash(c.protocol, lo, hi, ports);
+    let slot = this.index.find(hash, c.protocol, lo, hi, ports);
+    if (slot !== NO_SLOT && ts - this.slots.doubles[slot * DOUBLES + D_LAST_SEEN] > this.idleTimeoutOf(slot)) {
+      this.endIdle(slot);
+      slot = NO_SLOT;
+    } else if (slot !== NO_SLOT && c.offset === 0 && this.closedReasonOf(slot) !== null) {
+      // A stream's first bytes on a closed connection: a new connection's, come before its counters.
+      this.emit(slot, this.closedReasonOf(slot)!);
+      slot = NO_SLOT;
+    }
+    if (slot === NO_SLOT) {
+      slot = this.startObserved(hash, c, lo, hi, ports, dir | (EVIDENCE_FIRST_PACKET << 1), 0, ts);
+      this.slots.words[slot * WORDS + W_META] |= META_OBSERVED_PENDING;
+    }
+    const w = this.slots.words;
+    const s = slot * WORDS;
+    const d = slot * DOUBLES;
+    if (ts > this.slots.doubles[d + D_LAST_SEEN]) this.slots.doubles[d + D_LAST_SEEN] = ts;
+    const shift = dir * PAYLOAD_DIR_SHIFT;
+    const state = w[s + W_PAYLOAD_STATE];
+    if ((state >>> shift) & PAYLOAD_STOP_MASK) return;
+    const fill = w[s + W_PAYLOAD_FILL];
+    if (c.protocol === IpProtocol.Tcp) {
+      // Offsets count from the direction's first payload byte, as if its SYN had sequence number -1.
+      if (((state >>> shift) & PAYLOAD_SEQ_KNOWN) === 0) this.payloads.synSeen(slot, dir, -1);
+      this.payloads.addSegment(slot, dir, c.offset, c.bytes, 0, c.bytes.length, c.length);
+    } else {
+      this.payloads.addDatagram(slot, dir, c.bytes, 0, c.bytes.length, c.length);
+    }
+    if (this.tracksEvidence && (w[s + W_PAYLOAD_FILL] !== fill || w[s + W_PAYLOAD_STATE] !== state)) w[s + W_META] |= META_EVIDENCE_CHANGED;
+  }
+
+  /** Counts an observation or a chunk, and it as rejected when a field is out of range; returns whether to take it. */
+  private takesObserved(kind: 'observations' | 'chunks', valid: boolean): boolean {
+    this.observedStats[kind]++;
+    if (!valid) this.observedStats.rejected++;
+    return valid;
+  }
+
+  /** Writes an observed key's endpoints in table order (observedLo, observedHi, observedPorts); returns whether A is the lower. */
+  private keyObserved(k: ObservedFlowKey): boolean {
+    const a = this.observedA;
+    const b = this.observedB;
+    readAddressWords(k.addressA, a);
+    readAddressWords(k.addressB, b);
+    const aIsLower = compareEndpoints(a, k.portA, b, k.portB) <= 0;
+    this.observedLo = aIsLower ? a : b;
+    this.observedHi = aIsLower ? b : a;
+    this.observedPorts = aIsLower ? (k.portA << 16) | k.portB : (k.portB << 16) | k.portA;
+    return aIsLower;
+  }
+
+  /** Starts a flow from an observation or a chunk; `initiator` is its direction | evidence << 1. */
+  private startObserved(hash: number, k: ObservedFlowKey, lo: Int32Array, hi: Int32Array, ports: number, initiator: number, icmp: number, firstSeen: number): number {
+    const slot = this.claim(hash, lo, hi, ports, icmp);
+    if (this.tunnels.used) this.tunnels.clear(slot);
+    this.slots.words[slot * WORDS + W_META] =
+      k.protocol | META_IN_USE | (k.ipVersion === 6 ? META_IPV6 : 0) | (initiator & 1 ? META_INITIATOR_HI : 0) | ((initiator >>> 1) << META_EVIDENCE_SHIFT);
+    this.index.insert(slot);
+    const d = slot * DOUBLES;
+    this.slots.doubles[d + D_FIRST_SEEN] = this.slots.doubles[d + D_LAST_SEEN] = firstSeen;
+    return slot;
+  }
+
+  /** A flow its payload started meets its first counters: they name the initiator, the ICMP message and (a new entry) the first packet. */
+  private settleObserved(slot: number, o: FlowObservation, initiator: number, newEntry: boolean): void {
+    const w = this.slots.words;
+    const m = slot * WORDS + W_META;
+    w[m] = (w[m] & ~(META_OBSERVED_PENDING | META_INITIATOR_HI | META_EVIDENCE_MASK)) | (initiator & 1 ? META_INITIATOR_HI : 0) | ((initiator >>> 1) << META_EVIDENCE_SHIFT);
+    w[slot * WORDS + W_SYN_SEQ] = observedIcmp(o);
+    const d = slot * DOUBLES;
+    if (newEntry && o.firstSeen < this.slots.doubles[d + D_FIRST_SEEN]) this.slots.doubles[d + D_FIRST_SEEN] = o.firstSeen;
+  }
+
+  /** Records TCP flag classes (SEEN_*) newly seen in direction `dir`, as trackTcpFlags does for a packet's flags. */
+  private markObservedFlags(slot: number, dir: number, seen: number): void {
+    if (seen === 0) return;
+    const w = this.slots.words;
+    const m = slot * WORDS + W_META;
+    let meta = w[m];
+    if (seen & SEEN_SYN) meta |= dir === 0 ? META_SYN_LO : META_SYN_HI;
+    if (seen & SEEN_SYN_ACK) {
+      meta |= dir === 0 ? META_SYNACK_LO : META_SYNACK_HI;
+      // A SYN-ACK outranks the port guess of a flow picked up mid-stream.
+      if ((meta & META_EVIDENCE_MASK) >>> META_EVIDENCE_SHIFT === EVIDENCE_PORT) {
+        meta = (meta & ~(META_EVIDENCE_MASK | META_INITIATOR_HI)) | (EVIDENCE_SYN_ACK << META_EVIDENCE_SHIFT) | (dir === 0 ? META_INITIATOR_HI : 0);
+      }
+    }
+    if (seen & SEEN_FIN) meta |= dir === 0 ? META_FIN_LO : META_FIN_HI;
+    if (seen & SEEN_RST) meta |= META_RST;
+    w[m] = meta;
   }
 
   /**
@@ -285,6 +467,20 @@ export class FlowTable {
 
   /** Takes a free slot for a new flow; its first and last seen are the caller's to write. */
   private start(hash: number, protocol: number, lo: Int32Array, hi: Int32Array, ports: number, dir: number, p: DecodedPacket): number {
+    // The word holds the SYN's sequence number for TCP; for ICMP, the first message's type and code.
+    const slot = this.claim(hash, lo, hi, ports, isIcmp(protocol) ? (p.icmpType << 8) | p.icmpCode : 0);
+    if (this.tunnels.used || p.tunnelType !== TunnelType.None) this.tunnels.start(slot, p, dir);
+    const [initiatorDir, evidence] = chooseInitiator(p, dir);
+    this.slots.words[slot * WORDS + W_META] = protocol | META_IN_USE | (p.ipVersion === 6 ? META_IPV6 : 0) | (initiatorDir ? META_INITIATOR_HI : 0) | (evidence << META_EVIDENCE_SHIFT);
+    this.index.insert(slot);
+    return slot;
+  }
+
+  /**
+   * Takes a free slot and writes the flow's key (`synSeq`: the W_SYN_SEQ word) with its counters
+   * zero; the meta word, the index and the times are the caller's.
+   */
+  private claim(hash: number, lo: Int32Array, hi: Int32Array, ports: number, synSeq: number): number {
     if (this.freeCount === 0) {
       if (this.slots.capacity < this.options.maxFlows) this.grow(Math.min(this.slots.capacity * 2, this.options.maxFlows));
       else this.evictLeastRecent();
@@ -308,17 +504,12 @@ export class FlowTable {
     w[s + W_ADDRESS + 7] = hi[3];
     w[s + W_PORTS] = ports;
     w[s + W_HASH] = hash;
-    // The word holds the SYN's sequence number for TCP; for ICMP, the first message's type and code.
-    w[s + W_SYN_SEQ] = isIcmp(protocol) ? (p.icmpType << 8) | p.icmpCode : 0;
+    w[s + W_SYN_SEQ] = synSeq;
     w[s + W_LATER_FRAGMENTS] = 0;
     w[s + W_PACKETS] = w[s + W_PACKETS + 1] = 0;
     doubles[d + D_BYTES] = doubles[d + D_BYTES + 1] = 0;
     doubles[d + D_ID] = this.nextId++;
     this.payloads.reset(slot);
-    if (this.tunnels.used || p.tunnelType !== TunnelType.None) this.tunnels.start(slot, p, dir);
-    const [initiatorDir, evidence] = chooseInitiator(p, dir);
-    w[s + W_META] = protocol | META_IN_USE | (p.ipVersion === 6 ? META_IPV6 : 0) | (initiatorDir ? META_INITIATOR_HI : 0) | (evidence << META_EVIDENCE_SHIFT);
-    this.index.insert(slot);
     return slot;
   }
 
@@ -342,6 +533,18 @@ export class FlowTable {
     if (flags & TCP_FIN) meta |= dir === 0 ? META_FIN_LO : META_FIN_HI;
     if (flags & TCP_RST) meta |= META_RST;
     w[m] = meta;
+  }
+
+  /** Ends a flow found past its idle timeout before a sweep took it (a closed connection says how it closed). */
+  private endIdle(slot: number): void {
+    this.emit(slot, this.closedReasonOf(slot) ?? 'idle-timeout');
+  }
+
+  /** Ends a flow because a new connection opens on its 5-tuple: a port reuse unless it had closed. */
+  private endForNewConnection(slot: number): void {
+    const closed = this.closedReasonOf(slot);
+    if (closed === null) this.stats.portReuses++;
+    this.emit(slot, closed ?? 'port-reuse');
   }
 
   /** 'rst' or 'fin' for a TCP connection that has closed, else null. */
@@ -528,6 +731,31 @@ function chooseInitiator(p: DecodedPacket, dir: number): [number, number] {
   if (synAck === TCP_SYN) return [dir, EVIDENCE_SYN];
   if (synAck === (TCP_SYN | TCP_ACK)) return [dir ^ 1, EVIDENCE_SYN_ACK];
   return [senderIsServerByPort(p.srcPort, p.dstPort) ? dir ^ 1 : dir, EVIDENCE_PORT];
+}
+
+/**
+ * Who opened an observed flow, from its entry's evidence: direction | evidence << 1 (lower endpoint
+ * 0). The same order of evidence as chooseInitiator: a SYN, else a SYN-ACK, else the port guess; a
+ * connectionless flow's initiator is the sender of its first packet, A.
+ */
+function observedInitiator(o: FlowObservation, aIsLower: boolean): number {
+  const dirA = aIsLower ? 0 : 1;
+  if (o.protocol !== IpProtocol.Tcp) return dirA | (EVIDENCE_FIRST_PACKET << 1);
+  const syn = o.synFrom ?? (o.aToB.tcpFlags & SEEN_SYN ? 'a' : o.bToA.tcpFlags & SEEN_SYN ? 'b' : undefined);
+  if (syn !== undefined) return (syn === 'a' ? dirA : dirA ^ 1) | (EVIDENCE_SYN << 1);
+  if (o.bToA.tcpFlags & SEEN_SYN_ACK) return dirA | (EVIDENCE_SYN_ACK << 1);
+  if (o.aToB.tcpFlags & SEEN_SYN_ACK) return (dirA ^ 1) | (EVIDENCE_SYN_ACK << 1);
+  return (senderIsServerByPort(o.portA, o.portB) ? dirA ^ 1 : dirA) | (EVIDENCE_PORT << 1);
+}
+
+/** The W_SYN_SEQ word of an observed flow: an ICMP flow's first type << 8 | code, else 0. */
+function observedIcmp(o: FlowObservation): number {
+  return isIcmp(o.protocol) && o.icmp !== undefined ? (o.icmp.type << 8) | o.icmp.code : 0;
+}
+
+/** Four address words (as DecodedPacket holds them) from 16 bytes in network order. */
+function readAddressWords(bytes: Uint8Array, words: Int32Array): void {
+  for (let i = 0; i < 4; i++) words[i] = (bytes[4 * i] << 24) | (bytes[4 * i + 1] << 16) | (bytes[4 * i + 2] << 8) | bytes[4 * i + 3];
 }
 
 /** Mid-stream guess: a well-known port (< 1024) is the server's, else the lower port is. */

@@ -38,12 +38,12 @@ export class FlowTunnels {
 
   /** A new flow in `slot`: remembers the tunnel its first packet came in; `dir` 0 if it came from the lower endpoint. */
   start(slot: number, p: DecodedPacket, dir: number): void {
-    const w = this.words;
-    const s = slot * WORDS;
     if (p.tunnelType === TunnelType.None) {
-      w[s] = 0;
+      this.clear(slot);
       return;
     }
+    const w = this.words;
+    const s = slot * WORDS;
     this.used = true;
     w[s] = p.tunnelType | (p.tunnelHasId ? HAS_ID : 0);
     w[s + 1] = p.tunnelId;
@@ -53,6 +53,11 @@ export class FlowTunnels {
       w[s + 2 + i] = lower[i];
       w[s + 6 + i] = higher[i];
     }
+  }
+
+  /** A new flow in `slot` neither carried by nor carrying a tunnel (one the kernel observed, see FlowObservation). */
+  clear(slot: number): void {
+    this.words[slot * WORDS] = 0;
   }
 
   /** The flow in `slot` carries packets of tunnel `type`: it is an overlay's outer flow. */
