@@ -1,13 +1,20 @@
 import type { AuditReport } from '../audit/audit-report.js';
 import type { ConnectionCoverage } from '../audit/coverage.js';
 import { formatPortRange } from '../audit/matrix-values.js';
-import type { ReadFlowsResult } from '../flow/read-flows.js';
-import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 import { auditedFlowJson } from './audited-flow-json.js';
 import { isoTime } from './iso-time.js';
+import type { DocumentFormat, ReportRun } from './report-format.js';
+
+export const auditJsonFormat: DocumentFormat = {
+  kind: 'document',
+  name: 'JSON',
+  extensions: ['.json'],
+  needsFlows: true,
+  render: (report, run, options) => JSON.stringify(auditReportJson(report, run, options.failOnUnverified), null, 2) + '\n',
+};
 
 /** The full JSON report: matrix, run accounting, verdict counts, coverage, violation groups, flows. */
-export function auditReportJson(report: AuditReport, run: ReadFlowsResult, dns: DnsTapStats, failOnUnverified: boolean): Record<string, unknown> {
+export function auditReportJson(report: AuditReport, { read: run, dns }: ReportRun, failOnUnverified: boolean): Record<string, unknown> {
   const m = report.matrix;
   return {
     matrix: { name: m.name, title: m.title, hash: m.hash, includes: m.includes, files: m.files },

@@ -203,6 +203,13 @@ describe('analyze: reports', () => {
     expect(new Set(records.map((f) => f.verdict))).toEqual(new Set(['insecure']));
   });
 
+  it('a .txt report is the summary printed on stdout', () => {
+    const r = cli('analyze', 'plain.pcap', '--rules', BENCH_RULES, '-q', '-o', 'summary.txt');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^Matrix /);
+    expect(read('summary.txt')).toBe(r.stdout);
+  });
+
   it('a run with no violation writes an empty violations file', () => {
     const r = cli('analyze', 'tls.pcap', '--rules', BENCH_RULES, '-q', '-o', 'empty.ndjson', '--ndjson-records', 'violations');
     expect(r.code).toBe(0);
@@ -342,7 +349,7 @@ describe('analyze: inputs that cannot be used (exit 2, one line, nothing written
   });
 
   it('an --output with an unknown extension', () => {
-    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'report.txt'], 'flowaudit: --output report.txt: name the format by extension: .json, .ndjson or .xml (JUnit)');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'report.html'], 'flowaudit: --output report.html: name the format by extension: .txt (text summary), .json (JSON), .ndjson or .jsonl (NDJSON records), .xml (JUnit)');
   });
 
   it('a report into a directory that does not exist, whatever its kind: said before the capture is read', () => {

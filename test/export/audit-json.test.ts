@@ -11,7 +11,7 @@ const NO_DNS: DnsTapStats = { responses: 0, mappings: 0, failures: 0 };
 describe('JSON report', () => {
   const { report } = reportScenario();
   // Through text and back, as a reader of the file sees it.
-  const json = JSON.parse(JSON.stringify(auditReportJson(report, fakeRun(), NO_DNS, false))) as Record<string, any>;
+  const json = JSON.parse(JSON.stringify(auditReportJson(report, { read: fakeRun(), dns: NO_DNS }, false))) as Record<string, any>;
 
   it('has the documented sections, in order', () => {
     expect(Object.keys(json)).toEqual(['matrix', 'compliant', 'verdicts', 'violations', 'coverage', 'silent', 'violation_groups', 'notices', 'run', 'flows']);
@@ -91,7 +91,7 @@ describe('JSON report', () => {
       flow({ client: '10.0.2.8:41002', server: '10.0.3.3:5432' }),
       flow({ client: '10.0.2.8:41003', server: '10.0.7.1:20001' }),
     ]);
-    expect(auditReportJson(clean, fakeRun(), NO_DNS, false)).toMatchObject({ compliant: true, violations: 0, silent: [] });
-    expect(auditReportJson(clean, fakeRun(), NO_DNS, true).compliant).toBe(false);
+    expect(auditReportJson(clean, { read: fakeRun(), dns: NO_DNS }, false)).toMatchObject({ compliant: true, violations: 0, silent: [] });
+    expect(auditReportJson(clean, { read: fakeRun(), dns: NO_DNS }, true).compliant).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 /** NDJSON records: one parseable JSON object per line with the documented fields; violations-only mode. */
 import { describe, expect, it } from 'vitest';
-import { AuditNdjsonSink, type NdjsonRecords } from '../../src/export/audit-ndjson.js';
+import { AuditNdjsonSink } from '../../src/export/audit-ndjson.js';
+import type { NdjsonRecords } from '../../src/export/report-format.js';
 import { communityId } from '../../src/export/community-id.js';
 import { reportScenario } from './report-scenario.js';
 
