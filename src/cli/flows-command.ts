@@ -1,6 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { flowJsonLine } from '../export/flow-json.js';
+import { flowFacts, flowRecordJson } from '../export/flow-record-json.js';
 import { FlowTableText } from '../export/flow-table-text.js';
+import { runJson } from '../export/run-json.js';
+import { withFlows } from '../export/with-flows.js';
 import type { FlowRecord } from '../flow/flow-record.js';
 import { flowTableOptions, addFlowTableOptions, tunnelPorts, type FlowTableCliOptions } from './flow-table-options.js';
 import { writeRunSummary } from './run-summary.js';
@@ -31,9 +33,9 @@ export function registerFlowsCommand(program: Command): void {
     const json: { readonly start: number; readonly id: number; readonly line: string }[] = [];
     const sink = {
       onFlow(flow: FlowRecord): void {
-        if (options.format === 'ndjson') lines.add(flowJsonLine(flow));
+        if (options.format === 'ndjson') lines.add(flowRecordJson(flowFacts(flow)));
         else if (options.format === 'table') table.add(flow);
-        else json.push({ start: flow.firstSeen, id: flow.id, line: flowJsonLine(flow) });
+        else json.push({ start: flow.firstSeen, id: flow.id, line: flowRecordJson(flowFacts(flow)) });
       },
     };
     // NDJSON streamed to the terminal the progress line is drawn on would run into it.
@@ -43,7 +45,7 @@ export function registerFlowsCommand(program: Command): void {
       await writeOut(table.render());
     } else if (options.format === 'json') {
       json.sort((a, b) => a.start - b.start || a.id - b.id);
-      await writeOut(`{"flows":[${json.map((j) => j.line).join(',\n')}],\n${JSON.stringify(result, mapReplacer).slice(1)}\n`);
+      await writeOut(withFlows(JSON.stringify({ run: runJson(result) }, null, 2), json.map((j) => j.line)));
     } else {
       await lines.end();
     }
@@ -54,9 +56,4 @@ export function registerFlowsCommand(program: Command): void {
 function parseFormat(value: string): FlowsOptions['format'] {
   if (value === 'table' || value === 'json' || value === 'ndjson') return value;
   throw new InvalidArgumentError('expected table, json or ndjson');
-}
-
-/** Name-resolution maps serialise as plain objects. */
-function mapReplacer(_key: string, value: unknown): unknown {
-  return value instanceof Map ? Object.fromEntries(value) : value;
 }

@@ -30,6 +30,6 @@ export class AuditNdjsonSink implements AuditSink {
       // The agent logged this verdict when the flow was judged live.
       if (flow.verdictReported === true) return;
     }
-    this.write(JSON.stringify(auditedFlowJson(flow)));
+    this.write(auditedFlowJson(flow));
   }
 }

@@ -64,9 +64,9 @@ interface FlowCounts {
 function flowCounts(capture: string): FlowCounts {
   const r = cli('flows', capture, '-f', 'ndjson', '--payload-limit', '512');
   expect(r.code).toBe(0);
-  const flows = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { protocol: string; toServer: { payloadKept: number }; toClient: { payloadKept: number } });
+  const flows = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { protocol: string; to_server: { payload_kept: number }; to_client: { payload_kept: number } });
   const tcp = flows.filter((f) => f.protocol === 'tcp');
-  const withPayload = tcp.filter((f) => f.toServer.payloadKept > 0 || f.toClient.payloadKept > 0).length;
+  const withPayload = tcp.filter((f) => f.to_server.payload_kept > 0 || f.to_client.payload_kept > 0).length;
   return { total: flows.length, udp: flows.filter((f) => f.protocol === 'udp').length, tcpWithPayload: withPayload, tcpWithout: tcp.length - withPayload };
 }
 
