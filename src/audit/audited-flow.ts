@@ -8,7 +8,7 @@ export interface AuditedEndpoint extends FlowEndpoint {
   readonly components: readonly ComponentMatch[];
   /**
    * The names this end had for this flow, each with what gave it: an inventory or the capture
-   * file's name table, DNS answers valid when the flow began, and (the server) the SNI it was asked by.
+   * file's name table; for the server also the DNS answers valid when the flow began and the SNI.
    */
   readonly names: readonly NameEvidence[];
 }

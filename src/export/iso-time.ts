@@ -3,20 +3,28 @@
  * for every report: captures keep microseconds or finer, and Zeek and ECS records keep them too.
  * Flows only carry times that PacketFlowSink accepted (src/capture/capture-time.ts), but a report
  * must never be lost to Date's RangeError: a time a Date cannot hold is written as its number of
- * seconds. The whole seconds' text is kept for the next call: a listing writes two times a flow,
- * most of them in the same second as the one before.
+ * seconds. The date is made by a Date once per day and kept for the next call, the time of day
+ * by arithmetic: a listing writes two times a flow, nearly all of them on the same day.
  */
 export function isoTime(seconds: number): string {
   const micros = Math.round(seconds * 1e6);
   const whole = Math.floor(micros / 1e6);
-  if (whole !== lastWhole) {
-    const date = new Date(whole * 1000);
+  const day = Math.floor(whole / DAY);
+  if (day !== lastDay) {
+    const date = new Date(day * DAY * 1000);
     if (Number.isNaN(date.getTime())) return `${seconds}`;
-    lastWhole = whole;
-    lastText = date.toISOString().slice(0, 19);
+    lastDay = day;
+    lastDate = date.toISOString().slice(0, 11);
   }
-  return `${lastText}.${String(micros - whole * 1e6).padStart(6, '0')}Z`;
+  const time = whole - day * DAY;
+  return `${lastDate}${two(Math.floor(time / 3600))}:${two(Math.floor(time / 60) % 60)}:${two(time % 60)}.${String(micros - whole * 1e6).padStart(6, '0')}Z`;
 }
 
-let lastWhole = Number.NaN;
-let lastText = '';
+const DAY = 86400;
+let lastDay = Number.NaN;
+/** "2024-05-01T" */
+let lastDate = '';
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
+}
