@@ -14,7 +14,9 @@ export function isoTime(seconds: number): string {
     const date = new Date(day * DAY * 1000);
     if (Number.isNaN(date.getTime())) return `${seconds}`;
     lastDay = day;
-    lastDate = date.toISOString().slice(0, 11);
+    const text = date.toISOString();
+    // Past year 9999 the year has a sign and six digits: cut at the T, not at a fixed length.
+    lastDate = text.slice(0, text.indexOf('T') + 1);
   }
   const time = whole - day * DAY;
   return `${lastDate}${two(Math.floor(time / 3600))}:${two(Math.floor(time / 60) % 60)}:${two(time % 60)}.${String(micros - whole * 1e6).padStart(6, '0')}Z`;
