@@ -1,10 +1,16 @@
-import type { FlowEndReason, FlowEndpoint, FlowTunnel, InitiatorEvidence, TcpState } from '../flow/flow-record.js';
+import type { FlowEndReason, FlowEndpoint, FlowTunnel, InitiatorEvidence, PayloadStop, TcpState } from '../flow/flow-record.js';
+import type { NameEvidence } from '../identity/endpoint-identity.js';
 import type { ComponentMatch } from './component-matcher.js';
 import type { Verdict } from './verdict.js';
 
 /** One side of an audited flow: where, and which components it was found to be. */
 export interface AuditedEndpoint extends FlowEndpoint {
   readonly components: readonly ComponentMatch[];
+  /**
+   * The names this end had for this flow, each with what gave it: an inventory or the capture
+   * file's name table; for the server also the DNS answers valid when the flow began and the SNI.
+   */
+  readonly names: readonly NameEvidence[];
 }
 
 /**
@@ -24,8 +30,16 @@ export interface AuditedFlow {
   readonly bytesToServer: number;
   readonly packetsToClient: number;
   readonly bytesToClient: number;
+  /** Payload bytes kept of each direction, and why collection stopped (FlowDirection). */
+  readonly payloadKeptToServer: number;
+  readonly payloadStopToServer: PayloadStop;
+  readonly payloadKeptToClient: number;
+  readonly payloadStopToClient: PayloadStop;
   readonly tcpState: TcpState;
   readonly endReason: FlowEndReason;
+  /** FlowRecord.continued: an earlier record of the same connection ended at an active timeout. */
+  readonly continued: boolean;
+  readonly laterFragments: number;
   /** ICMP flows: the first message's type and code. */
   readonly icmp: { readonly type: number; readonly code: number } | undefined;
   /** The tunnel that carried the flow (FlowRecord.tunnel): the audited addresses are the inner ones. */

@@ -10,6 +10,8 @@ import { observeSecurity } from './observe-security.js';
 import type { OwnEndpoint } from './own-endpoint.js';
 import { tunnelVerdict } from './tunnel-verdict.js';
 
+const NO_NAMES: readonly NameEvidence[] = Object.freeze([]);
+
 /**
  * The audit stage: a FlowSink that identifies both ends of each flow, matches them to components,
  * judges the flow, and hands the result on. Security is read from the flow's payload prefixes
@@ -56,10 +58,13 @@ export class Auditor implements FlowSink {
   protected audit(flow: FlowRecord): AuditedFlow {
     const protocol = ipProtocolName(flow.protocol);
     const security = observeSecurity(flow);
-    const client = this.matcher.match(this.identities.identify(flow.client.address, flow.firstSeen));
-    // Names are looked up only for a matrix that matches by hostname.
-    const learnt = this.matcher.matchesNames ? this.learntNames(flow, security.serverName) : undefined;
-    const server = this.matcher.match(this.identities.identify(flow.server.address, flow.firstSeen), flow.server.port, learnt);
+    const clientIdentity = this.identities.identify(flow.client.address, flow.firstSeen);
+    const client = this.matcher.match(clientIdentity);
+    const serverIdentity = this.identities.identify(flow.server.address, flow.firstSeen);
+    // Learnt names go into every record (the evidence that named the server); matching uses them
+    // only for a matrix that matches by hostname.
+    const learnt = this.learntNames(flow, security.serverName);
+    const server = this.matcher.match(serverIdentity, flow.server.port, this.matcher.matchesNames ? learnt : undefined);
     const judged = this.judge.judge({
       protocol,
       clientAddress: flow.client.address,
@@ -78,8 +83,8 @@ export class Auditor implements FlowSink {
       id: flow.id,
       protocol,
       ipVersion: flow.ipVersion,
-      client: { address: flow.client.address, port: flow.client.port, components: client },
-      server: { address: flow.server.address, port: flow.server.port, components: server },
+      client: { address: flow.client.address, port: flow.client.port, components: client, names: clientIdentity.names },
+      server: { address: flow.server.address, port: flow.server.port, components: server, names: learnt.length === 0 ? serverIdentity.names : serverIdentity.names.concat(learnt) },
       initiatorEvidence: flow.initiatorEvidence,
       firstSeen: flow.firstSeen,
       lastSeen: flow.lastSeen,
@@ -87,8 +92,14 @@ export class Auditor implements FlowSink {
       bytesToServer: flow.toServer.bytes,
       packetsToClient: flow.toClient.packets,
       bytesToClient: flow.toClient.bytes,
+      payloadKeptToServer: flow.toServer.payload.length,
+      payloadStopToServer: flow.toServer.payloadStop,
+      payloadKeptToClient: flow.toClient.payload.length,
+      payloadStopToClient: flow.toClient.payloadStop,
       tcpState: flow.tcpState,
       endReason: flow.endReason,
+      continued: flow.continued,
+      laterFragments: flow.laterFragments,
       icmp: flow.icmp,
       tunnel: flow.tunnel,
       encapsulates: flow.encapsulates,
@@ -101,8 +112,10 @@ export class Auditor implements FlowSink {
    * (and still valid then), and the SNI the client asked for.
    */
   private learntNames(flow: FlowRecord, serverName: string | undefined): readonly NameEvidence[] {
-    const learnt: NameEvidence[] = this.dnsNames?.namesAt(flow.server.address, flow.firstSeen) ?? [];
-    if (serverName !== undefined) learnt.push({ name: serverName, source: 'sni' });
+    const dns = this.dnsNames?.namesAt(flow.server.address, flow.firstSeen);
+    if (serverName === undefined) return dns ?? NO_NAMES;
+    const learnt = dns ?? [];
+    learnt.push({ name: serverName, source: 'sni' });
     return learnt;
   }
 }

@@ -54,6 +54,8 @@ function gradeTls(toServer: DirectionBytes, toClient: DirectionBytes, upgraded: 
     tlsVersion: version,
     serverName: hello?.serverName,
     alpn: hello?.alpn,
+    alpnSelected: tls.serverHello?.alpn,
+    cipherSuite: tls.serverHello?.cipherSuite,
     upgraded,
   };
 }

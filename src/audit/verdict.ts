@@ -58,6 +58,10 @@ export interface ObservedSecurity {
   readonly serverName?: string;
   /** The ClientHello's ALPN offer. */
   readonly alpn?: readonly string[];
+  /** The protocol the ServerHello selected by ALPN (TLS <= 1.2 only: 1.3 encrypts it). */
+  readonly alpnSelected?: string;
+  /** The cipher suite the ServerHello selected, its IANA code. */
+  readonly cipherSuite?: number;
   /** How a connection that began in plaintext reached its TLS handshake (STARTTLS, SSLRequest, CONNECT...). */
   readonly upgraded?: UpgradeName;
 }

@@ -5,6 +5,8 @@ import type { AuditSink } from '../audit/audited-flow.js';
 import { Auditor } from '../audit/auditor.js';
 import { loadMatrix } from '../audit/load-matrix.js';
 import { auditText } from '../export/audit-text.js';
+import type { DocumentFormat, ReportOptions } from '../export/report-format.js';
+import { reportExtensions, reportFormatFor } from '../export/report-formats.js';
 import type { ReadFlowsResult } from '../flow/read-flows.js';
 import { DnsAnswerTap, type DnsTapStats } from '../identity/dns-answer-tap.js';
 import type { IdentityProvider } from '../identity/endpoint-identity.js';
@@ -38,7 +40,8 @@ export class AnalyzeAudit {
 
   private constructor(
     private readonly options: AnalyzeOptions,
-    private readonly outputs: readonly Output[],
+    private readonly reportOptions: ReportOptions,
+    private readonly documents: readonly DocumentOutput[],
     private readonly report: AuditReport,
     identities: IdentityProvider,
     private readonly dnsNames: DnsNameCache,
@@ -56,14 +59,16 @@ export class AnalyzeAudit {
    * run that fails leaves no report behind, and no old one cut.
    */
   static async open(options: AnalyzeOptions): Promise<AnalyzeAudit> {
-    const outputs: Output[] = options.output.map((path) => ({ path, kind: outputKind(path) }));
+    const outputs = options.output.map((path) => ({ path, format: outputFormat(path) }));
     for (const { path } of outputs) checkReportPath('--output', path);
     if (options.metricsFile !== undefined) checkReportPath('--metrics-file', options.metricsFile);
     const matrix = loadMatrix(options.rules);
     const identities = loadIdentities(options, matrix);
     // DNS answers in the traffic name the peers of the flows that follow them.
     const dnsNames = new DnsNameCache({ graceSeconds: options.dnsGrace });
-    const report = new AuditReport(matrix, outputs.some((o) => o.kind === 'json'), dnsNames);
+    const documents: DocumentOutput[] = [];
+    for (const { path, format } of outputs) if (format.kind === 'document') documents.push({ path, format });
+    const report = new AuditReport(matrix, documents.some((o) => o.format.needsFlows), dnsNames);
     const sinks: AuditSink[] = [report];
     // Prometheus's client loads only for --metrics-file.
     let registry: Registry | undefined;
@@ -75,43 +80,30 @@ export class AnalyzeAudit {
       registry = new Registry();
       sinks.push(new AuditMetrics(matrix, registry));
     }
-    const failOnUnverified = options.failOnUnverified === true;
+    const reportOptions: ReportOptions = { failOnUnverified: options.failOnUnverified === true, maxGroups: options.maxGroups, ndjsonRecords: options.ndjsonRecords };
     const ndjson: NdjsonOutput[] = [];
-    const ndjsonPaths = outputs.filter((o) => o.kind === 'ndjson').map((o) => o.path);
-    // Report writers load only when an --output asks for them.
-    if (ndjsonPaths.length > 0) {
-      const { AuditNdjsonSink } = await import('../export/audit-ndjson.js');
-      try {
-        for (const path of ndjsonPaths) {
-          const partial = `${path}.partial-${process.pid}`;
-          const writer = new LineWriter(openOutput(path, partial));
-          ndjson.push({ path, partial, writer });
-          sinks.push(new AuditNdjsonSink(options.ndjsonRecords, (line) => writer.add(line), failOnUnverified));
-        }
-      } catch (err) {
-        discard(ndjson);
-        throw err;
+    try {
+      for (const { path, format } of outputs) {
+        if (format.kind !== 'stream') continue;
+        const partial = `${path}.partial-${process.pid}`;
+        const writer = new LineWriter(openOutput(path, partial));
+        ndjson.push({ path, partial, writer });
+        sinks.push(format.sink((line) => writer.add(line), reportOptions));
       }
+    } catch (err) {
+      discard(ndjson);
+      throw err;
     }
-    return new AnalyzeAudit(options, outputs, report, identities, dnsNames, ndjson, registry, sinks);
+    return new AnalyzeAudit(options, reportOptions, documents, report, identities, dnsNames, ndjson, registry, sinks);
   }
 
   /** Writes the reports for the flows fed so far; `run` is the packet half's accounting. */
   async finish(run: ReadFlowsResult): Promise<AuditOutcome> {
-    const { options, report, dnsTap } = this;
-    const failOnUnverified = options.failOnUnverified === true;
+    const { options, reportOptions, report, dnsTap } = this;
     for (const { writer } of this.ndjson) await writer.end();
     this.outputsOpen = false;
     for (const { writer } of this.ndjson) closeSync(writer.fd!);
-    for (const { path, kind } of this.outputs) {
-      if (kind === 'json') {
-        const { auditReportJson } = await import('../export/audit-json.js');
-        writeReport('--output', path, JSON.stringify(auditReportJson(report, run, dnsTap.stats, failOnUnverified), null, 2) + '\n');
-      } else if (kind === 'junit') {
-        const { auditJunitXml } = await import('../export/audit-junit.js');
-        writeReport('--output', path, auditJunitXml(report, failOnUnverified));
-      }
-    }
+    for (const { path, format } of this.documents) writeReport('--output', path, format.render(report, { read: run, dns: dnsTap.stats }, reportOptions));
     for (const { path, partial } of this.ndjson) {
       try {
         renameSync(partial, path);
@@ -126,8 +118,8 @@ export class AnalyzeAudit {
       writeReport('--metrics-file', options.metricsFile, await this.registry.metrics());
     }
     return {
-      text: auditText(report, failOnUnverified, options.maxGroups),
-      exitCode: report.compliant(failOnUnverified) ? ExitCode.Ok : ExitCode.Violations,
+      text: auditText(report, reportOptions.failOnUnverified, reportOptions.maxGroups),
+      exitCode: report.compliant(reportOptions.failOnUnverified) ? ExitCode.Ok : ExitCode.Violations,
       dns: dnsTap.stats,
     };
   }
@@ -143,18 +135,15 @@ export class AnalyzeAudit {
   }
 }
 
-type OutputKind = 'json' | 'ndjson' | 'junit';
-
-interface Output {
+interface DocumentOutput {
   readonly path: string;
-  readonly kind: OutputKind;
+  readonly format: DocumentFormat;
 }
 
-function outputKind(path: string): OutputKind {
-  if (path.endsWith('.ndjson') || path.endsWith('.jsonl')) return 'ndjson';
-  if (path.endsWith('.json')) return 'json';
-  if (path.endsWith('.xml')) return 'junit';
-  throw new UsageError(`--output ${path}: name the format by extension: .json, .ndjson or .xml (JUnit)`);
+function outputFormat(path: string) {
+  const format = reportFormatFor(path);
+  if (format === undefined) throw new UsageError(`--output ${path}: name the format by extension: ${reportExtensions()}`);
+  return format;
 }
 
 /** Opens `partial` for the output `path`; an error names the path the user gave. */

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { NdjsonRecords } from '../export/audit-ndjson.js';
+import type { NdjsonRecords } from '../export/report-format.js';
 import { addFlowTableOptions, type FlowTableCliOptions } from './flow-table-options.js';
 import { addIdentityOptions, type IdentityCliOptions } from './identity-options.js';
 import { requireOptions } from './option-errors.js';
@@ -29,7 +29,7 @@ export function registerAnalyzeCommand(program: Command): void {
     .description('audit the flows in captures against a connection matrix; exit 0 compliant, 1 violations, 2 bad input')
     .argument('<files...>', 'capture files (pcap, pcapng, gzip, - for stdin), read in order as one trace')
     .option('-r, --rules <file|profile>', 'rules file, or a shipped profile name (flowaudit rules list)')
-    .option('-o, --output <path>', 'also write a report; format by extension: .json (full), .ndjson (records), .xml (JUnit)', collect, [])
+    .option('-o, --output <path>', 'also write a report; format by extension: .txt (summary), .json (full), .ndjson (records), .xml (JUnit)', collect, [])
     .option('--ndjson-records <which>', 'NDJSON records: flows (every flow) or violations', parseRecords, 'flows')
     .option('--fail-on-unverified', 'count flows whose required security could not be proven as violations')
     .option('-k, --keep-going', 'on a damaged capture, warn and keep the packets before the damage')

@@ -1,62 +1,45 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { flowJsonLine } from '../export/flow-json.js';
-import { FlowTableText } from '../export/flow-table-text.js';
-import type { FlowRecord } from '../flow/flow-record.js';
+import { FLOW_LIST_FORMATS, flowListFormat } from '../export/flow-list-formats.js';
 import { flowTableOptions, addFlowTableOptions, tunnelPorts, type FlowTableCliOptions } from './flow-table-options.js';
 import { writeRunSummary } from './run-summary.js';
 import { LineWriter, writeOut } from './output.js';
 import { readCaptures } from './read-captures.js';
 
 interface FlowsOptions extends FlowTableCliOptions {
-  format: 'table' | 'json' | 'ndjson';
+  format: string;
   keepGoing?: boolean;
   quiet?: boolean;
 }
+
+const NAMES = FLOW_LIST_FORMATS.map((f) => f.name);
+/** "table, json or ndjson" */
+const FORMAT_NAMES = `${NAMES.slice(0, -1).join(', ')} or ${NAMES[NAMES.length - 1]}`;
 
 export function registerFlowsCommand(program: Command): void {
   const command = program
     .command('flows')
     .description('list the bidirectional flows in captures (pcap, pcapng, gzip, or - for stdin), with who initiated each')
     .argument('<files...>', 'capture files, read in order as one trace')
-    .option('-f, --format <format>', 'table, json or ndjson', parseFormat, 'table')
+    .option('-f, --format <format>', FORMAT_NAMES, parseFormat, 'table')
     .option('-k, --keep-going', 'on a damaged file, warn and keep the packets before the damage')
     .option('-q, --quiet', 'no summary or progress on stderr');
-  // Listing flows needs no payload: keep none unless asked (it shows as payloadKept).
+  // Listing flows needs no payload: keep none unless asked (it shows as payload_kept).
   addFlowTableOptions(command, 0);
   command.action(async (files: string[], options: FlowsOptions) => {
-    // NDJSON streams flows as they end; table and JSON are sorted by start, so they keep each
-    // flow's text (never the records) until the end.
+    const format = flowListFormat(options.format)!;
     const lines = new LineWriter();
-    const table = new FlowTableText();
-    const json: { readonly start: number; readonly id: number; readonly line: string }[] = [];
-    const sink = {
-      onFlow(flow: FlowRecord): void {
-        if (options.format === 'ndjson') lines.add(flowJsonLine(flow));
-        else if (options.format === 'table') table.add(flow);
-        else json.push({ start: flow.firstSeen, id: flow.id, line: flowJsonLine(flow) });
-      },
-    };
-    // NDJSON streamed to the terminal the progress line is drawn on would run into it.
-    const noProgress = options.quiet === true || (options.format === 'ndjson' && process.stdout.isTTY === true);
-    const result = await readCaptures(files, sink, { keepGoing: options.keepGoing, table: flowTableOptions(options), tunnelPorts: tunnelPorts(options) }, noProgress);
-    if (options.format === 'table') {
-      await writeOut(table.render());
-    } else if (options.format === 'json') {
-      json.sort((a, b) => a.start - b.start || a.id - b.id);
-      await writeOut(`{"flows":[${json.map((j) => j.line).join(',\n')}],\n${JSON.stringify(result, mapReplacer).slice(1)}\n`);
-    } else {
-      await lines.end();
-    }
+    const listing = format.open((line) => lines.add(line));
+    // Flows streamed to the terminal the progress line is drawn on would run into it.
+    const noProgress = options.quiet === true || (format.streams && process.stdout.isTTY === true);
+    const result = await readCaptures(files, listing, { keepGoing: options.keepGoing, table: flowTableOptions(options), tunnelPorts: tunnelPorts(options) }, noProgress);
+    await lines.end();
+    const rest = listing.finish(result);
+    if (rest !== '') await writeOut(rest);
     writeRunSummary(result, options.quiet === true);
   });
 }
 
-function parseFormat(value: string): FlowsOptions['format'] {
-  if (value === 'table' || value === 'json' || value === 'ndjson') return value;
-  throw new InvalidArgumentError('expected table, json or ndjson');
-}
-
-/** Name-resolution maps serialise as plain objects. */
-function mapReplacer(_key: string, value: unknown): unknown {
-  return value instanceof Map ? Object.fromEntries(value) : value;
+function parseFormat(value: string): string {
+  if (flowListFormat(value) === undefined) throw new InvalidArgumentError(`expected ${FORMAT_NAMES}`);
+  return value;
 }

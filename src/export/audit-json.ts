@@ -1,13 +1,21 @@
 import type { AuditReport } from '../audit/audit-report.js';
 import type { ConnectionCoverage } from '../audit/coverage.js';
-import { formatPortRange } from '../audit/matrix-values.js';
-import type { ReadFlowsResult } from '../flow/read-flows.js';
-import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 import { auditedFlowJson } from './audited-flow-json.js';
 import { isoTime } from './iso-time.js';
+import type { DocumentFormat, ReportRun } from './report-format.js';
+import { runJson } from './run-json.js';
+import { withFlows } from './with-flows.js';
 
-/** The full JSON report: matrix, run accounting, verdict counts, coverage, violation groups, flows. */
-export function auditReportJson(report: AuditReport, run: ReadFlowsResult, dns: DnsTapStats, failOnUnverified: boolean): Record<string, unknown> {
+export const auditJsonFormat: DocumentFormat = {
+  kind: 'document',
+  name: 'JSON',
+  extensions: ['.json'],
+  needsFlows: true,
+  render: (report, run, options) => withFlows(JSON.stringify(auditReportJson(report, run, options.failOnUnverified), null, 2), report.flows.map(auditedFlowJson)),
+};
+
+/** The full JSON report but its flows (withFlows adds them): matrix, verdict counts, coverage, violation groups, run accounting. */
+export function auditReportJson(report: AuditReport, { read: run, dns }: ReportRun, failOnUnverified: boolean): Record<string, unknown> {
   const m = report.matrix;
   return {
     matrix: { name: m.name, title: m.title, hash: m.hash, includes: m.includes, files: m.files },
@@ -29,14 +37,7 @@ export function auditReportJson(report: AuditReport, run: ReadFlowsResult, dns: 
       examples: g.examples.map((f) => f.id),
     })),
     notices: report.notices.map((f) => f.id),
-    run: {
-      captures: run.captures.map((c) => ({ ...c, resolvedNames: Object.fromEntries(c.resolvedNames) })),
-      decode: run.decode,
-      tunnels: run.tunnels,
-      table: run.table,
-      dns,
-    },
-    flows: report.flows.map(auditedFlowJson),
+    run: runJson(run, dns),
   };
 }
 
@@ -47,7 +48,7 @@ function coverageJson(c: ConnectionCoverage): Record<string, unknown> {
     from: k.from,
     to: k.to,
     protocol: k.protocol,
-    ports: k.ports.map(formatPortRange),
+    ports: k.ports.map((p) => ({ from: p.from, to: p.to })),
     security: k.security,
     optional: k.optional,
     status: c.flows > 0 ? 'seen' : 'silent',

@@ -1,6 +1,15 @@
 import type { AuditReport } from '../audit/audit-report.js';
 import { formatPortRange } from '../audit/matrix-values.js';
 import { VIOLATION_KINDS } from '../audit/verdict.js';
+import type { DocumentFormat } from './report-format.js';
+
+export const auditJunitFormat: DocumentFormat = {
+  kind: 'document',
+  name: 'JUnit',
+  extensions: ['.xml'],
+  needsFlows: false,
+  render: (report, _run, options) => auditJunitXml(report, options.failOnUnverified),
+};
 
 /**
  * JUnit XML for CI gates: one test case per expected connection (fails when a required one is

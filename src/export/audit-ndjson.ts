@@ -1,8 +1,14 @@
 import type { AuditedFlow, AuditSink } from '../audit/audited-flow.js';
 import { VIOLATION_KINDS } from '../audit/verdict.js';
 import { auditedFlowJson } from './audited-flow-json.js';
+import type { NdjsonRecords, StreamFormat } from './report-format.js';
 
-export type NdjsonRecords = 'flows' | 'violations';
+export const auditNdjsonFormat: StreamFormat = {
+  kind: 'stream',
+  name: 'NDJSON records',
+  extensions: ['.ndjson', '.jsonl'],
+  sink: (write, options) => new AuditNdjsonSink(options.ndjsonRecords, write, options.failOnUnverified),
+};
 
 /**
  * Streams audited flows as NDJSON lines to `write`: every flow, or only the violating ones (the
@@ -24,6 +30,6 @@ export class AuditNdjsonSink implements AuditSink {
       // The agent logged this verdict when the flow was judged live.
       if (flow.verdictReported === true) return;
     }
-    this.write(JSON.stringify(auditedFlowJson(flow)));
+    this.write(auditedFlowJson(flow));
   }
 }

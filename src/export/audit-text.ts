@@ -4,6 +4,16 @@ import { formatPortRange } from '../audit/matrix-values.js';
 import { VERDICT_KINDS, VIOLATION_KINDS, type VerdictKind } from '../audit/verdict.js';
 import { formatBytes } from './byte-size.js';
 import { isoTime } from './iso-time.js';
+import type { DocumentFormat } from './report-format.js';
+
+/** The summary as a report file (`--output FILE.txt`): what `analyze` prints. */
+export const auditTextFormat: DocumentFormat = {
+  kind: 'document',
+  name: 'text summary',
+  extensions: ['.txt'],
+  needsFlows: false,
+  render: (report, _run, options) => auditText(report, options.failOnUnverified, options.maxGroups),
+};
 
 /**
  * The human summary `analyze` prints: the matrix with each expected connection seen or silent,

@@ -1,51 +1,49 @@
 import type { AuditedEndpoint, AuditedFlow } from '../audit/audited-flow.js';
-import { tunnelIdName } from '../decode/tunnel-header.js';
-import type { FlowTunnel } from '../flow/flow-record.js';
-import { flowCommunityId } from './community-id.js';
-import { isoTime } from './iso-time.js';
+import type { ObservedSecurity, SecurityGrade } from '../audit/verdict.js';
+import { flowRecordJson } from './flow-record-json.js';
 
 /**
- * The JSON record of one audited flow: the same in the full JSON report, in NDJSON, and in the
- * agent's violation log. Field names follow Zeek/ECS habits where one exists.
+ * The record of one audited flow, one line of JSON: the flow's own record (the same as `flows`
+ * writes) with what the audit found added: each end's components and the names it had, the
+ * verdict, and the TLS evidence as fields. The same in the full JSON report, in NDJSON, and in
+ * the agent's violation log; published as schemas/audited-flow.schema.json.
  */
-export function auditedFlowJson(f: AuditedFlow): Record<string, unknown> {
-  return {
-    id: f.id,
-    community_id: flowCommunityId(f),
-    protocol: f.protocol,
-    client: endpoint(f.client, f.verdict.clientRole),
-    server: endpoint(f.server, f.verdict.serverRole),
-    initiator_evidence: f.initiatorEvidence,
-    first_seen: isoTime(f.firstSeen),
-    last_seen: isoTime(f.lastSeen),
-    packets_to_server: f.packetsToServer,
-    bytes_to_server: f.bytesToServer,
-    packets_to_client: f.packetsToClient,
-    bytes_to_client: f.bytesToClient,
-    tcp_state: f.tcpState,
-    end_reason: f.endReason,
-    verdict: f.verdict.kind,
-    reason: f.verdict.reason,
-    rule: f.verdict.ruleId ?? null,
-    notice: f.verdict.notice,
-    security: f.verdict.security.grade,
-    security_detail: f.verdict.security.detail,
-    upgraded: f.verdict.security.upgraded ?? null,
-    // Left out (undefined) for the flows no tunnel touches.
-    tunnel: f.tunnel === undefined ? undefined : tunnelJson(f.tunnel),
-    encapsulates: f.encapsulates,
-  };
+export function auditedFlowJson(f: AuditedFlow): string {
+  const v = f.verdict;
+  return flowRecordJson(f, {
+    client: endpoint(f.client, v.clientRole),
+    server: endpoint(f.server, v.serverRole),
+    audit:
+      `,"verdict":"${v.kind}","reason":${JSON.stringify(v.reason)},"rule":${JSON.stringify(v.ruleId ?? null)},"notice":${v.notice},` +
+      `"security":"${v.security.grade}","security_detail":${JSON.stringify(v.security.detail)},"tls":${tls(v.security)}`,
+  });
 }
 
-function tunnelJson(t: FlowTunnel): Record<string, unknown> {
-  return { type: t.type, ...(t.id === undefined ? {} : { [tunnelIdName(t.type)]: t.id }), outer_client: t.outerClient, outer_server: t.outerServer };
+function endpoint(e: AuditedEndpoint, role: string): string {
+  const component = e.components.some((m) => m.component === role) ? role : null;
+  const components = e.components.map((m) => ({ name: m.component, via: m.via }));
+  return `,"component":${JSON.stringify(component)},"components":${JSON.stringify(components)},"names":${JSON.stringify(e.names)}`;
 }
 
-function endpoint(e: AuditedEndpoint, role: string): Record<string, unknown> {
-  return {
-    address: e.address,
-    port: e.port,
-    component: e.components.some((m) => m.component === role) ? role : null,
-    components: e.components.map((m) => ({ name: m.component, via: m.via })),
-  };
+/** What the client-certificate evidence of a TLS grade was (src/decode/tls-handshake.ts's MtlsEvidence). */
+const CLIENT_CERTIFICATE: Partial<Record<SecurityGrade, string>> = {
+  'mtls-proven': 'proven',
+  'mtls-absent': 'absent',
+  'mtls-unverifiable': 'unverifiable',
+  tls: 'unknown',
+};
+
+/** The handshake's evidence, or null when the flow showed no TLS hello. */
+function tls(s: ObservedSecurity): string {
+  const clientCertificate = CLIENT_CERTIFICATE[s.grade];
+  if (clientCertificate === undefined) return 'null';
+  return JSON.stringify({
+    version: s.tlsVersion ?? null,
+    sni: s.serverName ?? null,
+    alpn_offered: s.alpn ?? [],
+    alpn: s.alpnSelected ?? null,
+    cipher_suite: s.cipherSuite === undefined ? null : `0x${s.cipherSuite.toString(16).padStart(4, '0')}`,
+    client_certificate: clientCertificate,
+    upgraded: s.upgraded ?? null,
+  });
 }

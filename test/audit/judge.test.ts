@@ -147,7 +147,7 @@ describe('allowed', () => {
       reason: "Rule web-to-api-tls allows web -> api over TLS; the capture shows TLS 1.2, client certificate not established, no CertificateRequest or ServerHelloDone: the server's bytes end at 47 (no more bytes seen)",
       ruleId: 'web-to-api-tls',
       notice: false,
-      security: { grade: 'tls', detail: "TLS 1.2, client certificate not established, no CertificateRequest or ServerHelloDone: the server's bytes end at 47 (no more bytes seen)", tlsVersion: '1.2' },
+      security: { grade: 'tls', detail: "TLS 1.2, client certificate not established, no CertificateRequest or ServerHelloDone: the server's bytes end at 47 (no more bytes seen)", tlsVersion: '1.2', cipherSuite: 0xc02f },
     });
   });
 

@@ -57,17 +57,16 @@ const asPcapng = (): Buffer =>
   ]);
 
 interface FlowsJson {
-  flows: { protocol: string; client: { address: string; port: number }; server: { address: string; port: number }; toServer: { packets: number }; toClient: { packets: number } }[];
-  captures: { file: string; format: string; compressed: boolean; packets: number }[];
-  decode: Record<string, number>;
+  flows: { protocol: string; client: { address: string; port: number }; server: { address: string; port: number }; to_server: { packets: number }; to_client: { packets: number } }[];
+  run: { captures: { file: string; format: string; compressed: boolean; packets: number }[]; decode: Record<string, number> };
 }
 
 function expectConversation(stdout: string, capture: { format: string; compressed: boolean }): void {
   const json = JSON.parse(stdout) as FlowsJson;
-  expect(json.captures).toHaveLength(1);
-  expect(json.captures[0]).toMatchObject({ file: '-', ...capture, packets: 5 });
-  expect(json.decode).toEqual({ ok: 5 });
-  const flows = json.flows.map((f) => [f.protocol, `${f.client.address}:${f.client.port}`, `${f.server.address}:${f.server.port}`, f.toServer.packets, f.toClient.packets]);
+  expect(json.run.captures).toHaveLength(1);
+  expect(json.run.captures[0]).toMatchObject({ file: '-', ...capture, packets: 5 });
+  expect(json.run.decode).toEqual({ ok: 5 });
+  const flows = json.flows.map((f) => [f.protocol, `${f.client.address}:${f.client.port}`, `${f.server.address}:${f.server.port}`, f.to_server.packets, f.to_client.packets]);
   expect(flows).toEqual([
     ['tcp', '10.0.0.1:40000', '10.0.0.2:443', 2, 1],
     ['udp', '10.0.0.1:5353', '10.0.0.53:53', 1, 1],
@@ -97,8 +96,8 @@ describe('flows from standard input', () => {
       const { status, stdout } = run(['flows', '-', '-f', 'json', '--quiet'], input);
       expect(status).toBe(0);
       const json = JSON.parse(stdout) as FlowsJson;
-      expect(json.captures[0].packets).toBe(50_000);
-      expect(json.flows.map((f) => f.toServer.packets + f.toClient.packets)).toEqual([50_000]);
+      expect(json.run.captures[0].packets).toBe(50_000);
+      expect(json.flows.map((f) => f.to_server.packets + f.to_client.packets)).toEqual([50_000]);
     }
   });
 
@@ -130,8 +129,8 @@ describe('flows from pipes that are not standard input', () => {
     expect(result.stderr.toString()).toBe('');
     expect(result.status).toBe(0);
     const json = JSON.parse(result.stdout.toString()) as FlowsJson;
-    expect(json.captures[0].file).toMatch(/^\/dev\/fd\/\d+$/);
-    expect(json.captures[0]).toMatchObject({ format: 'pcapng', compressed: gzip, packets: 5 });
+    expect(json.run.captures[0].file).toMatch(/^\/dev\/fd\/\d+$/);
+    expect(json.run.captures[0]).toMatchObject({ format: 'pcapng', compressed: gzip, packets: 5 });
     expect(json.flows).toHaveLength(2);
   });
 });
@@ -196,7 +195,7 @@ describe('flows to a reader that stops early', () => {
     spawnSync(process.execPath, [join(ROOT, 'bench/generate-capture.mjs'), capture, '--packets', '20000'], { timeout: 30_000 });
     const result = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" flows -f ndjson "${capture}" | head -c 64; echo " status=\${PIPESTATUS[0]}"`], { timeout: 30_000 });
     const [head, status] = result.stdout.toString().split(' status=');
-    expect(head).toMatch(/^\{"id":\d+,"protocol":/);
+    expect(head).toMatch(/^\{"id":\d+,"community_id":"1:/);
     expect(status.trim()).toBe('0');
     expect(result.stderr.toString()).toBe('');
   });

@@ -64,9 +64,9 @@ interface FlowCounts {
 function flowCounts(capture: string): FlowCounts {
   const r = cli('flows', capture, '-f', 'ndjson', '--payload-limit', '512');
   expect(r.code).toBe(0);
-  const flows = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { protocol: string; toServer: { payloadKept: number }; toClient: { payloadKept: number } });
+  const flows = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { protocol: string; to_server: { payload_kept: number }; to_client: { payload_kept: number } });
   const tcp = flows.filter((f) => f.protocol === 'tcp');
-  const withPayload = tcp.filter((f) => f.toServer.payloadKept > 0 || f.toClient.payloadKept > 0).length;
+  const withPayload = tcp.filter((f) => f.to_server.payload_kept > 0 || f.to_client.payload_kept > 0).length;
   return { total: flows.length, udp: flows.filter((f) => f.protocol === 'udp').length, tcpWithPayload: withPayload, tcpWithout: tcp.length - withPayload };
 }
 
@@ -201,6 +201,13 @@ describe('analyze: reports', () => {
     const records = read('v.ndjson').trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(records).toHaveLength(plain.tcpWithPayload);
     expect(new Set(records.map((f) => f.verdict))).toEqual(new Set(['insecure']));
+  });
+
+  it('a .txt report is the summary printed on stdout', () => {
+    const r = cli('analyze', 'plain.pcap', '--rules', BENCH_RULES, '-q', '-o', 'summary.txt');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^Matrix /);
+    expect(read('summary.txt')).toBe(r.stdout);
   });
 
   it('a run with no violation writes an empty violations file', () => {
@@ -342,7 +349,7 @@ describe('analyze: inputs that cannot be used (exit 2, one line, nothing written
   });
 
   it('an --output with an unknown extension', () => {
-    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'report.txt'], 'flowaudit: --output report.txt: name the format by extension: .json, .ndjson or .xml (JUnit)');
+    fails(['plain.pcap', '--rules', BENCH_RULES, '-o', 'report.html'], 'flowaudit: --output report.html: name the format by extension: .txt (text summary), .json (JSON), .ndjson or .jsonl (NDJSON records), .xml (JUnit)');
   });
 
   it('a report into a directory that does not exist, whatever its kind: said before the capture is read', () => {

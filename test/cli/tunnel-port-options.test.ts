@@ -24,7 +24,7 @@ function vxlanCapture(name: string, port: number): string {
   return file;
 }
 
-const tunnelsOf = (r: { stdout: string }) => (JSON.parse(r.stdout) as { tunnels: { decapsulated: Record<string, number> } }).tunnels.decapsulated;
+const tunnelsOf = (r: { stdout: string }) => (JSON.parse(r.stdout) as { run: { tunnels: { decapsulated: Record<string, number> } } }).run.tunnels.decapsulated;
 
 describe('tunnel port options', () => {
   it('flows, analyze and watch take --vxlan-port, --geneve-port and --gtp-port', () => {

@@ -146,13 +146,13 @@ describe('flowaudit analyze on the committed capture, against a rule requiring T
       writeFileSync(join(dir, 'rules.yaml'), MATRIX);
       const run = spawnSync(process.execPath, [MAIN, 'analyze', FIXTURE, '--rules', join(dir, 'rules.yaml'), '-o', join(dir, 'flows.ndjson'), '-q'], { encoding: 'utf8' });
       expect(run.status, run.stderr).toBe(1);
-      const records = readFileSync(join(dir, 'flows.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { client: { port: number }; verdict: string; upgraded: string | null; security_detail: string });
+      const records = readFileSync(join(dir, 'flows.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { client: { port: number }; verdict: string; tls: { upgraded: string | null } | null; security_detail: string });
       const byName = (name: UpgradeCaseName) => records.find((r) => r.client.port === UPGRADE_CASES[name].clientPort)!;
       for (const [name, want] of Object.entries(UPGRADED) as [UpgradeCaseName, NonNullable<(typeof UPGRADED)[UpgradeCaseName]>][]) {
-        expect({ name, verdict: byName(name).verdict, upgraded: byName(name).upgraded }).toEqual({ name, verdict: 'allowed', upgraded: want.upgraded });
+        expect({ name, verdict: byName(name).verdict, upgraded: byName(name).tls?.upgraded }).toEqual({ name, verdict: 'allowed', upgraded: want.upgraded });
       }
       for (const [name, detail] of Object.entries(REFUSED) as [UpgradeCaseName, string][]) {
-        expect({ name, verdict: byName(name).verdict, upgraded: byName(name).upgraded, detail: byName(name).security_detail }).toEqual({ name, verdict: 'insecure', upgraded: null, detail });
+        expect({ name, verdict: byName(name).verdict, upgraded: byName(name).tls?.upgraded ?? null, detail: byName(name).security_detail }).toEqual({ name, verdict: 'insecure', upgraded: null, detail });
       }
       expect(run.stdout).toContain('Flows by verdict: allowed 10, insecure 6');
     } finally {

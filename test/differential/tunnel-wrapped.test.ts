@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ETHERTYPE, LINKTYPE, pcapFile, type PcapRecord } from '../support/capture-writer.js';
 import { conversationPairs, endpointText, flowPairs, pairKey } from '../support/conversation-pairs.js';
 import {
-  CAPTURE_DIR, comparableFlow, ensureCliBuilt, flowauditFlows, gate, REPO_ROOT, missingTools, sortShapes, tsharkConversations, type CliFlow,
+  CAPTURE_DIR, comparableFlow, ensureCliBuilt, flowauditFlows, gate, REPO_ROOT, missingTools, sortShapes, tsharkConversations, type CliFlow, type CliFlowsOutput,
 } from '../support/tshark.js';
 import {
   erspanIIHeader, erspanIIIHeader, ETHERTYPE_ERSPAN_II, ETHERTYPE_ERSPAN_III, ETHERTYPE_TEB, geneveHeader, geneveOption, greHeader,
@@ -88,7 +88,7 @@ const WRAPPINGS: readonly Wrapping[] = [
   { name: 'GTP-U with an extension header', tunnel: 'gtp-u', tshark: true, wrap: ipOnly((ip, _v, r) => udpBetweenNodes(2152, Buffer.concat([gtpuHeader(0x1000 + (r ? 1 : 0), ip.length, { sequence: 1, extensions: [GTP_PDU_SESSION_CONTAINER] }), ip]), 2152, r)) },
 ];
 
-type TunnelFlow = CliFlow & { tunnel?: { type: string; outerClient: string; outerServer: string }; encapsulates?: string };
+type TunnelFlow = CliFlow & { tunnel?: { type: string; outer_client: string; outer_server: string }; encapsulates?: string };
 
 describe('flows inside tunnels wrapped around the bundled capture', () => {
   const frames = sourceFrames();
@@ -103,7 +103,7 @@ describe('flows inside tunnels wrapped around the bundled capture', () => {
     });
     const file = join(dir, `${w.tunnel}-${WRAPPINGS.indexOf(w)}.pcap`);
     writeFileSync(file, pcapFile({ endian: 'le', linkType: LINKTYPE.Ethernet }, kept));
-    const run = () => flowauditFlows([file], w.args ?? []) as unknown as { flows: TunnelFlow[]; decode: Record<string, number>; tunnels: { decapsulated: Record<string, number>; notDecoded: Record<string, number> } };
+    const run = () => flowauditFlows([file], w.args ?? []) as unknown as { flows: TunnelFlow[]; decode: Record<string, number>; tunnels: CliFlowsOutput['tunnels'] };
 
     it('its inner flows are the capture\'s own flows: addresses, ports, packets, bytes, initiator', () => {
       const { flows, tunnels } = run();
@@ -115,7 +115,7 @@ describe('flows inside tunnels wrapped around the bundled capture', () => {
       for (const f of inner) {
         expect(f.tunnel!.type).toBe(w.tunnel);
         // The client side of the bundled traffic is on node A.
-        expect([f.tunnel!.outerClient, f.tunnel!.outerServer]).toEqual(SERVER_ADDRESSES.has(f.client.address) ? [NODE_B, NODE_A].map(v6(w)) : [NODE_A, NODE_B].map(v6(w)));
+        expect([f.tunnel!.outer_client, f.tunnel!.outer_server]).toEqual(SERVER_ADDRESSES.has(f.client.address) ? [NODE_B, NODE_A].map(v6(w)) : [NODE_A, NODE_B].map(v6(w)));
       }
       expect(tunnels.decapsulated).toEqual({ [w.tunnel]: kept.length });
       // ARP frames (not IP) ride Ethernet tunnels and are counted as not decoded inside them.

@@ -20,7 +20,7 @@ import { newTempDir } from '../support/temp-dir.js';
 const unavailable = vxlanOverlayUnavailable(['curl', 'openssl', 'python3', 'ss']);
 const live = gate(unavailable);
 
-type TunnelFlow = CliFlow & { tunnel?: { type: string; vni: number; outerClient: string; outerServer: string }; encapsulates?: string };
+type TunnelFlow = CliFlow & { tunnel?: { type: string; vni: number; outer_client: string; outer_server: string }; encapsulates?: string };
 interface FlowsOutput {
   flows: TunnelFlow[];
   tunnels: { decapsulated: Record<string, number>; notDecoded: Record<string, number> };
@@ -75,7 +75,7 @@ describe('flows inside a real VXLAN overlay', () => {
       `${POD_A} ${POD_B}:8443 syn closed`,
       `${POD_A_V6} ${POD_B_V6}:8080 syn closed`,
     ]);
-    for (const f of inner) expect(f.tunnel).toEqual({ type: 'vxlan', vni: VNI, outerClient: UNDERLAY_A, outerServer: UNDERLAY_B });
+    for (const f of inner) expect(f.tunnel).toEqual({ type: 'vxlan', vni: VNI, outer_client: UNDERLAY_A, outer_server: UNDERLAY_B });
   });
 
   it.skipIf(live.skip)(`the underlay still shows the tunnel itself: UDP flows between the nodes, carrying VXLAN${live.suffix}`, () => {

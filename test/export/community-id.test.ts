@@ -89,7 +89,7 @@ describe('communityId', () => {
       flow({ client: '192.168.0.89:0', server: '192.168.0.1:0', protocol: 1, icmp: { type: 8, code: 0 } }),
       flow({ client: '192.168.0.1:0', server: '192.168.0.89:0', protocol: 1, icmp: { type: 3, code: 3 } }),
     ]);
-    const ids = audited.map((f) => auditedFlowJson(f).community_id);
+    const ids = audited.map((f) => JSON.parse(auditedFlowJson(f)).community_id);
     // The spec's baseline vector for this echo request.
     expect(ids[0]).toBe('1:X0snYXpgwiv9TZtqg64sgzUn6Dk=');
     // One-way: the sender (the higher address here) stays first, ports type 3 and code 3.
@@ -122,7 +122,7 @@ describe('the Community ID of flows read from a capture of the baseline packets'
     const { flows: records } = recording;
     const result = await readFlows([path], recording, { table: { payloadLimit: 0 } });
     expect(result.decode).toEqual({ ok: frames.length });
-    const ids = auditFlows(records).audited.map((f) => auditedFlowJson(f).community_id);
+    const ids = auditFlows(records).audited.map((f) => JSON.parse(auditedFlowJson(f)).community_id);
     for (const [proto, sa, sp, da, dp, seed0, seed1] of PACKETS) {
       const at = records.findIndex((r) => r.protocol === proto && sameEnds(r, `${sa}:${sp ?? 0}`, `${da}:${dp ?? 0}`));
       expect(at, `a flow holds ${sa}:${sp} -> ${da}:${dp}`).toBeGreaterThanOrEqual(0);
@@ -137,7 +137,7 @@ describe('the Community ID of flows read from a capture of the baseline packets'
     const recording = new RecordingSink();
     const { flows: records } = recording;
     await readFlows([path], recording, { table: { payloadLimit: 0 } });
-    const ids = auditFlows(records).audited.map((f) => auditedFlowJson(f).community_id);
+    const ids = auditFlows(records).audited.map((f) => JSON.parse(auditedFlowJson(f)).community_id);
     const fragmented = records.flatMap((r, i) => (r.laterFragments > 0 ? [[ipProtocolName(r.protocol), ids[i]]] : []));
     expect(fragmented).toEqual([
       ['icmp', '1:X0snYXpgwiv9TZtqg64sgzUn6Dk='],

@@ -418,6 +418,7 @@ export interface CliFlowsOutput {
   flows: CliFlow[];
   captures: CliCapture[];
   decode: Record<string, number>;
+  tunnels: { decapsulated: Record<string, number>; notDecoded: Record<string, number> };
 }
 
 const CLI = join(REPO_ROOT, 'dist/bin/flowaudit.js');
@@ -463,7 +464,52 @@ export function flowauditFlows(files: readonly string[], extraArgs: readonly str
     stdout = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
     cliCache.set(key, stdout);
   }
-  return JSON.parse(stdout) as CliFlowsOutput;
+  return cliFlowsOutput(JSON.parse(stdout) as FlowsJson);
+}
+
+/** `flows -f json` as written (docs/output.md): snake_case, ISO 8601 times. */
+interface FlowsJson {
+  flows: {
+    id: number;
+    protocol: string;
+    ip_version: 4 | 6;
+    client: Endpoint;
+    server: Endpoint;
+    initiator_evidence: string;
+    first_seen: string;
+    last_seen: string;
+    to_server: CliDirection;
+    to_client: CliDirection;
+    tcp_state: string;
+    end_reason: string;
+    later_fragments: number;
+    [other: string]: unknown;
+  }[];
+  run: { captures: CliCapture[]; decode: Record<string, number>; tunnels: { decapsulated: Record<string, number>; not_decoded: Record<string, number> } };
+}
+
+/** The output read into the shape the differential tests compare, its times as seconds since the epoch. */
+function cliFlowsOutput(json: FlowsJson): CliFlowsOutput {
+  const flows = json.flows.map(({ ip_version, initiator_evidence, first_seen, last_seen, to_server, to_client, tcp_state, end_reason, later_fragments, ...rest }) => ({
+    ...rest,
+    ipVersion: ip_version,
+    initiatorEvidence: initiator_evidence,
+    firstSeen: epochSeconds(first_seen),
+    lastSeen: epochSeconds(last_seen),
+    toServer: to_server,
+    toClient: to_client,
+    tcpState: tcp_state,
+    endReason: end_reason,
+    laterFragments: later_fragments,
+  })) as CliFlow[];
+  const { decapsulated, not_decoded: notDecoded } = json.run.tunnels;
+  return { flows, captures: json.run.captures, decode: json.run.decode, tunnels: { decapsulated, notDecoded } };
+}
+
+/** "2024-05-01T12:00:00.123456Z" as 1714564800.123456. */
+export function epochSeconds(iso: string): number {
+  const fraction = /\.(\d+)Z$/.exec(iso)?.[1] ?? '0';
+  return Date.parse(`${iso.slice(0, 19)}Z`) / 1000 + Number(`0.${fraction}`);
 }
 
 // ---------------------------------------------------------------------------------------------
