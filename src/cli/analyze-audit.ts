@@ -2,16 +2,17 @@ import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import { AuditReport } from '../audit/audit-report.js';
 import type { AuditSink } from '../audit/audited-flow.js';
-import { Auditor } from '../audit/auditor.js';
 import { loadMatrix } from '../audit/load-matrix.js';
 import { auditText } from '../export/audit-text.js';
-import type { ReadFlowsResult } from '../flow/read-flows.js';
-import { DnsAnswerTap, type DnsTapStats } from '../identity/dns-answer-tap.js';
-import type { IdentityProvider } from '../identity/endpoint-identity.js';
+import type { ReadFlowsResult } from '../pipeline/read-flows.js';
+import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 import { DnsNameCache } from '../identity/dns-name-cache.js';
+import type { IdentityProvider } from '../identity/endpoint-identity.js';
+import { buildAuditPipeline, type AuditPipeline } from '../pipeline/pipeline.js';
 import type { AnalyzeOptions } from './analyze-command.js';
 import { ExitCode } from './exit-codes.js';
-import { loadIdentities } from './load-identities.js';
+import { flowTableOptions, PLAIN_PREFIX_BYTES, tunnelPorts } from './flow-table-options.js';
+import { loadIdentities } from '../pipeline/load-identities.js';
 import { LineWriter } from './output.js';
 import { cannotWrite, checkReportPath, writeReport } from './report-file.js';
 import { UsageError } from './usage-error.js';
@@ -30,9 +31,8 @@ export interface AuditOutcome {
  * half is analyze-run.ts.
  */
 export class AnalyzeAudit {
-  /** Where the packet half delivers finished flows, and the DNS answers seen on the way. */
-  readonly auditor: Auditor;
-  readonly dnsTap: DnsAnswerTap;
+  /** What the packet half reads the captures into. */
+  readonly pipeline: AuditPipeline;
   /** The NDJSON outputs are still open (neither finished nor aborted). */
   private outputsOpen = true;
 
@@ -41,13 +41,15 @@ export class AnalyzeAudit {
     private readonly outputs: readonly Output[],
     private readonly report: AuditReport,
     identities: IdentityProvider,
-    private readonly dnsNames: DnsNameCache,
+    dnsNames: DnsNameCache,
     private readonly ndjson: readonly NdjsonOutput[],
     private readonly registry: Registry | undefined,
     sinks: readonly AuditSink[],
   ) {
-    this.dnsTap = new DnsAnswerTap(dnsNames);
-    this.auditor = new Auditor(report.matrix, identities, sinks, dnsNames);
+    const audit = { matrix: report.matrix, identities, sinks, dnsNames, live: false };
+    // Plaintext is told apart by its first bytes: the prefix budget goes to TLS handshakes.
+    const table = { ...flowTableOptions(options), plainPayloadLimit: PLAIN_PREFIX_BYTES };
+    this.pipeline = buildAuditPipeline(audit, { table, tunnelPorts: tunnelPorts(options) });
   }
 
   /**
@@ -98,7 +100,8 @@ export class AnalyzeAudit {
 
   /** Writes the reports for the flows fed so far; `run` is the packet half's accounting. */
   async finish(run: ReadFlowsResult): Promise<AuditOutcome> {
-    const { options, report, dnsTap } = this;
+    const { options, report } = this;
+    const { dnsTap, dnsNames } = this.pipeline;
     const failOnUnverified = options.failOnUnverified === true;
     for (const { writer } of this.ndjson) await writer.end();
     this.outputsOpen = false;
@@ -121,7 +124,7 @@ export class AnalyzeAudit {
     }
     if (options.metricsFile !== undefined && this.registry !== undefined) {
       const { PipelineMetrics } = await import('../export/pipeline-metrics.js');
-      const totals = { decode: run.decode, tunnels: run.tunnels, table: run.table, liveFlows: 0, dns: dnsTap.stats, dnsCacheAddresses: this.dnsNames.size, captures: [] };
+      const totals = { decode: run.decode, tunnels: run.tunnels, table: run.table, liveFlows: 0, dns: dnsTap.stats, dnsCacheAddresses: dnsNames.size, captures: [] };
       new PipelineMetrics(this.registry, VERSION, () => totals).refresh();
       writeReport('--metrics-file', options.metricsFile, await this.registry.metrics());
     }

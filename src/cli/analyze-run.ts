@@ -1,7 +1,6 @@
-import type { ReadFlowsResult } from '../flow/read-flows.js';
+import type { ReadFlowsResult } from '../pipeline/read-flows.js';
 import type { AnalyzeOptions } from './analyze-command.js';
 import { AnalyzeAudit, type AuditOutcome } from './analyze-audit.js';
-import { flowTableOptions, PLAIN_PREFIX_BYTES, tunnelPorts } from './flow-table-options.js';
 import { writeOut } from './output.js';
 import { readCaptures } from './read-captures.js';
 import { writeRunSummary } from './run-summary.js';
@@ -10,12 +9,10 @@ import { writeRunSummary } from './run-summary.js';
 export async function runAnalyze(files: string[], options: AnalyzeOptions): Promise<void> {
   // Every input but the captures is loaded and checked before any packet is read.
   const audit = await AnalyzeAudit.open(options);
-  // Plaintext is told apart by its first bytes: the prefix budget goes to TLS handshakes.
-  const table = { ...flowTableOptions(options), plainPayloadLimit: PLAIN_PREFIX_BYTES };
   let run: ReadFlowsResult;
   let outcome: AuditOutcome;
   try {
-    run = await readCaptures(files, audit.auditor, { keepGoing: options.keepGoing, table, tap: audit.dnsTap, tunnelPorts: tunnelPorts(options) }, options.quiet === true);
+    run = await readCaptures(files, audit.pipeline.flows, options.keepGoing === true, options.quiet === true);
     outcome = await audit.finish(run);
   } catch (err) {
     audit.abort();

@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { flowJsonLine } from '../export/flow-json.js';
 import { FlowTableText } from '../export/flow-table-text.js';
 import type { FlowRecord } from '../flow/flow-record.js';
+import { FlowPipeline } from '../pipeline/pipeline.js';
 import { flowTableOptions, addFlowTableOptions, tunnelPorts, type FlowTableCliOptions } from './flow-table-options.js';
 import { writeRunSummary } from './run-summary.js';
 import { LineWriter, writeOut } from './output.js';
@@ -38,7 +39,8 @@ export function registerFlowsCommand(program: Command): void {
     };
     // NDJSON streamed to the terminal the progress line is drawn on would run into it.
     const noProgress = options.quiet === true || (options.format === 'ndjson' && process.stdout.isTTY === true);
-    const result = await readCaptures(files, sink, { keepGoing: options.keepGoing, table: flowTableOptions(options), tunnelPorts: tunnelPorts(options) }, noProgress);
+    const pipeline = new FlowPipeline(sink, { table: flowTableOptions(options), tunnelPorts: tunnelPorts(options) });
+    const result = await readCaptures(files, pipeline, options.keepGoing === true, noProgress);
     if (options.format === 'table') {
       await writeOut(table.render());
     } else if (options.format === 'json') {

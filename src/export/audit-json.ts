@@ -1,7 +1,7 @@
 import type { AuditReport } from '../audit/audit-report.js';
 import type { ConnectionCoverage } from '../audit/coverage.js';
 import { formatPortRange } from '../audit/matrix-values.js';
-import type { ReadFlowsResult } from '../flow/read-flows.js';
+import type { ReadFlowsResult } from '../pipeline/read-flows.js';
 import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 import { auditedFlowJson } from './audited-flow-json.js';
 import { isoTime } from './iso-time.js';

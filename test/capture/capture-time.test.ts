@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CAPTURE_TIME_END_SECONDS } from '../../src/capture/capture-time.js';
 import { isoTime } from '../../src/export/iso-time.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
-import { readFlows } from '../../src/flow/read-flows.js';
+import { readFlows } from '../../src/pipeline/read-flows.js';
 import { epb, ethernet, ETHERTYPE, idb, ifTsoffset, ifTsresol, ipv4, LINKTYPE, shb, TCP_FLAGS, tcp } from '../support/capture-writer.js';
 import { tempCaptureDir } from './temp-files.js';
 

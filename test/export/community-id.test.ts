@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { communityId, type CommunityIdFlow, flowCommunityId, icmpPorts } from '../../src/export/community-id.js';
 import { type BaselineRow, PACKETS, TABLE } from './community-id-baseline.js';
 import { ipProtocolName } from '../../src/decode/ip-protocol.js';
-import { readFlows } from '../../src/flow/read-flows.js';
+import { readFlows } from '../../src/pipeline/read-flows.js';
 import { ethernet, ETHERTYPE, icmp as icmpMessage, ipv4, ipv6, LINKTYPE, pcapFile, type PcapSpec, TCP_FLAGS, tcp, udp } from '../support/capture-writer.js';
 import { tempCaptureDir } from '../capture/temp-files.js';
 import { auditedFlowJson } from '../../src/export/audited-flow-json.js';

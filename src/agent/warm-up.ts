@@ -11,7 +11,8 @@
 import { IpProtocol } from '../decode/ip-protocol.js';
 import { ETHERTYPE_IPV4, LinkType } from '../decode/link-layer.js';
 import type { FlowTableOptions } from '../flow/flow-table.js';
-import { DeferredTableWork, type AgentPipeline } from './agent-pipeline.js';
+import type { AgentPipeline } from './agent-pipeline.js';
+import { DeferredTableWork } from './deferred-table-work.js';
 
 /** Room for the warm-up's flows: those it leaves open time out before the table fills. */
 export const WARM_UP_TABLE: Partial<FlowTableOptions> = { maxFlows: 4096, initialCapacity: 4096 };
@@ -41,7 +42,7 @@ export function warmUp(pipeline: AgentPipeline): number {
   const frames = new FrameWriter(pipeline);
   const hello = clientHello(SERVER_NAME);
   const request = Buffer.from('GET / HTTP/1.1\r\nHost: warm-up\r\n\r\n', 'latin1');
-  const { table } = pipeline;
+  const { table } = pipeline.flows;
   const work = new DeferredTableWork(table, FLOWS_PER_STEP);
   const finish = (): void => {
     work.publish();
@@ -135,7 +136,7 @@ class FrameWriter {
     const length = at + payload.length;
     this.time += 0.01;
     const seconds = Math.floor(this.time);
-    this.pipeline.packets.onPacket(this.frame, 0, length, length, LinkType.Ethernet, seconds, Math.round((this.time - seconds) * 1e9));
+    this.pipeline.flows.input.packets.onPacket(this.frame, 0, length, length, LinkType.Ethernet, seconds, Math.round((this.time - seconds) * 1e9));
   }
 }
 

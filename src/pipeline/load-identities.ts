@@ -4,14 +4,19 @@ import { IdentityIndex } from '../identity/identity-index.js';
 import { loadInventory } from '../identity/inventory.js';
 import { loadKubernetesSnapshot } from '../identity/kubernetes-snapshot.js';
 import { SourcePositionError, excerpt } from '../source-position-error.js';
-import type { IdentityCliOptions } from './identity-options.js';
+
+/** The identity sources a run names: inventory files and Kubernetes snapshots. */
+export interface IdentityFiles {
+  readonly inventory: readonly string[];
+  readonly k8sSnapshot: readonly string[];
+}
 
 /**
  * Loads every identity source; throws SourcePositionError (file:line:col) on the first bad one,
  * including an inventory entry that names a component the matrix does not define (a typo would
  * otherwise silently match nothing).
  */
-export function loadIdentities(options: IdentityCliOptions, matrix: Matrix): IdentityProvider {
+export function loadIdentities(options: IdentityFiles, matrix: Matrix): IdentityProvider {
   const inventories = options.inventory.map((file) => loadInventory(file));
   for (const inventory of inventories) {
     for (const { identity } of inventory.entries) {
