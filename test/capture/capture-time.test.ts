@@ -3,7 +3,8 @@ import { CAPTURE_TIME_END_SECONDS } from '../../src/capture/capture-time.js';
 import { isoTime } from '../../src/export/iso-time.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
 import { readFlows } from '../../src/pipeline/read-flows.js';
-import { epb, ethernet, ETHERTYPE, idb, ifTsoffset, ifTsresol, ipv4, LINKTYPE, shb, TCP_FLAGS, tcp } from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, ipv4, LINKTYPE, TCP_FLAGS, tcp } from '../../src/frame-builder.js';
+import { epb, idb, ifTsoffset, ifTsresol, shb } from '../support/capture-writer.js';
 import { tempCaptureDir } from './temp-files.js';
 
 const temp = tempCaptureDir();

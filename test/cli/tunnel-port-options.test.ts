@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ETHERTYPE, ethernet, ipv4, LINKTYPE, pcapFile, tcp, TCP_FLAGS } from '../support/capture-writer.js';
+import { ETHERTYPE, ethernet, ipv4, LINKTYPE, tcp, TCP_FLAGS } from '../../src/frame-builder.js';
+import { pcapFile } from '../support/capture-writer.js';
 import { ensureCliBuilt } from '../support/tshark.js';
 import { udpBetweenNodes, vxlanHeader } from '../support/tunnel-wrap.js';
 

@@ -11,7 +11,8 @@ import { communityId, type CommunityIdFlow, flowCommunityId, icmpPorts } from '.
 import { type BaselineRow, PACKETS, TABLE } from './community-id-baseline.js';
 import { ipProtocolName } from '../../src/decode/ip-protocol.js';
 import { readFlows } from '../../src/pipeline/read-flows.js';
-import { ethernet, ETHERTYPE, icmp as icmpMessage, ipv4, ipv6, LINKTYPE, pcapFile, type PcapSpec, TCP_FLAGS, tcp, udp } from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, icmp as icmpMessage, ipv4, ipv6, LINKTYPE, TCP_FLAGS, tcp, udp } from '../../src/frame-builder.js';
+import { pcapFile, type PcapSpec } from '../support/capture-writer.js';
 import { tempCaptureDir } from '../capture/temp-files.js';
 import { auditedFlowJson } from '../../src/export/audited-flow-json.js';
 import { audit, flow, inventoryIndex, matrixFrom } from '../audit/audit-fixtures.js';
