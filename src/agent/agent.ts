@@ -46,6 +46,8 @@ export interface AgentConfig {
   readonly version: string;
   /** How often live flows with new evidence are judged and the flow table's clock moves on (default 1000 ms). */
   readonly tickMs?: number;
+  /** Warm the code up before the sources start (default true; tests of the agent's behaviour skip its second). */
+  readonly warmUp?: boolean;
 }
 
 const TICK_MS = 1000;
@@ -90,7 +92,7 @@ export class Agent {
     const table = { ...config.table, sweepBatch: CHUNK_FLOWS, scanBatch: CHUNK_SLOTS, evictFraction: EVICT_FRACTION };
     // Violation records are left out of the warm-up: its flows all violate, and serialising them
     // would double its time for a path only violations take.
-    const warmUpMs = warmUp(buildAgentPipeline(matrix, identities, new Registry(), { ...stages, table: { ...table, ...WARM_UP_TABLE }, violationWriters: [] }));
+    const warmUpMs = config.warmUp === false ? 0 : warmUp(buildAgentPipeline(matrix, identities, new Registry(), { ...stages, table: { ...table, ...WARM_UP_TABLE }, violationWriters: [] }));
     const violations = new ViolationOutputs({ violationLog: config.violationLog, toStdout: config.violationsToStdout }, log);
     const registry = new Registry();
     const pipeline = buildAgentPipeline(matrix, identities, registry, {
