@@ -1,11 +1,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { flowJsonLine } from '../export/flow-json.js';
+import { LineWriter } from '../export/line-writer.js';
 import { FlowTableText } from '../export/flow-table-text.js';
 import type { FlowRecord } from '../flow/flow-record.js';
 import { FlowPipeline } from '../pipeline/pipeline.js';
 import { flowTableOptions, addFlowTableOptions, tunnelPorts, type FlowTableCliOptions } from './flow-table-options.js';
-import { writeRunSummary } from './run-summary.js';
-import { LineWriter, writeOut } from './output.js';
+import { writeRunSummary } from '../export/run-summary.js';
+import { writeOut } from './output.js';
 import { readCaptures } from './read-captures.js';
 
 interface FlowsOptions extends FlowTableCliOptions {

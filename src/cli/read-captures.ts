@@ -2,7 +2,7 @@ import { CaptureFormatError } from '../capture/capture-error.js';
 import type { CaptureSummary } from '../capture/packet-sink.js';
 import type { FlowPipeline } from '../pipeline/pipeline.js';
 import { readTrace, type ReadFlowsResult } from '../pipeline/read-flows.js';
-import { ProgressLine } from './progress-line.js';
+import { ProgressLine } from '../export/progress-line.js';
 
 /**
  * readTrace as the commands run it: progress on stderr while a long read runs (when stderr is a

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { liveCaptureUnavailable } from '../capture/live-capture.js';
 import { parseListen } from '../export/listen-address.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../usage-error.js';
 import { VERSION } from './version.js';
 import { addFlowTableOptions, flowTableOptions, PLAIN_PREFIX_BYTES, tunnelPorts, type FlowTableCliOptions } from './flow-table-options.js';
 import { addIdentityOptions, type IdentityCliOptions } from './identity-options.js';

@@ -8,27 +8,46 @@ import type { ReadFlowsResult } from '../pipeline/read-flows.js';
 import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 import { DnsNameCache } from '../identity/dns-name-cache.js';
 import type { IdentityProvider } from '../identity/endpoint-identity.js';
+import type { TunnelPorts } from '../decode/tunnel-ports.js';
+import type { NdjsonRecords } from '../export/audit-ndjson.js';
+import { LineWriter } from '../export/line-writer.js';
+import type { FlowTableOptions } from '../flow/flow-table.js';
+import { loadIdentities, type IdentityFiles } from '../pipeline/load-identities.js';
 import { buildAuditPipeline, type AuditPipeline } from '../pipeline/pipeline.js';
-import type { AnalyzeOptions } from './analyze-command.js';
-import { ExitCode } from './exit-codes.js';
-import { flowTableOptions, PLAIN_PREFIX_BYTES, tunnelPorts } from './flow-table-options.js';
-import { loadIdentities } from '../pipeline/load-identities.js';
-import { LineWriter } from './output.js';
 import { cannotWrite, checkReportPath, writeReport } from './report-file.js';
-import { UsageError } from './usage-error.js';
-import { VERSION } from './version.js';
+import { UsageError } from '../usage-error.js';
 
-/** What the audit hands back once every flow is judged: the summary to print and the exit code. */
+/** An offline audit: its inputs but the captures, and its outputs. */
+export interface AnalyzeConfig {
+  readonly rules: string;
+  readonly identities: IdentityFiles;
+  /** Reports to write, each in the format its extension names (.json, .ndjson, .xml). */
+  readonly outputs: readonly string[];
+  /** Prometheus text metrics to write. */
+  readonly metricsFile?: string;
+  readonly ndjsonRecords: NdjsonRecords;
+  /** Count flows whose required security could not be proven as violations. */
+  readonly failOnUnverified: boolean;
+  readonly dnsGraceSeconds: number;
+  /** Finding groups the text summary shows. */
+  readonly maxGroups: number;
+  readonly table: Partial<FlowTableOptions>;
+  readonly tunnelPorts: TunnelPorts;
+  /** flowaudit's version, for flowaudit_build_info. */
+  readonly version: string;
+}
+
+/** What the audit hands back once every flow is judged: the summary to print and whether the traffic complies. */
 export interface AuditOutcome {
   readonly text: string;
-  readonly exitCode: number;
+  readonly compliant: boolean;
   readonly dns: DnsTapStats;
 }
 
 /**
  * The audit half of `flowaudit analyze`: the matrix, identities and report sinks, fed the flows
  * (and the DNS answers seen on the way) in capture order, then the reports written. The packet
- * half is analyze-run.ts.
+ * half is src/cli/analyze-run.ts (readTrace into `pipeline`).
  */
 export class AnalyzeAudit {
   /** What the packet half reads the captures into. */
@@ -37,7 +56,7 @@ export class AnalyzeAudit {
   private outputsOpen = true;
 
   private constructor(
-    private readonly options: AnalyzeOptions,
+    private readonly config: AnalyzeConfig,
     private readonly outputs: readonly Output[],
     private readonly report: AuditReport,
     identities: IdentityProvider,
@@ -47,9 +66,7 @@ export class AnalyzeAudit {
     sinks: readonly AuditSink[],
   ) {
     const audit = { matrix: report.matrix, identities, sinks, dnsNames, live: false };
-    // Plaintext is told apart by its first bytes: the prefix budget goes to TLS handshakes.
-    const table = { ...flowTableOptions(options), plainPayloadLimit: PLAIN_PREFIX_BYTES };
-    this.pipeline = buildAuditPipeline(audit, { table, tunnelPorts: tunnelPorts(options) });
+    this.pipeline = buildAuditPipeline(audit, { table: config.table, tunnelPorts: config.tunnelPorts });
   }
 
   /**
@@ -57,19 +74,19 @@ export class AnalyzeAudit {
    * opens the NDJSON outputs: into files beside them that take their names only at finish(), so a
    * run that fails leaves no report behind, and no old one cut.
    */
-  static async open(options: AnalyzeOptions): Promise<AnalyzeAudit> {
-    const outputs: Output[] = options.output.map((path) => ({ path, kind: outputKind(path) }));
+  static async open(config: AnalyzeConfig): Promise<AnalyzeAudit> {
+    const outputs: Output[] = config.outputs.map((path) => ({ path, kind: outputKind(path) }));
     for (const { path } of outputs) checkReportPath('--output', path);
-    if (options.metricsFile !== undefined) checkReportPath('--metrics-file', options.metricsFile);
-    const matrix = loadMatrix(options.rules);
-    const identities = loadIdentities(options, matrix);
+    if (config.metricsFile !== undefined) checkReportPath('--metrics-file', config.metricsFile);
+    const matrix = loadMatrix(config.rules);
+    const identities = loadIdentities(config.identities, matrix);
     // DNS answers in the traffic name the peers of the flows that follow them.
-    const dnsNames = new DnsNameCache({ graceSeconds: options.dnsGrace });
+    const dnsNames = new DnsNameCache({ graceSeconds: config.dnsGraceSeconds });
     const report = new AuditReport(matrix, outputs.some((o) => o.kind === 'json'), dnsNames);
     const sinks: AuditSink[] = [report];
     // Prometheus's client loads only for --metrics-file.
     let registry: Registry | undefined;
-    if (options.metricsFile !== undefined) {
+    if (config.metricsFile !== undefined) {
       // A CommonJS package's module.exports is its default export, natively and in the bundle
       // (esbuild's split chunks give a dynamically imported CommonJS module no named exports).
       const { Registry } = (await import('prom-client')).default;
@@ -77,7 +94,7 @@ export class AnalyzeAudit {
       registry = new Registry();
       sinks.push(new AuditMetrics(matrix, registry));
     }
-    const failOnUnverified = options.failOnUnverified === true;
+    const { failOnUnverified } = config;
     const ndjson: NdjsonOutput[] = [];
     const ndjsonPaths = outputs.filter((o) => o.kind === 'ndjson').map((o) => o.path);
     // Report writers load only when an --output asks for them.
@@ -88,21 +105,21 @@ export class AnalyzeAudit {
           const partial = `${path}.partial-${process.pid}`;
           const writer = new LineWriter(openOutput(path, partial));
           ndjson.push({ path, partial, writer });
-          sinks.push(new AuditNdjsonSink(options.ndjsonRecords, (line) => writer.add(line), failOnUnverified));
+          sinks.push(new AuditNdjsonSink(config.ndjsonRecords, (line) => writer.add(line), failOnUnverified));
         }
       } catch (err) {
         discard(ndjson);
         throw err;
       }
     }
-    return new AnalyzeAudit(options, outputs, report, identities, dnsNames, ndjson, registry, sinks);
+    return new AnalyzeAudit(config, outputs, report, identities, dnsNames, ndjson, registry, sinks);
   }
 
   /** Writes the reports for the flows fed so far; `run` is the packet half's accounting. */
   async finish(run: ReadFlowsResult): Promise<AuditOutcome> {
-    const { options, report } = this;
+    const { config, report } = this;
     const { dnsTap, dnsNames } = this.pipeline;
-    const failOnUnverified = options.failOnUnverified === true;
+    const { failOnUnverified } = config;
     for (const { writer } of this.ndjson) await writer.end();
     this.outputsOpen = false;
     for (const { writer } of this.ndjson) closeSync(writer.fd!);
@@ -122,15 +139,15 @@ export class AnalyzeAudit {
         throw cannotWrite('--output', path, err);
       }
     }
-    if (options.metricsFile !== undefined && this.registry !== undefined) {
+    if (config.metricsFile !== undefined && this.registry !== undefined) {
       const { PipelineMetrics } = await import('../export/pipeline-metrics.js');
       const totals = { decode: run.decode, tunnels: run.tunnels, table: run.table, liveFlows: 0, dns: dnsTap.stats, dnsCacheAddresses: dnsNames.size, captures: [] };
-      new PipelineMetrics(this.registry, VERSION, () => totals).refresh();
-      writeReport('--metrics-file', options.metricsFile, await this.registry.metrics());
+      new PipelineMetrics(this.registry, config.version, () => totals).refresh();
+      writeReport('--metrics-file', config.metricsFile, await this.registry.metrics());
     }
     return {
-      text: auditText(report, failOnUnverified, options.maxGroups),
-      exitCode: report.compliant(failOnUnverified) ? ExitCode.Ok : ExitCode.Violations,
+      text: auditText(report, failOnUnverified, config.maxGroups),
+      compliant: report.compliant(failOnUnverified),
       dns: dnsTap.stats,
     };
   }
