@@ -8,3 +8,4 @@
 export { runAnalyze } from './analyze-run.js';
 export { loadMatrix } from '../audit/load-matrix.js';
 export { loadIdentities } from '../pipeline/load-identities.js';
+export { explainFlow } from '../audit/explain-flow.js';
