@@ -4,7 +4,7 @@
  * checked in milliseconds, without root, namespaces or libpcap. What needs the kernel (capture,
  * interfaces going away, signals) stays in the watch-*.test.ts end-to-end tests.
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Agent, type AgentConfig } from '../../src/agent/agent.js';
@@ -163,7 +163,7 @@ describe('Agent, driven by a fake source', () => {
   it('reload() takes good rules: logged with both hashes, counted, and later flows are judged by them', async () => {
     const { agent, source, logs, rulesFile, violationLog } = await startAgent();
     const before = String((logs.find((l) => l.msg === 'flowaudit watch started') as { hash: string }).hash);
-    scratch.write(rulesFile.slice(scratch.path.length + 1), rules('none'));
+    writeFileSync(rulesFile, rules('none'));
 
     expect(agent.reload()).toBe(true);
     const reloaded = logs.find((l) => l.msg === 'rules reloaded');
@@ -181,7 +181,7 @@ describe('Agent, driven by a fake source', () => {
 
   it('reload() rejects rules that do not load: logged with the error, counted, and the rules in force keep judging', async () => {
     const { agent, source, logs, rulesFile, violationLog } = await startAgent();
-    scratch.write(rulesFile.slice(scratch.path.length + 1), 'apiVersion: flowaudit.dev/v1\nkind: [\n');
+    writeFileSync(rulesFile, 'apiVersion: flowaudit.dev/v1\nkind: [\n');
 
     expect(agent.reload()).toBe(false);
     const rejected = logs.find((l) => l.msg === 'reload rejected; keeping the rules in force');
