@@ -11,7 +11,8 @@ export async function auditModules(dist) {
     loadMatrix: (await import(`${dist}/audit/load-matrix.js`)).loadMatrix,
     DnsNameCache: (await import(`${dist}/identity/dns-name-cache.js`)).DnsNameCache,
     IdentityIndex: (await import(`${dist}/identity/identity-index.js`)).IdentityIndex,
-    readFlows: (await import(`${dist}/flow/read-flows.js`)).readFlows,
+    // src/pipeline since issue 16; builds from before it have it in src/flow.
+    readFlows: (await import(`${dist}/pipeline/read-flows.js`).catch(() => import(`${dist}/flow/read-flows.js`))).readFlows,
     PLAIN_PREFIX_BYTES: (await import(`${dist}/cli/flow-table-options.js`)).PLAIN_PREFIX_BYTES,
   };
 }

@@ -7,4 +7,5 @@
  */
 export { runAnalyze } from './analyze-run.js';
 export { loadMatrix } from '../audit/load-matrix.js';
-export { loadIdentities } from './load-identities.js';
+export { loadIdentities } from '../pipeline/load-identities.js';
+export { explainFlow } from '../audit/explain-flow.js';

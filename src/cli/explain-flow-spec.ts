@@ -1,15 +1,7 @@
 import { InvalidArgumentError } from 'commander';
+import type { FlowSpec } from '../audit/explain-flow.js';
 import { normaliseHostname } from '../audit/glob.js';
 import { parseAddress } from '../decode/ip-address.js';
-
-/** `rules explain --flow`: the flow to judge. The server is an address, or only a hostname. */
-export interface FlowSpec {
-  readonly clientAddress: string;
-  readonly clientPort: number;
-  readonly server: { readonly address: string; readonly hostname?: undefined } | { readonly address?: undefined; readonly hostname: string };
-  readonly serverPort: number;
-  readonly protocol: 'tcp' | 'udp';
-}
 
 const FLOW_SPEC = /^\s*(\[[^\]]+\]|[^\s:]+):(\d+)\s*->\s*(\[[^\]]+\]|[^\s:]+):(\d+)\/(tcp|udp)\s*$/i;
 /** A DNS name: dot-separated labels of letters, digits and '-', an optional trailing dot. */

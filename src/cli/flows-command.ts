@@ -1,8 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { FLOW_LIST_FORMATS, flowListFormat } from '../export/flow-list-formats.js';
+import { LineWriter } from '../export/line-writer.js';
+import { FlowPipeline } from '../pipeline/pipeline.js';
 import { flowTableOptions, addFlowTableOptions, tunnelPorts, type FlowTableCliOptions } from './flow-table-options.js';
-import { writeRunSummary } from './run-summary.js';
-import { LineWriter, writeOut } from './output.js';
+import { writeRunSummary } from '../export/run-summary.js';
+import { writeOut } from './output.js';
 import { readCaptures } from './read-captures.js';
 
 interface FlowsOptions extends FlowTableCliOptions {
@@ -31,7 +33,8 @@ export function registerFlowsCommand(program: Command): void {
     const listing = format.open((line) => lines.add(line));
     // Flows streamed to the terminal the progress line is drawn on would run into it.
     const noProgress = options.quiet === true || (format.streams && process.stdout.isTTY === true);
-    const result = await readCaptures(files, listing, { keepGoing: options.keepGoing, table: flowTableOptions(options), tunnelPorts: tunnelPorts(options) }, noProgress);
+    const pipeline = new FlowPipeline(listing, { table: flowTableOptions(options), tunnelPorts: tunnelPorts(options) });
+    const result = await readCaptures(files, pipeline, options.keepGoing === true, noProgress);
     await lines.end();
     const rest = listing.finish(result);
     if (rest !== '') await writeOut(rest);

@@ -4,7 +4,7 @@ import { CaptureFormatError } from '../capture/capture-error.js';
 import { LiveCaptureError } from '../capture/live-capture.js';
 import { SourcePositionError } from '../source-position-error.js';
 import { registerAnalyzeCommand } from './analyze-command.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../usage-error.js';
 import { ExitCode } from './exit-codes.js';
 import { registerExplainCommand } from './explain-command.js';
 import { registerFlowsCommand } from './flows-command.js';

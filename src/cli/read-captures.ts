@@ -1,26 +1,26 @@
 import { CaptureFormatError } from '../capture/capture-error.js';
 import type { CaptureSummary } from '../capture/packet-sink.js';
-import type { FlowSink } from '../flow/flow-record.js';
-import { readFlows, type ReadFlowsOptions, type ReadFlowsResult } from '../flow/read-flows.js';
-import { ProgressLine } from './progress-line.js';
+import type { FlowPipeline } from '../pipeline/pipeline.js';
+import { readTrace, type ReadFlowsResult } from '../pipeline/read-flows.js';
+import { ProgressLine } from '../export/progress-line.js';
 
 /**
- * readFlows as the commands run it: progress on stderr while a long read runs (when stderr is a
+ * readTrace as the commands run it: progress on stderr while a long read runs (when stderr is a
  * terminal and not `noProgress`), and the error of a damaged capture saying what --keep-going would keep.
  */
-export async function readCaptures(files: readonly string[], sink: FlowSink, options: ReadFlowsOptions, noProgress: boolean): Promise<ReadFlowsResult> {
+export async function readCaptures(files: readonly string[], pipeline: FlowPipeline, keepGoing: boolean, noProgress: boolean): Promise<ReadFlowsResult> {
   const progress = !noProgress && process.stderr.isTTY ? new ProgressLine(process.stderr, files) : undefined;
   let reading: CaptureSummary | undefined;
   try {
-    return await readFlows(files, sink, {
-      ...options,
+    return await readTrace(files, pipeline, {
+      keepGoing,
       onRead: (capture, bytesRead, table) => {
         reading = capture;
         progress?.update(capture, bytesRead, table.flowsStarted);
       },
     });
   } catch (err) {
-    throw options.keepGoing === true ? err : withKeepGoingHint(err, reading, files.length);
+    throw keepGoing ? err : withKeepGoingHint(err, reading, files.length);
   } finally {
     progress?.clear();
   }

@@ -1,8 +1,8 @@
-import { once } from 'node:events';
 import { InvalidArgumentError, type Command } from 'commander';
 import { liveCaptureUnavailable } from '../capture/live-capture.js';
 import { parseListen } from '../export/listen-address.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../usage-error.js';
+import { VERSION } from './version.js';
 import { addFlowTableOptions, flowTableOptions, PLAIN_PREFIX_BYTES, tunnelPorts, type FlowTableCliOptions } from './flow-table-options.js';
 import { addIdentityOptions, type IdentityCliOptions } from './identity-options.js';
 import { requireOptions } from './option-errors.js';
@@ -58,11 +58,10 @@ export function registerWatchCommand(program: Command): void {
     const webConfig = options['web.config.file'] === undefined ? undefined : loadWebConfig(options['web.config.file']);
     const unavailable = liveCaptureUnavailable();
     if (unavailable !== null) throw new UsageError(unavailable);
-    const { Agent } = await import('./agent.js');
-    const { agentLogger } = await import('./agent-logger.js');
+    const { Agent, agentLogger, libpcapSources, runUntilSignalled } = await import('../agent/index.js');
     const log = agentLogger(options.logLevel);
     const agent = await Agent.start({
-      captures: options.interface.map((name) => ({ interface: name, filter: options.filter, snaplen: options.snaplen, bufferBytes: options.bufferSize * MIB })),
+      sources: libpcapSources(options.interface.map((name) => ({ interface: name, filter: options.filter, snaplen: options.snaplen, bufferBytes: options.bufferSize * MIB }))),
       rules: options.rules,
       identities: options,
       table: { ...flowTableOptions(options), plainPayloadLimit: PLAIN_PREFIX_BYTES },
@@ -74,11 +73,9 @@ export function registerWatchCommand(program: Command): void {
       flushIntervalSeconds: options.flushInterval,
       seenWindowSeconds: options.seenWindow,
       dnsGraceSeconds: options.dnsGrace,
+      version: VERSION,
     }, log);
-    process.on('SIGHUP', () => agent.reload());
-    const signal = await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
-    log.info({ signal: String(signal[0] ?? '') }, 'stopping');
-    await agent.stop();
+    await runUntilSignalled(agent, log);
   });
 }
 

@@ -1,5 +1,5 @@
 import type { FlowSink } from '../flow/flow-record.js';
-import type { ReadFlowsResult } from '../flow/read-flows.js';
+import type { ReadFlowsResult } from '../pipeline/read-flows.js';
 
 /** One listing of flows under way: each flow as it ends (onFlow), then the run's accounting. */
 export interface FlowListing extends FlowSink {

@@ -1,5 +1,5 @@
 import type { FlowRecord } from '../flow/flow-record.js';
-import type { ReadFlowsResult } from '../flow/read-flows.js';
+import type { ReadFlowsResult } from '../pipeline/read-flows.js';
 import { flowFacts, flowRecordJson } from './flow-record-json.js';
 import type { FlowListFormat, FlowListing } from './flow-list-format.js';
 import { runJson } from './run-json.js';

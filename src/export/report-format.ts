@@ -1,6 +1,6 @@
 import type { AuditReport } from '../audit/audit-report.js';
 import type { AuditSink } from '../audit/audited-flow.js';
-import type { ReadFlowsResult } from '../flow/read-flows.js';
+import type { ReadFlowsResult } from '../pipeline/read-flows.js';
 import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 
 /** What the run read, for the reports that carry its accounting. */

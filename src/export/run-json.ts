@@ -1,5 +1,5 @@
 import type { CaptureSummary } from '../capture/packet-sink.js';
-import type { ReadFlowsResult } from '../flow/read-flows.js';
+import type { ReadFlowsResult } from '../pipeline/read-flows.js';
 import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 
 /**

@@ -1,32 +1,7 @@
 import fc from 'fast-check';
 import { MAX_INTERFACES } from '../../src/capture/pcapng-reader.js';
-import {
-  customBlock,
-  epb,
-  ethernet,
-  ETHERTYPE,
-  idb,
-  ifName,
-  ifTsoffset,
-  ifTsresol,
-  isb,
-  ISB,
-  nrb,
-  pb,
-  pcapHeader,
-  ipv4,
-  pcapFile,
-  pcapngBlock,
-  pcapRecord,
-  shb,
-  spb,
-  TCP_FLAGS,
-  tcp,
-  u16,
-  type Endian,
-  type PcapngOption,
-  type PcapSpec,
-} from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, ipv4, TCP_FLAGS, tcp, u16, type Endian } from '../../src/frame-builder.js';
+import { customBlock, epb, idb, ifName, ifTsoffset, ifTsresol, isb, ISB, nrb, pb, pcapHeader, pcapFile, pcapngBlock, pcapRecord, shb, spb, type PcapngOption, type PcapSpec } from '../support/capture-writer.js';
 import { frameArb, LINK_TYPES } from '../decode/frame-arbitraries.js';
 
 /** What a reader must deliver for one packet. */

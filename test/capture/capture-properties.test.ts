@@ -7,7 +7,7 @@ import { readCapture } from '../../src/capture/read-capture.js';
 import { PacketDecoder } from '../../src/decode/packet-decoder.js';
 import { flowFacts, flowRecordJson } from '../../src/export/flow-record-json.js';
 import { FlowTableText } from '../../src/export/flow-table-text.js';
-import { readFlows } from '../../src/flow/read-flows.js';
+import { readFlows } from '../../src/pipeline/read-flows.js';
 import { mutate, mutationsArb } from './byte-mutations.js';
 import { expectedPackets, hostilePcapArb, hostilePcapngArb, pcapCaptureArb, pcapngCaptureArb, type BuiltCapture } from './capture-arbitraries.js';
 import { RecordingSink } from '../support/recording-sink.js';

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CAPTURE_TIME_END_SECONDS } from '../../src/capture/capture-time.js';
 import { isoTime } from '../../src/export/iso-time.js';
-import { readFlows } from '../../src/flow/read-flows.js';
-import { epb, ethernet, ETHERTYPE, idb, ifTsoffset, ifTsresol, ipv4, LINKTYPE, shb, TCP_FLAGS, tcp } from '../support/capture-writer.js';
+import { readFlows } from '../../src/pipeline/read-flows.js';
+import { ethernet, ETHERTYPE, ipv4, LINKTYPE, TCP_FLAGS, tcp } from '../../src/frame-builder.js';
+import { epb, idb, ifTsoffset, ifTsresol, shb } from '../support/capture-writer.js';
 import { tempDir } from '../support/temp-dir.js';
 import { RecordingSink } from '../support/recording-sink.js';
 

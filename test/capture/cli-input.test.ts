@@ -3,20 +3,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  epb,
-  ethernet,
-  ETHERTYPE,
-  idb,
-  ifTsresol,
-  ipv4,
-  LINKTYPE,
-  pcapFile,
-  shb,
-  TCP_FLAGS,
-  tcp,
-  udp,
-} from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, ipv4, LINKTYPE, TCP_FLAGS, tcp, udp } from '../../src/frame-builder.js';
+import { epb, idb, ifTsresol, pcapFile, shb } from '../support/capture-writer.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /** The CLI as users run it: built JavaScript in dist/ (npm run build, or npx tsc -p .). */

@@ -2,29 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CaptureFormatError } from '../../src/capture/capture-error.js';
 import { MAX_INTERFACE_NAME_BYTES, MAX_INTERFACES } from '../../src/capture/pcapng-reader.js';
 import { readCapture } from '../../src/capture/read-capture.js';
-import {
-  epb,
-  ethernet,
-  ETHERTYPE,
-  idb,
-  ifName,
-  ifTsresol,
-  ipv4,
-  isb,
-  ISB,
-  LINKTYPE,
-  pcapFile,
-  pcapHeader,
-  pcapngBlock,
-  pcapRecord,
-  pb,
-  shb,
-  spb,
-  u16,
-  u32,
-  udp,
-  type PcapSpec,
-} from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, ipv4, LINKTYPE, u16, u32, udp } from '../../src/frame-builder.js';
+import { epb, idb, ifName, ifTsresol, isb, ISB, pcapFile, pcapHeader, pcapngBlock, pcapRecord, pb, shb, spb, type PcapSpec } from '../support/capture-writer.js';
 import { RecordingSink } from '../support/recording-sink.js';
 import { tempDir } from '../support/temp-dir.js';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_RESOLVED_NAME_BYTES, MAX_RESOLVED_NAMES } from '../../src/capture/pcapng-reader.js';
 import { readCapture } from '../../src/capture/read-capture.js';
-import { epb, ethernet, ETHERTYPE, idb, ipv4, LINKTYPE, nrb, pb, pcapFile, pcapHeader, pcapRecord, shb, udp, u16, type PcapSpec } from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, ipv4, LINKTYPE, udp, u16 } from '../../src/frame-builder.js';
+import { epb, idb, nrb, pb, pcapFile, pcapHeader, pcapRecord, shb, type PcapSpec } from '../support/capture-writer.js';
 import { RecordingSink } from '../support/recording-sink.js';
 import { tempDir } from '../support/temp-dir.js';
 

@@ -2,7 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CaptureFormatError } from '../../src/capture/capture-error.js';
 import { readCapture } from '../../src/capture/read-capture.js';
-import { epb, idb, LINKTYPE, pcapFile, shb } from '../support/capture-writer.js';
+import { LINKTYPE } from '../../src/frame-builder.js';
+import { epb, idb, pcapFile, shb } from '../support/capture-writer.js';
 import { RecordingSink } from '../support/recording-sink.js';
 import { tempDir } from '../support/temp-dir.js';
 

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_INTERFACES, MAX_RESOLVED_NAME_BYTES, MAX_RESOLVED_NAMES } from '../../src/capture/pcapng-reader.js';
-import { epb, ethernet, ETHERTYPE, idb, ipv4, LINKTYPE, nrb, pcapFile, pcapngBlock, shb, TCP_FLAGS, tcp, u16 } from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, ipv4, LINKTYPE, TCP_FLAGS, tcp, u16 } from '../../src/frame-builder.js';
+import { epb, idb, nrb, pcapFile, pcapngBlock, shb } from '../support/capture-writer.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readCapture } from '../../src/capture/read-capture.js';
-import { ethernet, ETHERTYPE, ipv4, LINKTYPE, pcapFile, pcapHeader, type Endian, type PcapRecord, type PcapSpec, udp } from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, ipv4, LINKTYPE, type Endian, udp } from '../../src/frame-builder.js';
+import { pcapFile, pcapHeader, type PcapRecord, type PcapSpec } from '../support/capture-writer.js';
 import { RecordingSink } from '../support/recording-sink.js';
 import { tempDir } from '../support/temp-dir.js';
 

@@ -1,28 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readCapture } from '../../src/capture/read-capture.js';
-import {
-  BLOCK,
-  comment,
-  customBlock,
-  epb,
-  ethernet,
-  ETHERTYPE,
-  idb,
-  ifName,
-  ifTsresol,
-  ipv4,
-  ipv6,
-  ISB,
-  isb,
-  LINKTYPE,
-  nrb,
-  pb,
-  pcapngBlock,
-  shb,
-  spb,
-  type Endian,
-  udp,
-} from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, ipv4, ipv6, LINKTYPE, type Endian, udp } from '../../src/frame-builder.js';
+import { BLOCK, comment, customBlock, epb, idb, ifName, ifTsresol, ISB, isb, nrb, pb, pcapngBlock, shb, spb } from '../support/capture-writer.js';
 import { RecordingSink } from '../support/recording-sink.js';
 import { tempDir } from '../support/temp-dir.js';
 

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeTsresol, isSupportedTsresol, TimestampConverter } from '../../src/capture/pcapng-timestamp.js';
 import { readCapture } from '../../src/capture/read-capture.js';
-import { epb, idb, ifTsoffset, ifTsresol, shb, type Endian } from '../support/capture-writer.js';
+import { type Endian } from '../../src/frame-builder.js';
+import { epb, idb, ifTsoffset, ifTsresol, shb } from '../support/capture-writer.js';
 import { RecordingSink } from '../support/recording-sink.js';
 import { tempDir } from '../support/temp-dir.js';
 

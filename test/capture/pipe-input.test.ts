@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readCapture } from '../../src/capture/read-capture.js';
-import { epb, idb, LINKTYPE, shb } from '../support/capture-writer.js';
+import { LINKTYPE } from '../../src/frame-builder.js';
+import { epb, idb, shb } from '../support/capture-writer.js';
 import { RecordingSink } from '../support/recording-sink.js';
 import { tempDir } from '../support/temp-dir.js';
 

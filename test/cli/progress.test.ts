@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptySummary } from '../../src/capture/packet-sink.js';
-import { ProgressLine } from '../../src/cli/progress-line.js';
+import { ProgressLine } from '../../src/export/progress-line.js';
 import { manyPeersCapture } from '../support/many-peers-capture.js';
 import { newTempDir } from '../support/temp-dir.js';
 

@@ -1,26 +1,5 @@
 import fc from 'fast-check';
-import {
-  ethernet,
-  ETHERTYPE,
-  icmp,
-  ipv4,
-  ipv6,
-  LINKTYPE,
-  llcSnap,
-  mplsStack,
-  nflog,
-  nullLink,
-  pbbItag,
-  ppp,
-  PPP_PROTOCOL,
-  pppoe,
-  sll,
-  sll2,
-  tcp,
-  u16,
-  udp,
-  type Ipv6Extension,
-} from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, icmp, ipv4, ipv6, LINKTYPE, llcSnap, mplsStack, nflog, nullLink, pbbItag, ppp, PPP_PROTOCOL, pppoe, sll, sll2, tcp, u16, udp, type Ipv6Extension } from '../../src/frame-builder.js';
 
 /** Every link type the decoder understands, and one it does not. */
 export const LINK_TYPES = [...Object.values(LINKTYPE), 147] as const;

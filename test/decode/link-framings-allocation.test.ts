@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ethernet, ETHERTYPE, ipv4, LINKTYPE, llcSnap, mplsStack, nflog, pbbItag, ppp, PPP_PROTOCOL, pppoe, tcp } from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, ipv4, LINKTYPE, llcSnap, mplsStack, nflog, pbbItag, ppp, PPP_PROTOCOL, pppoe, tcp } from '../../src/frame-builder.js';
 import { ensureCliBuilt, REPO_ROOT } from '../support/tshark.js';
 
 const packet = ipv4({ src: '10.0.0.1', dst: '10.0.0.2', protocol: 6, payload: tcp({ srcPort: 40000, dstPort: 443, flags: 0x18, payload: Buffer.alloc(32, 0x17) }) });

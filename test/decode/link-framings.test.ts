@@ -5,24 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeReason } from '../../src/decode/decode-reason.js';
 import { PacketDecoder } from '../../src/decode/packet-decoder.js';
-import {
-  ethernet,
-  ETHERTYPE,
-  ipv4,
-  ipv6,
-  LINKTYPE,
-  llcSnap,
-  mplsStack,
-  nflog,
-  nflogTlv,
-  NFULA,
-  pbbItag,
-  ppp,
-  PPP_PROTOCOL,
-  pppoe,
-  u16,
-  udp,
-} from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, ipv4, ipv6, LINKTYPE, llcSnap, mplsStack, nflog, nflogTlv, NFULA, pbbItag, ppp, PPP_PROTOCOL, pppoe, u16, udp } from '../../src/frame-builder.js';
 import { at, decodeFrame } from './decode-frame.js';
 
 const v4 = ipv4({ src: '192.0.2.1', dst: '198.51.100.2', protocol: 17, payload: udp({ srcPort: 5353, dstPort: 53, payload: Buffer.from('q') }) });

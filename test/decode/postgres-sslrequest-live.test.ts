@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { observeSecurity } from '../../src/audit/observe-security.js';
 import type { ObservedSecurity } from '../../src/audit/verdict.js';
-import { readFlows } from '../../src/flow/read-flows.js';
+import { readFlows } from '../../src/pipeline/read-flows.js';
 import { freePort } from '../support/loopback-exchange.js';
 import { makeTestPki } from '../support/test-pki.js';
 import { liveCaptureBlocker, missingTool, reportBlocked } from '../support/tls-dns-tools.js';

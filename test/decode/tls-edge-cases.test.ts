@@ -11,7 +11,7 @@ import { observeSecurity } from '../../src/audit/observe-security.js';
 import type { ObservedSecurity } from '../../src/audit/verdict.js';
 import { classifyPayload, type PayloadKind } from '../../src/decode/payload-kind.js';
 import { parseTlsHandshake, type TlsEvidence, type TlsHandshake } from '../../src/decode/tls-handshake.js';
-import { readFlows } from '../../src/flow/read-flows.js';
+import { readFlows } from '../../src/pipeline/read-flows.js';
 import { EDGE_CASES, type EdgeCaseName, makeEdgeCaseCapture } from '../support/tls-edge-cases.js';
 import { committedAndMadeNow, type MakeCapture } from '../support/fixture-suites.js';
 import { missingTool, reportBlocked, tsharkFields } from '../support/tls-dns-tools.js';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { observeSecurity } from '../../src/audit/observe-security.js';
 import { recogniseTlsUpgrade, type TlsUpgrade } from '../../src/decode/tls-upgrade.js';
-import { readFlows } from '../../src/flow/read-flows.js';
+import { readFlows } from '../../src/pipeline/read-flows.js';
 import { flow } from '../audit/audit-fixtures.js';
 import { exchangesPcap } from '../support/loopback-exchange.js';
 import { UPGRADE_CASES, type UpgradeCaseName } from '../support/tls-upgrades.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DECODE_REASON_NAMES, DecodeReason } from '../../src/decode/decode-reason.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../src/decode/decoded-packet.js';
 import { PacketDecoder } from '../../src/decode/packet-decoder.js';
-import { ethernet, ETHERTYPE, icmp, ipv4, ipv6, LINKTYPE, TCP_FLAGS, tcp, udp } from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, icmp, ipv4, ipv6, LINKTYPE, TCP_FLAGS, tcp, udp } from '../../src/frame-builder.js';
 import { at, decodeFrame } from './decode-frame.js';
 
 const RAW = LINKTYPE.Raw;

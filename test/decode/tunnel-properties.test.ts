@@ -4,7 +4,7 @@ import { DECODE_REASON_NAMES, DecodeReason } from '../../src/decode/decode-reaso
 import { Fragment } from '../../src/decode/decoded-packet.js';
 import { MAX_TUNNEL_DEPTH, PacketDecoder } from '../../src/decode/packet-decoder.js';
 import { mutate, mutationsArb } from '../capture/byte-mutations.js';
-import { ETHERTYPE, ethernet, ipv4, ipv6, LINKTYPE, udp } from '../support/capture-writer.js';
+import { ETHERTYPE, ethernet, ipv4, ipv6, LINKTYPE, udp } from '../../src/frame-builder.js';
 import {
   erspanIIHeader, erspanIIIHeader, ETHERTYPE_ERSPAN_II, ETHERTYPE_ERSPAN_III, ETHERTYPE_TEB, geneveHeader, geneveOption, greHeader,
   GTP_PDU_SESSION_CONTAINER, gtpuHeader, vxlanHeader,

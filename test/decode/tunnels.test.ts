@@ -3,7 +3,7 @@ import { DecodeReason } from '../../src/decode/decode-reason.js';
 import { formatAddress } from '../../src/decode/ip-address.js';
 import { MAX_TUNNEL_DEPTH, PacketDecoder } from '../../src/decode/packet-decoder.js';
 import { TUNNEL_NAMES } from '../../src/decode/tunnel-header.js';
-import { ETHERTYPE, ethernet, ipv4, ipv6, LINKTYPE, tcp, TCP_FLAGS, udp } from '../support/capture-writer.js';
+import { ETHERTYPE, ethernet, ipv4, ipv6, LINKTYPE, tcp, TCP_FLAGS, udp } from '../../src/frame-builder.js';
 import {
   erspanIIHeader, erspanIIIHeader, ETHERTYPE_ERSPAN_II, ETHERTYPE_ERSPAN_III, ETHERTYPE_TEB, geneveHeader, geneveOption,
   greHeader, GTP_PDU_SESSION_CONTAINER, gtpuHeader, ipBetweenNodes, NODE_A, NODE_A_V6, NODE_B, NODE_B_V6, udpBetweenNodes, vxlanHeader,

@@ -10,19 +10,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  ethernet,
-  ETHERTYPE,
-  LINKTYPE,
-  llcSnap,
-  mplsStack,
-  pbbItag,
-  pcapFile,
-  ppp,
-  PPP_PROTOCOL,
-  pppoe,
-  type PcapRecord,
-} from '../support/capture-writer.js';
+import { ethernet, ETHERTYPE, LINKTYPE, llcSnap, mplsStack, pbbItag, ppp, PPP_PROTOCOL, pppoe } from '../../src/frame-builder.js';
+import { pcapFile, type PcapRecord } from '../support/capture-writer.js';
 import { readPcap } from '../support/pcap-records.js';
 import {
   CAPTURE_DIR,

@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ETHERTYPE, LINKTYPE, pcapFile, type PcapRecord } from '../support/capture-writer.js';
+import { ETHERTYPE, LINKTYPE } from '../../src/frame-builder.js';
+import { pcapFile, type PcapRecord } from '../support/capture-writer.js';
 import { conversationPairs, endpointText, flowPairs, pairKey } from '../support/conversation-pairs.js';
 import {
   CAPTURE_DIR, comparableFlow, ensureCliBuilt, flowauditFlows, gate, REPO_ROOT, missingTools, sortShapes, tsharkConversations, type CliFlow, type CliFlowsOutput,

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoaderFlow, LoaderPayload } from '../../src/engine/loader-events.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
-import { readFlows } from '../../src/flow/read-flows.js';
+import { readFlows } from '../../src/pipeline/read-flows.js';
 import { gate } from '../support/tshark.js';
 import { ebpfUnavailable, flowKeyText, LoaderProcess } from './loader-process.js';
 import { PODS, PodLab, sleep } from './pod-lab.js';

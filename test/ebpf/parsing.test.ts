@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoaderCounters } from '../../src/engine/loader-events.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
-import { readFlows } from '../../src/flow/read-flows.js';
+import { readFlows } from '../../src/pipeline/read-flows.js';
 import { gate } from '../support/tshark.js';
 import { ebpfUnavailable, LoaderProcess } from './loader-process.js';
 import { addPodVeth, mustRun, PodLab, sleep, startTcpdump } from './pod-lab.js';

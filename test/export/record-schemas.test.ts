@@ -13,7 +13,7 @@ import { LiveAuditor } from '../../src/audit/live-auditor.js';
 import { loadMatrix } from '../../src/audit/load-matrix.js';
 import { AuditNdjsonSink } from '../../src/export/audit-ndjson.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
-import { readFlows } from '../../src/flow/read-flows.js';
+import { readFlows } from '../../src/pipeline/read-flows.js';
 import { parseInventory } from '../../src/identity/inventory.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import { expectSchema } from '../support/record-schemas.js';

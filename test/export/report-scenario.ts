@@ -4,7 +4,7 @@
  * unverified, wrong-initiator, unknown-peer, unexpected and a notice.
  */
 import { emptySummary } from '../../src/capture/packet-sink.js';
-import type { ReadFlowsResult } from '../../src/flow/read-flows.js';
+import type { ReadFlowsResult } from '../../src/pipeline/read-flows.js';
 import { audit, flow, HTTP_GET, HTTP_OK, inventoryIndex, matrixFrom, TLS_CLIENT_HELLO, TLS_SERVER_HELLO } from '../audit/audit-fixtures.js';
 
 export const REPORT_MATRIX = `apiVersion: flowaudit.dev/v1

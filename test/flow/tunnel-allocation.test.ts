@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ETHERTYPE, ethernet, ipv4, tcp, TCP_FLAGS } from '../support/capture-writer.js';
+import { ETHERTYPE, ethernet, ipv4, tcp, TCP_FLAGS } from '../../src/frame-builder.js';
 import { ensureCliBuilt, REPO_ROOT } from '../support/tshark.js';
 import {
   erspanIIHeader, ETHERTYPE_ERSPAN_II, greHeader, gtpuHeader, ipBetweenNodes, udpBetweenNodes, vxlanHeader,

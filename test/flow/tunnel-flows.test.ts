@@ -5,7 +5,7 @@ import { PipelineMetrics } from '../../src/export/pipeline-metrics.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
 import { FlowTable } from '../../src/flow/flow-table.js';
 import { PacketFlowSink } from '../../src/flow/packet-flow-sink.js';
-import { ETHERTYPE, ethernet, ipv4, LINKTYPE, tcp, TCP_FLAGS } from '../support/capture-writer.js';
+import { ETHERTYPE, ethernet, ipv4, LINKTYPE, tcp, TCP_FLAGS } from '../../src/frame-builder.js';
 import { exposedSeries } from '../support/exposition.js';
 import { NODE_A, NODE_B, udpBetweenNodes, vxlanHeader } from '../support/tunnel-wrap.js';
 import { RecordingSink } from '../support/recording-sink.js';

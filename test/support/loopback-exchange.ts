@@ -6,7 +6,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
-import { ipv4, LINKTYPE, pcapFile, type PcapRecord, TCP_FLAGS, tcp } from './capture-writer.js';
+import { ipv4, LINKTYPE, TCP_FLAGS, tcp } from '../../src/frame-builder.js';
+import { pcapFile, type PcapRecord } from './capture-writer.js';
 
 /** One read off the wire: who sent it, and the bytes. */
 export interface Chunk {

@@ -6,7 +6,8 @@
  * or a DNS query to the site resolver. Deterministic: the same bytes every run.
  */
 import { clientHelloBody, handshake, record, sniExtension } from './tls-records.js';
-import { ETHERTYPE, ethernet, ipv4, ipv6, LINKTYPE, pcapFile, TCP_FLAGS, tcp, udp, type PcapRecord, type PcapSpec } from './capture-writer.js';
+import { ETHERTYPE, ethernet, ipv4, ipv6, LINKTYPE, TCP_FLAGS, tcp, udp } from '../../src/frame-builder.js';
+import { pcapFile, type PcapRecord, type PcapSpec } from './capture-writer.js';
 
 /** One connection (or DNS query) in the capture; `network` is the /24 or /64 of an address, as written. */
 export interface PeerConnection {

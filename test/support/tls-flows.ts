@@ -1,5 +1,5 @@
 import type { FlowRecord, PayloadStop } from '../../src/flow/flow-record.js';
-import { readFlows } from '../../src/flow/read-flows.js';
+import { readFlows } from '../../src/pipeline/read-flows.js';
 import { RecordingSink } from './recording-sink.js';
 
 /** One flow of a capture with copies of its payload prefixes and what a parser made of them. */

@@ -3,7 +3,7 @@
  * lay them out: VXLAN (RFC 7348), Geneve (RFC 8926), GRE (RFC 2784/2890), ERSPAN II and III,
  * GTP-U (TS 29.281). The outer packets are plain IPv4 between two "nodes".
  */
-import { ETHERTYPE, ethernet, ipv4, ipv6, u16, u32, udp } from './capture-writer.js';
+import { ETHERTYPE, ethernet, ipv4, ipv6, u16, u32, udp } from '../../src/frame-builder.js';
 
 export const NODE_A = '192.168.50.1';
 export const NODE_B = '192.168.50.2';

@@ -1,13 +1,11 @@
 /**
- * `flowaudit watch`: the long-lived agent. Live captures feed the same pipeline `analyze` runs on
- * files (decode, flow table, audit); flows are judged as their evidence arrives and when they end,
- * verdicts go to Prometheus metrics and the violation log, and SIGHUP swaps in new rules and
- * inventories without dropping a flow.
+ * The long-lived agent (`flowaudit watch`): its live sources feed the same pipeline `analyze` runs
+ * on files (src/pipeline); flows are judged as their evidence arrives and when they end, verdicts
+ * go to Prometheus metrics and the violation log, and reload() swaps in new rules and inventories
+ * without dropping a flow. Its sources come from a factory, so tests drive it with a fake one.
  */
 import { Registry } from 'prom-client';
-import type { LiveCaptureOptions } from '../capture/live-capture.js';
-import { ReopeningCapture, type CaptureEvents } from '../capture/reopening-capture.js';
-import type { LiveAuditor } from '../audit/live-auditor.js';
+import type { Auditor } from '../audit/auditor.js';
 import { loadMatrix } from '../audit/load-matrix.js';
 import { OwnEndpoint } from '../audit/own-endpoint.js';
 import type { Matrix } from '../audit/matrix.js';
@@ -15,23 +13,27 @@ import type { TunnelPorts } from '../decode/tunnel-ports.js';
 import type { AuditMetrics } from '../export/audit-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../export/metrics-server.js';
 import { PipelineMetrics } from '../export/pipeline-metrics.js';
-import { ViolationLog, type ViolationLogOptions } from '../export/violation-log.js';
+import type { ViolationLogOptions } from '../export/violation-log.js';
 import type { WebConfig } from '../export/web-config.js';
 import { DEFAULT_FLOW_TABLE_OPTIONS, type FlowTable, type FlowTableOptions } from '../flow/flow-table.js';
-import type { FileIdentitySource } from '../identity/file-identity-source.js';
 import { describeConflict } from '../identity/address-history.js';
+import type { FileIdentitySource } from '../identity/file-identity-source.js';
 import { IdentityIndex } from '../identity/identity-index.js';
+import { identityFiles, inventoryCheck, type IdentityFiles } from '../pipeline/load-identities.js';
+import type { LiveSource } from '../pipeline/source.js';
 import type { Logger } from './agent-logger.js';
-import { buildAgentPipeline, DeferredTableWork } from './agent-pipeline.js';
-import { WARM_UP_TABLE, warmUp } from './agent-warm-up.js';
-import type { IdentityCliOptions } from './identity-options.js';
-import { identityFiles, inventoryCheck } from './load-identities.js';
-import { VERSION } from './version.js';
+import { buildAgentPipeline } from './agent-pipeline.js';
+import { DeferredTableWork } from './deferred-table-work.js';
+import { ViolationOutputs } from './violation-outputs.js';
+import { WARM_UP_TABLE, warmUp } from './warm-up.js';
+
+/** Makes the agent's sources (not yet started); `log` is for their own events (a capture reopened). */
+export type SourceFactory = (log: Logger) => readonly LiveSource[];
 
 export interface AgentConfig {
-  readonly captures: readonly LiveCaptureOptions[];
+  readonly sources: SourceFactory;
   readonly rules: string;
-  readonly identities: IdentityCliOptions;
+  readonly identities: IdentityFiles;
   readonly table: Partial<FlowTableOptions>;
   /** UDP ports opened as tunnels (default DEFAULT_TUNNEL_PORTS). */
   readonly tunnelPorts?: TunnelPorts;
@@ -43,15 +45,15 @@ export interface AgentConfig {
   readonly flushIntervalSeconds: number;
   readonly seenWindowSeconds: number;
   readonly dnsGraceSeconds: number;
+  /** flowaudit's version, for flowaudit_build_info and the start log line. */
+  readonly version: string;
+  /** How often live flows with new evidence are judged and the flow table's clock moves on (default 1000 ms). */
+  readonly tickMs?: number;
+  /** Warm the code up before the sources start (default true; tests of the agent's behaviour skip its second). */
+  readonly warmUp?: boolean;
 }
 
-/** How often live flows with new evidence are judged and the flow table's clock moves on. */
 const TICK_MS = 1000;
-/**
- * libpcap (TPACKET_V3) hands packets over a block at a time, when a block fills or after its 1 s
- * timeout: at shutdown the agent keeps reading this long so the last packets reach their flows.
- */
-const DRAIN_MS = 1100;
 /**
  * Longest one turn of the event loop spends judging live flows and sweeping timed-out ones before
  * it lets packets and scrapes in. A scrape waits for a few turns (accept, read, answer), each
@@ -68,7 +70,7 @@ const CHUNK_SLOTS = 16384;
 const EVICT_FRACTION = 1 / 256;
 
 export class Agent {
-  private readonly captures: ReopeningCapture[] = [];
+  private readonly sources: LiveSource[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private server?: MetricsServer;
   private stopping = false;
@@ -78,17 +80,16 @@ export class Agent {
     private readonly config: AgentConfig,
     private readonly log: Logger,
     private matrix: Matrix,
-    private readonly auditor: LiveAuditor,
+    private readonly auditor: Auditor,
     private readonly auditMetrics: AuditMetrics,
     private readonly table: FlowTable,
     private readonly work: DeferredTableWork,
-    private readonly violationLog: ViolationLog | undefined,
-    private readonly flushStdout: () => void,
+    private readonly violations: ViolationOutputs,
     private readonly identitySource: FileIdentitySource,
     private readonly identities: IdentityIndex,
   ) {}
 
-  /** Loads everything, opens the captures and the endpoint; throws on bad input before capturing. */
+  /** Loads everything, starts the sources and the endpoint; throws on bad input before capturing. */
   static async start(config: AgentConfig, log: Logger): Promise<Agent> {
     const matrix = loadMatrix(config.rules);
     const identitySource = identityFiles(config.identities, matrix);
@@ -99,60 +100,54 @@ export class Agent {
     const table = { ...config.table, sweepBatch: CHUNK_FLOWS, scanBatch: CHUNK_SLOTS, evictFraction: EVICT_FRACTION };
     // Violation records are left out of the warm-up: its flows all violate, and serialising them
     // would double its time for a path only violations take.
-    const warmUpMs = warmUp(buildAgentPipeline(matrix, identities, new Registry(), { ...stages, table: { ...table, ...WARM_UP_TABLE }, violationWriters: [] }));
-    const violationLog = config.violationLog === undefined ? undefined : new ViolationLog(config.violationLog);
-    let stdoutLines: string[] = [];
-    const flushStdout = (): void => {
-      if (stdoutLines.length === 0) return;
-      process.stdout.write(stdoutLines.join('\n') + '\n');
-      stdoutLines = [];
-    };
-    const violationWriters: ((line: string) => void)[] = [];
-    if (violationLog !== undefined) violationWriters.push((line) => violationLog.add(line));
-    if (config.violationsToStdout) violationWriters.push((line) => stdoutLines.push(line));
+    const warmUpMs = config.warmUp === false ? 0 : warmUp(buildAgentPipeline(matrix, identities, new Registry(), { ...stages, table: { ...table, ...WARM_UP_TABLE }, violationWriters: [] }));
+    const violations = new ViolationOutputs({ violationLog: config.violationLog, toStdout: config.violationsToStdout }, log);
     const registry = new Registry();
-    const { packets, table: flowTable, auditor, auditMetrics, dnsTap, dnsNames } = buildAgentPipeline(matrix, identities, registry, {
+    const pipeline = buildAgentPipeline(matrix, identities, registry, {
       ...stages,
       table: { ...table, initialCapacity: config.table.maxFlows ?? DEFAULT_FLOW_TABLE_OPTIONS.maxFlows },
-      violationWriters,
+      violationWriters: violations.writers,
     });
-    const work = new DeferredTableWork(flowTable, CHUNK_FLOWS);
-    const agent = new Agent(config, log, matrix, auditor, auditMetrics, flowTable, work, violationLog, flushStdout, identitySource, identities);
+    const { flows, auditor, auditMetrics, dnsTap, dnsNames } = pipeline;
+    const agent = new Agent(config, log, matrix, auditor, auditMetrics, flows.table, new DeferredTableWork(flows.table, CHUNK_FLOWS), violations, identitySource, identities);
 
-    const pipeline = new PipelineMetrics(registry, VERSION, () => ({
-      decode: packets.decoder.reasonCounts(),
-      tunnels: packets.decoder.tunnelSummary(),
-      table: flowTable.stats,
-      liveFlows: flowTable.liveFlows,
+    const metrics = new PipelineMetrics(registry, config.version, () => ({
+      ...flows.accounting(),
+      liveFlows: flows.table.liveFlows,
       dns: dnsTap.stats,
       dnsCacheAddresses: dnsNames.size,
-      captures: agent.captures.map((c) => c.state()),
-      ...(violationLog === undefined ? {} : { violationLog: violationLog.stats }),
+      captures: agent.sources.map((s) => s.stats()),
+      ...(violations.log === undefined ? {} : { violationLog: violations.log.stats }),
     }));
     try {
-      for (const options of config.captures) {
-        const capture = new ReopeningCapture(options, packets, agent.captureEvents(options.interface));
-        agent.captures.push(capture);
-        log.info({ interface: options.interface, linkType: capture.linkType, filter: options.filter, snaplen: options.snaplen }, 'capturing');
+      for (const source of config.sources(log)) {
+        agent.sources.push(source);
+        await source.start(flows.input);
+        log.info({ interface: source.name, ...source.describe() }, 'capturing');
       }
       agent.server = await startMetricsServer({
         listen: config.listen,
         registry,
         ...(config.webConfig === undefined ? {} : { webConfig: config.webConfig }),
-        beforeScrape: () => pipeline.refresh(),
+        beforeScrape: () => metrics.refresh(),
         notReady: () => agent.notReady(),
         onRequestError: (error, path) => log.error({ error: error.message, path }, 'request failed; answered 500'),
       });
       auditor.ownEndpoint(OwnEndpoint.bound(agent.server.host, agent.server.port));
     } catch (err) {
-      for (const capture of agent.captures) capture.close();
-      violationLog?.close();
+      for (const source of agent.sources) source.close();
+      violations.close();
       throw err;
     }
-    agent.timers.push(setInterval(() => agent.tick(), TICK_MS));
-    agent.timers.push(setInterval(() => agent.flush(), config.flushIntervalSeconds * 1000));
-    log.info({ listen: agent.server.address, profile: matrix.name, hash: matrix.hash, tls: config.webConfig?.tls !== undefined, version: VERSION, warmUpMs }, 'flowaudit watch started');
+    agent.timers.push(setInterval(() => agent.tick(), config.tickMs ?? TICK_MS));
+    agent.timers.push(setInterval(() => violations.flush(), config.flushIntervalSeconds * 1000));
+    log.info({ listen: agent.server.address, profile: matrix.name, hash: matrix.hash, tls: config.webConfig?.tls !== undefined, version: config.version, warmUpMs }, 'flowaudit watch started');
     return agent;
+  }
+
+  /** `host:port` the metrics endpoint is bound to. */
+  get address(): string {
+    return this.server!.address;
   }
 
   /**
@@ -178,34 +173,27 @@ export class Agent {
     }
   }
 
-  /** Clean shutdown (SIGTERM, SIGINT): stop capturing, end and judge every live flow, write everything. */
+  /** Clean shutdown (SIGTERM, SIGINT): stop the sources once drained, end and judge every live flow, write everything. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
-    await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
-    for (const capture of this.captures) capture.close();
+    // Packets already captured may still be on their way (libpcap's blocks): let them reach their flows.
+    const drainMs = Math.max(0, ...this.sources.map((s) => s.drainMs));
+    if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+    for (const source of this.sources) source.close();
     this.table.flush();
-    this.flush();
-    this.violationLog?.close();
+    this.violations.flush();
+    this.violations.close();
     await this.server?.close();
-    this.log.info({ packets: this.table.stats.packets, flows: this.table.stats.flowsEmitted, violationLog: this.violationLog?.stats }, 'flowaudit watch stopped');
+    this.log.info({ packets: this.table.stats.packets, flows: this.table.stats.flowsEmitted, violationLog: this.violations.log?.stats }, 'flowaudit watch stopped');
   }
 
-  /** Why /readyz answers 503: shutting down, or a capture down (being reopened); null when ready. */
+  /** Why /readyz answers 503: shutting down, or a source down (being reopened); null when ready. */
   private notReady(): string | null {
     if (this.stopping) return 'shutting down';
-    const down = this.captures.map((c) => c.downReason).filter((reason) => reason !== null);
+    const down = this.sources.map((s) => s.downReason()).filter((reason) => reason !== null);
     return down.length > 0 ? `capture down, reopening: ${down.join('; ')}` : null;
-  }
-
-  /** Log lines for a capture's interface going away and coming back. */
-  private captureEvents(name: string): CaptureEvents {
-    return {
-      stopped: (error, retryInMs) => this.log.error({ interface: name, error: error.message, retryInMs }, 'capture stopped; reopening'),
-      retryFailed: (error, retryInMs) => this.log.warn({ interface: name, error: error.message, retryInMs }, 'capture not reopened; retrying'),
-      reopened: (linkType, downMs) => this.log.info({ interface: name, linkType, downMs }, 'capture reopened'),
-    };
   }
 
   private tick(): void {
@@ -230,15 +218,5 @@ export class Agent {
       while (pending && performance.now() < deadline);
       if (pending) this.step();
     });
-  }
-
-  private flush(): void {
-    this.violationLog?.flush();
-    this.flushStdout();
-    const stats = this.violationLog?.stats;
-    if (stats?.lastError !== undefined) {
-      this.log.error({ error: stats.lastError, lost: stats.lost }, 'violation log write failed');
-      delete stats.lastError;
-    }
   }
 }

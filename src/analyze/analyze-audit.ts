@@ -2,55 +2,74 @@ import { closeSync, openSync, renameSync, rmSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import { AuditReport } from '../audit/audit-report.js';
 import type { AuditSink } from '../audit/audited-flow.js';
-import { Auditor } from '../audit/auditor.js';
 import { loadMatrix } from '../audit/load-matrix.js';
 import { auditText } from '../export/audit-text.js';
 import type { DocumentFormat, ReportOptions } from '../export/report-format.js';
 import { reportExtensions, reportFormatFor } from '../export/report-formats.js';
-import type { ReadFlowsResult } from '../flow/read-flows.js';
-import { DnsAnswerTap, type DnsTapStats } from '../identity/dns-answer-tap.js';
-import type { IdentityProvider } from '../identity/endpoint-identity.js';
+import type { ReadFlowsResult } from '../pipeline/read-flows.js';
+import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 import { DnsNameCache } from '../identity/dns-name-cache.js';
-import type { AnalyzeOptions } from './analyze-command.js';
-import { ExitCode } from './exit-codes.js';
-import { loadIdentities } from './load-identities.js';
-import { LineWriter } from './output.js';
+import type { IdentityProvider } from '../identity/endpoint-identity.js';
+import type { TunnelPorts } from '../decode/tunnel-ports.js';
+import type { NdjsonRecords } from '../export/report-format.js';
+import { LineWriter } from '../export/line-writer.js';
+import type { FlowTableOptions } from '../flow/flow-table.js';
+import { loadIdentities, type IdentityFiles } from '../pipeline/load-identities.js';
+import { buildAuditPipeline, type AuditPipeline } from '../pipeline/pipeline.js';
 import { cannotWrite, checkReportPath, writeReport } from './report-file.js';
-import { UsageError } from './usage-error.js';
-import { VERSION } from './version.js';
+import { UsageError } from '../usage-error.js';
 
-/** What the audit hands back once every flow is judged: the summary to print and the exit code. */
+/** An offline audit: its inputs but the captures, and its outputs. */
+export interface AnalyzeConfig {
+  readonly rules: string;
+  readonly identities: IdentityFiles;
+  /** Reports to write, each in the format its file ending names (src/export/report-formats.ts). */
+  readonly outputs: readonly string[];
+  /** Prometheus text metrics to write. */
+  readonly metricsFile?: string;
+  readonly ndjsonRecords: NdjsonRecords;
+  /** Count flows whose required security could not be proven as violations. */
+  readonly failOnUnverified: boolean;
+  readonly dnsGraceSeconds: number;
+  /** Finding groups the text summary shows. */
+  readonly maxGroups: number;
+  readonly table: Partial<FlowTableOptions>;
+  readonly tunnelPorts: TunnelPorts;
+  /** flowaudit's version, for flowaudit_build_info. */
+  readonly version: string;
+}
+
+/** What the audit hands back once every flow is judged: the summary to print and whether the traffic complies. */
 export interface AuditOutcome {
   readonly text: string;
-  readonly exitCode: number;
+  readonly compliant: boolean;
   readonly dns: DnsTapStats;
 }
 
 /**
  * The audit half of `flowaudit analyze`: the matrix, identities and report sinks, fed the flows
  * (and the DNS answers seen on the way) in capture order, then the reports written. The packet
- * half is analyze-run.ts.
+ * half is src/cli/analyze-run.ts (readTrace into `pipeline`).
  */
 export class AnalyzeAudit {
-  /** Where the packet half delivers finished flows, and the DNS answers seen on the way. */
-  readonly auditor: Auditor;
-  readonly dnsTap: DnsAnswerTap;
+  /** What the packet half reads the captures into. */
+  readonly pipeline: AuditPipeline;
   /** The NDJSON outputs are still open (neither finished nor aborted). */
   private outputsOpen = true;
 
   private constructor(
-    private readonly options: AnalyzeOptions,
+    private readonly config: AnalyzeConfig,
     private readonly reportOptions: ReportOptions,
     private readonly documents: readonly DocumentOutput[],
     private readonly report: AuditReport,
     identities: IdentityProvider,
-    private readonly dnsNames: DnsNameCache,
+    dnsNames: DnsNameCache,
     private readonly ndjson: readonly NdjsonOutput[],
     private readonly registry: Registry | undefined,
     sinks: readonly AuditSink[],
   ) {
-    this.dnsTap = new DnsAnswerTap(dnsNames);
-    this.auditor = new Auditor(report.matrix, identities, sinks, dnsNames);
+    const audit = { matrix: report.matrix, identities, sinks, dnsNames, live: false };
+    this.pipeline = buildAuditPipeline(audit, { table: config.table, tunnelPorts: config.tunnelPorts });
   }
 
   /**
@@ -58,21 +77,21 @@ export class AnalyzeAudit {
    * opens the NDJSON outputs: into files beside them that take their names only at finish(), so a
    * run that fails leaves no report behind, and no old one cut.
    */
-  static async open(options: AnalyzeOptions): Promise<AnalyzeAudit> {
-    const outputs = options.output.map((path) => ({ path, format: outputFormat(path) }));
+  static async open(config: AnalyzeConfig): Promise<AnalyzeAudit> {
+    const outputs = config.outputs.map((path) => ({ path, format: outputFormat(path) }));
     for (const { path } of outputs) checkReportPath('--output', path);
-    if (options.metricsFile !== undefined) checkReportPath('--metrics-file', options.metricsFile);
-    const matrix = loadMatrix(options.rules);
-    const identities = loadIdentities(options, matrix);
+    if (config.metricsFile !== undefined) checkReportPath('--metrics-file', config.metricsFile);
+    const matrix = loadMatrix(config.rules);
+    const identities = loadIdentities(config.identities, matrix);
     // DNS answers in the traffic name the peers of the flows that follow them.
-    const dnsNames = new DnsNameCache({ graceSeconds: options.dnsGrace });
+    const dnsNames = new DnsNameCache({ graceSeconds: config.dnsGraceSeconds });
     const documents: DocumentOutput[] = [];
     for (const { path, format } of outputs) if (format.kind === 'document') documents.push({ path, format });
     const report = new AuditReport(matrix, documents.some((o) => o.format.needsFlows), dnsNames);
     const sinks: AuditSink[] = [report];
     // Prometheus's client loads only for --metrics-file.
     let registry: Registry | undefined;
-    if (options.metricsFile !== undefined) {
+    if (config.metricsFile !== undefined) {
       // A CommonJS package's module.exports is its default export, natively and in the bundle
       // (esbuild's split chunks give a dynamically imported CommonJS module no named exports).
       const { Registry } = (await import('prom-client')).default;
@@ -80,7 +99,7 @@ export class AnalyzeAudit {
       registry = new Registry();
       sinks.push(new AuditMetrics(matrix, registry));
     }
-    const reportOptions: ReportOptions = { failOnUnverified: options.failOnUnverified === true, maxGroups: options.maxGroups, ndjsonRecords: options.ndjsonRecords };
+    const reportOptions: ReportOptions = { failOnUnverified: config.failOnUnverified, maxGroups: config.maxGroups, ndjsonRecords: config.ndjsonRecords };
     const ndjson: NdjsonOutput[] = [];
     try {
       for (const { path, format } of outputs) {
@@ -94,12 +113,13 @@ export class AnalyzeAudit {
       discard(ndjson);
       throw err;
     }
-    return new AnalyzeAudit(options, reportOptions, documents, report, identities, dnsNames, ndjson, registry, sinks);
+    return new AnalyzeAudit(config, reportOptions, documents, report, identities, dnsNames, ndjson, registry, sinks);
   }
 
   /** Writes the reports for the flows fed so far; `run` is the packet half's accounting. */
   async finish(run: ReadFlowsResult): Promise<AuditOutcome> {
-    const { options, reportOptions, report, dnsTap } = this;
+    const { config, reportOptions, report } = this;
+    const { dnsTap, dnsNames } = this.pipeline;
     for (const { writer } of this.ndjson) await writer.end();
     this.outputsOpen = false;
     for (const { writer } of this.ndjson) closeSync(writer.fd!);
@@ -111,15 +131,15 @@ export class AnalyzeAudit {
         throw cannotWrite('--output', path, err);
       }
     }
-    if (options.metricsFile !== undefined && this.registry !== undefined) {
+    if (config.metricsFile !== undefined && this.registry !== undefined) {
       const { PipelineMetrics } = await import('../export/pipeline-metrics.js');
-      const totals = { decode: run.decode, tunnels: run.tunnels, table: run.table, liveFlows: 0, dns: dnsTap.stats, dnsCacheAddresses: this.dnsNames.size, captures: [] };
-      new PipelineMetrics(this.registry, VERSION, () => totals).refresh();
-      writeReport('--metrics-file', options.metricsFile, await this.registry.metrics());
+      const totals = { decode: run.decode, tunnels: run.tunnels, table: run.table, liveFlows: 0, dns: dnsTap.stats, dnsCacheAddresses: dnsNames.size, captures: [] };
+      new PipelineMetrics(this.registry, config.version, () => totals).refresh();
+      writeReport('--metrics-file', config.metricsFile, await this.registry.metrics());
     }
     return {
       text: auditText(report, reportOptions.failOnUnverified, reportOptions.maxGroups),
-      exitCode: report.compliant(reportOptions.failOnUnverified) ? ExitCode.Ok : ExitCode.Violations,
+      compliant: report.compliant(reportOptions.failOnUnverified),
       dns: dnsTap.stats,
     };
   }

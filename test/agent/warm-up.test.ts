@@ -1,8 +1,8 @@
 /** The agent's warm-up: synthetic traffic of every kind through a throwaway pipeline. */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { buildAgentPipeline } from '../../src/cli/agent-pipeline.js';
-import { WARM_UP_TABLE, warmUp } from '../../src/cli/agent-warm-up.js';
+import { buildAgentPipeline } from '../../src/agent/agent-pipeline.js';
+import { WARM_UP_TABLE, warmUp } from '../../src/agent/warm-up.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import { matrixFrom } from '../audit/audit-fixtures.js';
 import { exposedSeries } from '../support/exposition.js';
@@ -33,11 +33,11 @@ describe('warmUp', () => {
     });
     warmUp(pipeline);
 
-    const packets = pipeline.table.stats.packets;
-    expect(pipeline.packets.decoder.reasonCounts()).toEqual({ ok: packets });
+    const packets = pipeline.flows.table.stats.packets;
+    expect(pipeline.flows.packets.decoder.reasonCounts()).toEqual({ ok: packets });
     expect(pipeline.dnsTap.stats).toMatchObject({ responses: packets / 12, failures: 0 });
-    expect(pipeline.table.stats).toMatchObject({ flowsStarted: packets / 3, flowsEmitted: packets / 3, evicted: 0 });
-    expect(pipeline.table.liveFlows).toBe(0);
+    expect(pipeline.flows.table.stats).toMatchObject({ flowsStarted: packets / 3, flowsEmitted: packets / 3, evicted: 0 });
+    expect(pipeline.flows.table.liveFlows).toBe(0);
     // Live verdicts (first payload) and final ones, for every kind of flow.
     const ends = new Set(records.map((r) => `${r.protocol} ${r.tcp_state} ${r.end_reason}`));
     expect([...ends].sort()).toEqual(expect.arrayContaining(['tcp closed update', 'tcp reset update', 'tcp syn-sent idle-timeout', 'udp none update']));

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import type { CaptureSummary } from '../capture/packet-sink.js';
-import { formatBytes } from '../export/byte-size.js';
+import { formatBytes } from './byte-size.js';
 
 /** A short read finishes in silence: progress shows only once a read has taken this long. */
 const SHOW_AFTER_MS = 2000;

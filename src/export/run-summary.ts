@@ -1,5 +1,5 @@
 import { describeOffset } from '../capture/capture-error.js';
-import type { ReadFlowsResult } from '../flow/read-flows.js';
+import type { ReadFlowsResult } from '../pipeline/read-flows.js';
 import type { DnsTapStats } from '../identity/dns-answer-tap.js';
 
 /**
