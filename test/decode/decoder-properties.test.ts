@@ -4,7 +4,8 @@ import { DECODE_REASON_NAMES, DecodeReason } from '../../src/decode/decode-reaso
 import { Fragment } from '../../src/decode/decoded-packet.js';
 import { PacketDecoder } from '../../src/decode/packet-decoder.js';
 import { mutate, mutationsArb } from '../capture/byte-mutations.js';
-import { anyFrame, framedPacketArb, LINK_TYPES } from './frame-arbitraries.js';
+import { ETHERTYPE, ethernet, LINKTYPE, sll } from '../support/capture-writer.js';
+import { anyFrame, frameArb, framedPacketArb, LINK_TYPES } from './frame-arbitraries.js';
 
 const RUNS = 500;
 
@@ -52,6 +53,12 @@ function decodeAndCheck(decoder: PacketDecoder, { linkType, frame, offset, captu
   return reason;
 }
 
+/** What a decode left in the packet, with its offsets taken from the network header so that link layers compare. */
+function outcome(decoder: PacketDecoder, reason: number): unknown {
+  const { networkOffset, payloadOffset, src, dst, tunnelSrc, tunnelDst, ...fields } = decoder.packet;
+  return reason !== DecodeReason.Ok ? { reason } : { reason, ...fields, payloadAt: payloadOffset - networkOffset, src: [...src], dst: [...dst] };
+}
+
 function expectCountsMatch(decoder: PacketDecoder, decoded: number): void {
   expect(decoder.counts.reduce((a, b) => a + b, 0)).toBe(decoded);
   expect(Object.values(decoder.reasonCounts()).reduce((a, b) => a + b, 0)).toBe(decoded);
@@ -95,6 +102,36 @@ describe('PacketDecoder on any input', () => {
         const frame = Buffer.from(bytes);
         decodeAndCheck(decoder, { linkType, frame, offset, capturedLength: frame.length });
         expectCountsMatch(decoder, 1);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  // The decoder reads Ethernet with no tag or one 802.1Q tag itself and leaves every other link
+  // layer to decodeLinkLayer (packet-decoder.ts, decodeFrame): the two paths must agree.
+  it('decodes an IP packet the same behind Ethernet (with no tag or an 802.1Q tag), an 802.1ad tag and a Linux cooked header', () => {
+    const carriers = [
+      { linkType: LINKTYPE.Ethernet, wrap: (ip: Buffer, etherType: number) => ethernet(ip, { etherType }) },
+      { linkType: LINKTYPE.Ethernet, wrap: (ip: Buffer, etherType: number) => ethernet(ip, { etherType, tags: [{ tpid: ETHERTYPE.Vlan, vid: 7 }] }) },
+      { linkType: LINKTYPE.Ethernet, wrap: (ip: Buffer, etherType: number) => ethernet(ip, { etherType, tags: [{ tpid: ETHERTYPE.QinQ, vid: 7 }] }) },
+      { linkType: LINKTYPE.LinuxSll, wrap: (ip: Buffer, etherType: number) => sll(ip, etherType) },
+    ];
+    const packet = fc.tuple(frameArb(LINKTYPE.Raw), fc.option(mutationsArb, { nil: undefined }), fc.nat());
+    fc.assert(
+      fc.property(fc.array(packet, { minLength: 1, maxLength: 12 }), (packets) => {
+        // One decoder per carrier over the whole sequence, so that first fragments count alike.
+        const decoders = carriers.map(() => new PacketDecoder());
+        for (const [whole, mutations, cut] of packets) {
+          const ip = mutations ? mutate(whole, mutations) : whole;
+          const etherType = ip.length > 0 && ip[0] >> 4 === 6 ? ETHERTYPE.Ipv6 : ETHERTYPE.Ipv4;
+          const kept = cut % (ip.length + 1);
+          const outcomes = carriers.map(({ linkType, wrap }, i) => {
+            const frame = wrap(ip, etherType);
+            const capturedLength = frame.length - ip.length + kept;
+            return outcome(decoders[i], decodeAndCheck(decoders[i], { linkType, frame, offset: 2, capturedLength }));
+          });
+          for (const o of outcomes.slice(1)) expect(o).toEqual(outcomes[0]);
+        }
       }),
       { numRuns: RUNS },
     );
