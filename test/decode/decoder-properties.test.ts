@@ -4,7 +4,7 @@ import { DECODE_REASON_NAMES, DecodeReason } from '../../src/decode/decode-reaso
 import { Fragment } from '../../src/decode/decoded-packet.js';
 import { PacketDecoder } from '../../src/decode/packet-decoder.js';
 import { mutate, mutationsArb } from '../capture/byte-mutations.js';
-import { ETHERTYPE, ethernet, LINKTYPE, sll } from '../support/capture-writer.js';
+import { ETHERTYPE, ethernet, LINKTYPE, sll } from '../../src/frame-builder.js';
 import { anyFrame, frameArb, framedPacketArb, LINK_TYPES } from './frame-arbitraries.js';
 
 const RUNS = 500;
