@@ -8,7 +8,7 @@
  * V8 optimises them for the real pipeline, which this does not touch. The identities are the real
  * ones: their cache may keep some of the synthetic addresses, whose identity is what it would be.
  */
-import { IpProtocol } from '../decode/ip-protocol.js';
+import { IpProtocol } from '../net/ip-protocol.js';
 import { LinkType } from '../decode/link-layer.js';
 import { ETHERTYPE, setIpv4Checksum, TCP_FLAGS, u16, u32, writeEthernetHeader, writeIpv4Header, writeTcpHeader, writeUdpHeader } from '../frame-builder.js';
 import type { FlowTableOptions } from '../flow/flow-table.js';

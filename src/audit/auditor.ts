@@ -1,4 +1,4 @@
-import { ipProtocolName } from '../decode/ip-protocol.js';
+import { ipProtocolName } from '../net/ip-protocol.js';
 import type { FlowRecord, FlowSink } from '../flow/flow-record.js';
 import type { DnsNameCache } from '../identity/dns-name-cache.js';
 import type { IdentityProvider, NameEvidence } from '../identity/endpoint-identity.js';

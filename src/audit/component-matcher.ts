@@ -1,5 +1,5 @@
-import { cidrContains } from '../decode/cidr.js';
-import { parseAddress } from '../decode/ip-address.js';
+import { cidrContains } from '../net/cidr.js';
+import { parseAddress } from '../net/ip-address.js';
 import { GenerationalCache } from '../generational-cache.js';
 import type { EndpointIdentity, KubernetesObjectIdentity, NameEvidence } from '../identity/endpoint-identity.js';
 import { hostnameGlob, normaliseHostname, podGlob } from './glob.js';

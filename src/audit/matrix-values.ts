@@ -46,4 +46,4 @@ export function formatPortRange(r: PortRange): string {
 }
 
 /** CIDR parsing is shared with the identity sources, below both in the pipeline. */
-export { parseCidr } from '../decode/cidr.js';
+export { parseCidr } from '../net/cidr.js';

@@ -51,8 +51,8 @@ export interface PortRange {
 }
 
 /** A CIDR block, normalised (defined with its parser in the decode layer). */
-export type { Cidr } from '../decode/cidr.js';
-import type { Cidr } from '../decode/cidr.js';
+export type { Cidr } from '../net/cidr.js';
+import type { Cidr } from '../net/cidr.js';
 
 /** Kubernetes objects a selector can name. Pods are matched by pod IP, services by ClusterIP, nodes by node address. */
 export type KubernetesResource = 'pod' | 'service' | 'node';

@@ -1,5 +1,5 @@
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { formatAddress, parseAddress } from '../decode/ip-address.js';
+import { formatAddress, parseAddress } from '../net/ip-address.js';
 import type { FlowEndpoint, FlowRecord } from '../flow/flow-record.js';
 import type { Verdict } from './verdict.js';
 

@@ -1,4 +1,4 @@
-import { formatAddress, isIpv4Mapped, parseAddress } from '../decode/ip-address.js';
+import { formatAddress, isIpv4Mapped, parseAddress } from '../net/ip-address.js';
 
 /**
  * The network an unknown address is reported under: its /24 (IPv4) or /64 (IPv6), the blocks a

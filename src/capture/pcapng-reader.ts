@@ -1,4 +1,4 @@
-import { formatAddress } from '../decode/ip-address.js';
+import { formatAddress } from '../net/ip-address.js';
 import { u32be, u32le } from './byte-order.js';
 import type { InputWindow } from './input-window.js';
 import { addCapturedBeyondOriginal, addWarning, type CaptureInterface, type CaptureSummary, type PacketSink } from './packet-sink.js';

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import type { FlowSpec } from '../audit/explain-flow.js';
 import { normaliseHostname } from '../audit/glob.js';
-import { parseAddress } from '../decode/ip-address.js';
+import { parseAddress } from '../net/ip-address.js';
 
 const FLOW_SPEC = /^\s*(\[[^\]]+\]|[^\s:]+):(\d+)\s*->\s*(\[[^\]]+\]|[^\s:]+):(\d+)\/(tcp|udp)\s*$/i;
 /** A DNS name: dot-separated labels of letters, digits and '-', an optional trailing dot. */

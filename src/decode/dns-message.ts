@@ -5,7 +5,7 @@
  */
 import { addressNames, type DnsAddressNames } from './dns-address-names.js';
 import { readName } from './dns-name.js';
-import { formatAddress } from './ip-address.js';
+import { formatAddress } from '../net/ip-address.js';
 import { stopPhrase, type StreamStop } from './tls-stream-stop.js';
 
 export type { DnsAddressNames } from './dns-address-names.js';

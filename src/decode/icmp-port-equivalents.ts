@@ -1,4 +1,4 @@
-import { IpProtocol } from './ip-protocol.js';
+import { IpProtocol } from '../net/ip-protocol.js';
 
 /**
  * ICMP messages seen as ports, the way Zeek keys ICMP "connections" and the Community ID spec

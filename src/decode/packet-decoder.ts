@@ -3,7 +3,7 @@ import { DecodedPacket, Fragment } from './decoded-packet.js';
 import { ETHERTYPE_VLAN } from './ethertype.js';
 import { FragmentTable } from './fragment-table.js';
 import { icmpDestinationPort } from './icmp-port-equivalents.js';
-import { IpProtocol } from './ip-protocol.js';
+import { IpProtocol } from '../net/ip-protocol.js';
 import { decodeLinkLayer, ETHERTYPE_FROM_VERSION, ETHERTYPE_IPV4, ETHERTYPE_IPV6, LinkType } from './link-layer.js';
 import { parseGre } from './tunnel-gre.js';
 import { INNER_ETHERNET, NOT_A_TUNNEL, TUNNEL_NAMES, TunnelHeader, TunnelType } from './tunnel-header.js';

@@ -5,7 +5,7 @@
  */
 import protobuf from 'protobufjs';
 import { fileURLToPath } from 'node:url';
-import { formatAddress } from '../decode/ip-address.js';
+import { formatAddress } from '../net/ip-address.js';
 import type { LoaderDirectionCounters, LoaderEvent, LoaderFlowEnd, LoaderFlowKey, LoaderSide } from './loader-events.js';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../proto/flowaudit.proto', import.meta.url));

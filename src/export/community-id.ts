@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import { icmpCounterpart } from '../decode/icmp-port-equivalents.js';
-import { isIpv4Mapped, parseAddress } from '../decode/ip-address.js';
-import { IpProtocol } from '../decode/ip-protocol.js';
+import { isIpv4Mapped, parseAddress } from '../net/ip-address.js';
+import { IpProtocol } from '../net/ip-protocol.js';
 
 const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132 };
 

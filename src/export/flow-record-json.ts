@@ -1,4 +1,4 @@
-import { ipProtocolName } from '../decode/ip-protocol.js';
+import { ipProtocolName } from '../net/ip-protocol.js';
 import { tunnelIdName } from '../decode/tunnel-header.js';
 import type { FlowEndReason, FlowEndpoint, FlowRecord, FlowTunnel, InitiatorEvidence, PayloadStop, TcpState } from '../flow/flow-record.js';
 import { flowCommunityId } from './community-id.js';

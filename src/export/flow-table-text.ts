@@ -1,4 +1,4 @@
-import { ipProtocolName } from '../decode/ip-protocol.js';
+import { ipProtocolName } from '../net/ip-protocol.js';
 import type { FlowRecord } from '../flow/flow-record.js';
 import type { FlowListFormat, FlowListing } from './flow-list-format.js';
 import { isoTime } from './iso-time.js';

@@ -1,4 +1,4 @@
-import { formatAddress, isIpv4Mapped } from '../decode/ip-address.js';
+import { formatAddress, isIpv4Mapped } from '../net/ip-address.js';
 import { GenerationalCache } from '../generational-cache.js';
 
 /** IPv4 texts kept per generation: between this and twice this many addresses (a few MB at most). */

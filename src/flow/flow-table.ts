@@ -1,5 +1,5 @@
 import { Fragment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/decoded-packet.js';
-import { IpProtocol } from '../decode/ip-protocol.js';
+import { IpProtocol } from '../net/ip-protocol.js';
 import { TunnelType } from '../decode/tunnel-header.js';
 import { AddressTexts } from './address-texts.js';
 import { FlowIndex, NO_SLOT } from './flow-index.js';

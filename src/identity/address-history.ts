@@ -12,7 +12,7 @@
  * 2. else a claim released (its object deleted, or moved off the address) at most `graceSeconds`
  *    before T, and the claims of finished pods, which hold an IP nothing live holds: chosen alike.
  */
-import { formatAddress } from '../decode/ip-address.js';
+import { formatAddress } from '../net/ip-address.js';
 import type { KubernetesObjectIdentity } from './endpoint-identity.js';
 
 export interface Claim {

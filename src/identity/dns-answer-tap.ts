@@ -1,4 +1,4 @@
-import { IpProtocol } from '../decode/ip-protocol.js';
+import { IpProtocol } from '../net/ip-protocol.js';
 import { parseDnsMessage, parseDnsTcpMessages, type DnsParse } from '../decode/dns-message.js';
 import type { PayloadTap } from '../flow/payload-tap.js';
 import type { DnsNameCache } from './dns-name-cache.js';

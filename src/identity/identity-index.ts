@@ -3,8 +3,8 @@
  * by the sources' upserts and deletes (identity-source.ts). Names learnt from the traffic (DNS
  * answers, TLS SNI) change with time and come per flow, from the Auditor.
  */
-import { isInternalAddress } from '../decode/cidr.js';
-import { formatAddress, parseAddress } from '../decode/ip-address.js';
+import { isInternalAddress } from '../net/cidr.js';
+import { formatAddress, parseAddress } from '../net/ip-address.js';
 import { GenerationalCache } from '../generational-cache.js';
 import type { AddressConflict, AddressHistoryOptions } from './address-history.js';
 import type { EndpointIdentity, IdentityProvider, KubernetesObjectIdentity, NameEvidence } from './endpoint-identity.js';

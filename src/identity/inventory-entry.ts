@@ -1,5 +1,5 @@
 import type { Node } from 'yaml';
-import { parseCidr, type Cidr } from '../decode/cidr.js';
+import { parseCidr, type Cidr } from '../net/cidr.js';
 import type { InventoryIdentity, NameEvidence } from './endpoint-identity.js';
 import { excerpt } from '../source-position-error.js';
 import type { YamlSource } from '../yaml-source.js';

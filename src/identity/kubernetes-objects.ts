@@ -3,7 +3,7 @@
  * of a kubectl JSON list. Reading is strict about types and tolerant of absence: real output
  * leaves out empty fields, and pending pods have no IP yet.
  */
-import { parseAddress } from '../decode/ip-address.js';
+import { parseAddress } from '../net/ip-address.js';
 import { EXCERPT_CHARS, cut, excerpt } from '../source-position-error.js';
 import type { KubernetesObjectIdentity } from './endpoint-identity.js';
 import type { JsonField } from './json-field.js';

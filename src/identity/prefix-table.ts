@@ -1,4 +1,4 @@
-import { prefixMask } from '../decode/cidr.js';
+import { prefixMask } from '../net/cidr.js';
 
 /**
  * Longest-prefix lookup over four-word addresses. One Map per prefix length, keyed by the masked

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeReason } from '../../src/decode/decode-reason.js';
 import { Fragment } from '../../src/decode/decoded-packet.js';
-import { formatAddress } from '../../src/decode/ip-address.js';
+import { formatAddress } from '../../src/net/ip-address.js';
 import { PacketDecoder } from '../../src/decode/packet-decoder.js';
 import { IPV6_EXT, ipv4, ipv6, LINKTYPE, TCP_FLAGS, tcp, udp, type Ipv6Extension } from '../../src/frame-builder.js';
 import { at, decodeFrame } from './decode-frame.js';

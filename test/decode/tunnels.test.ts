@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeReason } from '../../src/decode/decode-reason.js';
-import { formatAddress } from '../../src/decode/ip-address.js';
+import { formatAddress } from '../../src/net/ip-address.js';
 import { MAX_TUNNEL_DEPTH, PacketDecoder } from '../../src/decode/packet-decoder.js';
 import { TUNNEL_NAMES } from '../../src/decode/tunnel-header.js';
 import { ETHERTYPE, ethernet, ipv4, ipv6, LINKTYPE, tcp, TCP_FLAGS, udp } from '../../src/frame-builder.js';

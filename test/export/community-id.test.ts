@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { communityId, type CommunityIdFlow, flowCommunityId, icmpPorts } from '../../src/export/community-id.js';
 import { type BaselineRow, PACKETS, TABLE } from './community-id-baseline.js';
-import { ipProtocolName } from '../../src/decode/ip-protocol.js';
+import { ipProtocolName } from '../../src/net/ip-protocol.js';
 import { readFlows } from '../../src/pipeline/read-flows.js';
 import { ethernet, ETHERTYPE, icmp as icmpMessage, ipv4, ipv6, LINKTYPE, TCP_FLAGS, tcp, udp } from '../../src/frame-builder.js';
 import { pcapFile, type PcapSpec } from '../support/capture-writer.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddress } from '../../src/decode/ip-address.js';
+import { parseAddress } from '../../src/net/ip-address.js';
 import { AddressTexts } from '../../src/flow/address-texts.js';
 
 /** The address as the flow table holds it: four int32 words at offset 4 of a slot-like array. */

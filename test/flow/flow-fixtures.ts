@@ -1,5 +1,5 @@
 import { DecodedPacket, Fragment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../src/decode/decoded-packet.js';
-import { parseAddress } from '../../src/decode/ip-address.js';
+import { parseAddress } from '../../src/net/ip-address.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
 import { FlowTable, type FlowTableOptions } from '../../src/flow/flow-table.js';
 import { RecordingSink } from '../support/recording-sink.js';

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IpProtocol } from '../../src/decode/ip-protocol.js';
+import { IpProtocol } from '../../src/net/ip-protocol.js';
 import { type FlowObservation, type PayloadChunk, SEEN_FIN, SEEN_SYN, SEEN_SYN_ACK } from '../../src/flow/flow-observation.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
 import { FlowTable, type FlowTableOptions } from '../../src/flow/flow-table.js';

@@ -5,9 +5,9 @@
  * could have seen it: the per-direction flags from tcpState and initiatorEvidence, the endpoint
  * named A (the sender of the first packet) freely where the initiator rules do not depend on it.
  */
-import { parseAddress } from '../../src/decode/ip-address.js';
+import { parseAddress } from '../../src/net/ip-address.js';
 import { startsLikeTlsUpgrade } from '../../src/decode/tls-upgrade.js';
-import { IpProtocol } from '../../src/decode/ip-protocol.js';
+import { IpProtocol } from '../../src/net/ip-protocol.js';
 import { type FlowObservation, type ObservedFlowKey, type PayloadChunk, SEEN_FIN, SEEN_RST, SEEN_SYN, SEEN_SYN_ACK } from '../../src/flow/flow-observation.js';
 import type { FlowDirection, FlowRecord, FlowSink } from '../../src/flow/flow-record.js';
 import type { FlowTable } from '../../src/flow/flow-table.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IpProtocol } from '../../src/decode/ip-protocol.js';
+import { IpProtocol } from '../../src/net/ip-protocol.js';
 import { DnsAnswerTap } from '../../src/identity/dns-answer-tap.js';
 import { DnsNameCache } from '../../src/identity/dns-name-cache.js';
 import { header, question, rr, tcpFramed, wireName } from '../support/dns-messages.js';

@@ -1,7 +1,7 @@
 import { readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatAddress } from '../../src/decode/ip-address.js';
+import { formatAddress } from '../../src/net/ip-address.js';
 import { SourcePositionError } from '../../src/source-position-error.js';
 import { loadKubernetesSnapshot, parseKubernetesSnapshot } from '../../src/identity/kubernetes-snapshot.js';
 import { tempDir } from '../support/temp-dir.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCidr } from '../../src/decode/cidr.js';
-import { parseAddress } from '../../src/decode/ip-address.js';
+import { parseCidr } from '../../src/net/cidr.js';
+import { parseAddress } from '../../src/net/ip-address.js';
 import { PrefixTable } from '../../src/identity/prefix-table.js';
 
 function table(blocks: readonly string[]): PrefixTable<string> {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCidr as auditParseCidr } from '../../src/audit/matrix-values.js';
-import { cidrContains, isInternalAddress, parseCidr, prefixMask, type Cidr } from '../../src/decode/cidr.js';
-import { parseAddress } from '../../src/decode/ip-address.js';
+import { cidrContains, isInternalAddress, parseCidr, prefixMask, type Cidr } from '../../src/net/cidr.js';
+import { parseAddress } from '../../src/net/ip-address.js';
 
 function cidr(text: string): Cidr {
   const parsed = parseCidr(text);

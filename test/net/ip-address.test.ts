@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatAddress, isIpv4Mapped, parseAddress } from '../../src/decode/ip-address.js';
+import { formatAddress, isIpv4Mapped, parseAddress } from '../../src/net/ip-address.js';
 
 const words = (...w: number[]): Uint32Array => Uint32Array.from(w);
 
