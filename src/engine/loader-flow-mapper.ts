@@ -14,8 +14,23 @@ import type { LoaderCounters, LoaderEndpoint, LoaderEvent, LoaderFlow, LoaderFlo
 /** TCP header flag bits as the loader ORs them (FIN 0x01 ... CWR 0x80). */
 const TCP_FIN = 0x01;
 const TCP_RST = 0x04;
-/** Connectionless flows whose first payload chunk came before their counters, remembered this many at most. */
-const FIRST_SENDERS_BOUND = 4096;
+/** Kernel entries remembered at most, when no Hello said the loader's --max-flows. */
+const DEFAULT_ENTRIES_BOUND = 65_536;
+/**
+ * How far a live entry's first time may move between two reports and still be the same entry: the
+ * loader adds the boot-to-Unix clock offset it reads at each sweep, which moves by a microsecond
+ * or so from one sweep to the next (measured). A new entry on the same key starts after the old
+ * one's last packet, much later than this.
+ */
+const CLOCK_JITTER_SECONDS = 0.001;
+
+/** What the mapper remembers of one kernel entry between its reports. */
+interface EntryMemory {
+  /** Its first time as first reported (NaN before a Flow event came). */
+  firstSeen: number;
+  /** A connectionless flow's first payload chunk came from `b` (true), from `a` (false), or none yet. */
+  firstChunkFromB: boolean | undefined;
+}
 
 export interface LoaderFlowMapperStats {
   flows: number;
@@ -62,8 +77,8 @@ export class LoaderFlowMapper {
     fromB: false, offset: 0, bytes: Buffer.alloc(0), length: 0, time: 0,
   };
   private readonly icmp = { type: 0, code: 0 };
-  /** Connectionless flows (key text) whose first chunk came from `b`: true, from `a`: false. */
-  private readonly firstSenders = new Map<string, boolean>();
+  /** Live kernel entries by key text, least recently reported first. */
+  private readonly entries = new Map<string, EntryMemory>();
 
   constructor(private readonly table: FlowTable, options: LoaderFlowMapperOptions = {}) {
     this.now = options.now ?? (() => Date.now() / 1000);
@@ -87,8 +102,10 @@ export class LoaderFlowMapper {
         else this.interfaces.delete(event.ifIndex);
         break;
       case 'hello':
+        // A new loader: new kernel entries, interfaces attached anew.
         this.hello = event;
         this.interfaces.clear();
+        this.entries.clear();
         break;
       case 'error':
         this.stats.loaderErrors++;
@@ -107,11 +124,15 @@ export class LoaderFlowMapper {
   private addFlow(f: LoaderFlow): void {
     this.stats.flows++;
     const k = f.key;
-    const swap = k.protocol !== IpProtocol.Tcp && this.sentFirstByB(f);
+    const memory = this.remember(k);
+    const firstSeen = Math.abs(f.firstSeen - memory.firstSeen) <= CLOCK_JITTER_SECONDS ? memory.firstSeen : f.firstSeen;
+    memory.firstSeen = firstSeen;
+    const swap = k.protocol !== IpProtocol.Tcp && sentFirstByB(f, memory.firstChunkFromB);
+    if (f.end !== 'live') this.entries.delete(keyText(k));
     const [from, to] = swap ? [k.b, k.a] : [k.a, k.b];
     if (!this.writeKey(k, from, to)) return;
     const o = this.observation;
-    o.firstSeen = f.firstSeen;
+    o.firstSeen = firstSeen;
     o.lastSeen = f.lastSeen;
     const fromSide = swap ? 'b' : 'a';
     setDirection(this.aToB, swap ? f.bToA : f.aToB, f.synSide === fromSide, f.synAckSide === fromSide);
@@ -126,7 +147,10 @@ export class LoaderFlowMapper {
     this.stats.chunks++;
     const k = p.key;
     if (!this.writeKey(k, k.a, k.b)) return;
-    if (k.protocol !== IpProtocol.Tcp) this.rememberFirstSender(k, p.bToA);
+    if (k.protocol !== IpProtocol.Tcp) {
+      const memory = this.remember(k);
+      memory.firstChunkFromB ??= p.bToA;
+    }
     const c = this.chunk;
     c.ipVersion = k.ipVersion;
     c.protocol = k.protocol;
@@ -154,22 +178,15 @@ export class LoaderFlowMapper {
     return true;
   }
 
-  private sentFirstByB(f: LoaderFlow): boolean {
-    if (f.aToB.packets === 0 || f.bToA.packets === 0) return f.aToB.packets === 0;
-    const text = keyText(f.key);
-    const byChunk = this.firstSenders.get(text);
-    if (byChunk !== undefined) {
-      if (f.end !== 'live') this.firstSenders.delete(text);
-      return byChunk;
-    }
-    return serverByPort(f.key.a.port, f.key.b.port);
-  }
-
-  private rememberFirstSender(k: LoaderFlowKey, fromB: boolean): void {
+  /** The entry's memory, made if new, and moved to the most recently reported end. */
+  private remember(k: LoaderFlowKey): EntryMemory {
     const text = keyText(k);
-    if (this.firstSenders.has(text)) return;
-    this.firstSenders.set(text, fromB);
-    if (this.firstSenders.size > FIRST_SENDERS_BOUND) this.firstSenders.delete(this.firstSenders.keys().next().value!);
+    let memory = this.entries.get(text);
+    if (memory !== undefined) this.entries.delete(text);
+    memory ??= { firstSeen: NaN, firstChunkFromB: undefined };
+    this.entries.set(text, memory);
+    if (this.entries.size > (this.hello?.maxFlows ?? DEFAULT_ENTRIES_BOUND)) this.entries.delete(this.entries.keys().next().value!);
+    return memory;
   }
 
   /** ICMP ports are the sender's type and its counterpart's type, or (type, code) for a one-way message. */
@@ -199,6 +216,15 @@ function writeAddress(text: string, out: Uint8Array): boolean {
     out[4 * i + 3] = words[i] & 0xff;
   }
   return true;
+}
+
+/**
+ * Whether a connectionless flow's first packet came from `b`: the one direction with packets,
+ * else the sender of its first payload chunk, else by the port rule.
+ */
+function sentFirstByB(f: LoaderFlow, firstChunkFromB: boolean | undefined): boolean {
+  if (f.aToB.packets === 0 || f.bToA.packets === 0) return f.aToB.packets === 0;
+  return firstChunkFromB ?? serverByPort(f.key.a.port, f.key.b.port);
 }
 
 function keyText(k: LoaderFlowKey): string {

@@ -35,6 +35,8 @@ export interface LoaderSupervisorOptions {
   readonly helloTimeoutMs?: number;
   /** How long close() waits after SIGTERM before SIGKILL. */
   readonly stopTimeoutMs?: number;
+  /** Sees the loader's stdout as it arrives, before decoding (to record a stream for replay). */
+  readonly record?: (chunk: Buffer) => void;
 }
 
 export interface LoaderSupervisorStats {
@@ -158,7 +160,11 @@ export class LoaderSupervisor {
       (problem) => this.onStreamProblem(child, problem),
     );
     this.decoder = decoder;
-    child.stdout!.on('data', (chunk: Buffer) => decoder.push(chunk));
+    const record = this.options.record;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      record?.(chunk);
+      decoder.push(chunk);
+    });
     child.stderr!.on('data', (chunk: Buffer) => this.onStderr(chunk));
     this.helloTimer = setTimeout(() => {
       this.lastError = `no Hello from the loader within ${this.helloTimeoutMs} ms`;
