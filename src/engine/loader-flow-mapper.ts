@@ -11,6 +11,10 @@ import { SEEN_FIN, SEEN_RST, SEEN_SYN, SEEN_SYN_ACK, type FlowObservation, type 
 import type { FlowTable } from '../flow/flow-table.js';
 import type { LoaderCounters, LoaderEndpoint, LoaderEvent, LoaderFlow, LoaderFlowKey, LoaderHello, LoaderPayload } from './loader-events.js';
 
+/** ICMP request types (echo, router solicitation, timestamp, information, address mask; src/decode/icmp-port-equivalents.ts pairs them with their replies). */
+const ICMP_REQUESTS: ReadonlySet<number> = new Set([8, 10, 13, 15, 17]);
+/** ICMPv6: echo, MLD query, router and neighbour solicitation, node information query, home agent discovery request. */
+const ICMPV6_REQUESTS: ReadonlySet<number> = new Set([128, 130, 133, 135, 139, 144]);
 /** TCP header flag bits as the loader ORs them (FIN 0x01 ... CWR 0x80). */
 const TCP_FIN = 0x01;
 const TCP_RST = 0x04;
@@ -220,11 +224,15 @@ function writeAddress(text: string, out: Uint8Array): boolean {
 
 /**
  * Whether a connectionless flow's first packet came from `b`: the one direction with packets,
- * else the sender of its first payload chunk, else by the port rule.
+ * else the sender of its first payload chunk, else for ICMP the side whose port is a request
+ * type, else by the port rule.
  */
 function sentFirstByB(f: LoaderFlow, firstChunkFromB: boolean | undefined): boolean {
   if (f.aToB.packets === 0 || f.bToA.packets === 0) return f.aToB.packets === 0;
-  return firstChunkFromB ?? serverByPort(f.key.a.port, f.key.b.port);
+  if (firstChunkFromB !== undefined) return firstChunkFromB;
+  const requests = f.key.protocol === IpProtocol.Icmp ? ICMP_REQUESTS : f.key.protocol === IpProtocol.Icmpv6 ? ICMPV6_REQUESTS : undefined;
+  if (requests !== undefined && requests.has(f.key.a.port) !== requests.has(f.key.b.port)) return requests.has(f.key.b.port);
+  return serverByPort(f.key.a.port, f.key.b.port);
 }
 
 function keyText(k: LoaderFlowKey): string {
