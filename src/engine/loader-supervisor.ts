@@ -61,7 +61,7 @@ export function restartDelayMs(attempt: number, firstMs: number, maxMs: number):
 
 export class LoaderSupervisor {
   readonly name = 'ebpf';
-  /** The loader hands counters over every sweep (1 s): what the agent keeps reading at shutdown. */
+  /** Nothing to keep reading at shutdown: close() waits for the loader's last report (every flow, `end: stop`) and the end of its stdout. */
   readonly drainMs = 0;
   private readonly path: string;
   private readonly firstRetryMs: number;
@@ -137,9 +137,10 @@ export class LoaderSupervisor {
 
   private async stop(): Promise<void> {
     const child = this.child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
+    if (child === undefined) return;
+    // 'close', not 'exit': the last events may still sit in the pipe when the process has exited.
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const timer = setTimeout(() => {
       this.options.logger.warn({ pid: child.pid, afterMs: this.stopTimeoutMs }, 'eBPF loader did not stop on SIGTERM; killing it');
       child.kill('SIGKILL');
@@ -171,11 +172,12 @@ export class LoaderSupervisor {
       child.kill('SIGKILL');
     }, this.helloTimeoutMs);
     child.once('error', (err) => {
-      // Spawning failed (ENOENT, EACCES): no 'exit' follows.
+      // Spawning failed (ENOENT, EACCES); the 'close' that may follow finds this child gone.
       this.lastError = `cannot run the eBPF loader ${this.path}: ${err.message}`;
       this.onExit(child, decoder);
     });
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
+      if (this.child !== child) return;
       if (this.stderrLine !== '') this.logStderr();
       this.lastError = exitText(code, signal, this.lastStderr ?? this.lastError);
       this.onExit(child, decoder);
