@@ -4,8 +4,8 @@
  * Counters, InterfaceChange and Error are kept for the agent to export. One observation object
  * and its two address arrays are reused for every event: the table copies what it keeps.
  */
-import { parseAddress } from '../decode/ip-address.js';
-import { IpProtocol } from '../decode/ip-protocol.js';
+import { parseAddress } from '../net/ip-address.js';
+import { IpProtocol } from '../net/ip-protocol.js';
 import { icmpCounterpart } from '../decode/icmp-port-equivalents.js';
 import { SEEN_FIN, SEEN_RST, SEEN_SYN, SEEN_SYN_ACK, type FlowObservation, type ObservedDirection, type PayloadChunk } from '../flow/flow-observation.js';
 import type { FlowTable } from '../flow/flow-table.js';

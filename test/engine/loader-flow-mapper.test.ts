@@ -13,7 +13,7 @@ import type { LoaderEvent, LoaderFlow, LoaderPayload } from '../../src/engine/lo
 import { decodeLoaderStream } from '../../src/engine/loader-stream.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
 import { FlowTable, type FlowTableOptions } from '../../src/flow/flow-table.js';
-import { readFlows } from '../../src/flow/read-flows.js';
+import { readFlows } from '../../src/pipeline/read-flows.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/loader/', import.meta.url));
 const TABLE: Partial<FlowTableOptions> = { payloadLimit: 4096 };
