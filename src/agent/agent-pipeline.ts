@@ -17,6 +17,8 @@ export interface AgentPipelineOptions {
   readonly tunnelPorts?: TunnelPorts;
   /** Where violation records go, one NDJSON line each (the violation log, stdout). */
   readonly violationWriters: readonly ((line: string) => void)[];
+  /** Told each Error event of the eBPF loader. */
+  readonly onLoaderError?: (message: string) => void;
 }
 
 /** The agent's pipeline: live judging, verdicts to Prometheus metrics and violation records. */
@@ -33,6 +35,6 @@ export function buildAgentPipeline(matrix: Matrix, identities: IdentityProvider,
   const auditMetrics = new AuditMetrics(matrix, registry, { seenWindowSeconds: options.seenWindowSeconds });
   const sinks: AuditSink[] = [auditMetrics, ...options.violationWriters.map((write) => new AuditNdjsonSink('violations', write))];
   const dnsNames = new DnsNameCache({ graceSeconds: options.dnsGraceSeconds });
-  const stages = buildAuditPipeline({ matrix, identities, sinks, dnsNames, live: true }, { table: options.table, tunnelPorts: options.tunnelPorts });
+  const stages = buildAuditPipeline({ matrix, identities, sinks, dnsNames, live: true }, { table: options.table, tunnelPorts: options.tunnelPorts, onLoaderError: options.onLoaderError });
   return { ...stages, auditMetrics };
 }

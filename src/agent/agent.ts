@@ -9,8 +9,11 @@ import type { Auditor } from '../audit/auditor.js';
 import { loadMatrix } from '../audit/load-matrix.js';
 import { OwnEndpoint } from '../audit/own-endpoint.js';
 import type { Matrix } from '../audit/matrix.js';
+import type { CaptureState } from '../capture/reopening-capture.js';
 import type { TunnelPorts } from '../decode/tunnel-ports.js';
+import type { LoaderSupervisorStats } from '../engine/loader-supervisor.js';
 import type { AuditMetrics } from '../export/audit-metrics.js';
+import { EngineMetrics, type EbpfEngineTotals } from '../export/engine-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../export/metrics-server.js';
 import { PipelineMetrics } from '../export/pipeline-metrics.js';
 import type { ViolationLogOptions } from '../export/violation-log.js';
@@ -20,14 +23,18 @@ import { describeConflict } from '../identity/address-history.js';
 import type { FileIdentitySource } from '../identity/file-identity-source.js';
 import { IdentityIndex } from '../identity/identity-index.js';
 import { identityFiles, inventoryCheck, type IdentityFiles } from '../pipeline/load-identities.js';
-import type { LiveSource } from '../pipeline/source.js';
+import type { FlowPipeline } from '../pipeline/pipeline.js';
+import type { LiveSource, LiveSourceStats } from '../pipeline/source.js';
 import type { Logger } from './agent-logger.js';
 import { buildAgentPipeline } from './agent-pipeline.js';
 import { DeferredTableWork } from './deferred-table-work.js';
 import { ViolationOutputs } from './violation-outputs.js';
 import { WARM_UP_TABLE, warmUp } from './warm-up.js';
 
-/** Makes the agent's sources (not yet started); `log` is for their own events (a capture reopened). */
+/**
+ * Makes the agent's sources (not yet started): libpcap captures, or the eBPF engine's loader
+ * supervisor; `log` is for their own events (a capture reopened, a loader restarted).
+ */
 export type SourceFactory = (log: Logger) => readonly LiveSource[];
 
 export interface AgentConfig {
@@ -107,20 +114,24 @@ export class Agent {
       ...stages,
       table: { ...table, initialCapacity: config.table.maxFlows ?? DEFAULT_FLOW_TABLE_OPTIONS.maxFlows },
       violationWriters: violations.writers,
+      onLoaderError: (message) => log.warn({ loader: message }, 'eBPF loader error'),
     });
     const { flows, auditor, auditMetrics, dnsTap, dnsNames } = pipeline;
     const agent = new Agent(config, log, matrix, auditor, auditMetrics, flows.table, new DeferredTableWork(flows.table, CHUNK_FLOWS), violations, identitySource, identities);
 
+    const sources = config.sources(log);
     const metrics = new PipelineMetrics(registry, config.version, () => ({
       ...flows.accounting(),
       liveFlows: flows.table.liveFlows,
       dns: dnsTap.stats,
       dnsCacheAddresses: dnsNames.size,
-      captures: agent.sources.map((s) => s.stats()),
+      captures: agent.sources.map((s) => s.stats()).filter(isCaptureState),
       ...(violations.log === undefined ? {} : { violationLog: violations.log.stats }),
     }));
+    const engine = sources.some((s) => !isCaptureState(s.stats())) ? 'ebpf' : 'pcap';
+    const engineMetrics = new EngineMetrics(registry, engine, () => ebpfTotals(agent.sources, flows));
     try {
-      for (const source of config.sources(log)) {
+      for (const source of sources) {
         agent.sources.push(source);
         await source.start(flows.input);
         log.info({ interface: source.name, ...source.describe() }, 'capturing');
@@ -129,13 +140,16 @@ export class Agent {
         listen: config.listen,
         registry,
         ...(config.webConfig === undefined ? {} : { webConfig: config.webConfig }),
-        beforeScrape: () => metrics.refresh(),
+        beforeScrape: () => {
+          metrics.refresh();
+          engineMetrics.refresh();
+        },
         notReady: () => agent.notReady(),
         onRequestError: (error, path) => log.error({ error: error.message, path }, 'request failed; answered 500'),
       });
       auditor.ownEndpoint(OwnEndpoint.bound(agent.server.host, agent.server.port));
     } catch (err) {
-      for (const source of agent.sources) source.close();
+      await Promise.all(agent.sources.map((source) => source.close()));
       violations.close();
       throw err;
     }
@@ -181,7 +195,8 @@ export class Agent {
     // Packets already captured may still be on their way (libpcap's blocks): let them reach their flows.
     const drainMs = Math.max(0, ...this.sources.map((s) => s.drainMs));
     if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
-    for (const source of this.sources) source.close();
+    // The loader's last report of every flow (`end: stop`) is read before the table ends them.
+    await Promise.all(this.sources.map((source) => source.close()));
     this.table.flush();
     this.violations.flush();
     this.violations.close();
@@ -219,4 +234,21 @@ export class Agent {
       if (pending) this.step();
     });
   }
+}
+
+function isCaptureState(stats: LiveSourceStats): stats is CaptureState {
+  return !('engine' in stats);
+}
+
+/** The eBPF engine's totals, when a loader is among the sources. */
+function ebpfTotals(sources: readonly LiveSource[], flows: FlowPipeline): EbpfEngineTotals | undefined {
+  const loader = sources.map((s) => s.stats()).find((s): s is LoaderSupervisorStats => !isCaptureState(s));
+  if (loader === undefined) return undefined;
+  const mapper = flows.loader;
+  return {
+    loader,
+    attachMode: loader.up ? (mapper.hello?.attachMode ?? null) : null,
+    kernel: mapper.kernelTotals(),
+    interfacesAttached: loader.up ? mapper.interfaces.size : 0,
+  };
 }

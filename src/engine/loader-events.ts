@@ -107,3 +107,8 @@ export interface LoaderError {
 }
 
 export type LoaderEvent = LoaderHello | LoaderFlow | LoaderPayload | LoaderCounters | LoaderInterface | LoaderError;
+
+/** What the loader's events are delivered to (the pipeline's LoaderFlowMapper). */
+export interface LoaderEventSink {
+  handle(event: LoaderEvent): void;
+}

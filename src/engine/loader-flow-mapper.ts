@@ -9,7 +9,7 @@ import { IpProtocol } from '../net/ip-protocol.js';
 import { icmpCounterpart } from '../decode/icmp-port-equivalents.js';
 import { SEEN_FIN, SEEN_RST, SEEN_SYN, SEEN_SYN_ACK, type FlowObservation, type ObservedDirection, type PayloadChunk } from '../flow/flow-observation.js';
 import type { FlowTable } from '../flow/flow-table.js';
-import type { LoaderCounters, LoaderEndpoint, LoaderEvent, LoaderFlow, LoaderFlowKey, LoaderHello, LoaderPayload } from './loader-events.js';
+import type { LoaderCounters, LoaderEndpoint, LoaderEvent, LoaderEventSink, LoaderFlow, LoaderFlowKey, LoaderHello, LoaderPayload } from './loader-events.js';
 
 /** ICMP request types (echo, router solicitation, timestamp, information, address mask; src/decode/icmp-port-equivalents.ts pairs them with their replies). */
 const ICMP_REQUESTS: ReadonlySet<number> = new Set([8, 10, 13, 15, 17]);
@@ -58,12 +58,21 @@ export interface LoaderFlowMapperOptions {
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
-export class LoaderFlowMapper {
+/** The kernel side's counters, without the event's kind. */
+export type KernelCounters = Omit<LoaderCounters, 'kind'>;
+
+const NO_KERNEL_COUNTS: KernelCounters = {
+  packets: 0, duplicateHook: 0, ringReserveFailed: 0, mapFull: 0, evicted: 0, notIp: 0, truncated: 0, fragments: 0, fragmentWithoutFirst: 0, tooManyExtHeaders: 0,
+};
+
+export class LoaderFlowMapper implements LoaderEventSink {
   readonly stats: LoaderFlowMapperStats = { flows: 0, chunks: 0, unmapped: 0, loaderErrors: 0 };
   /** The Hello of the running loader (attach mode, map sizes), null before one came. */
   hello: LoaderHello | null = null;
-  /** The kernel side's latest loss and parser counters (cumulative since the loader started). */
+  /** The kernel side's latest loss and parser counters (cumulative since the running loader started). */
   kernel: LoaderCounters | null = null;
+  /** The last counters of the loaders that ran before the running one, added up. */
+  private earlierKernels: KernelCounters = NO_KERNEL_COUNTS;
   /** Interfaces our programs run on now, by index. */
   readonly interfaces = new Map<number, string>();
   private readonly now: () => number;
@@ -106,7 +115,9 @@ export class LoaderFlowMapper {
         else this.interfaces.delete(event.ifIndex);
         break;
       case 'hello':
-        // A new loader: new kernel entries, interfaces attached anew.
+        // A new loader: new kernel entries and counters from zero, interfaces attached anew.
+        if (this.kernel !== null) this.earlierKernels = kernelTotals(this.earlierKernels, this.kernel);
+        this.kernel = null;
         this.hello = event;
         this.interfaces.clear();
         this.entries.clear();
@@ -116,6 +127,11 @@ export class LoaderFlowMapper {
         this.onLoaderError(event.message);
         break;
     }
+  }
+
+  /** The kernel side's counters over every loader run (restarts start the kernel's from zero): what metrics export as counters. */
+  kernelTotals(): KernelCounters {
+    return this.kernel === null ? this.earlierKernels : kernelTotals(this.earlierKernels, this.kernel);
   }
 
   /**
@@ -233,6 +249,12 @@ function sentFirstByB(f: LoaderFlow, firstChunkFromB: boolean | undefined): bool
   const requests = f.key.protocol === IpProtocol.Icmp ? ICMP_REQUESTS : f.key.protocol === IpProtocol.Icmpv6 ? ICMPV6_REQUESTS : undefined;
   if (requests !== undefined && requests.has(f.key.a.port) !== requests.has(f.key.b.port)) return requests.has(f.key.b.port);
   return serverByPort(f.key.a.port, f.key.b.port);
+}
+
+function kernelTotals(a: KernelCounters, b: KernelCounters): KernelCounters {
+  const sum = { ...a };
+  for (const key of Object.keys(NO_KERNEL_COUNTS) as (keyof KernelCounters)[]) sum[key] += b[key];
+  return sum;
 }
 
 function keyText(k: LoaderFlowKey): string {

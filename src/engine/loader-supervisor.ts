@@ -3,24 +3,15 @@
  * it, decodes its stdout (LoaderStreamDecoder) into a sink, logs its stderr lines, and when it
  * dies counts it, reports down and starts it again with backoff. A new loader removes the tc
  * filters an earlier one killed in tc mode left (it does so before attaching; docs/ebpf.md), so
- * restarting is also the cleanup. Shaped as a live Source (src/pipeline/source.ts): start(sink),
- * stats(), close(), downReason(), describe().
+ * restarting is also the cleanup. The agent's live source for `watch --engine ebpf`
+ * (src/pipeline/source.ts): start(sink), stats(), close(), downReason(), describe().
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
-import type { LoaderEvent, LoaderHello } from './loader-events.js';
+import type { LiveSource, SourceSink } from '../pipeline/source.js';
+import type { LoaderEventSink, LoaderHello } from './loader-events.js';
 import { defaultLoaderPath } from './loader-path.js';
 import { LoaderStreamDecoder, type LoaderStreamError, type LoaderStreamStats } from './loader-stream.js';
-
-/** What the loader's events are delivered to (a LoaderFlowMapper). */
-export interface LoaderEventSink {
-  handle(event: LoaderEvent): void;
-}
-
-/** The member of a Source's sink the eBPF engine delivers through, beside `packets`. */
-export interface LoaderSourceSink {
-  readonly loaderEvents: LoaderEventSink;
-}
 
 export interface LoaderSupervisorOptions {
   /** The loader binary (default: defaultLoaderPath()). */
@@ -40,6 +31,8 @@ export interface LoaderSupervisorOptions {
 }
 
 export interface LoaderSupervisorStats {
+  /** Tells these apart from a libpcap capture's state among the agent's sources' stats. */
+  readonly engine: 'ebpf';
   /** A loader runs and has said Hello (flowaudit_engine_loader_up). */
   readonly up: boolean;
   /** Loaders started again after one died (flowaudit_engine_loader_restarts_total). */
@@ -59,7 +52,7 @@ export function restartDelayMs(attempt: number, firstMs: number, maxMs: number):
   return Math.min(firstMs * 2 ** Math.min(attempt, 30), maxMs);
 }
 
-export class LoaderSupervisor {
+export class LoaderSupervisor implements LiveSource {
   readonly name = 'ebpf';
   /** Nothing to keep reading at shutdown: close() waits for the loader's last report (every flow, `end: stop`) and the end of its stdout. */
   readonly drainMs = 0;
@@ -102,7 +95,7 @@ export class LoaderSupervisor {
    * line if the first one dies before (no binary, a missing capability, bad options): at start,
    * that is the operator's to fix. Once one has run, deaths are restarted instead.
    */
-  start(sink: LoaderSourceSink): Promise<void> {
+  start(sink: Pick<SourceSink, 'loaderEvents'>): Promise<void> {
     this.sink = sink.loaderEvents;
     return new Promise((resolve, reject) => {
       this.pendingStart = { resolve, reject };
@@ -114,7 +107,7 @@ export class LoaderSupervisor {
     const now = this.decoder?.stats;
     const stream = { ...this.finished };
     if (now !== undefined) for (const key of Object.keys(stream) as (keyof LoaderStreamStats)[]) stream[key] += now[key];
-    return { up: this.hello !== null, restarts: this.restarts, stream };
+    return { engine: 'ebpf', up: this.hello !== null, restarts: this.restarts, stream };
   }
 
   /** Null while the loader runs, else why not (how the last one ended). */

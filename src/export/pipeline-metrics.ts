@@ -114,7 +114,7 @@ function setTotals<L extends string>(counter: Counter<L>, label: L, totals: Read
 }
 
 /** A counter set to a total kept elsewhere (prom-client counters only go up by inc). */
-function setTotal<L extends string>(counter: Counter<L>, total: number, labels?: Partial<Record<L, string>>): void {
+export function setTotal<L extends string>(counter: Counter<L>, total: number, labels?: Partial<Record<L, string>>): void {
   if (labels === undefined) {
     counter.reset();
     counter.inc(total);

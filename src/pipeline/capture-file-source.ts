@@ -19,7 +19,7 @@ export class CaptureFilesSource implements Source<readonly CaptureSummary[]> {
   constructor(private readonly paths: readonly string[], private readonly options: CaptureFilesOptions = {}) {}
 
   /** Reads every file into `sink.packets`; throws CaptureFormatError on damage unless keepGoing. */
-  async start(sink: SourceSink): Promise<void> {
+  async start(sink: Pick<SourceSink, 'packets'>): Promise<void> {
     for (const path of this.paths) this.summaries.push(await readCapture(path, sink.packets, this.options));
   }
 

@@ -20,7 +20,7 @@ export class LibpcapSource implements LiveSource {
   }
 
   /** Opens the capture; throws LiveCaptureError if it cannot (at start, a bad interface is fatal). */
-  async start(sink: SourceSink): Promise<void> {
+  async start(sink: Pick<SourceSink, 'packets'>): Promise<void> {
     this.capture = new ReopeningCapture(this.options, sink.packets, this.events);
   }
 

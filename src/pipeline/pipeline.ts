@@ -14,6 +14,7 @@ import type { FlowSink } from '../flow/flow-record.js';
 import { FlowTable, type FlowTableOptions, type FlowTableStats } from '../flow/flow-table.js';
 import { PacketFlowSink } from '../flow/packet-flow-sink.js';
 import type { PayloadTap } from '../flow/payload-tap.js';
+import { LoaderFlowMapper } from '../engine/loader-flow-mapper.js';
 import { DnsAnswerTap } from '../identity/dns-answer-tap.js';
 import type { DnsNameCache } from '../identity/dns-name-cache.js';
 import type { IdentityProvider } from '../identity/endpoint-identity.js';
@@ -25,6 +26,8 @@ export interface FlowPipelineOptions {
   readonly tunnelPorts?: TunnelPorts;
   /** Sees payloads from one port as packets pass (DNS answers). */
   readonly tap?: PayloadTap;
+  /** Told each Error event of the eBPF loader (an interface it could not attach to). */
+  readonly onLoaderError?: (message: string) => void;
 }
 
 /** What the packet stages counted: decode outcomes, tunnels opened, the flow table's counters. */
@@ -36,17 +39,23 @@ export interface PipelineAccounting {
   readonly table: FlowTableStats;
 }
 
-/** Decode and the flow table: packets in, flows out to one FlowSink. */
+/**
+ * Decode and the flow table: packets in, flows out to one FlowSink. The eBPF loader's events go
+ * into the same table through the mapper, so both engines' flows meet the same audit.
+ */
 export class FlowPipeline {
   readonly table: FlowTable;
   readonly packets: PacketFlowSink;
+  /** The eBPF engine's way in; it also keeps what the loader reports of itself (hello, kernel counters, interfaces). */
+  readonly loader: LoaderFlowMapper;
   /** Where sources deliver. */
   readonly input: SourceSink;
 
   constructor(flows: FlowSink, options: FlowPipelineOptions = {}) {
     this.table = new FlowTable(flows, options.table);
     this.packets = new PacketFlowSink(this.table, options.tap, options.tunnelPorts);
-    this.input = { packets: this.packets };
+    this.loader = new LoaderFlowMapper(this.table, { onLoaderError: options.onLoaderError });
+    this.input = { packets: this.packets, loaderEvents: this.loader };
   }
 
   accounting(): PipelineAccounting {
