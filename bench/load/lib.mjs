@@ -22,13 +22,13 @@ export function option(args, name, dflt) {
 }
 
 /**
- * Starts `node [nodeArgs] dist/bin/flowaudit.js watch --interface fa-load-rx --rules RULES --listen
+ * Starts `node [nodeArgs] dist/bin/flowaudit.js watch --engine pcap --interface fa-load-rx --rules RULES --listen
  * 127.0.0.1:PORT [extra]` with `ip netns exec fa-load-dst` (which mounts the namespace's own /sys,
  * where libpcap reads the interface's drop counters; it then execs node, so the pid is the
  * agent's), its output to `log`; resolves once /readyz says 200.
  */
 export async function startAgent({ port, rules = 'bench/bench-rules.yaml', extra = [], nodeArgs = [], log, cgroup }) {
-  const args = [...nodeArgs, 'dist/bin/flowaudit.js', 'watch', '--interface', RX_DEV, '--rules', rules, '--listen', `127.0.0.1:${port}`, ...extra];
+  const args = [...nodeArgs, 'dist/bin/flowaudit.js', 'watch', '--engine', 'pcap', '--interface', RX_DEV, '--rules', rules, '--listen', `127.0.0.1:${port}`, ...extra];
   const out = createWriteStream(log);
   const child = spawn('ip', ['netns', 'exec', DST_NS, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   // Into the CPU-limited cgroup at once: start-up (module load, rules) runs under the limit too.

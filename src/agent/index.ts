@@ -7,3 +7,5 @@ export { Agent } from './agent.js';
 export { agentLogger } from './agent-logger.js';
 export { libpcapSources } from './libpcap-sources.js';
 export { runUntilSignalled } from './run-until-signalled.js';
+export { ebpfSources } from './ebpf-sources.js';
+export { LoaderStartError } from '../engine/loader-supervisor.js';

@@ -1,5 +1,7 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { liveCaptureUnavailable } from '../capture/live-capture.js';
+import { ebpfEngineUnavailable } from '../engine/ebpf-probe.js';
+import { chooseEngine, ENGINE_REQUESTS, notEthernet, type EngineRequest } from '../engine/engine-choice.js';
 import { parseListen } from '../export/listen-address.js';
 import { UsageError } from '../usage-error.js';
 import { VERSION } from './version.js';
@@ -9,7 +11,9 @@ import { requireOptions } from './option-errors.js';
 import { collect, nonNegativeNumber, positiveInteger, positiveNumber, timerSeconds } from './option-parsers.js';
 
 interface WatchOptions extends FlowTableCliOptions, IdentityCliOptions {
+  engine: EngineRequest;
   interface: string[];
+  interfaceKind: string[];
   filter: string;
   snaplen: number;
   bufferSize: number;
@@ -32,7 +36,9 @@ export function registerWatchCommand(program: Command): void {
   const command = program
     .command('watch')
     .description('run as an agent: capture live, judge flows as they happen, serve Prometheus metrics, log violations (SIGHUP reloads rules, SIGTERM flushes and exits)')
-    .option('-i, --interface <name>', 'interface to capture on, or "any" (repeatable)', collect, [])
+    .addOption(new Option('--engine <engine>', 'ebpf: flows counted in the kernel (needs CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON, Linux 5.8+); pcap: libpcap; auto: ebpf where it can run, else pcap').choices(ENGINE_REQUESTS).default('auto'))
+    .option('-i, --interface <name>', 'interface to capture on, or "any" (repeatable); with the eBPF engine a pattern such as \'veth*\', followed as interfaces come and go', collect, [])
+    .option('--interface-kind <kind>', 'eBPF engine: also attach to every interface of this link kind, e.g. veth (repeatable)', collect, [])
     .option('-r, --rules <file|profile>', 'rules file, or a shipped profile name (flowaudit rules list)')
     .option('-f, --filter <bpf>', 'BPF capture filter (pcap-filter syntax)', '')
     .option('--snaplen <bytes>', 'bytes captured per packet (TLS handshakes need whole segments)', positiveInteger, 65535)
@@ -56,12 +62,25 @@ export function registerWatchCommand(program: Command): void {
     const { loadWebConfig } = await import('../export/web-config.js');
     // Checked whole before anything starts: a bad header or key pair is exit 2 here, not a crash later.
     const webConfig = options['web.config.file'] === undefined ? undefined : loadWebConfig(options['web.config.file']);
-    const unavailable = liveCaptureUnavailable();
-    if (unavailable !== null) throw new UsageError(unavailable);
-    const { Agent, agentLogger, libpcapSources, runUntilSignalled } = await import('../agent/index.js');
+    const choice = chooseEngine(options.engine, {
+      ebpfUnavailable: options.engine === 'pcap' ? null : ebpfEngineUnavailable(),
+      captureFilter: options.filter !== '',
+      notFollowed: options.engine === 'pcap' ? null : notEthernet(options.interface),
+    });
+    if (choice.engine === null) throw new UsageError(`watch --engine ebpf: ${choice.why}`);
+    if (choice.engine === 'pcap') {
+      if (options.interfaceKind.length > 0) throw new UsageError(`watch: --interface-kind needs the eBPF engine; the engine is pcap (${choice.why})`);
+      const unavailable = liveCaptureUnavailable();
+      if (unavailable !== null) throw new UsageError(unavailable);
+    }
+    const { Agent, agentLogger, ebpfSources, libpcapSources, LoaderStartError, runUntilSignalled } = await import('../agent/index.js');
     const log = agentLogger(options.logLevel);
-    const agent = await Agent.start({
-      sources: libpcapSources(options.interface.map((name) => ({ interface: name, filter: options.filter, snaplen: options.snaplen, bufferBytes: options.bufferSize * MIB }))),
+    const sources =
+      choice.engine === 'ebpf'
+        ? ebpfSources({ interfaces: options.interface, kinds: options.interfaceKind })
+        : libpcapSources(options.interface.map((name) => ({ interface: name, filter: options.filter, snaplen: options.snaplen, bufferBytes: options.bufferSize * MIB })));
+    const start = Agent.start({
+      sources,
       rules: options.rules,
       identities: options,
       table: { ...flowTableOptions(options), plainPayloadLimit: PLAIN_PREFIX_BYTES },
@@ -75,6 +94,12 @@ export function registerWatchCommand(program: Command): void {
       dnsGraceSeconds: options.dnsGrace,
       version: VERSION,
     }, log);
+    // A loader that dies before it starts (a capability the probe could not see, a kernel that refuses the programs): one line, exit 2.
+    const agent = await start.catch((err: unknown) => {
+      throw err instanceof LoaderStartError ? new UsageError(`watch --engine ${options.engine}: ${err.message}`) : err;
+    });
+    // Logged once started: a start that fails says only its one error line.
+    log.info({ engine: choice.engine, why: choice.why }, 'engine chosen');
     await runUntilSignalled(agent, log);
   });
 }

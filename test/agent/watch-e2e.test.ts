@@ -290,7 +290,7 @@ describe.skipIf(live.skip)(`flowaudit watch on a bridge, scraped by Prometheus${
 
     // The same frames, twice: tcpdump for analyze, the agent live.
     tcpdump = await lab.startTcpdump(pcap);
-    agent = lab.spawnRoot([process.execPath, MAIN, 'watch', '--interface', BRIDGE, '--rules', PROFILE, '--inventory', inventory,
+    agent = lab.spawnRoot([process.execPath, MAIN, 'watch', '--engine', 'pcap', '--interface', BRIDGE, '--rules', PROFILE, '--inventory', inventory,
       '--listen', '127.0.0.1:0', '--violation-log', violationLog, '--flush-interval', '0.5']);
     const started = await waitFor('the agent to start', 15_000, () => {
       if (agent.child.exitCode !== null) throw new Error(`the agent exited ${agent.child.exitCode}: ${agent.stderr}`);

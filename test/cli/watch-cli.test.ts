@@ -60,7 +60,7 @@ describe('watch: bad starts', () => {
 
   it.skipIf(capture.skip)(`names the interface that cannot be opened, and a filter that does not compile${capture.suffix}`, () => {
     capture.assertAvailable();
-    expect(watch(['--interface', 'fa-nosuch0', '--rules', 'apigee-hybrid-1.4', '--listen', '127.0.0.1:0'])).toEqual({ status: 2, stderr: 'flowaudit: fa-nosuch0: no such device exists\n' });
+    expect(watch(['--engine', 'pcap', '--interface', 'fa-nosuch0', '--rules', 'apigee-hybrid-1.4', '--listen', '127.0.0.1:0'])).toEqual({ status: 2, stderr: 'flowaudit: fa-nosuch0: no such device exists\n' });
     const filter = watch(['--interface', 'lo', '--rules', 'apigee-hybrid-1.4', '--filter', 'tcp port', '--listen', '127.0.0.1:0']);
     expect(filter).toEqual({ status: 2, stderr: 'flowaudit: lo: bad filter: can\'t parse filter expression: syntax error\n' });
   });

@@ -39,9 +39,14 @@ export class AgentProcess {
     this.exit = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   }
 
-  /** Starts `flowaudit watch ARGS` and waits for its "started" log line (its bound address). */
+  /**
+   * Starts `flowaudit watch ARGS` and waits for its "started" log line (its bound address). The
+   * libpcap engine unless ARGS name one: these tests are of the agent on libpcap, which auto would
+   * leave for the eBPF engine on an Ethernet interface where it can run.
+   */
   static async start(args: readonly string[], timeoutMs = 15_000): Promise<AgentProcess> {
-    const agent = new AgentProcess(spawn('node', ['dist/bin/flowaudit.js', 'watch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const engine = args.includes('--engine') ? [] : ['--engine', 'pcap'];
+    const agent = new AgentProcess(spawn('node', ['dist/bin/flowaudit.js', 'watch', ...engine, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
     const started = await agent.waitForLog((l) => l.msg === 'flowaudit watch started', timeoutMs);
     agent.address = String(started.listen);
     return agent;
