@@ -85,7 +85,7 @@ class LoaderMetrics {
       registers,
     });
     this.unparsed = new Counter({ name: 'flowaudit_engine_kernel_unparsed_packets_total', help: 'Packets the eBPF programs did not attribute to a flow (or only partly), by reason.', labelNames: ['reason'], registers });
-    this.kernelPackets = new Counter({ name: 'flowaudit_engine_kernel_packets_total', help: 'Packets the eBPF programs counted in flows.', registers });
+    this.kernelPackets = new Counter({ name: 'flowaudit_engine_kernel_packets_total', help: 'Packets the eBPF programs saw, each pass through one of their hooks counted.', registers });
     this.duplicateHook = new Counter({ name: 'flowaudit_engine_kernel_duplicate_hook_passes_total', help: 'Hook passes not counted because another interface counts the flow (each packet once; not a loss).', registers });
     this.interfaces = new Gauge({ name: 'flowaudit_engine_interfaces_attached', help: 'Interfaces the eBPF programs are attached to now.', registers });
     this.streamProblems = new Counter({
