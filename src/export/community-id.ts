@@ -3,7 +3,14 @@ import { icmpCounterpart } from '../decode/icmp-port-equivalents.js';
 import { isIpv4Mapped, parseAddressInto } from '../net/ip-address.js';
 import { IpProtocol } from '../net/ip-protocol.js';
 
-const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132 };
+/** A Map, not an object: a keyed load that meets a second name deoptimises the function it sits in. */
+const PROTOCOL_NUMBERS: ReadonlyMap<string, number> = new Map([
+  ['icmp', 1],
+  ['tcp', 6],
+  ['udp', 17],
+  ['icmpv6', 58],
+  ['sctp', 132],
+]);
 
 /** Protocols whose flows hash with their ports (ICMP: type and counter-type or code, as Zeek maps them). */
 const WITH_PORTS: ReadonlySet<number> = new Set([1, 6, 17, 58, 132]);
@@ -11,7 +18,8 @@ const WITH_PORTS: ReadonlySet<number> = new Set([1, 6, 17, 58, 132]);
 /**
  * Base64 SHA-1 of `data`. The one-shot crypto.hash (Node 20.12 and later) takes a quarter of a
  * createHash object's time, which listing flows pays once a flow: picked once, at load. A SHA-1
- * in JavaScript over one reused block was tried and cost more (bench/RESULTS.md, session 8).
+ * in JavaScript over one reused block was tried: more instructions a hash, as many a run
+ * (bench/RESULTS.md, session 8).
  */
 const sha1Base64: (data: Buffer) => string =
   typeof crypto.hash === 'function' ? (data) => crypto.hash('sha1', data, 'base64') : (data) => crypto.createHash('sha1').update(data).digest('base64');
@@ -40,7 +48,7 @@ export function communityId(protocol: string, aAddress: string, aPort: number, b
   // An IPv4 address hashes as its 4 bytes: its last word alone.
   const aFrom = isIpv4Mapped(a) ? 3 : 0;
   const bFrom = isIpv4Mapped(b) ? 3 : 0;
-  const proto = PROTOCOL_NUMBERS[protocol] ?? Number(/^ip-proto-(\d+)$/.exec(protocol)?.[1] ?? 0);
+  const proto = PROTOCOL_NUMBERS.get(protocol) ?? Number(/^ip-proto-(\d+)$/.exec(protocol)?.[1] ?? 0);
   const order = compareWords(a, aFrom, b, bFrom);
   const aFirst = oneWay || order < 0 || (order === 0 && aPort <= bPort);
   TUPLE.writeUInt16BE(seed, 0);
