@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../usage-error.js';
 
@@ -27,20 +27,36 @@ function isDirectory(path: string): boolean {
 
 /**
  * Writes a whole report, part after part as its format makes them (DocumentFormat.render), so
- * its whole text is never held at once; a failure to open or write is one line naming the option
- * and the path, not a raw system error.
+ * its whole text is never held at once: under a temporary name, renamed once the last part is
+ * in, so a failure leaves no half report. A failure to open or write is one line naming the
+ * option and the path, not a raw system error.
  */
 export function writeReport(option: string, path: string, parts: Iterable<string>): void {
+  const partial = `${path}.partial-${process.pid}`;
   let fd: number;
   try {
-    fd = openSync(path, 'w');
+    fd = openSync(partial, 'w');
   } catch (err) {
     throw cannotWrite(option, path, err);
   }
   try {
-    for (const part of parts) writePart(option, path, fd, Buffer.from(part));
-  } finally {
-    closeSync(fd);
+    try {
+      for (const part of parts) writePart(option, path, fd, Buffer.from(part));
+    } finally {
+      closeSync(fd);
+    }
+    renameOrExplain(option, partial, path);
+  } catch (err) {
+    rmSync(partial, { force: true });
+    throw err;
+  }
+}
+
+function renameOrExplain(option: string, partial: string, path: string): void {
+  try {
+    renameSync(partial, path);
+  } catch (err) {
+    throw cannotWrite(option, path, err);
   }
 }
 
