@@ -1,4 +1,4 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../usage-error.js';
 
@@ -25,10 +25,44 @@ function isDirectory(path: string): boolean {
   }
 }
 
-/** Writes a whole report; a failure is one line naming the option and the path, not a raw system error. */
-export function writeReport(option: string, path: string, text: string): void {
+/**
+ * Writes a whole report, part after part as its format makes them (DocumentFormat.render), so
+ * its whole text is never held at once: under a temporary name, renamed once the last part is
+ * in, so a failure leaves no half report. A failure to open or write is one line naming the
+ * option and the path, not a raw system error.
+ */
+export function writeReport(option: string, path: string, parts: Iterable<string>): void {
+  const partial = `${path}.partial-${process.pid}`;
+  let fd: number;
   try {
-    writeFileSync(path, text);
+    fd = openSync(partial, 'w');
+  } catch (err) {
+    throw cannotWrite(option, path, err);
+  }
+  try {
+    try {
+      for (const part of parts) writePart(option, path, fd, Buffer.from(part));
+    } finally {
+      closeSync(fd);
+    }
+    renameOrExplain(option, partial, path);
+  } catch (err) {
+    rmSync(partial, { force: true });
+    throw err;
+  }
+}
+
+function renameOrExplain(option: string, partial: string, path: string): void {
+  try {
+    renameSync(partial, path);
+  } catch (err) {
+    throw cannotWrite(option, path, err);
+  }
+}
+
+function writePart(option: string, path: string, fd: number, bytes: Buffer): void {
+  try {
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
   } catch (err) {
     throw cannotWrite(option, path, err);
   }

@@ -11,7 +11,7 @@ export const auditJsonFormat: DocumentFormat = {
   name: 'JSON',
   extensions: ['.json'],
   needsFlows: true,
-  render: (report, run, options) => withFlows(JSON.stringify(auditReportJson(report, run, options.failOnUnverified), null, 2), report.flows.map(auditedFlowJson)),
+  render: (report, run, options) => withFlows(JSON.stringify(auditReportJson(report, run, options.failOnUnverified), null, 2), report.flows, auditedFlowJson),
 };
 
 /** The full JSON report but its flows (withFlows adds them): matrix, verdict counts, coverage, violation groups, run accounting. */

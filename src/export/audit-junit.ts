@@ -8,7 +8,7 @@ export const auditJunitFormat: DocumentFormat = {
   name: 'JUnit',
   extensions: ['.xml'],
   needsFlows: false,
-  render: (report, _run, options) => auditJunitXml(report, options.failOnUnverified),
+  render: (report, _run, options) => [auditJunitXml(report, options.failOnUnverified)],
 };
 
 /**

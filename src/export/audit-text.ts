@@ -12,7 +12,7 @@ export const auditTextFormat: DocumentFormat = {
   name: 'text summary',
   extensions: ['.txt'],
   needsFlows: false,
-  render: (report, _run, options) => auditText(report, options.failOnUnverified, options.maxGroups),
+  render: (report, _run, options) => [auditText(report, options.failOnUnverified, options.maxGroups)],
 };
 
 /**

@@ -1,19 +1,39 @@
 import * as crypto from 'node:crypto';
 import { icmpCounterpart } from '../decode/icmp-port-equivalents.js';
-import { isIpv4Mapped, parseAddress } from '../net/ip-address.js';
+import { isIpv4Mapped, parseAddressInto } from '../net/ip-address.js';
 import { IpProtocol } from '../net/ip-protocol.js';
 
-const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132 };
+/** A Map, not an object: a keyed load that meets a second name deoptimises the function it sits in. */
+const PROTOCOL_NUMBERS: ReadonlyMap<string, number> = new Map([
+  ['icmp', 1],
+  ['tcp', 6],
+  ['udp', 17],
+  ['icmpv6', 58],
+  ['sctp', 132],
+]);
 
 /** Protocols whose flows hash with their ports (ICMP: type and counter-type or code, as Zeek maps them). */
 const WITH_PORTS: ReadonlySet<number> = new Set([1, 6, 17, 58, 132]);
 
 /**
  * Base64 SHA-1 of `data`. The one-shot crypto.hash (Node 20.12 and later) takes a quarter of a
- * createHash object's time, which listing flows pays once a flow: picked once, at load.
+ * createHash object's time, which listing flows pays once a flow: picked once, at load. A SHA-1
+ * in JavaScript over one reused block was tried: more instructions a hash, as many a run
+ * (bench/RESULTS.md, session 8).
  */
 const sha1Base64: (data: Buffer) => string =
   typeof crypto.hash === 'function' ? (data) => crypto.hash('sha1', data, 'base64') : (data) => crypto.createHash('sha1').update(data).digest('base64');
+
+/** The longest tuple: seed 2, addresses 2 x 16, protocol and pad 2, ports 4. */
+const MAX_TUPLE_BYTES = 40;
+/** The hashed tuple, built in place once a flow. */
+const TUPLE = Buffer.alloc(MAX_TUPLE_BYTES);
+/** TUPLE's first n bytes for each n, made once: a view a hash would otherwise cost. */
+const TUPLE_VIEWS: readonly Buffer[] = Array.from({ length: MAX_TUPLE_BYTES + 1 }, (_, n) => TUPLE.subarray(0, n));
+
+/** Each end's address as four words, parsed in place once a flow. */
+const A_WORDS = new Uint32Array(4);
+const B_WORDS = new Uint32Array(4);
 
 /**
  * Community ID v1 (https://github.com/corelight/community-id-spec), as Zeek and Suricata write
@@ -23,22 +43,23 @@ const sha1Base64: (data: Buffer) => string =
  * without ports, as the spec says. For ICMP pass the ports `icmpPorts` gives.
  */
 export function communityId(protocol: string, aAddress: string, aPort: number, bAddress: string, bPort: number, seed = 0, oneWay = false): string {
-  const a = addressBytes(aAddress);
-  const b = addressBytes(bAddress);
-  const proto = PROTOCOL_NUMBERS[protocol] ?? Number(/^ip-proto-(\d+)$/.exec(protocol)?.[1] ?? 0);
-  const order = Buffer.compare(a, b);
+  const a = addressWords(aAddress, A_WORDS);
+  const b = addressWords(bAddress, B_WORDS);
+  // An IPv4 address hashes as its 4 bytes: its last word alone.
+  const aFrom = isIpv4Mapped(a) ? 3 : 0;
+  const bFrom = isIpv4Mapped(b) ? 3 : 0;
+  const proto = PROTOCOL_NUMBERS.get(protocol) ?? Number(/^ip-proto-(\d+)$/.exec(protocol)?.[1] ?? 0);
+  const order = compareWords(a, aFrom, b, bFrom);
   const aFirst = oneWay || order < 0 || (order === 0 && aPort <= bPort);
-  const [src, srcPort, dst, dstPort] = aFirst ? [a, aPort, b, bPort] : [b, bPort, a, aPort];
-  const head = Buffer.alloc(2);
-  head.writeUInt16BE(seed, 0);
-  const tail = Buffer.alloc(WITH_PORTS.has(proto) ? 6 : 2);
-  tail[0] = proto;
-  tail[1] = 0;
-  if (tail.length === 6) {
-    tail.writeUInt16BE(srcPort, 2);
-    tail.writeUInt16BE(dstPort, 4);
+  TUPLE.writeUInt16BE(seed, 0);
+  let at = aFirst ? putAddress(putAddress(2, a, aFrom), b, bFrom) : putAddress(putAddress(2, b, bFrom), a, aFrom);
+  TUPLE[at++] = proto;
+  TUPLE[at++] = 0;
+  if (WITH_PORTS.has(proto)) {
+    at = TUPLE.writeUInt16BE(aFirst ? aPort : bPort, at);
+    at = TUPLE.writeUInt16BE(aFirst ? bPort : aPort, at);
   }
-  return `1:${sha1Base64(Buffer.concat([head, src, dst, tail]))}`;
+  return `1:${sha1Base64(TUPLE_VIEWS[at])}`;
 }
 
 /**
@@ -67,12 +88,20 @@ export function flowCommunityId(f: CommunityIdFlow, seed = 0): string {
   return communityId(f.protocol, f.client.address, f.client.port, f.server.address, f.server.port, seed);
 }
 
-function addressBytes(text: string): Buffer {
-  const words = parseAddress(text);
-  if (words === null) throw new Error(`not an address: ${text}`);
-  const v4 = isIpv4Mapped(words);
-  const out = Buffer.alloc(v4 ? 4 : 16);
-  if (v4) out.writeUInt32BE(words[3] >>> 0, 0);
-  else for (let i = 0; i < 4; i++) out.writeUInt32BE(words[i] >>> 0, 4 * i);
-  return out;
+function addressWords(text: string, words: Uint32Array): Uint32Array {
+  if (!parseAddressInto(text, words)) throw new Error(`not an address: ${text}`);
+  return words;
+}
+
+/** Writes the address's words from `from` on to TUPLE at `at`; returns where the next byte goes. */
+function putAddress(at: number, words: Uint32Array, from: number): number {
+  for (let i = from; i < 4; i++) at = TUPLE.writeUInt32BE(words[i], at);
+  return at;
+}
+
+/** Buffer.compare's order of the addresses' bytes: word by word (unsigned, big-endian), then the shorter first. */
+function compareWords(a: Uint32Array, aFrom: number, b: Uint32Array, bFrom: number): number {
+  const common = Math.min(4 - aFrom, 4 - bFrom);
+  for (let i = 0; i < common; i++) if (a[aFrom + i] !== b[bFrom + i]) return a[aFrom + i] < b[bFrom + i] ? -1 : 1;
+  return bFrom - aFrom;
 }

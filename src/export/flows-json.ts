@@ -22,6 +22,6 @@ class FlowsJson implements FlowListing {
 
   finish(run: ReadFlowsResult): string {
     this.records.sort((a, b) => a.start - b.start || a.id - b.id);
-    return withFlows(JSON.stringify({ run: runJson(run) }, null, 2), this.records.map((r) => r.line));
+    return [...withFlows(JSON.stringify({ run: runJson(run) }, null, 2), this.records, (r) => r.line)].join('');
   }
 }

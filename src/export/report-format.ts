@@ -32,7 +32,8 @@ export interface DocumentFormat extends FormatName {
   readonly kind: 'document';
   /** Whether the report must keep every audited flow (AuditReport's `keepFlows`), not only counts and groups. */
   readonly needsFlows: boolean;
-  render(report: AuditReport, run: ReportRun, options: ReportOptions): string;
+  /** The report's text in parts, written one after another: a JSON report's flows a few hundred at a time, never its whole text at once. */
+  render(report: AuditReport, run: ReportRun, options: ReportOptions): Iterable<string>;
 }
 
 /** Records written as flows are judged, one line each, so no flow is kept for them. */

@@ -38,12 +38,22 @@ export function formatAddress(words: ArrayLike<number>, at = 0): string {
 /** Parses IPv4 or IPv6 text into four words; returns null if it is neither. */
 export function parseAddress(text: string): Uint32Array | null {
   const words = new Uint32Array(4);
-  if (text.includes(':')) return parseIpv6(text, words) ? words : null;
+  return parseAddressInto(text, words) ? words : null;
+}
+
+/**
+ * parseAddress into four words the caller reuses (a typed array a call costs more than parsing a
+ * dotted quad, for callers that parse once a flow); false, the words undefined, if it is neither.
+ */
+export function parseAddressInto(text: string, words: Uint32Array): boolean {
+  if (text.includes(':')) return parseIpv6(text, words);
   const v4 = parseIpv4(text);
-  if (v4 === null) return null;
+  if (v4 === null) return false;
+  words[0] = 0;
+  words[1] = 0;
   words[2] = 0xffff;
   words[3] = v4;
-  return words;
+  return true;
 }
 
 /**

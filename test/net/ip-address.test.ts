@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatAddress, isIpv4Mapped, parseAddress } from '../../src/net/ip-address.js';
+import { formatAddress, isIpv4Mapped, parseAddress, parseAddressInto } from '../../src/net/ip-address.js';
 
 const words = (...w: number[]): Uint32Array => Uint32Array.from(w);
 
@@ -62,5 +62,14 @@ describe('parseAddress', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('parseAddressInto fills words a caller reuses: an IPv4 address after an IPv6 one clears its high words', () => {
+    const words = new Uint32Array(4);
+    expect(parseAddressInto('2001:db8::1', words)).toBe(true);
+    expect(words).toEqual(Uint32Array.from([0x20010db8, 0, 0, 1]));
+    expect(parseAddressInto('10.0.0.1', words)).toBe(true);
+    expect(words).toEqual(Uint32Array.from([0, 0, 0xffff, 0x0a000001]));
+    expect(parseAddressInto('10.0.0', words)).toBe(false);
   });
 });
