@@ -20,7 +20,7 @@ while True:
 `;
 
 /** A plain HTTP server; http.server's own would look its address up in DNS first (seconds, offline). */
-const HTTP_SERVER = `
+export const HTTP_SERVER = `
 import functools, http.server, socketserver, sys
 class Server(socketserver.TCPServer):
     allow_reuse_address = True
@@ -37,12 +37,17 @@ s.sendto(q, (sys.argv[1], 53))
 print(len(s.recvfrom(2048)[0]))
 `;
 
+/** Writes key.pem and cert.pem (CN fa-e-b2) into `dir`, for openssl s_server. */
+export function writeServerCertificate(dir: string): void {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=fa-e-b2', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'pipe' });
+}
+
 /** The flows made, by client pod: what each connects to. */
 export const CLIENTS = ['b1', 'b2', 'r1', 'r2'] as const;
 
 /** Starts the servers: TLS on b2:8443, HTTP on r2:8080, the node:8081 and outside:8082, DNS on r1:53. */
 export async function startServers(lab: PodLab, dir: string): Promise<void> {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=fa-e-b2', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'pipe' });
+  writeServerCertificate(dir);
   lab.spawn('b2', ['openssl', 's_server', '-accept', '8443', '-www', '-cert', join(dir, 'cert.pem'), '-key', join(dir, 'key.pem')]);
   lab.spawn('r2', ['python3', '-c', HTTP_SERVER, PODS.r2.address, '8080', dir]);
   lab.spawn('node', ['python3', '-c', HTTP_SERVER, NODE_BRIDGE_ADDRESS, '8081', dir]);
@@ -66,3 +71,4 @@ export function makeTraffic(lab: PodLab): void {
   ok(lab.exec('r2', ['curl', '-s', '--max-time', '10', '-o', '/dev/null', `http://${OUTSIDE_ADDRESS}:8082/`]), 'HTTP r2 -> outside');
   ok(lab.exec('b2', ['python3', '-c', DNS_CLIENT, PODS.r1.address]), 'DNS b2 -> r1');
 }
+
