@@ -72,3 +72,45 @@ export function makeTraffic(lab: PodLab): void {
   ok(lab.exec('b2', ['python3', '-c', DNS_CLIENT, PODS.r1.address]), 'DNS b2 -> r1');
 }
 
+/** Answers each DNS query over TCP with `sys.argv[1]` A records (192.0.2.1 ...), then closes. */
+export const DNS_TCP_SERVER = `
+import socket, struct, sys
+count = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 53))
+s.listen(8)
+def read(c, n):
+    b = b""
+    while len(b) < n:
+        more = c.recv(n - len(b))
+        if not more:
+            raise EOFError
+        b += more
+    return b
+while True:
+    c, _ = s.accept()
+    try:
+        q = read(c, struct.unpack("!H", read(c, 2))[0])
+        answers = b"".join(b"\\xc0\\x0c\\x00\\x01\\x00\\x01\\x00\\x00\\x01\\x2c\\x00\\x04" + bytes([192, 0, 2, i + 1]) for i in range(count))
+        m = q[:2] + b"\\x81\\x80" + q[4:6] + struct.pack("!HHH", count, 0, 0) + q[12:] + answers
+        c.sendall(struct.pack("!H", len(m)) + m)
+    except EOFError:
+        pass
+    c.close()
+`;
+
+/** One DNS query for fa-e.test over TCP to `sys.argv[1]`; prints the answer's length. */
+export const DNS_TCP_CLIENT = `
+import socket, struct, sys
+q = b"\\x56\\x78\\x01\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00" + b"\\x04fa-e\\x04test\\x00" + b"\\x00\\x01\\x00\\x01"
+s = socket.create_connection((sys.argv[1], 53), timeout=5)
+s.sendall(struct.pack("!H", len(q)) + q)
+answer = b""
+while True:
+    more = s.recv(4096)
+    if not more:
+        break
+    answer += more
+print(len(answer))
+`;
