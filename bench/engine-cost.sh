@@ -155,13 +155,15 @@ latency() {
 
 # connection_rate VARIANT MAX_FLOWS: one sender for RATE_SECONDS; the flows its agent saw.
 connection_rate() {
-  local made seen
+  local made seen ticks0 ns0 cpu
   export MAX_FLOWS=$2 SUMMARY="$scratch/summary.json"
   rm -f "$SUMMARY"
   wait_idle
   start_agent "$1"
+  ticks0=$(agent_ticks); ns0=$(bpf_ns)
   made=$(ip netns exec fa-b-c "$scratch/tcp-load" rate "$S_ADDR" 7000 16 "$RATE_SECONDS")
   sleep 2 # a sweep or a scrape after the last connection
+  cpu=$(awk -v t=$(($(agent_ticks) - ticks0)) -v hz="$(getconf CLK_TCK)" -v ns=$(($(bpf_ns) - ns0)) 'BEGIN { printf "agent_cpu_s %.2f bpf_cpu_s %.3f", t / hz, ns / 1e9 }')
   case $1 in
     ebpf)
       stop_agent
@@ -173,7 +175,7 @@ connection_rate() {
       stop_agent ;;
     *) seen="seen -" ;;
   esac
-  echo "rate $1 max_flows=$2 $made $seen"
+  echo "rate $1 max_flows=$2 $made $cpu $seen"
 }
 
 lab
@@ -194,6 +196,6 @@ for round in $(seq "$ROUNDS"); do
     stop_agent
   done
 done
-echo "# rate VARIANT max_flows=N connections MADE failed F seconds T per_second R seen SEEN ..."
+echo "# rate VARIANT max_flows=N connections MADE failed F seconds T per_second R agent_cpu_s A bpf_cpu_s B seen SEEN ... (CPU over the run and 2 s after)"
 for variant in none ebpf pcap; do connection_rate "$variant" 1048576; done
 connection_rate ebpf 16384

@@ -4,10 +4,11 @@
  *                                (the server closes first, so the client's port is free again at
  *                                once and TIME_WAIT stays on the server)
  *   tcp-load echo PORT           echoes every byte of each connection back, one at a time
- *   tcp-load rate HOST PORT N S  opens and closes connections to PORT..PORT+N-1 in turn, one at a
- *                                time, as fast as one sender can, for S seconds; prints
- *                                "connections DISTINCT failed F seconds T per_second R", DISTINCT
- *                                counting each (source port, destination port) once
+ *   tcp-load rate HOST PORT N S  opens connections to PORT..PORT+N-1 in turn, as fast as one
+ *                                sender can (one thread, 64 in flight, each closed at the server's
+ *                                FIN), for S seconds; prints "connections DISTINCT failed F
+ *                                seconds T per_second R", DISTINCT counting each (source port,
+ *                                destination port) once
  *   tcp-load pingpong HOST PORT N  N round trips of 64 bytes on one connection (TCP_NODELAY);
  *                                prints "p50_us X p99_us Y"
  */
@@ -17,10 +18,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,33 +98,82 @@ static void __attribute__((noreturn)) echo(int port)
 	}
 }
 
+/* One sender: IN_FLIGHT non-blocking connections at a time, each replaced as soon as the
+ * server's FIN arrives, so the rate is not bounded by one connection's round trips. */
+#define IN_FLIGHT 64
+
+static int open_one(int ep, struct sockaddr_in *a, int slot)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		die("socket");
+	if (connect(s, (struct sockaddr *)a, sizeof(*a)) != 0 && errno != EINPROGRESS) {
+		close(s);
+		return -1;
+	}
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLOUT, .data.u64 = ((uint64_t)slot << 32) | (uint32_t)s };
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) != 0)
+		die("epoll_ctl");
+	return s;
+}
+
 static int rate(const char *host, int port, int n, double seconds)
 {
 	static uint8_t seen[MAX_PORTS][65536 / 8];
-	long distinct = 0, failed = 0;
+	long distinct = 0, failed = 0, next = 0;
 	struct sockaddr_in a = peer(host, port), local;
+	int ep = epoll_create1(0), open_now = 0;
+	bool counted[IN_FLIGHT] = { false };
+	int dport[IN_FLIGHT];
 	double start = now_s(), end = start + seconds;
-	for (long i = 0; now_s() < end; i++) {
-		int p = port + (int)(i % n);
-		socklen_t len = sizeof(local);
-		a.sin_port = htons(p);
-		int s = socket(AF_INET, SOCK_STREAM, 0);
-		if (s < 0)
-			die("socket");
-		char b;
-		if (connect(s, (struct sockaddr *)&a, sizeof(a)) != 0 || getsockname(s, (struct sockaddr *)&local, &len) != 0) {
+	if (ep < 0)
+		die("epoll_create1");
+	for (int slot = 0; slot < IN_FLIGHT; slot++) {
+		dport[slot] = port + (int)(next++ % n);
+		a.sin_port = htons(dport[slot]);
+		if (open_one(ep, &a, slot) < 0)
 			failed++;
-		} else {
-			uint16_t sport = ntohs(local.sin_port);
-			uint8_t bit = 1u << (sport % 8);
-			if (!(seen[p - port][sport / 8] & bit)) {
-				seen[p - port][sport / 8] |= bit;
-				distinct++;
+		else
+			open_now++;
+	}
+	while (open_now > 0) {
+		struct epoll_event evs[IN_FLIGHT];
+		int got = epoll_wait(ep, evs, IN_FLIGHT, 1000);
+		if (got < 0 && errno != EINTR)
+			die("epoll_wait");
+		bool more = now_s() < end;
+		for (int i = 0; i < got; i++) {
+			int s = (int)(uint32_t)evs[i].data.u64, slot = (int)(evs[i].data.u64 >> 32);
+			socklen_t len = sizeof(local);
+			if (!counted[slot] && (evs[i].events & EPOLLOUT) && !(evs[i].events & EPOLLERR) &&
+			    getsockname(s, (struct sockaddr *)&local, &len) == 0) {
+				uint16_t sport = ntohs(local.sin_port);
+				uint8_t bit = 1u << (sport % 8);
+				counted[slot] = true;
+				if (!(seen[dport[slot] - port][sport / 8] & bit)) {
+					seen[dport[slot] - port][sport / 8] |= bit;
+					distinct++;
+				}
+				struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data = evs[i].data };
+				epoll_ctl(ep, EPOLL_CTL_MOD, s, &ev);
 			}
-			while (read(s, &b, 1) > 0) /* until the server's FIN */
-				;
+			if (!(evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)))
+				continue;
+			/* The server's FIN (or a failure): this connection is done; open the next. */
+			if (!counted[slot])
+				failed++;
+			close(s);
+			open_now--;
+			counted[slot] = false;
+			if (!more)
+				continue;
+			dport[slot] = port + (int)(next++ % n);
+			a.sin_port = htons(dport[slot]);
+			if (open_one(ep, &a, slot) < 0)
+				failed++;
+			else
+				open_now++;
 		}
-		close(s);
 	}
 	double took = now_s() - start;
 	printf("connections %ld failed %ld seconds %.3f per_second %.0f\n", distinct, failed, took, distinct / took);
