@@ -102,19 +102,21 @@ static void __attribute__((noreturn)) echo(int port)
  * server's FIN arrives, so the rate is not bounded by one connection's round trips. */
 #define IN_FLIGHT 64
 
-static int open_one(int ep, struct sockaddr_in *a, int slot)
+/* Starts a connection to `dport` in `slot`; false when connect failed at once. */
+static bool open_one(int ep, struct sockaddr_in *a, int dport, int slot)
 {
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		die("socket");
+	a->sin_port = htons(dport);
 	if (connect(s, (struct sockaddr *)a, sizeof(*a)) != 0 && errno != EINPROGRESS) {
 		close(s);
-		return -1;
+		return false;
 	}
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLOUT, .data.u64 = ((uint64_t)slot << 32) | (uint32_t)s };
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) != 0)
 		die("epoll_ctl");
-	return s;
+	return true;
 }
 
 static int rate(const char *host, int port, int n, double seconds)
@@ -130,11 +132,10 @@ static int rate(const char *host, int port, int n, double seconds)
 		die("epoll_create1");
 	for (int slot = 0; slot < IN_FLIGHT; slot++) {
 		dport[slot] = port + (int)(next++ % n);
-		a.sin_port = htons(dport[slot]);
-		if (open_one(ep, &a, slot) < 0)
-			failed++;
-		else
+		if (open_one(ep, &a, dport[slot], slot))
 			open_now++;
+		else
+			failed++;
 	}
 	while (open_now > 0) {
 		struct epoll_event evs[IN_FLIGHT];
@@ -168,11 +169,10 @@ static int rate(const char *host, int port, int n, double seconds)
 			if (!more)
 				continue;
 			dport[slot] = port + (int)(next++ % n);
-			a.sin_port = htons(dport[slot]);
-			if (open_one(ep, &a, slot) < 0)
-				failed++;
-			else
+			if (open_one(ep, &a, dport[slot], slot))
 				open_now++;
+			else
+				failed++;
 		}
 	}
 	double took = now_s() - start;
