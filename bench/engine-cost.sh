@@ -127,25 +127,25 @@ agent_ticks() {
   echo "$total"
 }
 
-# bpf_ns: run time of our BPF programs so far, nanoseconds (0 when none is loaded).
-bpf_ns() {
-  bpftool -j prog show | node -e 'let s = ""; process.stdin.on("data", (c) => (s += c)).on("end", () => console.log(JSON.parse(s).filter((p) => /^flowaudit_/.test(p.name ?? "")).reduce((n, p) => n + (p.run_time_ns ?? 0), 0)))'
+# bpf_stat FIELD: run_time_ns or run_cnt of our BPF programs so far, summed (0 when none is loaded).
+bpf_stat() {
+  bpftool -j prog show | node -e 'let s = ""; process.stdin.on("data", (c) => (s += c)).on("end", () => console.log(JSON.parse(s).filter((p) => /^flowaudit_/.test(p.name ?? "")).reduce((n, p) => n + (p[process.argv[1]] ?? 0), 0)))' "$1"
 }
 
 # throughput VARIANT ROUND STREAMS: one iperf3 run; prints its line.
 throughput() {
-  local ticks0 ns0 ticks1 ns1
+  local ticks0 ns0 runs0 ticks1 ns1 runs1
   wait_idle
-  ticks0=$(agent_ticks); ns0=$(bpf_ns)
+  ticks0=$(agent_ticks); ns0=$(bpf_stat run_time_ns); runs0=$(bpf_stat run_cnt)
   ip netns exec fa-b-c iperf3 -c "$S_ADDR" -p 5201 -t "$SECONDS_PER_RUN" -P "$3" -J >"$scratch/iperf.json"
-  ticks1=$(agent_ticks); ns1=$(bpf_ns)
+  ticks1=$(agent_ticks); ns1=$(bpf_stat run_time_ns); runs1=$(bpf_stat run_cnt)
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).end.sum_received;
-    const [variant, round, streams, ticks, bpfNs, hz] = process.argv.slice(2);
+    const [variant, round, streams, ticks, bpfNs, bpfRuns, hz] = process.argv.slice(2);
     const agent = Number(ticks) / Number(hz), bpf = Number(bpfNs) / 1e9, gb = r.bytes / 1e9;
     console.log(["throughput", variant, round, streams, (r.bits_per_second / 1e9).toFixed(3), gb.toFixed(3), r.seconds.toFixed(3),
-      agent.toFixed(2), bpf.toFixed(3), ((agent + bpf) / gb).toFixed(4), (100 * agent / r.seconds).toFixed(2), (100 * (agent + bpf) / r.seconds).toFixed(2)].join(" "));
-  ' "$scratch/iperf.json" "$1" "$2" "$3" $((ticks1 - ticks0)) $((ns1 - ns0)) "$(getconf CLK_TCK)"
+      agent.toFixed(2), bpf.toFixed(3), ((agent + bpf) / gb).toFixed(4), (100 * agent / r.seconds).toFixed(2), (100 * (agent + bpf) / r.seconds).toFixed(2), Number(bpfRuns) > 0 ? Math.round(Number(bpfNs) / Number(bpfRuns)) : 0].join(" "));
+  ' "$scratch/iperf.json" "$1" "$2" "$3" $((ticks1 - ticks0)) $((ns1 - ns0)) $((runs1 - runs0)) "$(getconf CLK_TCK)"
 }
 
 latency() {
@@ -155,15 +155,16 @@ latency() {
 
 # connection_rate VARIANT MAX_FLOWS: one sender for RATE_SECONDS; the flows its agent saw.
 connection_rate() {
-  local made seen ticks0 ns0 cpu
+  local made seen ticks0 ns0 runs0 cpu
   export MAX_FLOWS=$2 SUMMARY="$scratch/summary.json"
   rm -f "$SUMMARY"
   wait_idle
   start_agent "$1"
-  ticks0=$(agent_ticks); ns0=$(bpf_ns)
+  ticks0=$(agent_ticks); ns0=$(bpf_stat run_time_ns); runs0=$(bpf_stat run_cnt)
   made=$(ip netns exec fa-b-c "$scratch/tcp-load" rate "$S_ADDR" 7000 16 "$RATE_SECONDS")
   sleep 2 # a sweep or a scrape after the last connection
-  cpu=$(awk -v t=$(($(agent_ticks) - ticks0)) -v hz="$(getconf CLK_TCK)" -v ns=$(($(bpf_ns) - ns0)) 'BEGIN { printf "agent_cpu_s %.2f bpf_cpu_s %.3f", t / hz, ns / 1e9 }')
+  cpu=$(awk -v t=$(($(agent_ticks) - ticks0)) -v hz="$(getconf CLK_TCK)" -v ns=$(($(bpf_stat run_time_ns) - ns0)) -v runs=$(($(bpf_stat run_cnt) - runs0)) \
+    'BEGIN { printf "agent_cpu_s %.2f bpf_cpu_s %.3f bpf_ns_per_run %d", t / hz, ns / 1e9, (runs > 0 ? ns / runs : 0) }')
   case $1 in
     ebpf)
       stop_agent
@@ -183,7 +184,7 @@ sysctl -qw kernel.bpf_stats_enabled=1
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r), node $(node --version), $(iperf3 --version | head -1 | cut -d' ' -f1-2), commit $(git rev-parse --short HEAD)"
 echo "# ebpf: $EBPF_AGENT"
 echo "# pcap: $PCAP_AGENT"
-echo "# throughput VARIANT ROUND STREAMS GBIT_S GB SECONDS AGENT_CPU_S BPF_CPU_S CPU_S_PER_GB AGENT_CORE_% AGENT+BPF_CORE_%"
+echo "# throughput VARIANT ROUND STREAMS GBIT_S GB SECONDS AGENT_CPU_S BPF_CPU_S CPU_S_PER_GB AGENT_CORE_% AGENT+BPF_CORE_% BPF_NS_PER_RUN"
 echo "# latency VARIANT ROUND p50_us P p99_us P"
 variants=(none ebpf pcap)
 for round in $(seq "$ROUNDS"); do
@@ -196,6 +197,6 @@ for round in $(seq "$ROUNDS"); do
     stop_agent
   done
 done
-echo "# rate VARIANT max_flows=N connections MADE failed F seconds T per_second R agent_cpu_s A bpf_cpu_s B seen SEEN ... (CPU over the run and 2 s after)"
+echo "# rate VARIANT max_flows=N connections MADE failed F seconds T per_second R agent_cpu_s A bpf_cpu_s B bpf_ns_per_run N seen SEEN ... (CPU over the run and 2 s after)"
 for variant in none ebpf pcap; do connection_rate "$variant" 1048576; done
 connection_rate ebpf 16384

@@ -14,11 +14,11 @@ function median(values) {
 }
 
 const fixed = (x, digits) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
-const throughput = rows.filter((r) => r[0] === 'throughput').map(([, variant, round, streams, gbps, gb, , agent, bpf, , core, coreWithBpf]) => ({
-  variant, round, streams, gbps: +gbps, agentPerGb: +agent / +gb, allPerGb: (+agent + +bpf) / +gb, core: +core, coreWithBpf: +coreWithBpf,
+const throughput = rows.filter((r) => r[0] === 'throughput').map(([, variant, round, streams, gbps, gb, , agent, bpf, , core, coreWithBpf, nsPerRun]) => ({
+  variant, round, streams, gbps: +gbps, agentPerGb: +agent / +gb, allPerGb: (+agent + +bpf) / +gb, core: +core, coreWithBpf: +coreWithBpf, nsPerRun: +nsPerRun,
 }));
-console.log('| variant | streams | runs | Gbit/s (median) | vs none, same round (median) | agent CPU s/GB | + BPF programs s/GB | agent, % of one core | + BPF programs, % of one core |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| variant | streams | runs | Gbit/s (median) | vs none, same round (median) | agent CPU s/GB | + BPF programs s/GB | agent, % of one core | + BPF programs, % of one core | BPF ns per hook pass |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const streams of ['1', '8']) {
   for (const variant of ['none', 'ebpf', 'pcap']) {
     const runs = throughput.filter((t) => t.variant === variant && t.streams === streams);
@@ -26,7 +26,7 @@ for (const streams of ['1', '8']) {
     const ratios = runs.map((t) => t.gbps / (throughput.find((n) => n.variant === 'none' && n.streams === streams && n.round === t.round)?.gbps ?? NaN));
     console.log(`| ${variant} | ${streams} | ${runs.length} | ${fixed(median(runs.map((t) => t.gbps)), 2)} | ${variant === 'none' ? '1' : fixed(median(ratios), 3)} | ` +
       `${fixed(median(runs.map((t) => t.agentPerGb)), 4)} | ${fixed(median(runs.map((t) => t.allPerGb)), 4)} | ` +
-      `${fixed(median(runs.map((t) => t.core)), 2)} | ${fixed(median(runs.map((t) => t.coreWithBpf)), 2)} |`);
+      `${fixed(median(runs.map((t) => t.core)), 2)} | ${fixed(median(runs.map((t) => t.coreWithBpf)), 2)} | ${variant === 'ebpf' ? fixed(median(runs.map((t) => t.nsPerRun)), 0) : '-'} |`);
   }
 }
 const latency = rows.filter((r) => r[0] === 'latency').map(([, variant, round, , p50, , p99]) => ({ variant, round, p50: +p50, p99: +p99 }));
