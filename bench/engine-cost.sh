@@ -112,7 +112,7 @@ start_agent() {
 
 stop_agent() {
   [ -z "$agent_pid" ] && return
-  kill -TERM "$agent_pid"
+  kill -TERM "$agent_pid" 2>/dev/null || echo "# the agent had exited: $(tail -c 300 "$scratch/agent.err")"
   wait "$agent_pid" || true
   agent_pid=
 }
@@ -137,7 +137,10 @@ throughput() {
   local ticks0 ns0 runs0 ticks1 ns1 runs1
   wait_idle
   ticks0=$(agent_ticks); ns0=$(bpf_stat run_time_ns); runs0=$(bpf_stat run_cnt)
-  ip netns exec fa-b-c iperf3 -c "$S_ADDR" -p 5201 -t "$SECONDS_PER_RUN" -P "$3" -J >"$scratch/iperf.json"
+  if ! ip netns exec fa-b-c iperf3 -c "$S_ADDR" -p 5201 -t "$SECONDS_PER_RUN" -P "$3" -J >"$scratch/iperf.json"; then
+    echo "# throughput $1 $2 $3 failed: $(grep -o '"error":.*' "$scratch/iperf.json" | head -1)"
+    return
+  fi
   ticks1=$(agent_ticks); ns1=$(bpf_stat run_time_ns); runs1=$(bpf_stat run_cnt)
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).end.sum_received;
