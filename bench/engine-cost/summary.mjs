@@ -4,8 +4,11 @@
 // one core; per variant the median latency; the connection-rate lines as they are.
 import { readFileSync } from 'node:fs';
 
-const text = process.argv.length > 2 ? process.argv.slice(2).map((f) => readFileSync(f, 'utf8')).join('\n') : readFileSync(0, 'utf8');
-const rows = text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split(' '));
+// Runs pooled from several files: a round is known by its file and number.
+const texts = process.argv.length > 2 ? process.argv.slice(2).map((f) => readFileSync(f, 'utf8')) : [readFileSync(0, 'utf8')];
+const rows = texts.flatMap((text, file) =>
+  text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split(' ')).map((r) => (r[0] === 'throughput' || r[0] === 'latency' ? [r[0], r[1], `${file}.${r[2]}`, ...r.slice(3)] : r)),
+);
 
 function median(values) {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
