@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The kernel side of flowaudit's eBPF engine: one TC program per direction that keeps per-flow
  * counters in a hash map and sends the first payload bytes of each flow direction to a ring
- * buffer. It only reads: every packet continues (TC_ACT_UNSPEC, TCX_NEXT). Design, limits and
- * costs: docs/ebpf.md. Only UAPI headers: __sk_buff is stable, so no vmlinux.h and no CO-RE. */
+ * buffer, up to the payload limit or the end of a TLS handshake. It only reads: every packet
+ * continues (TC_ACT_UNSPEC, TCX_NEXT). Design, limits and costs: docs/ebpf.md. Only UAPI
+ * headers: __sk_buff is stable, so no vmlinux.h and no CO-RE. */
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -269,6 +270,68 @@ static __always_inline int compare_ends(const __u8 *a, __u16 aport, const __u8 *
 	return aport < bport ? -1 : aport > bport ? 1 : 0;
 }
 
+#define TLS_RECORD_HEADER 5
+#define TLS_CHANGE_CIPHER_SPEC 20
+#define TLS_APPLICATION_DATA 23
+/* Records followed in one segment at most; a GSO packet holding more gives the walk up. */
+#define MAX_TLS_RECORDS 16
+
+/* The byte at stream offset `at` of a segment that starts at stream offset `offset`. */
+static __always_inline int stream_byte(struct __sk_buff *skb, const struct packet *p, __u32 offset, __u32 at, __u8 *out)
+{
+	return bpf_skb_load_bytes(skb, p->payload_off + (at - offset), out, 1);
+}
+
+/* Follows the TLS record headers of a TCP direction through this segment's bytes [offset, end)
+ * as the flow table does (src/flow/payload-prefixes.ts): a stream whose first byte is a record
+ * type (20-23) is TLS, and the first record other than change_cipher_spec, alert or handshake
+ * ends the handshake (FA_TLS_DONE at tls_record). Only contiguous bytes are walked: a gap, or more
+ * records in one segment than MAX_TLS_RECORDS, falls back to the byte limit (FA_TLS_PLAIN). */
+static __always_inline void walk_tls(struct __sk_buff *skb, const struct packet *p, struct fa_direction *d, __u32 offset, __u32 end)
+{
+	__u8 b;
+	if (d->tls == FA_TLS_UNKNOWN) {
+		int opens_like_tls = offset == 0 && stream_byte(skb, p, offset, 0, &b) == 0 &&
+				     b >= TLS_CHANGE_CIPHER_SPEC && b <= TLS_APPLICATION_DATA;
+		d->tls = opens_like_tls ? FA_TLS_WALKING : FA_TLS_PLAIN;
+	}
+	if (d->tls != FA_TLS_WALKING)
+		return;
+	if (offset > d->payload_sent) {
+		d->tls = FA_TLS_PLAIN;
+		return;
+	}
+	__u32 record = d->tls_record;
+	for (int i = 0; i < MAX_TLS_RECORDS; i++) {
+		if (record >= end)
+			goto stay;
+		/* The type byte; when it was in the previous segment, it was checked there. */
+		if (record >= offset) {
+			if (stream_byte(skb, p, offset, record, &b) < 0)
+				goto lost;
+			if (b < TLS_CHANGE_CIPHER_SPEC || b >= TLS_APPLICATION_DATA) {
+				d->tls_record = record;
+				d->tls = FA_TLS_DONE;
+				return;
+			}
+		}
+		if (record + 3 >= offset && record + 3 < end && stream_byte(skb, p, offset, record + 3, &d->tls_length_hi) < 0)
+			goto lost;
+		if (record + TLS_RECORD_HEADER > end)
+			goto stay; /* the length's low byte comes with the next segment */
+		if (stream_byte(skb, p, offset, record + 4, &b) < 0)
+			goto lost;
+		record += TLS_RECORD_HEADER + (((__u32)d->tls_length_hi << 8) | b);
+	}
+	if (record < end)
+		goto lost;
+stay:
+	d->tls_record = record;
+	return;
+lost:
+	d->tls = FA_TLS_PLAIN;
+}
+
 static __always_inline void send_payload(struct __sk_buff *skb, struct work *w, struct fa_direction *d, int b_to_a)
 {
 	struct packet *p = &w->p;
@@ -293,6 +356,17 @@ static __always_inline void send_payload(struct __sk_buff *skb, struct work *w, 
 	__u64 room = (__u64)payload_limit - offset;
 	if (n > room)
 		n = room;
+	if (p->protocol == IPPROTO_TCP) {
+		/* A TLS direction stops after the header of the record that ends its handshake. */
+		walk_tls(skb, p, d, offset, offset + n);
+		if (d->tls == FA_TLS_DONE) {
+			__u32 stop = d->tls_record + TLS_RECORD_HEADER;
+			if (offset >= stop)
+				return;
+			if (n > stop - offset)
+				n = stop - offset;
+		}
+	}
 	if (n == 0 || n > FA_PAYLOAD_MAX)
 		return;
 	if (bpf_skb_load_bytes(skb, p->payload_off, ev->data, n) < 0)

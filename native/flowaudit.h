@@ -20,14 +20,25 @@ struct fa_flow_key {
 	__u8 pad[2];
 };
 
+/* What the TLS record walk knows of a TCP direction's stream (docs/ebpf.md, "Payload"). */
+enum fa_tls {
+	FA_TLS_UNKNOWN = 0, /* no payload yet */
+	FA_TLS_WALKING,     /* the stream opened like TLS: its record headers are followed */
+	FA_TLS_PLAIN,       /* not TLS, or the walk lost its place: payload up to the limit */
+	FA_TLS_DONE,        /* the handshake is over: payload stops after the header at tls_record */
+};
+
 struct fa_direction {
 	__u64 packets;
 	__u64 bytes;      /* IP-layer bytes, headers included */
 	__u32 tcp_flags;  /* OR of the flags seen */
 	__u32 payload_base; /* TCP: sequence number at stream offset 0 */
 	__u32 payload_sent; /* stream offset up to which payload went to the ring buffer */
+	__u32 tls_record;   /* stream offset of the next TLS record header (the ending one when done) */
 	__u8 base_known;    /* payload_base is set */
-	__u8 pad[3];
+	__u8 tls;           /* enum fa_tls */
+	__u8 tls_length_hi; /* a record length's high byte, when its header spans two segments */
+	__u8 pad[5];
 };
 
 enum fa_side { FA_SIDE_NONE = 0, FA_SIDE_A = 1, FA_SIDE_B = 2 };

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { LoaderEvent, LoaderFlow } from '../../src/engine/loader-events.js';
+import type { LoaderEvent, LoaderFlow, LoaderPayload } from '../../src/engine/loader-events.js';
 import { LoaderStreamDecoder, type LoaderStreamError } from '../../src/engine/loader-stream.js';
 import { missingTools } from '../support/tshark.js';
 import { waitFor } from './pod-lab.js';
@@ -78,4 +78,12 @@ export class LoaderProcess {
 export function flowKeyText(f: Pick<LoaderFlow, 'key'>): string {
   const k = f.key;
   return `${k.protocol} ${k.a.address}:${k.a.port} ${k.b.address}:${k.b.port}`;
+}
+
+/** The payload chunks of one flow direction put back in stream order (overlaps overwrite). */
+export function streamOf(chunks: readonly LoaderPayload[], key: string, bToA: boolean): Buffer {
+  const mine = chunks.filter((c) => flowKeyText(c) === key && c.bToA === bToA);
+  const out = Buffer.alloc(Math.max(0, ...mine.map((c) => c.offset + c.data.length)));
+  for (const c of mine) out.set(c.data, c.offset);
+  return out;
 }

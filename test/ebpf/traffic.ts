@@ -20,7 +20,7 @@ while True:
 `;
 
 /** A plain HTTP server; http.server's own would look its address up in DNS first (seconds, offline). */
-const HTTP_SERVER = `
+export const HTTP_SERVER = `
 import functools, http.server, socketserver, sys
 class Server(socketserver.TCPServer):
     allow_reuse_address = True
@@ -37,12 +37,17 @@ s.sendto(q, (sys.argv[1], 53))
 print(len(s.recvfrom(2048)[0]))
 `;
 
+/** Writes key.pem and cert.pem (CN fa-e-b2) into `dir`, for openssl s_server. */
+export function writeServerCertificate(dir: string): void {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=fa-e-b2', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'pipe' });
+}
+
 /** The flows made, by client pod: what each connects to. */
 export const CLIENTS = ['b1', 'b2', 'r1', 'r2'] as const;
 
 /** Starts the servers: TLS on b2:8443, HTTP on r2:8080, the node:8081 and outside:8082, DNS on r1:53. */
 export async function startServers(lab: PodLab, dir: string): Promise<void> {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=fa-e-b2', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'pipe' });
+  writeServerCertificate(dir);
   lab.spawn('b2', ['openssl', 's_server', '-accept', '8443', '-www', '-cert', join(dir, 'cert.pem'), '-key', join(dir, 'key.pem')]);
   lab.spawn('r2', ['python3', '-c', HTTP_SERVER, PODS.r2.address, '8080', dir]);
   lab.spawn('node', ['python3', '-c', HTTP_SERVER, NODE_BRIDGE_ADDRESS, '8081', dir]);
@@ -66,3 +71,46 @@ export function makeTraffic(lab: PodLab): void {
   ok(lab.exec('r2', ['curl', '-s', '--max-time', '10', '-o', '/dev/null', `http://${OUTSIDE_ADDRESS}:8082/`]), 'HTTP r2 -> outside');
   ok(lab.exec('b2', ['python3', '-c', DNS_CLIENT, PODS.r1.address]), 'DNS b2 -> r1');
 }
+
+/** Answers each DNS query over TCP with `sys.argv[1]` A records (192.0.2.1 ...), then closes. */
+export const DNS_TCP_SERVER = `
+import socket, struct, sys
+count = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 53))
+s.listen(8)
+def read(c, n):
+    b = b""
+    while len(b) < n:
+        more = c.recv(n - len(b))
+        if not more:
+            raise EOFError
+        b += more
+    return b
+while True:
+    c, _ = s.accept()
+    try:
+        q = read(c, struct.unpack("!H", read(c, 2))[0])
+        answers = b"".join(b"\\xc0\\x0c\\x00\\x01\\x00\\x01\\x00\\x00\\x01\\x2c\\x00\\x04" + bytes([192, 0, 2, i + 1]) for i in range(count))
+        m = q[:2] + b"\\x81\\x80" + q[4:6] + struct.pack("!HHH", count, 0, 0) + q[12:] + answers
+        c.sendall(struct.pack("!H", len(m)) + m)
+    except EOFError:
+        pass
+    c.close()
+`;
+
+/** One DNS query for fa-e.test over TCP to `sys.argv[1]`; prints the answer's length. */
+export const DNS_TCP_CLIENT = `
+import socket, struct, sys
+q = b"\\x56\\x78\\x01\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00" + b"\\x04fa-e\\x04test\\x00" + b"\\x00\\x01\\x00\\x01"
+s = socket.create_connection((sys.argv[1], 53), timeout=5)
+s.sendall(struct.pack("!H", len(q)) + q)
+answer = b""
+while True:
+    more = s.recv(4096)
+    if not more:
+        break
+    answer += more
+print(len(answer))
+`;

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# What watching a node costs its traffic (issue 17, "Cost"), run by hand as root: two namespaces
+# as pods on a bridge (fa-b-c 10.238.0.1 and fa-b-s 10.238.0.2, veths fa-b-ch and fa-b-sh on
+# bridge fa-b-br), and three variants, interleaved in ROUNDS rounds (the order turning each round)
+# so the guest's drift cannot favour one:
+#
+#   none   nothing watches
+#   ebpf   $EBPF_AGENT: by default the loader on every fa-b-* interface with a Node process
+#          decoding its stream (bench/engine-cost/loader-agent.mjs), standing in for
+#          `flowaudit watch --engine ebpf` until it is wired: then set EBPF_AGENT to that command
+#          (and EBPF_READY to its readiness probe, as PCAP_READY's /readyz)
+#   pcap   $PCAP_AGENT: the libpcap agent as it is, `flowaudit watch -i fa-b-ch`
+#
+# Each round and variant measures, with the agent started afresh and ready:
+#   iperf3 for SECONDS with 1 stream and with 8: throughput, the agent's CPU (every process of its
+#     session: loader and Node together, /proc/PID/stat), and for ebpf the BPF programs' own run
+#     time (kernel.bpf_stats_enabled), which the kernel charges to the packets' senders and
+#     receivers, not to the agent
+#   latency: 20,000 round trips of 64 bytes on one TCP connection, p50 and p99
+# Then, once per variant, the connection rate: one sender opening and closing connections for
+# RATE_SECONDS as fast as it can; the flows the agent saw against the connections made, and its
+# loss counters, with the eBPF flow map at 1,048,576 (room for every connection of the run) and
+# again at 16,384 (less than one sweep interval's new flows above its 80% eviction mark).
+#
+#   bash bench/engine-cost.sh [ROUNDS] [SECONDS]     defaults: 5 rounds, 10 s per iperf3 run
+#
+# Output: one line per measurement ("# ..." comments first) on stdout, for
+# bench/engine-cost/summary.mjs, which prints the medians per variant and the ratios to none.
+# Needs iperf3, cc, bpftool, curl (apt-get install iperf3 gcc bpftool curl), npm run build and
+# make -C native. Waits for an idle machine before each run (bench/timing.sh's wait_idle; skipped
+# with NO_IDLE_WAIT=1). RATE_SECONDS (10) and PINGS (20000) size the other two tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-5}
+SECONDS_PER_RUN=${2:-10}
+RATE_SECONDS=${RATE_SECONDS:-10}
+PINGS=${PINGS:-20000}
+C_ADDR=10.238.0.1
+S_ADDR=10.238.0.2
+METRICS=127.0.0.1:9849
+EBPF_AGENT=${EBPF_AGENT:-"node bench/engine-cost/loader-agent.mjs -i 'fa-b-*' --max-flows \${MAX_FLOWS:-65536}"}
+PCAP_AGENT=${PCAP_AGENT:-"node dist/bin/flowaudit.js watch -i fa-b-ch --rules rules/platform-baseline.yaml --listen $METRICS"}
+PCAP_READY=${PCAP_READY:-"curl -sf http://$METRICS/readyz >/dev/null"}
+source bench/timing.sh
+# NO_IDLE_WAIT=1: a quick look at a busy machine (numbers not worth keeping).
+[ "${NO_IDLE_WAIT:-}" = 1 ] && wait_idle() { :; }
+
+for tool in iperf3 cc bpftool curl; do
+  command -v "$tool" >/dev/null || { echo "engine-cost: $tool is missing (apt-get install iperf3 gcc bpftool curl)" >&2; exit 2; }
+done
+[ -x native/build/flowaudit-loader ] || { echo "engine-cost: build native/ first (make -C native)" >&2; exit 2; }
+[ -f dist/bin/flowaudit.js ] || { echo "engine-cost: build first (npm run build)" >&2; exit 2; }
+
+scratch=$(mktemp -d)
+# The agent's stderr is $scratch/agent.err; the stand-in says there what it attached to.
+EBPF_READY=${EBPF_READY:-"grep -q 'attached fa-b-ch' '$scratch/agent.err'"}
+agent_pid=
+cleanup() {
+  [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
+  for ns in fa-b-c fa-b-s; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  ip link del fa-b-br 2>/dev/null || true
+  sysctl -qw kernel.bpf_stats_enabled="$stats_before" 2>/dev/null || true
+  rm -rf "$scratch"
+}
+stats_before=$(sysctl -n kernel.bpf_stats_enabled)
+trap cleanup EXIT
+
+lab() {
+  ip link add fa-b-br type bridge stp_state 0
+  ip link set fa-b-br up
+  for end in c s; do
+    ip netns add "fa-b-$end"
+    ip link add "fa-b-${end}h" type veth peer name eth0 netns "fa-b-$end"
+    ip link set "fa-b-${end}h" master fa-b-br up
+    ip -n "fa-b-$end" link set lo up
+    ip -n "fa-b-$end" link set eth0 up
+    ip netns exec "fa-b-$end" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  done
+  ip -n fa-b-c addr add "$C_ADDR/24" dev eth0
+  ip -n fa-b-s addr add "$S_ADDR/24" dev eth0
+  # The connection rate reuses client ports: all of them, and no wait for a FIN's last ACK.
+  ip netns exec fa-b-c sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+  cc -O2 -o "$scratch/tcp-load" bench/engine-cost/tcp-load.c
+  ip netns exec fa-b-s iperf3 -s -p 5201 >/dev/null 2>&1 &
+  ip netns exec fa-b-s "$scratch/tcp-load" echo 7100 &
+  ip netns exec fa-b-s "$scratch/tcp-load" serve 7000 16 &
+  sleep 1
+  ip netns exec fa-b-c "$scratch/tcp-load" pingpong "$S_ADDR" 7100 100 >/dev/null # the path works
+}
+
+# start_agent VARIANT: starts its agent in a session of its own and waits until it is ready.
+start_agent() {
+  local cmd ready
+  case $1 in
+    none) return ;;
+    ebpf) cmd=$EBPF_AGENT ready=$EBPF_READY ;;
+    pcap) cmd=$PCAP_AGENT ready=$PCAP_READY ;;
+  esac
+  setsid bash -c "exec $cmd" >"$scratch/agent.out" 2>"$scratch/agent.err" &
+  agent_pid=$!
+  for _ in $(seq 200); do
+    bash -c "$ready" 2>/dev/null && { sleep 0.5; return; }
+    kill -0 "$agent_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "engine-cost: the $1 agent did not get ready: $(tail -c 300 "$scratch/agent.err")" >&2
+  exit 1
+}
+
+stop_agent() {
+  [ -z "$agent_pid" ] && return
+  kill -TERM "$agent_pid" 2>/dev/null || echo "# the agent had exited: $(tail -c 300 "$scratch/agent.err")"
+  wait "$agent_pid" || true
+  agent_pid=
+}
+
+# agent_ticks: CPU clock ticks (user + system) of every process in the agent's session so far.
+agent_ticks() {
+  [ -z "$agent_pid" ] && { echo 0; return; }
+  local total=0 pid t
+  for pid in $(ps -o pid= -s "$agent_pid"); do
+    t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) && total=$((total + t))
+  done
+  echo "$total"
+}
+
+# bpf_stat FIELD: run_time_ns or run_cnt of our BPF programs so far, summed (0 when none is loaded).
+bpf_stat() {
+  bpftool -j prog show | node -e 'let s = ""; process.stdin.on("data", (c) => (s += c)).on("end", () => console.log(JSON.parse(s).filter((p) => /^flowaudit_/.test(p.name ?? "")).reduce((n, p) => n + (p[process.argv[1]] ?? 0), 0)))' "$1"
+}
+
+# throughput VARIANT ROUND STREAMS: one iperf3 run; prints its line.
+throughput() {
+  local ticks0 ns0 runs0 ticks1 ns1 runs1
+  wait_idle
+  ticks0=$(agent_ticks); ns0=$(bpf_stat run_time_ns); runs0=$(bpf_stat run_cnt)
+  if ! ip netns exec fa-b-c iperf3 -c "$S_ADDR" -p 5201 -t "$SECONDS_PER_RUN" -P "$3" -J >"$scratch/iperf.json"; then
+    echo "# throughput $1 $2 $3 failed: $(grep -o '"error":.*' "$scratch/iperf.json" | head -1)"
+    return
+  fi
+  ticks1=$(agent_ticks); ns1=$(bpf_stat run_time_ns); runs1=$(bpf_stat run_cnt)
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).end.sum_received;
+    const [variant, round, streams, ticks, bpfNs, bpfRuns, hz] = process.argv.slice(2);
+    const agent = Number(ticks) / Number(hz), bpf = Number(bpfNs) / 1e9, gb = r.bytes / 1e9;
+    console.log(["throughput", variant, round, streams, (r.bits_per_second / 1e9).toFixed(3), gb.toFixed(3), r.seconds.toFixed(3),
+      agent.toFixed(2), bpf.toFixed(3), ((agent + bpf) / gb).toFixed(4), (100 * agent / r.seconds).toFixed(2), (100 * (agent + bpf) / r.seconds).toFixed(2), Number(bpfRuns) > 0 ? Math.round(Number(bpfNs) / Number(bpfRuns)) : 0].join(" "));
+  ' "$scratch/iperf.json" "$1" "$2" "$3" $((ticks1 - ticks0)) $((ns1 - ns0)) $((runs1 - runs0)) "$(getconf CLK_TCK)"
+}
+
+latency() {
+  wait_idle
+  echo "latency $1 $2 $(ip netns exec fa-b-c "$scratch/tcp-load" pingpong "$S_ADDR" 7100 "$PINGS")"
+}
+
+# connection_rate VARIANT MAX_FLOWS: one sender for RATE_SECONDS; the flows its agent saw.
+connection_rate() {
+  local made seen ticks0 ns0 runs0 cpu
+  export MAX_FLOWS=$2 SUMMARY="$scratch/summary.json"
+  rm -f "$SUMMARY"
+  wait_idle
+  start_agent "$1"
+  ticks0=$(agent_ticks); ns0=$(bpf_stat run_time_ns); runs0=$(bpf_stat run_cnt)
+  made=$(ip netns exec fa-b-c "$scratch/tcp-load" rate "$S_ADDR" 7000 16 "$RATE_SECONDS")
+  sleep 2 # a sweep or a scrape after the last connection
+  cpu=$(awk -v t=$(($(agent_ticks) - ticks0)) -v hz="$(getconf CLK_TCK)" -v ns=$(($(bpf_stat run_time_ns) - ns0)) -v runs=$(($(bpf_stat run_cnt) - runs0)) \
+    'BEGIN { printf "agent_cpu_s %.2f bpf_cpu_s %.3f bpf_ns_per_run %d", t / hz, ns / 1e9, (runs > 0 ? ns / runs : 0) }')
+  case $1 in
+    ebpf)
+      stop_agent
+      seen=$(node -e 'const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const c = s.counters ?? {};
+        console.log(`seen ${s.tcpFlowsEnded} evicted ${s.evictedFlows} map_full ${c.mapFull} ring_reserve_failed ${c.ringReserveFailed} stream_problems ${s.problems}`)' "$SUMMARY") ;;
+    pcap)
+      seen=$(curl -sf "http://$METRICS/metrics" | awk '/^flowaudit_flows_started_total/ { f += $2 } /^flowaudit_capture_kernel_drops_total/ { k += $2 } /^flowaudit_flow_evictions_total/ { e += $2 }
+        END { printf "seen %d evicted %d kernel_drops %d", f, e, k }')
+      stop_agent ;;
+    *) seen="seen -" ;;
+  esac
+  echo "rate $1 max_flows=$2 $made $cpu $seen"
+}
+
+lab
+sysctl -qw kernel.bpf_stats_enabled=1
+echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r), node $(node --version), $(iperf3 --version | head -1 | cut -d' ' -f1-2), commit $(git rev-parse --short HEAD)"
+echo "# ebpf: $EBPF_AGENT"
+echo "# pcap: $PCAP_AGENT"
+echo "# throughput VARIANT ROUND STREAMS GBIT_S GB SECONDS AGENT_CPU_S BPF_CPU_S CPU_S_PER_GB AGENT_CORE_% AGENT+BPF_CORE_% BPF_NS_PER_RUN"
+echo "# latency VARIANT ROUND p50_us P p99_us P"
+variants=(none ebpf pcap)
+for round in $(seq "$ROUNDS"); do
+  for i in 0 1 2; do
+    variant=${variants[$(((i + round) % 3))]}
+    start_agent "$variant"
+    throughput "$variant" "$round" 1
+    throughput "$variant" "$round" 8
+    latency "$variant" "$round"
+    stop_agent
+  done
+done
+echo "# rate VARIANT max_flows=N connections MADE failed F seconds T per_second R agent_cpu_s A bpf_cpu_s B bpf_ns_per_run N seen SEEN ... (CPU over the run and 2 s after)"
+for variant in none ebpf pcap; do connection_rate "$variant" 1048576; done
+connection_rate ebpf 16384
