@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDnsTcpMessages } from '../../src/decode/dns-message.js';
 import type { LoaderCounters, LoaderFlow, LoaderPayload } from '../../src/engine/loader-events.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
-import { readFlows } from '../../src/flow/read-flows.js';
+import { readFlows } from '../../src/pipeline/read-flows.js';
 import { dnsOf } from '../support/dns-messages.js';
 import { gate } from '../support/tshark.js';
 import { ebpfUnavailable, flowKeyText, LoaderProcess, streamOf } from './loader-process.js';
