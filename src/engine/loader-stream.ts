@@ -5,9 +5,8 @@
  * most one event's bytes wait for the rest of it. Nothing throws: every problem is counted in
  * `stats` and reported once through `onProblem` with its stream offset.
  */
-import type protobuf from 'protobufjs';
 import type { LoaderEvent } from './loader-events.js';
-import { loaderEventType, toLoaderEvent } from './loader-schema.js';
+import { LoaderEventReader } from './loader-event-reader.js';
 
 /** The largest event accepted: a payload chunk (4096 bytes) and its key need well under this. */
 export const MAX_EVENT_BYTES = 65536;
@@ -42,7 +41,7 @@ export class LoaderStreamError extends Error {
 
 export class LoaderStreamDecoder {
   readonly stats: LoaderStreamStats = { events: 0, bytes: 0, malformed: 0, truncated: 0, oversized: 0, discardedBytes: 0 };
-  private readonly type: protobuf.Type = loaderEventType();
+  private readonly reader = new LoaderEventReader();
   /** Bytes of an event not yet complete (at most MAX_PREFIX_BYTES + MAX_EVENT_BYTES). */
   private pending: Buffer = Buffer.alloc(0);
   /** Stream offset of pending[0]. */
@@ -73,7 +72,7 @@ export class LoaderStreamDecoder {
       }
       const end = at + prefix.size + prefix.value;
       if (end > data.length) break;
-      this.decodeOne(data.subarray(at + prefix.size, end), this.pendingOffset + at);
+      this.decodeOne(data, at + prefix.size, end, this.pendingOffset + at);
       at = end;
     }
     // Copied: the caller may reuse its chunk's memory.
@@ -94,10 +93,11 @@ export class LoaderStreamDecoder {
     this.pending = Buffer.alloc(0);
   }
 
-  private decodeOne(body: Buffer, offset: number): void {
+  /** The event in data[start..end), whose length prefix is at stream offset `offset`. */
+  private decodeOne(data: Buffer, start: number, end: number, offset: number): void {
     let event: LoaderEvent;
     try {
-      event = toLoaderEvent(this.type.decode(body));
+      event = this.reader.read(data, start, end);
     } catch (err) {
       this.stats.malformed++;
       this.onProblem(new LoaderStreamError('malformed', offset, err instanceof Error ? err.message : String(err)));
