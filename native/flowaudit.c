@@ -66,6 +66,8 @@ struct loader {
 	bool stream_gone;
 	__u64 evicted;
 	__u64 last_sweep_boot_ns;
+	/* Unix time minus boot time, added to the kernel's boot-clock times (read_boot_to_unix). */
+	__s64 boot_to_unix_ns;
 	struct fa_flow_key *keys;
 	struct fa_flow *values;
 };
@@ -317,6 +319,34 @@ static __u64 clock_ns(clockid_t clock)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/*
+ * Linux keeps CLOCK_REALTIME - CLOCK_BOOTTIME constant: NTP's slewing changes both clocks' rate
+ * alike, and a suspend advances both. Only a step of the wall clock (settimeofday, an NTP step, a
+ * leap second) moves it. So a sweep takes a new reading only when it differs from the one in use
+ * by more than this: far above a reading's own error (a few µs on a busy machine), far below a
+ * step worth following. A flow's times thus stay the same from one report to the next (a reading
+ * per sweep moved them by a microsecond or so, and the flow table took each move for a new entry).
+ */
+#define CLOCK_STEP_NS 1000000ll
+
+/* Unix time minus boot time: a realtime read between two boottime reads, off by at most half
+ * their gap; the tightest of three tries, so a preemption between two reads does not count. */
+static __s64 read_boot_to_unix(void)
+{
+	__s64 best = 0;
+	__u64 best_gap = ~0ull;
+	for (int i = 0; i < 3; i++) {
+		__u64 before = clock_ns(CLOCK_BOOTTIME);
+		__u64 unix_ns = clock_ns(CLOCK_REALTIME);
+		__u64 after = clock_ns(CLOCK_BOOTTIME);
+		if (after - before < best_gap) {
+			best_gap = after - before;
+			best = (__s64)(unix_ns - (before + best_gap / 2));
+		}
+	}
+	return best;
+}
+
 /* Reads the whole flow map in batches into l->keys/values; returns the count or a negative errno. */
 static int read_flows(struct loader *l)
 {
@@ -351,7 +381,10 @@ static int by_last_seen(const void *a, const void *b, void *values)
 static void sweep(struct loader *l, bool stopping)
 {
 	__u64 boot = clock_ns(CLOCK_BOOTTIME);
-	__s64 to_unix = (__s64)(clock_ns(CLOCK_REALTIME) - boot);
+	__s64 to_unix = read_boot_to_unix();
+	if (llabs(to_unix - l->boot_to_unix_ns) > CLOCK_STEP_NS)
+		l->boot_to_unix_ns = to_unix;
+	to_unix = l->boot_to_unix_ns;
 	int fd = bpf_map__fd(l->skel->maps.flows);
 	int n = read_flows(l);
 	if (n < 0) {
@@ -471,6 +504,7 @@ int main(int argc, char **argv)
 		fatal_line("cannot open the payload ring buffer: %s", strerror(errno));
 		goto cleanup;
 	}
+	l.boot_to_unix_ns = read_boot_to_unix();
 	l.mode = l.opt.attach == FA_ATTACH_AUTO ? probe_attach_mode(&l) : l.opt.attach;
 	if (fa_emit_hello(fa_attach_mode_name(l.mode), l.opt.max_flows, l.opt.ring_bytes, l.opt.payload_limit) < 0)
 		goto cleanup;

@@ -20,19 +20,9 @@ const TCP_FIN = 0x01;
 const TCP_RST = 0x04;
 /** Kernel entries remembered at most, when no Hello said the loader's --max-flows. */
 const DEFAULT_ENTRIES_BOUND = 65_536;
-/**
- * How far a live entry's first time may move between two reports and still be the same entry: the
- * loader adds the boot-to-Unix clock offset it reads at each sweep, which moves by a microsecond
- * or so from one sweep to the next (measured). A new entry on the same key starts after the old
- * one's last packet, much later than this.
- */
-const CLOCK_JITTER_SECONDS = 0.001;
-
-/** What the mapper remembers of one kernel entry between its reports. */
+/** What the mapper remembers of one connectionless kernel entry between its reports. */
 interface EntryMemory {
-  /** Its first time as first reported (NaN before a Flow event came). */
-  firstSeen: number;
-  /** A connectionless flow's first payload chunk came from `b` (true), from `a` (false), or none yet. */
+  /** Its first payload chunk came from `b` (true), from `a` (false), or none yet. */
   firstChunkFromB: boolean | undefined;
 }
 
@@ -90,7 +80,7 @@ export class LoaderFlowMapper implements LoaderEventSink {
     fromB: false, offset: 0, bytes: Buffer.alloc(0), length: 0, time: 0,
   };
   private readonly icmp = { type: 0, code: 0 };
-  /** Live kernel entries by key text, least recently reported first. */
+  /** Live connectionless kernel entries by key text, least recently reported first. */
   private readonly entries = new Map<string, EntryMemory>();
 
   constructor(private readonly table: FlowTable, options: LoaderFlowMapperOptions = {}) {
@@ -144,15 +134,17 @@ export class LoaderFlowMapper implements LoaderEventSink {
   private addFlow(f: LoaderFlow): void {
     this.stats.flows++;
     const k = f.key;
-    const memory = this.remember(k);
-    const firstSeen = Math.abs(f.firstSeen - memory.firstSeen) <= CLOCK_JITTER_SECONDS ? memory.firstSeen : f.firstSeen;
-    memory.firstSeen = firstSeen;
-    const swap = k.protocol !== IpProtocol.Tcp && sentFirstByB(f, memory.firstChunkFromB);
-    if (f.end !== 'live') this.entries.delete(keyText(k));
+    let swap = false;
+    if (k.protocol !== IpProtocol.Tcp) {
+      swap = sentFirstByB(f, this.remember(k).firstChunkFromB);
+      if (f.end !== 'live') this.entries.delete(keyText(k));
+    }
     const [from, to] = swap ? [k.b, k.a] : [k.a, k.b];
     if (!this.writeKey(k, from, to)) return;
     const o = this.observation;
-    o.firstSeen = firstSeen;
+    // The loader keeps an entry's times the same from one report to the next (a wall-clock step
+    // aside: docs/ebpf.md), so they go to the table as they are.
+    o.firstSeen = f.firstSeen;
     o.lastSeen = f.lastSeen;
     const fromSide = swap ? 'b' : 'a';
     setDirection(this.aToB, swap ? f.bToA : f.aToB, f.synSide === fromSide, f.synAckSide === fromSide);
@@ -203,7 +195,7 @@ export class LoaderFlowMapper implements LoaderEventSink {
     const text = keyText(k);
     let memory = this.entries.get(text);
     if (memory !== undefined) this.entries.delete(text);
-    memory ??= { firstSeen: NaN, firstChunkFromB: undefined };
+    memory ??= { firstChunkFromB: undefined };
     this.entries.set(text, memory);
     if (this.entries.size > (this.hello?.maxFlows ?? DEFAULT_ENTRIES_BOUND)) this.entries.delete(this.entries.keys().next().value!);
     return memory;

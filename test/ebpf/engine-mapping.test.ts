@@ -11,6 +11,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditedFlow } from '../../src/audit/audited-flow.js';
 import { Auditor } from '../../src/audit/auditor.js';
@@ -18,6 +19,7 @@ import { loadMatrix } from '../../src/audit/load-matrix.js';
 import { loadIdentities } from '../../src/pipeline/load-identities.js';
 import { LoaderFlowMapper } from '../../src/engine/loader-flow-mapper.js';
 import { LoaderSupervisor } from '../../src/engine/loader-supervisor.js';
+import { loaderEventType } from '../../src/engine/loader-schema.js';
 import { FlowTable, type FlowTableOptions } from '../../src/flow/flow-table.js';
 import { readFlows } from '../../src/pipeline/read-flows.js';
 import { gate } from '../support/tshark.js';
@@ -61,6 +63,7 @@ describe.skipIf(g.skip)(`eBPF engine: loader -> decoder -> mapper -> flow table 
   const pcapVerdicts: AuditedFlow[] = [];
   let mapper: LoaderFlowMapper;
   let table: FlowTable;
+  const raw: Buffer[] = [];
 
   function auditor(into: AuditedFlow[]): Auditor {
     const matrix = loadMatrix('apigee-hybrid-1.4');
@@ -76,8 +79,8 @@ describe.skipIf(g.skip)(`eBPF engine: loader -> decoder -> mapper -> flow table 
     await startServers(lab, dir);
     table = new FlowTable(auditor(ebpfVerdicts), TABLE);
     mapper = new LoaderFlowMapper(table);
-    const raw: Buffer[] = [];
-    const supervisor = new LoaderSupervisor({ loaderPath: LOADER, args: ['-i', 'fa-e-*'], logger: logger({ lines: [] }), record: (c) => raw.push(Buffer.from(c)) });
+    // Sweeps every 200 ms: the run's flows are reported live several times before their end.
+    const supervisor = new LoaderSupervisor({ loaderPath: LOADER, args: ['-i', 'fa-e-*', '--interval-ms', '200'], logger: logger({ lines: [] }), record: (c) => raw.push(Buffer.from(c)) });
     await supervisor.start({ loaderEvents: mapper });
     const nodeSide = ['fa-e-br', ...Object.values(PODS).map((p) => p.veth)];
     await waitFor(() => nodeSide.every((name) => [...mapper.interfaces.values()].includes(name)), 'every interface attached');
@@ -110,6 +113,28 @@ describe.skipIf(g.skip)(`eBPF engine: loader -> decoder -> mapper -> flow table 
     expect(mapper.stats).toMatchObject({ unmapped: 0, loaderErrors: 0 });
     expect(mapper.stats.flows).toBeGreaterThanOrEqual(5);
     expect(table.observedStats).toMatchObject({ rejected: 0, restarted: 0, forgotten: 0 });
+  });
+
+  it('reports each kernel entry with one first time to the nanosecond, report after report (the loader follows no clock jitter)', () => {
+    // Nanoseconds as the loader wrote them (the decoder keeps microseconds), read with protobufjs.
+    const stream = Buffer.concat(raw);
+    const reader = protobuf.Reader.create(stream);
+    const firstNs = new Map<string, string>();
+    let reportedAgain = 0;
+    while (reader.pos < reader.len) {
+      const e = loaderEventType().toObject(loaderEventType().decodeDelimited(reader), { longs: String, bytes: String });
+      if (!e.flow) continue;
+      const k = e.flow.key;
+      const key = `${k.protocol} ${k.addressA} ${k.portA} ${k.addressB} ${k.portB}`;
+      const earlier = firstNs.get(key);
+      if (earlier !== undefined) {
+        expect(e.flow.firstNs, key).toBe(earlier);
+        reportedAgain++;
+      }
+      if ((e.flow.end ?? 0) === 0) firstNs.set(key, e.flow.firstNs);
+      else firstNs.delete(key);
+    }
+    expect(reportedAgain).toBeGreaterThanOrEqual(5);
   });
 
   it('judges the run\'s five flows as analyze\'s pipeline judges the tcpdump recordings: the same clients, servers, counts, TLS and verdicts', () => {

@@ -121,7 +121,7 @@ describe('events protobufjs writes', () => {
         events++;
       }
     }
-    expect(events).toBeGreaterThan(100);
+    expect(events).toBeGreaterThan(50);
   });
 
   it('Unix nanoseconds past 2^53 to seconds with their microseconds exact', () => {
