@@ -440,9 +440,11 @@ static __always_inline void account(struct __sk_buff *skb)
 	key->ip_version = p->ip_version;
 	key->pad[0] = key->pad[1] = 0;
 
-	__u64 now = bpf_ktime_get_boot_ns();
+	/* The clock is read once a pass, and not on a pass skipped as a duplicate. */
+	__u64 now = 0;
 	struct fa_flow *f = bpf_map_lookup_elem(&flows, key);
 	if (!f) {
+		now = bpf_ktime_get_boot_ns();
 		__builtin_memset(&w->fresh, 0, sizeof(w->fresh));
 		w->fresh.first_ns = now;
 		w->fresh.if_index = skb->ifindex;
@@ -460,12 +462,17 @@ static __always_inline void account(struct __sk_buff *skb)
 		count(FA_C_DUPLICATE_HOOK);
 		return;
 	}
+	if (!now)
+		now = bpf_ktime_get_boot_ns();
 	struct fa_direction *d = &f->dir[b_to_a & 1];
 	__sync_fetch_and_add(&d->packets, 1);
 	__sync_fetch_and_add(&d->bytes, p->ip_bytes);
 	f->last_ns = now;
 	if (p->protocol == IPPROTO_TCP) {
-		d->tcp_flags |= p->tcp_flags;
+		/* Written only when a flag is new: the entry's cache line is shared by the CPUs that
+		 * carry the two directions, and a store that changes nothing still takes it from them. */
+		if ((d->tcp_flags | p->tcp_flags) != d->tcp_flags)
+			d->tcp_flags |= p->tcp_flags;
 		__u8 sender = b_to_a ? FA_SIDE_B : FA_SIDE_A;
 		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && f->syn_side == FA_SIDE_NONE)
 			f->syn_side = sender;
