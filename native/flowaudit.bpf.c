@@ -332,16 +332,21 @@ lost:
 	d->tls = FA_TLS_PLAIN;
 }
 
+/* TCP: stream offset 0 is the byte after the SYN's sequence number, else the first segment's. */
+static __always_inline void set_stream_base(struct fa_direction *d, const struct packet *p)
+{
+	d->payload_base = p->seq + ((p->tcp_flags & TCP_SYN) ? 1 : 0);
+	d->base_known = 1;
+}
+
 static __always_inline void send_payload(struct __sk_buff *skb, struct work *w, struct fa_direction *d, int b_to_a)
 {
 	struct packet *p = &w->p;
 	struct fa_payload_event *ev = &w->ev;
 	__u32 offset;
 	if (p->protocol == IPPROTO_TCP) {
-		if (!d->base_known) {
-			d->payload_base = p->seq + ((p->tcp_flags & TCP_SYN) ? 1 : 0);
-			d->base_known = 1;
-		}
+		if (!d->base_known)
+			set_stream_base(d, p);
 		offset = p->seq - d->payload_base;
 		/* Already sent (a retransmission), or wrapped below the base: nothing new. */
 		if (offset >= payload_limit || offset + p->payload_len <= d->payload_sent)
@@ -382,6 +387,25 @@ static __always_inline void send_payload(struct __sk_buff *skb, struct work *w, 
 	}
 	if (offset + n > d->payload_sent)
 		d->payload_sent = offset + n;
+}
+
+/* Counts a packet in its flow `f` and direction `d` (an entry of the map, or one not yet in it). */
+static __always_inline void count_packet(struct fa_flow *f, struct fa_direction *d, const struct packet *p, int b_to_a, __u64 now)
+{
+	__sync_fetch_and_add(&d->packets, 1);
+	__sync_fetch_and_add(&d->bytes, p->ip_bytes);
+	f->last_ns = now;
+	if (p->protocol == IPPROTO_TCP) {
+		/* Written only when a flag is new: the entry's cache line is shared by the CPUs that
+		 * carry the two directions, and a store that changes nothing still takes it from them. */
+		if ((d->tcp_flags | p->tcp_flags) != d->tcp_flags)
+			d->tcp_flags |= p->tcp_flags;
+		__u8 sender = b_to_a ? FA_SIDE_B : FA_SIDE_A;
+		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && f->syn_side == FA_SIDE_NONE)
+			f->syn_side = sender;
+		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && f->syn_ack_side == FA_SIDE_NONE)
+			f->syn_ack_side = sender;
+	}
 }
 
 static __always_inline void account(struct __sk_buff *skb)
@@ -445,11 +469,23 @@ static __always_inline void account(struct __sk_buff *skb)
 	struct fa_flow *f = bpf_map_lookup_elem(&flows, key);
 	if (!f) {
 		now = bpf_ktime_get_boot_ns();
-		__builtin_memset(&w->fresh, 0, sizeof(w->fresh));
-		w->fresh.first_ns = now;
-		w->fresh.if_index = skb->ifindex;
-		/* BPF_NOEXIST: another CPU may have inserted it meanwhile; then that entry is used. */
-		long err = bpf_map_update_elem(&flows, key, &w->fresh, BPF_NOEXIST);
+		struct fa_flow *fresh = &w->fresh;
+		__builtin_memset(fresh, 0, sizeof(*fresh));
+		fresh->first_ns = now;
+		fresh->if_index = skb->ifindex;
+		/* A first packet without payload (a SYN) is counted in the entry it inserts, which then
+		 * needs no second lookup; one with payload is counted in the entry found after it. */
+		int whole = p->payload_len == 0;
+		if (whole) {
+			struct fa_direction *d = &fresh->dir[b_to_a & 1];
+			count_packet(fresh, d, p, b_to_a, now);
+			if (p->protocol == IPPROTO_TCP && payload_limit > 0)
+				set_stream_base(d, p);
+		}
+		/* BPF_NOEXIST: another CPU may have inserted it meanwhile; then that entry counts it. */
+		long err = bpf_map_update_elem(&flows, key, fresh, BPF_NOEXIST);
+		if (whole && err == 0)
+			return;
 		f = bpf_map_lookup_elem(&flows, key);
 		if (!f) {
 			if (err < 0)
@@ -465,20 +501,7 @@ static __always_inline void account(struct __sk_buff *skb)
 	if (!now)
 		now = bpf_ktime_get_boot_ns();
 	struct fa_direction *d = &f->dir[b_to_a & 1];
-	__sync_fetch_and_add(&d->packets, 1);
-	__sync_fetch_and_add(&d->bytes, p->ip_bytes);
-	f->last_ns = now;
-	if (p->protocol == IPPROTO_TCP) {
-		/* Written only when a flag is new: the entry's cache line is shared by the CPUs that
-		 * carry the two directions, and a store that changes nothing still takes it from them. */
-		if ((d->tcp_flags | p->tcp_flags) != d->tcp_flags)
-			d->tcp_flags |= p->tcp_flags;
-		__u8 sender = b_to_a ? FA_SIDE_B : FA_SIDE_A;
-		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && f->syn_side == FA_SIDE_NONE)
-			f->syn_side = sender;
-		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && f->syn_ack_side == FA_SIDE_NONE)
-			f->syn_ack_side = sender;
-	}
+	count_packet(f, d, p, b_to_a, now);
 	if (payload_limit > 0 && (p->payload_len > 0 || p->protocol == IPPROTO_TCP))
 		send_payload(skb, w, d, b_to_a);
 }
