@@ -8,7 +8,12 @@
 #   ebpf   $EBPF_AGENT: by default the loader on every fa-b-* interface with a Node process
 #          decoding its stream (bench/engine-cost/loader-agent.mjs), standing in for
 #          `flowaudit watch --engine ebpf` until it is wired: then set EBPF_AGENT to that command
-#          (and EBPF_READY to its readiness probe, as PCAP_READY's /readyz)
+#          (and EBPF_READY to its readiness probe, as PCAP_READY's /readyz), e.g.
+#            EBPF_AGENT="node dist/bin/flowaudit.js watch --engine ebpf -i 'fa-b-*' \
+#              --rules rules/platform-baseline.yaml --listen 127.0.0.1:9849" \
+#            EBPF_READY="curl -sf http://127.0.0.1:9849/readyz >/dev/null"
+#          (the wired agent runs the loader with its default flow map, 65,536 flows; the
+#          connection rate then reads its metrics: flows started, the kernel's losses)
 #   pcap   $PCAP_AGENT: the libpcap agent as it is, `flowaudit watch -i fa-b-ch`
 #
 # Each round and variant measures, with the agent started afresh and ready:
@@ -173,9 +178,17 @@ connection_rate() {
     'BEGIN { printf "agent_cpu_s %.2f bpf_cpu_s %.3f bpf_ns_per_run %d", t / hz, ns / 1e9, (runs > 0 ? ns / runs : 0) }')
   case $1 in
     ebpf)
+      # The wired agent (EBPF_AGENT=... watch --engine ebpf) says it in its metrics; the stand-in in $SUMMARY at its stop.
+      metrics=$(curl -sf "http://$METRICS/metrics" || true)
       stop_agent
-      seen=$(node -e 'const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const c = s.counters ?? {};
-        console.log(`seen ${s.tcpFlowsEnded} evicted ${s.evictedFlows} map_full ${c.mapFull} ring_reserve_failed ${c.ringReserveFailed} stream_problems ${s.problems}`)' "$SUMMARY") ;;
+      if [ -f "$SUMMARY" ]; then
+        seen=$(node -e 'const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const c = s.counters ?? {};
+          console.log(`seen ${s.tcpFlowsEnded} evicted ${s.evictedFlows} map_full ${c.mapFull} ring_reserve_failed ${c.ringReserveFailed} stream_problems ${s.problems}`)' "$SUMMARY")
+      else
+        seen=$(awk '/^flowaudit_flows_started_total/ { f += $2 } /^flowaudit_engine_kernel_losses_total\{reason="map_full"\}/ { m += $2 }
+          /^flowaudit_engine_kernel_losses_total\{reason="evicted"\}/ { e += $2 } /^flowaudit_engine_kernel_losses_total\{reason="ring_reserve_failed"\}/ { r += $2 }
+          END { printf "seen %d evicted %d map_full %d ring_reserve_failed %d (flows started)", f, e, m, r }' <<<"$metrics")
+      fi ;;
     pcap)
       seen=$(curl -sf "http://$METRICS/metrics" | awk '/^flowaudit_flows_started_total/ { f += $2 } /^flowaudit_capture_kernel_drops_total/ { k += $2 } /^flowaudit_flow_evictions_total/ { e += $2 }
         END { printf "seen %d evicted %d kernel_drops %d", f, e, k }')
