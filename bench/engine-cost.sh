@@ -6,15 +6,17 @@
 #
 #   none   nothing watches
 #   ebpf   $EBPF_AGENT: by default the loader on every fa-b-* interface with a Node process
-#          decoding its stream (bench/engine-cost/loader-agent.mjs), standing in for
-#          `flowaudit watch --engine ebpf` until it is wired: then set EBPF_AGENT to that command
-#          (and EBPF_READY to its readiness probe, as PCAP_READY's /readyz), e.g.
+#          decoding its stream (bench/engine-cost/loader-agent.mjs): the floor of the agent's
+#          CPU, with the flow map the connection rate sets; for the agent itself,
+#          `flowaudit watch --engine ebpf`, set EBPF_AGENT to that command (and EBPF_READY to
+#          its readiness probe, as PCAP_READY's /readyz):
 #            EBPF_AGENT="node dist/bin/flowaudit.js watch --engine ebpf -i 'fa-b-*' \
 #              --rules rules/platform-baseline.yaml --listen 127.0.0.1:9849" \
 #            EBPF_READY="curl -sf http://127.0.0.1:9849/readyz >/dev/null"
 #          (the wired agent runs the loader with its default flow map, 65,536 flows; the
 #          connection rate then reads its metrics: flows started, the kernel's losses)
-#   pcap   $PCAP_AGENT: the libpcap agent as it is, `flowaudit watch -i fa-b-ch`
+#   pcap   $PCAP_AGENT: the libpcap agent as it is, `flowaudit watch --engine pcap -i fa-b-ch`
+#          (auto would take the eBPF engine on the veth)
 #
 # Each round and variant measures, with the agent started afresh and ready:
 #   iperf3 for SECONDS with 1 stream and with 8: throughput, the agent's CPU (every process of its
@@ -47,7 +49,7 @@ C_ADDR=10.238.0.1
 S_ADDR=10.238.0.2
 METRICS=127.0.0.1:9849
 EBPF_AGENT=${EBPF_AGENT:-"node bench/engine-cost/loader-agent.mjs -i 'fa-b-*' --max-flows \${MAX_FLOWS:-65536}"}
-PCAP_AGENT=${PCAP_AGENT:-"node dist/bin/flowaudit.js watch -i fa-b-ch --rules rules/platform-baseline.yaml --listen $METRICS"}
+PCAP_AGENT=${PCAP_AGENT:-"node dist/bin/flowaudit.js watch --engine pcap -i fa-b-ch --rules rules/platform-baseline.yaml --listen $METRICS"}
 PCAP_READY=${PCAP_READY:-"curl -sf http://$METRICS/readyz >/dev/null"}
 source bench/timing.sh
 # NO_IDLE_WAIT=1: a quick look at a busy machine (numbers not worth keeping).
