@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <net/if_arp.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -514,6 +515,10 @@ int main(int argc, char **argv)
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
 	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+	/* An agent killed outright (SIGKILL, the OOM killer) cannot stop us: the kernel sends SIGTERM
+	 * when it dies, so we detach (tc filters included) at once instead of at the next write to the
+	 * closed stream. Set after the block, so it arrives through sig_fd and the cleanup runs. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	sig_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
 	links_fd = fa_links_open();
 	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);

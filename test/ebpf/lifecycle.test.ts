@@ -1,10 +1,11 @@
 /**
  * The loader's life on a real kernel: interfaces created after it starts are followed and
  * removed ones let go; nothing of ours stays attached after SIGTERM, after SIGKILL (TCX links
- * die with the process), or, in tc mode, after a killed loader is restarted and stopped; a
- * missing capability stops it with one line naming it.
+ * die with the process), after its parent (the agent) is killed, or, in tc mode, after a killed
+ * loader is restarted and stopped; a missing capability stops it with one line naming it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AgentProcess } from '../support/agent-process.js';
 import { gate } from '../support/tshark.js';
 import { ourTcxLinks, tcState } from './hooks.js';
 import { ebpfUnavailable, LoaderProcess } from './loader-process.js';
@@ -94,6 +95,32 @@ describe.skipIf(g.skip)(`eBPF loader lifecycle${g.suffix}`, () => {
     expect(await loader.stop(signal)).toEqual(signal === 'SIGTERM' ? { code: 0, signal: null } : { code: null, signal });
     await waitFor(() => ourTcxLinks().length === 0, 'the links to go');
     expect(tcState(DEV)).toEqual({ filters: [], clsact: false });
+  });
+
+  it('tc mode: a loader whose parent is killed detaches at once (the parent-death signal), though its stream stays open', async () => {
+    // The parent is a shell holding the loader in the background; the loader's stdout is still
+    // ours, so only the parent-death signal can stop it (an hour between sweeps: no write to fail).
+    const loader = await LoaderProcess.start(['-i', DEV, '--attach', 'tc', '--interval-ms', '3600000'], ['sh', '-c', '"$@" & wait', 'sh']);
+    loaders.push(loader);
+    await loader.waitInterface(DEV, true);
+    expect(tcState(DEV).filters).toHaveLength(2);
+    await loader.stop('SIGKILL');
+    await waitFor(() => loader.child.stdout!.closed, 'the loader to exit');
+    expect(tcState(DEV)).toEqual({ filters: [], clsact: false });
+  });
+
+  it('watch --engine ebpf killed with SIGKILL: its loader exits and no link of ours is left', async () => {
+    const agent = await AgentProcess.start(['--engine', 'ebpf', '-i', DEV, '--listen', '127.0.0.1:0', '--rules', 'apigee-hybrid-1.4']);
+    try {
+      const loaderPid = Number((await agent.waitForLog((l) => l.msg === 'capturing')).pid);
+      await agent.waitForMetrics((m) => m.get('flowaudit_engine_interfaces_attached') === 1);
+      expect(ourTcxLinks().sort()).toEqual(['flowaudit_eg', 'flowaudit_in']);
+      await agent.kill();
+      await waitFor(() => run('kill', ['-0', String(loaderPid)]).status !== 0, 'the loader to exit', 5000);
+      expect(ourTcxLinks()).toEqual([]);
+    } finally {
+      await agent.kill();
+    }
   });
 
   it('tc mode: SIGTERM removes our filters and the qdisc we made', async () => {
