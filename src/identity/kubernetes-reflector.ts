@@ -126,6 +126,7 @@ export class ResourceReflector {
   private async run(): Promise<void> {
     let attempt = 0;
     let relist = true;
+    let first = true;
     while (!this.closed) {
       const began = Date.now();
       try {
@@ -134,10 +135,15 @@ export class ResourceReflector {
           relist = false;
           this.settleFirst(null);
         }
+        first = false;
         await this.watch();
       } catch (err) {
         if (this.closed) return;
         const error = err instanceof KubernetesApiError ? err : new KubernetesApiError(`cannot ${relist ? 'list' : 'watch'} ${this.resource.resource}: ${(err as Error).message}`, null);
+        const refusedAtStart = first && error.refused;
+        first = false;
+        // A first list refused is a deployment error the source refuses to start on: no retry.
+        if (refusedAtStart) return this.settleFirst(error);
         this.settleFirst(error);
         this.restarts++;
         if (error.gone) {
@@ -150,7 +156,7 @@ export class ResourceReflector {
         const retryInMs = restartDelayMs(attempt++, this.options.firstRetryMs, this.options.maxRetryMs);
         this.up = false;
         this.downReason = error.message;
-        this.log.warn({ resource: this.resource.resource, error: error.message, retryInMs }, 'Kubernetes API unreachable; keeping the last state, retrying');
+        this.log.warn({ resource: this.resource.resource, error: error.message, retryInMs }, 'Kubernetes API request failed; keeping the last state, retrying');
         await this.sleep(retryInMs);
       }
     }

@@ -260,6 +260,10 @@ describe('refusals', () => {
     expect((error as Error).message).toBe(
       'cannot list pods: 403 forbidden (RBAC: needs get/list/watch on pods): pods is forbidden: User "system:serviceaccount:flowaudit:flowaudit" cannot list resource "pods" in API group "" at the cluster scope',
     );
+    // Not retried: the start fails once, and every resource stops.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(api.requests.filter((r) => r.startsWith('list pods'))).toEqual(['list pods']);
+    expect(api.watching('nodes') + api.watching('services')).toBe(0);
   });
 
   it('a token the server refuses is 401, said so', async () => {
