@@ -11,6 +11,7 @@ import { ETHERTYPE, ethernet, ipv4, TCP_FLAGS, tcp } from '../../src/frame-build
 import { KubernetesApi } from '../../src/identity/kubernetes-api.js';
 import { kubeconfigFile } from '../../src/identity/kubernetes-config.js';
 import { KubernetesWatchSource } from '../../src/identity/kubernetes-watch-source.js';
+import { testAgentConfig } from '../support/agent-config.js';
 import { exposedSeries } from '../support/exposition.js';
 import { FakeKubeApi, pod } from '../support/fake-kube-api.js';
 import { FakeSource } from '../support/fake-source.js';
@@ -62,26 +63,9 @@ async function startAgent(api: FakeKubeApi, overrides: Partial<AgentConfig> = {}
   const source = new FakeSource();
   const violationLog = `${scratch.path}/violations-${run}.ndjson`;
   const kube = new KubernetesApi(kubeconfigFile(api.writeKubeconfig(scratch, `kubeconfig-${run}`)));
-  const agent = await Agent.start(
-    {
-      sources: () => [source],
-      liveIdentities: (log) => [new KubernetesWatchSource(kube, log, { firstRetryMs: 20, maxRetryMs: 200, idleMs: 1000 })],
-      rules: scratch.write(`rules-${run}.yaml`, RULES),
-      identities: { inventory: [], k8sSnapshot: [] },
-      table: {},
-      listen: '127.0.0.1:0',
-      violationLog: { path: violationLog, maxBytes: 1 << 20, maxFiles: 1 },
-      violationsToStdout: false,
-      flushIntervalSeconds: 0.02,
-      seenWindowSeconds: 600,
-      dnsGraceSeconds: 600,
-      version: 'test',
-      tickMs: 20,
-      warmUp: false,
-      ...overrides,
-    },
-    pino({ level: 'silent' }),
-  );
+  const files = { rules: scratch.write(`rules-${run}.yaml`, RULES), violationLog };
+  const liveIdentities: AgentConfig['liveIdentities'] = (log) => [new KubernetesWatchSource(kube, log, { firstRetryMs: 20, maxRetryMs: 200, idleMs: 1000 })];
+  const agent = await Agent.start(testAgentConfig(files, { sources: () => [source], liveIdentities, ...overrides }), pino({ level: 'silent' }));
   cleanups.push(() => agent.stop());
   return { agent, source, violationLog };
 }
