@@ -3,6 +3,7 @@
  * (test/support/fake-kube-api.ts), packets from the fake capture source. What the verdicts name,
  * the identity metrics and /readyz, as the API answers, goes away and comes back.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -17,10 +18,12 @@ import { FakeKubeApi, pod } from '../support/fake-kube-api.js';
 import { FakeSource } from '../support/fake-source.js';
 import { makeTestPki, type TestPki } from '../support/test-pki.js';
 import { tempDir } from '../support/temp-dir.js';
+import { gate, missingTools } from '../support/tshark.js';
 
 const scratch = tempDir('agent-kube');
 const TOKEN = 'agent-token';
 const WAIT = { timeout: 4000, interval: 20 };
+const promtool = gate(missingTools(['promtool']));
 
 /** Pods labelled app=cart may reach pods labelled app=db on tcp/443 over TLS. */
 const RULES = `apiVersion: flowaudit.dev/v1
@@ -152,6 +155,14 @@ describe('watch --kubernetes, in the agent', () => {
     const api = await startApi();
     api.denied.set('services', 403);
     await expect(startAgent(api)).rejects.toThrow(/^cannot list services: 403 forbidden \(RBAC: needs get\/list\/watch on services\): services is forbidden/);
+  });
+
+  it(`serves identity metrics promtool accepts${promtool.suffix}`, { skip: promtool.skip }, async () => {
+    promtool.assertAvailable();
+    const { agent } = await startAgent(await startApi());
+    const text = await (await fetch(`http://${agent.address}/metrics`)).text();
+    expect(text).toContain('flowaudit_identity_source_up{source="kubernetes"} 1');
+    expect(execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })).toBe('');
   });
 
   it('counts two live pods claiming one address', async () => {
