@@ -43,7 +43,7 @@ export interface ReflectorOptions {
   readonly idleMs: number;
   readonly firstRetryMs: number;
   readonly maxRetryMs: number;
-  /** Longest watch event read; a longer one restarts the watch. */
+  /** Longest watch event read; a longer one is skipped and counted (etcd keeps objects under 1.5 MB). */
   readonly maxEventBytes: number;
 }
 
@@ -208,7 +208,10 @@ export class ResourceReflector {
     this.up = true;
     this.downReason = null;
     this.lastSync = began / 1000;
-    const { rest } = await readLines(response, this.options.maxEventBytes, (lines) => this.onEvents(lines));
+    const { rest } = await readLines(response, this.options.maxEventBytes, (lines, skipped) => {
+      for (let i = 0; i < skipped; i++) this.reject(`a watch event longer than ${this.options.maxEventBytes} bytes`);
+      this.onEvents(lines);
+    });
     if (rest.trim() !== '') this.reject('a watch event cut short at the end of the stream');
     if (Date.now() - began < this.options.firstRetryMs) throw new Error('the API server ended the watch at once');
   }

@@ -182,7 +182,8 @@ describe('when the connection or the server fails', () => {
     const synced = live.status().lastSync!;
     await api.down();
     await vi.waitFor(() => expect(live.status().up).toBe(false));
-    expect(live.status().downReason).toMatch(/cannot watch (pods|services|nodes): connect ECONNREFUSED 127\.0\.0\.1:\d+/);
+    // First the cut watches, then each try again refused.
+    await vi.waitFor(() => expect(live.status().downReason).toMatch(/cannot watch (pods|services|nodes): connect ECONNREFUSED 127\.0\.0\.1:\d+/));
     expect(live.status().synced).toBe(true);
     // Meanwhile the last state still names the addresses.
     expect(names(live.index, '10.1.0.5')).toEqual(['pod shop/cart-1']);
@@ -239,6 +240,29 @@ describe('when the connection or the server fails', () => {
     expect(live.status().restarts.get('nodes')).toBe(0);
     api.cutWatches();
     await vi.waitFor(() => expect(api.requests).toContain(`watch nodes rv=${rv}`));
+  });
+
+  it('a watch the server ends is started again from where it was, not counted as a restart', async () => {
+    await startApi({ pods: [pod({ uid: 'p1', name: 'cart-1', ip: '10.1.0.5' })] });
+    const live = await follow({ ...FAST, watchSeconds: 1 });
+    await vi.waitFor(() => expect(api.requests.filter((r) => r.startsWith('watch pods'))).toHaveLength(2), { timeout: 4000 });
+    api.upsert('pods', pod({ uid: 'p2', name: 'cart-2', ip: '10.1.0.6' }));
+    await vi.waitFor(() => expect(names(live.index, '10.1.0.6')).toEqual(['pod shop/cart-2']));
+    expect(Object.fromEntries(live.status().restarts)).toEqual({ nodes: 0, pods: 0, services: 0 });
+    expect(api.requests.filter((r) => r.startsWith('list pods'))).toEqual(['list pods']);
+  });
+
+  it('a watch event past the bound is skipped and counted, and the watch goes on past it', async () => {
+    await startApi();
+    const live = await follow({ ...FAST, maxEventBytes: 4096 });
+    await vi.waitFor(() => expect(api.watching('pods')).toBe(1));
+    api.upsert('pods', pod({ uid: 'p1', name: 'huge', ip: '10.1.0.5', labels: { blob: 'x'.repeat(5000) } }));
+    api.upsert('pods', pod({ uid: 'p2', name: 'cart-2', ip: '10.1.0.6' }));
+    await vi.waitFor(() => expect(names(live.index, '10.1.0.6')).toEqual(['pod shop/cart-2']));
+    expect(names(live.index, '10.1.0.5')).toEqual([]);
+    expect(live.status().rejected.get('pods')).toBe(1);
+    expect(live.status().restarts.get('pods')).toBe(0);
+    expect(live.log.lines.find((l) => l.level === 'warn')?.fields).toEqual({ resource: 'pods', object: 'a watch event longer than 4096 bytes' });
   });
 
   it('an object that does not read is counted and logged, and the others applied', async () => {
