@@ -86,6 +86,8 @@ export class ResourceReflector {
   /** Key -> resourceVersion of every object delivered and not deleted. */
   private known = new Map<string, string>();
   private resourceVersion = '';
+  /** When the resource was lost (Date.now()), for the log line when it is back; null while followed. */
+  private lostAt: number | null = null;
   private closed = false;
   private readonly abort = new AbortController();
   private wake: (() => void) | undefined;
@@ -156,6 +158,7 @@ export class ResourceReflector {
         const retryInMs = restartDelayMs(attempt++, this.options.firstRetryMs, this.options.maxRetryMs);
         this.up = false;
         this.downReason = error.message;
+        this.lostAt ??= Date.now();
         this.log.warn({ resource: this.resource.resource, error: error.message, retryInMs }, 'Kubernetes API request failed; keeping the last state, retrying');
         await this.sleep(retryInMs);
       }
@@ -190,6 +193,7 @@ export class ResourceReflector {
       token = typeof metadata.continue === 'string' ? metadata.continue : '';
     } while (token !== '' && !this.closed);
     for (const key of this.known.keys()) if (!seen.has(key)) updates.push({ op: 'delete', key, kind: this.objectKind });
+    this.log.info({ resource: this.resource.resource, objects: seen.size, applied: updates.length }, 'Kubernetes resource listed');
     this.known = seen;
     // The first list is what held before the agent started; later ones are news as of now.
     const at = this.listed ? this.clock() : -Infinity;
@@ -205,6 +209,8 @@ export class ResourceReflector {
     const query = `?watch=1&allowWatchBookmarks=true&timeoutSeconds=${this.options.watchSeconds}&resourceVersion=${encodeURIComponent(this.resourceVersion)}`;
     const response = await this.api.get('watch', this.resource.resource, this.path + query, this.options.idleMs, this.abort.signal);
     const began = Date.now();
+    if (this.lostAt !== null) this.log.info({ resource: this.resource.resource, downMs: began - this.lostAt }, 'Kubernetes watch running again');
+    this.lostAt = null;
     this.up = true;
     this.downReason = null;
     this.lastSync = began / 1000;

@@ -202,6 +202,12 @@ describe('when the connection or the server fails', () => {
     expect(live.status().lastSync!).toBeGreaterThan(synced);
     expect(live.status().restarts.get('pods')!).toBeGreaterThanOrEqual(2);
     expect(live.log.lines.some((l) => l.message === 'Kubernetes watch expired; listing again')).toBe(true);
+    expect(live.log.lines.find((l) => l.message === 'Kubernetes watch running again')?.fields).toMatchObject({ downMs: expect.any(Number) });
+    expect(live.log.lines.filter((l) => l.message === 'Kubernetes resource listed' && (l.fields as { resource: string }).resource === 'pods').map((l) => l.fields)).toEqual([
+      { resource: 'pods', objects: 2, applied: 2 },
+      // The relist: cart-3 new, cart-2 gone.
+      { resource: 'pods', objects: 2, applied: 2 },
+    ]);
   });
 
   it('a relist after 410 Gone deletes the objects the list no longer holds', async () => {

@@ -93,7 +93,13 @@ export class FakeKubeApi {
   /** Changes the objects without telling watchers (as if their events were lost): only a list sees the change. */
   replaceSilently(resource: Resource, objects: readonly RawObject[]): void {
     this.rv++;
-    this.objects[resource] = new Map(objects.map((o) => [o.metadata.uid, this.stamp(o)]));
+    const known = this.objects[resource];
+    // An object left as it was keeps its resourceVersion, as on a real server.
+    const same = (o: RawObject): RawObject | undefined => {
+      const old = known.get(o.metadata.uid);
+      return old !== undefined && JSON.stringify(old) === JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: old.metadata.resourceVersion } }) ? old : undefined;
+    };
+    this.objects[resource] = new Map(objects.map((o) => [o.metadata.uid, same(o) ?? this.stamp(o)]));
   }
 
   /** Forgets the event history: watches from an older resourceVersion get ERROR 410 Gone. */
