@@ -193,7 +193,8 @@ export class ResourceReflector {
       token = typeof metadata.continue === 'string' ? metadata.continue : '';
     } while (token !== '' && !this.closed);
     for (const key of this.known.keys()) if (!seen.has(key)) updates.push({ op: 'delete', key, kind: this.objectKind });
-    this.log.info({ resource: this.resource.resource, objects: seen.size, applied: updates.length }, 'Kubernetes resource listed');
+    // The first list is told by the source's start line: a start refused elsewhere says only its error.
+    if (this.listed) this.log.info({ resource: this.resource.resource, objects: seen.size, applied: updates.length }, 'Kubernetes resource listed again');
     this.known = seen;
     // The first list is what held before the agent started; later ones are news as of now.
     const at = this.listed ? this.clock() : -Infinity;
