@@ -27,6 +27,7 @@ export const INPUT_FILES = {
   inventory: { what: 'an inventory', maxBytes: 8 * MiB },
   kubernetesSnapshot: { what: 'a Kubernetes snapshot', maxBytes: 256 * MiB },
   webConfig: { what: 'a web config', maxBytes: 1 * MiB },
+  kubeconfig: { what: 'a kubeconfig', maxBytes: 1 * MiB },
 } as const satisfies Record<string, InputFileKind>;
 
 /**

@@ -14,6 +14,7 @@ import type { TunnelPorts } from '../decode/tunnel-ports.js';
 import type { LoaderSupervisorStats } from '../engine/loader-supervisor.js';
 import type { AuditMetrics } from '../export/audit-metrics.js';
 import { EngineMetrics, type EbpfEngineTotals } from '../export/engine-metrics.js';
+import { IdentityMetrics } from '../export/identity-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../export/metrics-server.js';
 import { PipelineMetrics } from '../export/pipeline-metrics.js';
 import type { ViolationLogOptions } from '../export/violation-log.js';
@@ -22,6 +23,7 @@ import { DEFAULT_FLOW_TABLE_OPTIONS, type FlowTable, type FlowTableOptions } fro
 import { describeConflict } from '../identity/address-history.js';
 import type { FileIdentitySource } from '../identity/file-identity-source.js';
 import { IdentityIndex } from '../identity/identity-index.js';
+import type { IdentitySource } from '../identity/identity-source.js';
 import { identityFiles, inventoryCheck, type IdentityFiles } from '../pipeline/load-identities.js';
 import type { FlowPipeline } from '../pipeline/pipeline.js';
 import type { LiveSource, LiveSourceStats } from '../pipeline/source.js';
@@ -37,10 +39,15 @@ import { WARM_UP_TABLE, warmUp } from './warm-up.js';
  */
 export type SourceFactory = (log: Logger) => readonly LiveSource[];
 
+/** Makes the identity sources that follow a live system (the Kubernetes API), beside the files of `identities`. */
+export type IdentitySourceFactory = (log: Logger) => readonly IdentitySource[];
+
 export interface AgentConfig {
   readonly sources: SourceFactory;
   readonly rules: string;
   readonly identities: IdentityFiles;
+  /** Live identity sources (`watch --kubernetes`), started before the captures: one refusing to start (RBAC) stops the start. */
+  readonly liveIdentities?: IdentitySourceFactory;
   readonly table: Partial<FlowTableOptions>;
   /** UDP ports opened as tunnels (default DEFAULT_TUNNEL_PORTS). */
   readonly tunnelPorts?: TunnelPorts;
@@ -78,6 +85,7 @@ const EVICT_FRACTION = 1 / 256;
 
 export class Agent {
   private readonly sources: LiveSource[] = [];
+  private readonly liveIdentities: IdentitySource[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private server?: MetricsServer;
   private stopping = false;
@@ -103,6 +111,16 @@ export class Agent {
     // Two live objects on one address: the later claim names it from then on (docs/architecture.md).
     const identities = new IdentityIndex({}, { onConflict: (c) => log.warn({ conflict: describeConflict(c) }, 'two live objects claim one address') });
     identitySource.start(identities);
+    const liveIdentities: IdentitySource[] = [];
+    try {
+      for (const source of config.liveIdentities?.(log) ?? []) {
+        liveIdentities.push(source);
+        await source.start(identities);
+      }
+    } catch (err) {
+      for (const source of liveIdentities) source.close();
+      throw err;
+    }
     const stages = { seenWindowSeconds: config.seenWindowSeconds, dnsGraceSeconds: config.dnsGraceSeconds, tunnelPorts: config.tunnelPorts };
     const table = { ...config.table, sweepBatch: CHUNK_FLOWS, scanBatch: CHUNK_SLOTS, evictFraction: EVICT_FRACTION };
     // Violation records are left out of the warm-up: its flows all violate, and serialising them
@@ -118,6 +136,7 @@ export class Agent {
     });
     const { flows, auditor, auditMetrics, dnsTap, dnsNames } = pipeline;
     const agent = new Agent(config, log, matrix, auditor, auditMetrics, flows.table, new DeferredTableWork(flows.table, CHUNK_FLOWS), violations, identitySource, identities);
+    agent.liveIdentities.push(...liveIdentities);
 
     const sources = config.sources(log);
     const metrics = new PipelineMetrics(registry, config.version, () => ({
@@ -130,6 +149,10 @@ export class Agent {
     }));
     const engine = sources.some((s) => !isCaptureState(s.stats())) ? 'ebpf' : 'pcap';
     const engineMetrics = new EngineMetrics(registry, engine, () => ebpfTotals(agent.sources, flows));
+    const identityMetrics = new IdentityMetrics(registry, () => ({
+      sources: [identitySource, ...agent.liveIdentities].map((s) => s.status()),
+      addressConflicts: identities.kubernetes.conflicts,
+    }));
     try {
       for (const source of sources) {
         agent.sources.push(source);
@@ -143,13 +166,16 @@ export class Agent {
         beforeScrape: () => {
           metrics.refresh();
           engineMetrics.refresh();
+          identityMetrics.refresh();
         },
         notReady: () => agent.notReady(),
+        degraded: () => agent.degraded(),
         onRequestError: (error, path) => log.error({ error: error.message, path }, 'request failed; answered 500'),
       });
       auditor.ownEndpoint(OwnEndpoint.bound(agent.server.host, agent.server.port));
     } catch (err) {
       await Promise.all(agent.sources.map((source) => source.close()));
+      for (const source of liveIdentities) source.close();
       violations.close();
       throw err;
     }
@@ -197,6 +223,7 @@ export class Agent {
     if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
     // The loader's last report of every flow (`end: stop`) is read before the table ends them.
     await Promise.all(this.sources.map((source) => source.close()));
+    for (const source of this.liveIdentities) source.close();
     this.table.flush();
     this.violations.flush();
     this.violations.close();
@@ -204,11 +231,28 @@ export class Agent {
     this.log.info({ packets: this.table.stats.packets, flows: this.table.stats.flowsEmitted, violationLog: this.violations.log?.stats }, 'flowaudit watch stopped');
   }
 
-  /** Why /readyz answers 503: shutting down, or a source down (being reopened); null when ready. */
+  /**
+   * Why /readyz answers 503: shutting down, a source down (being reopened), or a live identity
+   * source that has not delivered its first state (flows would be judged without the cluster's
+   * names); null when ready.
+   */
   private notReady(): string | null {
     if (this.stopping) return 'shutting down';
     const down = this.sources.map((s) => s.downReason()).filter((reason) => reason !== null);
-    return down.length > 0 ? `capture down, reopening: ${down.join('; ')}` : null;
+    if (down.length > 0) return `capture down, reopening: ${down.join('; ')}`;
+    const unsynced = this.liveIdentities.map((s) => s.status()).filter((s) => !s.synced);
+    return unsynced.length > 0 ? unsynced.map((s) => `identity source ${s.source} not synced yet: ${s.downReason}`).join('; ') : null;
+  }
+
+  /**
+   * What /readyz adds to a 200: a live identity source lost after its first sync. The agent goes on
+   * judging on the last state it delivered (a restart would lose it and judge with none), so it
+   * stays ready and says it is degraded (docs/agent.md).
+   */
+  private degraded(): string | null {
+    const lost = this.liveIdentities.map((s) => s.status()).filter((s) => s.synced && !s.up);
+    if (lost.length === 0) return null;
+    return lost.map((s) => `identity source ${s.source} down, auditing on its last state (last synced ${new Date((s.lastSync ?? 0) * 1000).toISOString()}): ${s.downReason}`).join('; ');
   }
 
   private tick(): void {

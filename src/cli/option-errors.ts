@@ -35,7 +35,8 @@ export function nameTheRightOption(program: Command): void {
   for (const command of allCommands(program)) {
     for (const [alias, target] of Object.entries(KNOWN_ALIASES)) {
       const option = command.options.find((o) => o.long === target);
-      if (option === undefined) continue;
+      // `watch --kubernetes` is an option of its own; `analyze --kubernetes` means --k8s-snapshot.
+      if (option === undefined || command.options.some((o) => o.long === alias)) continue;
       // Takes a value as its target does (every aliased option takes one), so the value is not
       // taken for an argument, and fails as it is parsed, the way an unknown option does.
       const hidden = new Option(`${alias} <value>`).hideHelp().argParser(() =>

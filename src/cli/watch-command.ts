@@ -6,11 +6,11 @@ import { parseListen } from '../export/listen-address.js';
 import { UsageError } from '../usage-error.js';
 import { VERSION } from './version.js';
 import { addFlowTableOptions, flowTableOptions, PLAIN_PREFIX_BYTES, tunnelPorts, type FlowTableCliOptions } from './flow-table-options.js';
-import { addIdentityOptions, type IdentityCliOptions } from './identity-options.js';
+import { addIdentityOptions, addLiveIdentityOptions, type IdentityCliOptions, type LiveIdentityCliOptions } from './identity-options.js';
 import { requireOptions } from './option-errors.js';
 import { collect, nonNegativeNumber, positiveInteger, positiveNumber, timerSeconds } from './option-parsers.js';
 
-interface WatchOptions extends FlowTableCliOptions, IdentityCliOptions {
+interface WatchOptions extends FlowTableCliOptions, IdentityCliOptions, LiveIdentityCliOptions {
   engine: EngineRequest;
   interface: string[];
   interfaceKind: string[];
@@ -54,6 +54,7 @@ export function registerWatchCommand(program: Command): void {
     .option('--dns-grace <seconds>', 'how long past its TTL a DNS answer still names its address', nonNegativeNumber, 600)
     .option('--log-level <level>', 'log level: fatal, error, warn, info, debug', 'info');
   addIdentityOptions(command);
+  addLiveIdentityOptions(command);
   addFlowTableOptions(command);
   requireOptions(command, '--rules');
   command.action(async (options: WatchOptions) => {
@@ -73,6 +74,9 @@ export function registerWatchCommand(program: Command): void {
       const unavailable = liveCaptureUnavailable();
       if (unavailable !== null) throw new UsageError(unavailable);
     }
+    // Read and checked before anything starts: a missing service account or a bad kubeconfig is exit 2 here.
+    const kubernetes = options.kubernetes === true || options.kubeconfig !== undefined ? await import('../identity/kubernetes-identities.js') : undefined;
+    const liveIdentities = kubernetes?.kubernetesIdentities(options.kubeconfig);
     const { Agent, agentLogger, ebpfSources, libpcapSources, LoaderStartError, runUntilSignalled } = await import('../agent/index.js');
     const log = agentLogger(options.logLevel);
     const sources =
@@ -83,6 +87,7 @@ export function registerWatchCommand(program: Command): void {
       sources,
       rules: options.rules,
       identities: options,
+      ...(liveIdentities === undefined ? {} : { liveIdentities }),
       table: { ...flowTableOptions(options), plainPayloadLimit: PLAIN_PREFIX_BYTES },
       tunnelPorts: tunnelPorts(options),
       listen: options.listen,
@@ -95,8 +100,11 @@ export function registerWatchCommand(program: Command): void {
       version: VERSION,
     }, log);
     // A loader that dies before it starts (a capability the probe could not see, a kernel that refuses the programs): one line, exit 2.
+    // So does an API server that refuses the service account (401, 403: a missing ClusterRole).
     const agent = await start.catch((err: unknown) => {
-      throw err instanceof LoaderStartError ? new UsageError(`watch --engine ${options.engine}: ${err.message}`) : err;
+      if (err instanceof LoaderStartError) throw new UsageError(`watch --engine ${options.engine}: ${err.message}`);
+      if (kubernetes !== undefined && err instanceof kubernetes.KubernetesApiError) throw new UsageError(`watch --kubernetes: ${err.message}`);
+      throw err;
     });
     // Logged once started: a start that fails says only its one error line.
     log.info({ engine: choice.engine, why: choice.why }, 'engine chosen');

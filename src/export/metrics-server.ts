@@ -22,6 +22,8 @@ export interface MetricsServerOptions {
   readonly beforeScrape?: () => void;
   /** Null when ready, else why not (503 with the reason). */
   readonly notReady: () => string | null;
+  /** When ready: null, or what works on a fallback (200 with `ready, degraded: ` and it). */
+  readonly degraded?: () => string | null;
   /** Told of each request that failed inside the endpoint (answered 500, or its connection closed). */
   readonly onRequestError?: (error: Error, path: string) => void;
 }
@@ -124,7 +126,9 @@ async function route(req: IncomingMessage, res: ServerResponse, options: Metrics
     res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
   } else if (path === '/readyz') {
     const reason = options.notReady();
-    res.writeHead(reason === null ? 200 : 503, { 'Content-Type': 'text/plain' }).end(`${reason ?? 'ready'}\n`);
+    const degraded = reason === null ? (options.degraded?.() ?? null) : null;
+    const body = reason ?? (degraded === null ? 'ready' : `ready, degraded: ${degraded}`);
+    res.writeHead(reason === null ? 200 : 503, { 'Content-Type': 'text/plain' }).end(`${body}\n`);
   } else if (path === '/') {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
       .end('<!doctype html><title>flowaudit</title><h1>flowaudit</h1><ul><li><a href="metrics">metrics</a><li><a href="healthz">healthz</a><li><a href="readyz">readyz</a></ul>\n');

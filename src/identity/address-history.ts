@@ -73,6 +73,8 @@ export class AddressHistory {
   private readonly addresses = new Map<string, Address>();
   /** Ended claims in the order they ended, to forget them after the retention time. */
   private ended: { readonly address: string; readonly claim: Claim }[] = [];
+  /** Entries of `ended` whose claim was dropped early (past maxEndedClaims): compacted away once they are half. */
+  private droppedEarly = 0;
   private seq = 0;
   private conflictCount = 0;
 
@@ -85,6 +87,14 @@ export class AddressHistory {
   /** Two live claims on one address, since this history began. */
   get conflicts(): number {
     return this.conflictCount;
+  }
+
+  /**
+   * Ended claims held, for the retention time at most: at most maxEndedClaims per address plus as
+   * many dropped early and not yet compacted away, whatever the churn.
+   */
+  get endedClaims(): number {
+    return this.ended.length;
   }
 
   /** Addresses with any claim, live or ended. */
@@ -154,7 +164,10 @@ export class AddressHistory {
     for (; i < this.ended.length && this.ended[i].claim.until + this.retentionSeconds <= now; i++) {
       const { address: id, claim } = this.ended[i];
       const address = this.addresses.get(id);
-      if (address === undefined || !address.claims.includes(claim)) continue;
+      if (address === undefined || !address.claims.includes(claim)) {
+        this.droppedEarly--;
+        continue;
+      }
       this.drop(id, address, claim);
       changed.push(id);
     }
@@ -182,7 +195,16 @@ export class AddressHistory {
     if (ended.length > this.maxEndedClaims) {
       const oldest = ended.reduce((a, b) => (b.until < a.until ? b : a));
       this.drop(id, address, oldest);
+      // Its entry in `ended` would hold the claim, and its identity, for the whole retention time.
+      this.droppedEarly++;
+      if (this.droppedEarly * 2 > this.ended.length) this.compact();
     }
+  }
+
+  /** Keeps only the entries of `ended` whose claim is still held. */
+  private compact(): void {
+    this.ended = this.ended.filter(({ address, claim }) => this.addresses.get(address)?.claims.includes(claim) === true);
+    this.droppedEarly = 0;
   }
 
   private drop(id: string, address: Address, claim: Claim): void {

@@ -5,7 +5,7 @@
  * index keeps its caches for every address the change leaves alone, and flows that began before
  * the reload keep the identities they began with.
  */
-import type { IdentitySource, IdentityUpdate, IdentityUpdates, IdentityObjectKind } from './identity-source.js';
+import type { IdentitySource, IdentitySourceStatus, IdentityUpdate, IdentityUpdates, IdentityObjectKind } from './identity-source.js';
 import { loadInventory, type Inventory } from './inventory.js';
 import { loadKubernetesSnapshot } from './kubernetes-snapshot.js';
 import { inventoryUpserts, snapshotUpserts } from './snapshot-updates.js';
@@ -22,6 +22,8 @@ export class FileIdentitySource implements IdentitySource {
   private updates: IdentityUpdates | undefined;
   /** What was delivered: key -> kind and the object's content as text, to tell a change. */
   private delivered = new Map<string, { readonly kind: IdentityObjectKind; readonly content: string }>();
+  /** Wall-clock seconds of the last start or reload that loaded. */
+  private loadedAt: number | null = null;
 
   /** @param clock seconds, the clock of flow times (live capture: the wall clock) */
   constructor(
@@ -35,6 +37,7 @@ export class FileIdentitySource implements IdentitySource {
     const state = this.read();
     this.updates = updates;
     this.deliver(-Infinity, state);
+    this.loadedAt = Date.now() / 1000;
   }
 
   /**
@@ -46,7 +49,9 @@ export class FileIdentitySource implements IdentitySource {
     const previous = this.check;
     this.check = check;
     try {
-      return this.deliver(this.clock(), this.read());
+      const delivered = this.deliver(this.clock(), this.read());
+      this.loadedAt = Date.now() / 1000;
+      return delivered;
     } catch (err) {
       this.check = previous;
       throw err;
@@ -55,6 +60,14 @@ export class FileIdentitySource implements IdentitySource {
 
   close(): void {
     this.updates = undefined;
+  }
+
+  /** Files are read whole or not at all: up once loaded; a reload that fails keeps the last state and is counted apart (flowaudit_rules_reloads_total). */
+  status(): IdentitySourceStatus {
+    const objects = new Map<IdentityObjectKind, number>();
+    for (const { kind } of this.delivered.values()) objects.set(kind, (objects.get(kind) ?? 0) + 1);
+    const synced = this.loadedAt !== null;
+    return { source: 'files', up: synced, downReason: synced ? null : 'not loaded yet', synced, lastSync: this.loadedAt, restarts: new Map(), objects, rejected: new Map() };
   }
 
   private read(): IdentityUpdate[] {

@@ -36,4 +36,26 @@ export interface IdentitySource {
   /** Delivers the source's current state, then its changes as they happen, until close(). */
   start(updates: IdentityUpdates): void | Promise<void>;
   close(): void;
+  /** Its health and what it holds, for metrics and /readyz. */
+  status(): IdentitySourceStatus;
+}
+
+/** A source's health, read at each scrape (src/export/identity-metrics.ts). */
+export interface IdentitySourceStatus {
+  /** The `source` label: `files` (inventories and snapshots), `kubernetes` (the API). */
+  readonly source: string;
+  /** False until its first whole state was delivered, and while it cannot follow its changes. */
+  readonly up: boolean;
+  /** Why it is down (null when up): what /readyz says. */
+  readonly downReason: string | null;
+  /** True once its whole state was delivered at least once: down after that, the index keeps the last state. */
+  readonly synced: boolean;
+  /** Wall-clock seconds its state was last known current; null before its first sync. */
+  readonly lastSync: number | null;
+  /** Times it started following a resource again after losing it, by resource (`pods`). */
+  readonly restarts: ReadonlyMap<string, number>;
+  /** Objects it holds now, by kind. */
+  readonly objects: ReadonlyMap<IdentityObjectKind, number>;
+  /** Objects it could not read (a field of the wrong type, an address that does not parse), by resource; counted, logged, not applied. */
+  readonly rejected: ReadonlyMap<string, number>;
 }

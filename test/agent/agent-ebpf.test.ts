@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import protobuf from 'protobufjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Agent } from '../../src/agent/agent.js';
+import { Agent, type AgentConfig } from '../../src/agent/agent.js';
 import { loaderEventType } from '../../src/engine/loader-schema.js';
 import { LoaderSupervisor } from '../../src/engine/loader-supervisor.js';
+import { testAgentConfig } from '../support/agent-config.js';
 import { exposedSeries } from '../support/exposition.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -91,21 +92,8 @@ async function startAgent(mode: string, stream: string, firstRetryMs = 20) {
   const violationLog = `${scratch.path}/violations-${run}.ndjson`;
   const logs: Record<string, unknown>[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const agent = await Agent.start({
-    sources: (l) => [new LoaderSupervisor({ loaderPath: process.execPath, args: [FAKE, mode, stream], logger: l, firstRetryMs, maxRetryMs: firstRetryMs * 8, stopTimeoutMs: 500 })],
-    rules: scratch.write(`rules-${run}.yaml`, RULES),
-    identities: { inventory: [], k8sSnapshot: [] },
-    table: { payloadLimit: 4096 },
-    listen: '127.0.0.1:0',
-    violationLog: { path: violationLog, maxBytes: 1 << 20, maxFiles: 1 },
-    violationsToStdout: false,
-    flushIntervalSeconds: 0.02,
-    seenWindowSeconds: 600,
-    dnsGraceSeconds: 600,
-    version: 'test',
-    tickMs: 20,
-    warmUp: false,
-  }, log);
+  const sources: AgentConfig['sources'] = (l) => [new LoaderSupervisor({ loaderPath: process.execPath, args: [FAKE, mode, stream], logger: l, firstRetryMs, maxRetryMs: firstRetryMs * 8, stopTimeoutMs: 500 })];
+  const agent = await Agent.start(testAgentConfig({ rules: scratch.write(`rules-${run}.yaml`, RULES), violationLog }, { sources, table: { payloadLimit: 4096 } }), log);
   running.push(agent);
   return { agent, logs, violationLog };
 }

@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Agent, type AgentConfig } from '../../src/agent/agent.js';
 import { ETHERTYPE, ethernet, ipv4, TCP_FLAGS, tcp } from '../../src/frame-builder.js';
+import { testAgentConfig } from '../support/agent-config.js';
 import { FakeSource } from '../support/fake-source.js';
 import { exposedSeries } from '../support/exposition.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -68,22 +69,7 @@ async function startAgent(overrides: Partial<AgentConfig> = {}): Promise<Running
   const source = new FakeSource();
   const logs: Record<string, unknown>[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const agent = await Agent.start({
-    sources: () => [source],
-    rules: rulesFile,
-    identities: { inventory: [], k8sSnapshot: [] },
-    table: {},
-    listen: '127.0.0.1:0',
-    violationLog: { path: violationLog, maxBytes: 1 << 20, maxFiles: 1 },
-    violationsToStdout: false,
-    flushIntervalSeconds: 0.02,
-    seenWindowSeconds: 600,
-    dnsGraceSeconds: 600,
-    version: 'test',
-    tickMs: 20,
-    warmUp: false,
-    ...overrides,
-  }, log);
+  const agent = await Agent.start(testAgentConfig({ rules: rulesFile, violationLog }, { sources: () => [source], ...overrides }), log);
   running.push(agent);
   return { agent, source, logs, rulesFile, violationLog };
 }

@@ -4,7 +4,7 @@
  * caches that forget what changed.
  */
 import { describe, expect, it } from 'vitest';
-import { describeConflict, type AddressConflict } from '../../src/identity/address-history.js';
+import { AddressHistory, describeConflict, type AddressConflict } from '../../src/identity/address-history.js';
 import type { KubernetesObjectIdentity } from '../../src/identity/endpoint-identity.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import type { IdentityUpdate } from '../../src/identity/identity-source.js';
@@ -201,5 +201,17 @@ describe('bounded history', () => {
     index.apply(500, [pod('other', { ip: '10.1.0.99' })]);
     expect(at(index, '10.1.0.5', 35)).toEqual([]);
     expect(at(index, '10.1.0.5')).toEqual(['pod p4']);
+  });
+});
+
+describe('bounded history under churn', () => {
+  it('claims dropped past the bound per address are not held until the retention time ends', () => {
+    const history = new AddressHistory({ retentionSeconds: 3600, maxEndedClaims: 2 });
+    const words = Uint32Array.of(0, 0, 0xffff, 0x0a010005);
+    const identity = (name: string) => ({ resource: 'pod' as const, namespace: 'shop', name, labels: {} });
+    for (let i = 0; i < 1000; i++) history.claim(words, 'pod', identity(`v${i}`), false, false, i);
+    // 999 claims ended within the hour; the address keeps 2, and at most as many more wait to be compacted.
+    expect(history.endedClaims).toBeLessThanOrEqual(5);
+    expect(history.holdersAt(words, 997.5).holders.map((o) => o.name)).toEqual(['v997']);
   });
 });
