@@ -10,10 +10,9 @@ cd "$(dirname "$0")/.."
 # promtool (prometheus) to check the metrics, a PostgreSQL server for the SSLRequest test,
 # prlimit/setpriv/runuser (util-linux) and script (bsdutils) for the limits, capability and
 # progress tests; the eBPF engine's build (native/: clang, llvm, bpftool, libbpf, libelf, zlib,
-# protobuf-c, make, a C compiler) and its kernel tests (bpftool, tc from iproute2); kubectl to render
-# deploy/ (`kubectl kustomize`), prometheus' promtool and server for its alert rules and dashboard.
+# protobuf-c, make, a C compiler) and its kernel tests (bpftool, tc from iproute2).
 DEBIAN_PACKAGES=(tcpdump tshark iproute2 openssl curl libpcap-dev python3 gzip prometheus postgresql util-linux bsdutils
-  make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev kubectl)
+  make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

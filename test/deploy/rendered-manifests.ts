@@ -1,6 +1,6 @@
 /**
  * deploy/ as the cluster would get it: `kubectl kustomize deploy/`, parsed, with lookups the
- * deploy tests share. kubectl comes from Debian's kubectl package (scripts/test.sh installs it).
+ * deploy tests share. kubectl is the machine image's, not Debian's (docs/deploy.md, "Tests").
  */
 import { execFileSync } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
