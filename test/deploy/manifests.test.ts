@@ -18,12 +18,39 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument, type Scalar, type YAMLSeq } from 'yaml';
 import { nameTheRightOption } from '../../src/cli/option-errors.js';
 import { registerWatchCommand } from '../../src/cli/watch-command.js';
+import { liveCaptureUnavailable } from '../../src/capture/live-capture.js';
+import { ebpfEngineUnavailable } from '../../src/engine/ebpf-probe.js';
 import { newTempDir } from '../support/temp-dir.js';
 import { gate, missingTools, REPO_ROOT } from '../support/tshark.js';
 import { only, renderDeploy, type K8sObject } from './rendered-manifests.js';
 
 // Not from Debian: scripts/test.sh cannot install it (docs/deploy.md, "Tests").
 const tools = gate(missingTools(['kubectl']) === null ? null : 'kubectl is not installed (scripts/test.sh cannot install it: docs/deploy.md, "Tests")');
+// The agent started with the DaemonSet's args, in a network namespace of its own (unshare -n).
+const agentRun = gate(missingTools(['kubectl']) !== null ? 'kubectl is not installed' : process.getuid?.() !== 0 ? 'needs root (a network namespace of its own, live capture)' : missingTools(['unshare', 'setpriv', 'curl']) ?? liveCaptureUnavailable());
+
+/**
+ * Runs in a fresh network namespace (only lo): the agent with ARGS and no capability but $CAPS
+ * (setpriv, as the container runtime leaves a root process: bounding set, none inheritable, no
+ * new privileges), its endpoint probed as the kubelet would once /readyz answers 200 (at most
+ * 20 s), then SIGTERM. Prints what the test reads.
+ */
+const PROBE_SCRIPT = `
+ip link set lo up
+port=$1; shift
+setpriv --no-new-privs --inh-caps=-all --bounding-set="-all,$CAPS" node dist/bin/flowaudit.js "$@" 2>"$AGENT_LOG" &
+pid=$!
+for i in $(seq 200); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")" = 200 ] && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.1
+done
+echo "healthz $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")"
+echo "readyz $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")"
+kill -TERM $pid
+wait $pid
+echo "exit $?"
+`;
 
 /** The schema of every kind deploy/ may render, by apiVersion/kind. */
 const MODELS = new Map<string, new (data: never) => { validate(): void }>(
@@ -186,6 +213,37 @@ describe.skipIf(tools.skip)(`deploy/ rendered by kubectl kustomize${tools.suffix
     expect(agent.command).toEqual(['flowaudit']);
     const options = parseWatchArgs(agent.args);
     expect(options).toMatchObject({ engine: 'auto', kubernetes: true, interface: ['any'], listen: arg('listen'), rules: arg('rules'), inventory: [arg('inventory')] });
+  });
+
+  /** Runs the DaemonSet's args (but --kubernetes, which needs an API server) with its capabilities; the log. */
+  function runAgent(engine: string): string {
+    const configMap = only(objects, 'ConfigMap') as K8sObject & { data: Record<string, string> };
+    // The pod's mounts as directories here: the ConfigMap's files and an empty log directory.
+    const dir = newTempDir('deploy-agent');
+    const mounts = agent.volumeMounts.map((m) => ({ path: m.mountPath, local: dir.file(m.name) }));
+    for (const [key, text] of Object.entries(configMap.data)) dir.write(join('config', key), text);
+    dir.write(join('violation-log', '.keep'), '');
+    const local = (a: string): string => mounts.reduce((s, m) => s.replace(`=${m.path}/`, `=${m.local}/`), a);
+    const args = agent.args.filter((a) => a !== '--kubernetes').map((a) => (a.startsWith('--engine=') ? `--engine=${engine}` : local(a)));
+    const port = agent.ports.find((p) => p.name === 'metrics')!.containerPort;
+    const caps = agent.securityContext.capabilities.add.map((c) => `+${c.toLowerCase()}`).join(',');
+    const run = spawnSync('unshare', ['-n', 'sh', '-c', PROBE_SCRIPT, 'sh', String(port), ...args], {
+      cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, AGENT_LOG: dir.file('agent.log'), CAPS: caps },
+    });
+    const log = readFileSync(dir.file('agent.log'), 'utf8');
+    expect(run.stdout, log).toBe('healthz 200\nreadyz 200\nexit 0\n');
+    return log;
+  }
+
+  it.skipIf(agentRun.skip)(`with its args and only its capabilities, auto takes the engine full root would, and the probes find it healthy and ready${agentRun.suffix}`, () => {
+    agentRun.assertAvailable();
+    const expected = ebpfEngineUnavailable() === null ? 'ebpf' : 'pcap';
+    expect(runAgent('auto')).toContain(`"engine":"${expected}"`);
+  });
+
+  it.skipIf(agentRun.skip)(`with its args and only its capabilities, the libpcap engine runs too${agentRun.suffix}`, () => {
+    agentRun.assertAvailable();
+    expect(runAgent('pcap')).toContain('"msg":"engine chosen"');
   });
 
   it('names files the ConfigMap mounts, and the CLI loads them', () => {
