@@ -171,9 +171,10 @@ describe.skipIf(live.skip)(`the dashboard and the alerts on a real Prometheus sc
     await connect(PORTS.tls, 'GET / HTTP/1.1\r\nHost: api\r\n\r\n');
     await connect(PORTS.unexpected, 'hello\n');
     // The agent judges every second; a second insecure flow later makes its counter grow.
-    await prometheus.waitFor('the first violations in Prometheus', 20_000, async () => (await prometheus!.samples('flowaudit_violations_total')).length === 2);
+    // At least: the test below names exactly which, so a surprise fails there, not as a timeout.
+    await prometheus.waitFor('the first violations in Prometheus', 30_000, async () => (await prometheus!.samples('flowaudit_violations_total')).length >= 2);
         await connect(PORTS.tls, 'GET /again HTTP/1.1\r\nHost: api\r\n\r\n');
-    await prometheus.waitFor('the second insecure flow in Prometheus', 20_000, async () => (await prometheus!.samples('flowaudit_violations_total{kind="insecure"} == 2')).length === 1);
+    await prometheus.waitFor('the second insecure flow in Prometheus', 30_000, async () => (await prometheus!.samples('flowaudit_violations_total{kind="insecure"} >= 2')).length >= 1);
     // Rates over 1m want two samples after the change; the rules a few evaluations.
     await sleep(3000);
   });
@@ -186,10 +187,7 @@ describe.skipIf(live.skip)(`the dashboard and the alerts on a real Prometheus sc
 
   it('scrapes the agent\'s verdicts: the allowed flow, the insecure and the unexpected ones', async () => {
     const violations = await prometheus!.samples('flowaudit_violations_total');
-    expect(violations.map((s) => `${s.metric.kind} ${s.metric.from} ${s.metric.to} ${s.metric.port} ${s.value}`).sort()).toEqual([
-      `insecure web api ${PORTS.tls} 2`,
-      'unexpected web api other 1',
-    ]);
+    expect(violations.map((s) => `${s.metric.kind} ${s.metric.from} ${s.metric.to} ${s.metric.port} ${s.value}`).sort().join('; ')).toBe(`insecure web api ${PORTS.tls} 2; unexpected web api other 1`);
     expect(await prometheus!.samples('flowaudit_flows_total{rule="web-to-api-plain",verdict="allowed"}')).toHaveLength(1);
   });
 
