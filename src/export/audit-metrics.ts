@@ -41,6 +41,7 @@ export class AuditMetrics implements AuditSink {
   private readonly bytes: Counter<'rule'>;
   private readonly lastSeen: Gauge<'rule'>;
   private readonly seen: Gauge<'rule'>;
+  private readonly ruleInfo: Gauge<'rule' | 'from' | 'to' | 'optional'>;
   private readonly rulesInfo: Gauge<'profile' | 'hash'>;
   private readonly reloads: Counter<'result'>;
   private readonly lastReloadSuccessful: Gauge;
@@ -83,6 +84,9 @@ export class AuditMetrics implements AuditSink {
         for (const rule of metrics.ruleIds) this.set({ rule }, (metrics.lastSeenByRule.get(rule) ?? -Infinity) >= since ? 1 : 0);
       },
     });
+    // What a rule id alone does not say, for alerts and dashboards to join on `rule`: a silent
+    // optional connection is no alarm, and an alert names the components of the edge gone quiet.
+    this.ruleInfo = new Gauge({ name: 'flowaudit_rule_info', help: 'Each expected connection of the matrix in force: its client and server components and whether it is optional.', labelNames: ['rule', 'from', 'to', 'optional'], registers });
     this.rulesInfo = new Gauge({ name: 'flowaudit_rules_info', help: 'The connection matrix in force.', labelNames: ['profile', 'hash'], registers });
     this.reloads = new Counter({ name: 'flowaudit_rules_reloads_total', help: 'Reloads of rules and inventories (SIGHUP), by result.', labelNames: ['result'], registers });
     this.reloads.inc({ result: 'success' }, 0);
@@ -113,6 +117,8 @@ export class AuditMetrics implements AuditSink {
       }
     }
     this.ruleIds = ids;
+    this.ruleInfo.reset();
+    for (const c of matrix.connections) this.ruleInfo.set({ rule: c.id, from: c.from, to: c.to, optional: String(c.optional) }, 1);
     this.namedPorts = ports;
     this.components = new Set(matrix.components.keys());
     this.rulesInfo.reset();

@@ -40,6 +40,11 @@ describe('analyze --metrics-file on the Apigee hybrid 1.4 sample', () => {
     expect(values.get('flowaudit_rule_last_seen_timestamp_seconds{rule="mart-to-cassandra"}')).toBeGreaterThan(1.7e9);
   });
 
+  it('describes each expected connection: its components and whether it is optional', () => {
+    expect(values.get('flowaudit_rule_info{rule="message-processor-to-fluentd",from="message-processor",to="udca",optional="false"}')).toBe(1);
+    expect(values.get('flowaudit_rule_info{rule="mart-istio-ingress-to-mart",from="istio-ingress",to="mart",optional="true"}')).toBe(1);
+  });
+
   it('never puts an address or an ephemeral port in a label', () => {
     // Every label value but the matrix hash (sha256:...).
     const labels = [...values.keys()].flatMap((k) => [...k.matchAll(/(\w+)="([^"]*)"/g)].filter((m) => m[1] !== 'hash').map((m) => m[2]));
