@@ -95,7 +95,7 @@ in_image() { buildah run --isolation chroot "$@"; }
 version=$(in_image "$ctr" -- flowaudit --version)
 [ "$version" = "$VERSION" ] || fail "flowaudit --version in the image says '$version', package.json $VERSION"
 result "flowaudit --version: $version"
-result "uid: $(in_image "$ctr" -- node -e 'process.stdout.write(`${process.getuid()}:${process.getgid()}`)')"
+result "uid: $(in_image "$ctr" -- node -e 'process.stdout.write(process.getuid() + ":" + process.getgid())')"
 
 # What the engines can load as the image's user, without capabilities: the loader runs (its
 # libraries are there) and stops at its capability check; watch finds the loader through the
@@ -121,7 +121,7 @@ set -e
 if cmp -s "$summary" "$GOLDEN"; then same=same; else same=DIFFERENT; diff "$GOLDEN" "$summary" | head -20 >&2; fi
 rm -f "$summary"
 result "analyze $SAMPLE.pcapng: exit $analyze_status, summary $same as $GOLDEN"
-[ "$analyze_status" = 1 ] && [ "$same" = same ] || fail "analyze of the sample in the image is not the golden run"
+if [ "$analyze_status" != 1 ] || [ "$same" != same ]; then fail "analyze of the sample in the image is not the golden run"; fi
 
 # No compiler or build tool in the runtime stage: no program of such a name (outside /usr/share,
 # where Debian's nodejs brings corepack's npm shims, which would fetch npm, and /var, dpkg's file
