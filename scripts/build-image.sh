@@ -23,6 +23,8 @@ GOLDEN=test/golden/analyze/apigee-hybrid-1.4/summary.txt
 result() { printf '== %s\n' "$*"; }
 fail() { printf 'build-image: %s\n' "$*" >&2; exit 1; }
 
+[ "$(id -u)" = 0 ] || fail "needs root (mmdebstrap, buildah's storage, mounting the image)"
+
 # buildah (with uidmap, its dependency) and mmdebstrap; as root, buildah's overlay driver is the
 # kernel's, so fuse-overlayfs is not needed, and --isolation chroot needs no runc or crun.
 if ! command -v buildah >/dev/null || ! command -v mmdebstrap >/dev/null; then
@@ -46,6 +48,7 @@ base_image() {
   fi
   if [ ! -f "$tar" ]; then
     mkdir -p "$CACHE"
+    rm -f "$tar.part"
     # Documentation and translations are left out of both bases (copyright files kept); dpkg
     # skips fsync, as Docker's Debian images do (a half-made base is thrown away anyway).
     mmdebstrap --quiet --format=tar --variant="$variant" --include="$(IFS=,; echo "$*")" \
