@@ -2,7 +2,7 @@
  * Issue 19, the Grafana dashboard (deploy/grafana/flowaudit-dashboard.json): its structure (a
  * datasource variable every panel uses, unique ids, the panels the issue names), and every PromQL
  * expression in it parses and returns data from a real Prometheus that scraped a real agent:
- * `flowaudit watch --engine pcap` on loopback (127.0.0.12 as component web, 127.0.0.13 as api)
+ * `flowaudit watch --engine pcap` on loopback (127.0.112.12 as component web, 127.0.112.13 as api)
  * while this process makes an allowed flow, an insecure one (twice) and an unexpected one. The
  * same Prometheus evaluates the alert rules: each is healthy, names only metrics flowaudit
  * declares, and the two the traffic should raise return it.
@@ -28,8 +28,10 @@ const ALERTS = (parse(readFileSync(RULES_FILE, 'utf8')) as { groups: { rules: { 
 
 const live = gate(process.getuid?.() !== 0 ? 'needs root (live capture)' : missingTools(['prometheus']) ?? liveCaptureUnavailable());
 
-const WEB = '127.0.0.12';
-const API = '127.0.0.13';
+// Loopback addresses no other test uses (metrics-server.test.ts sends from 127.0.0.10-109 at the
+// same time), and the capture filter takes only flows between the two.
+const WEB = '127.0.112.12';
+const API = '127.0.112.13';
 const PORTS = { plain: 18641, tls: 18642, unexpected: 18643, silent: 18644, optional: 18645 };
 const NODE = 'fa-m-node';
 
@@ -163,7 +165,7 @@ describe.skipIf(live.skip)(`the dashboard and the alerts on a real Prometheus sc
       await new Promise<void>((resolve) => server.listen(port, API, resolve));
       servers.push(server);
     }
-    agent = await AgentProcess.start(['--interface', 'lo', '--filter', `host ${API}`, '--rules', dir.write('matrix.yaml', MATRIX), '--listen', '127.0.0.1:0']);
+    agent = await AgentProcess.start(['--interface', 'lo', '--filter', `host ${API} and host ${WEB}`, '--rules', dir.write('matrix.yaml', MATRIX), '--listen', '127.0.0.1:0']);
     prometheus = await PrometheusProcess.start(dir.path, agent.address, { node: NODE }, [RULES_FILE]);
     await prometheus.waitFor('a scrape of the agent', 20_000, async () => (await prometheus!.samples('up{job="flowaudit"} == 1')).length === 1);
     await sleep(300);
