@@ -63,7 +63,7 @@ export class ComponentMatcher {
 
   /**
    * @param serverPort for the responder side: the port it was reached on, which tells apart the
-   *   hostNetwork pods sharing a node address (a pod that declares ports must declare this one)
+   *   hostNetwork pods sharing a node address (only a pod that declares this port is there)
    * @param learnt names this flow gives the endpoint beyond its identity's own (DNS answers, SNI)
    */
   match(identity: EndpointIdentity, serverPort?: number, learnt: readonly NameEvidence[] = NO_NAMES): readonly ComponentMatch[] {
@@ -179,20 +179,22 @@ function rank(m: ComponentMatch): number {
   return m.identified ? (m.context ? 1 : 0) : 2;
 }
 
-/** Whether the server port can change what `identity` matches: it holds a pod that servesPort() tells apart by port. */
+/** Whether the server port can change what `identity` matches: it holds a hostNetwork pod, which servesPort() tells apart by port. */
 function portSelective(identity: EndpointIdentity): boolean {
   const objects = identity.kubernetes;
-  for (let i = 0; i < objects.length; i++) {
-    const o = objects[i];
-    if (o.hostNetwork && o.ports !== undefined && o.ports.length > 0) return true;
-  }
+  for (let i = 0; i < objects.length; i++) if (objects[i].hostNetwork) return true;
   return false;
 }
 
-/** A hostNetwork pod that declares ports is at its node's address only on those ports. */
+/**
+ * Whether a pod is the endpoint at its address. A hostNetwork pod shares its node's address with
+ * the node and the node's other hostNetwork pods, so it is named only where the port says it is
+ * the one: as a server on a port it declares. As a client (a source port tells nothing of which
+ * process opened it), or on a port no pod declares, the address is the node's: never a guess.
+ */
 function servesPort(pod: KubernetesObjectIdentity, serverPort: number | undefined): boolean {
-  if (!pod.hostNetwork || serverPort === undefined || pod.ports === undefined || pod.ports.length === 0) return true;
-  return pod.ports.some((p) => p.port === serverPort);
+  if (!pod.hostNetwork) return true;
+  return serverPort !== undefined && pod.ports !== undefined && pod.ports.some((p) => p.port === serverPort);
 }
 
 function describe(o: KubernetesObjectIdentity): string {

@@ -521,8 +521,10 @@ describe('judged with a Kubernetes snapshot', () => {
     expect(judgeIn({ client: '10.20.0.9:40202', server: '10.10.0.1:10250' }).verdict).toMatchObject({ kind: 'unexpected', reason: 'No rule allows tcp/10250 from prometheus to nodes' });
   });
 
-  it('the node address as a client carries its hostNetwork pods: the exporter dialing prometheus is wrong-initiator', () => {
-    expect(judgeIn({ client: '10.10.0.1:40203', server: '10.20.0.9:9100' }).verdict).toMatchObject({ kind: 'wrong-initiator', ruleId: 'prometheus-scrape' });
+  it('the node address as a client is the node, not the hostNetwork pod on it: a flow from it to prometheus is judged as the node\'s', () => {
+    const f = judgeIn({ client: '10.10.0.1:40203', server: '10.20.0.9:9100' });
+    expect(f.client.components.map((m) => m.via)).toEqual(['node node-a']);
+    expect(f.verdict).toMatchObject({ kind: 'unexpected', reason: 'No rule allows tcp/9100 from nodes to prometheus' });
   });
 });
 
