@@ -71,21 +71,20 @@ export function icmpPorts(protocol: 'icmp' | 'icmpv6', type: number, code: numbe
   return counterpart < 0 ? { sourcePort: type, destinationPort: code, oneWay: true } : { sourcePort: type, destinationPort: counterpart, oneWay: false };
 }
 
-/** What a flow's Community ID is computed from: an audited flow, or a flow record with its protocol named. */
+/** What a flow's Community ID is computed from beside its protocol's name: its ends and, for ICMP, its first message. */
 export interface CommunityIdFlow {
-  readonly protocol: string;
   readonly client: { readonly address: string; readonly port: number };
   readonly server: { readonly address: string; readonly port: number };
   readonly icmp?: { readonly type: number; readonly code: number };
 }
 
 /** ICMP flows hash with their first message's type and code, as Zeek does; others with their ports. */
-export function flowCommunityId(f: CommunityIdFlow, seed = 0): string {
-  if (f.icmp !== undefined && (f.protocol === 'icmp' || f.protocol === 'icmpv6')) {
-    const { sourcePort, destinationPort, oneWay } = icmpPorts(f.protocol, f.icmp.type, f.icmp.code);
-    return communityId(f.protocol, f.client.address, sourcePort, f.server.address, destinationPort, seed, oneWay);
+export function flowCommunityId(protocol: string, f: CommunityIdFlow, seed = 0): string {
+  if (f.icmp !== undefined && (protocol === 'icmp' || protocol === 'icmpv6')) {
+    const { sourcePort, destinationPort, oneWay } = icmpPorts(protocol, f.icmp.type, f.icmp.code);
+    return communityId(protocol, f.client.address, sourcePort, f.server.address, destinationPort, seed, oneWay);
   }
-  return communityId(f.protocol, f.client.address, f.client.port, f.server.address, f.server.port, seed);
+  return communityId(protocol, f.client.address, f.client.port, f.server.address, f.server.port, seed);
 }
 
 function addressWords(text: string, words: Uint32Array): Uint32Array {
