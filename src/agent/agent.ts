@@ -23,7 +23,7 @@ import { describeConflict } from '../identity/address-history.js';
 import type { FileIdentitySource } from '../identity/file-identity-source.js';
 import { IdentityIndex } from '../identity/identity-index.js';
 import { identityFiles, inventoryCheck, type IdentityFiles } from '../pipeline/load-identities.js';
-import type { FlowPipeline } from '../pipeline/pipeline.js';
+import type { FlowPipeline } from '../pipeline/flow-pipeline.js';
 import type { LiveSource, LiveSourceStats } from '../pipeline/source.js';
 import type { Logger } from './agent-logger.js';
 import { buildAgentPipeline } from './agent-pipeline.js';
