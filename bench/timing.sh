@@ -2,9 +2,10 @@
 # same way, for both.
 
 # bench_captures PACKETS: sets $plain and $tls to the bench captures of that size in bench/out,
-# generated the first time.
+# generated the first time (the generator writes with dist/'s builders: built if missing).
 bench_captures() {
   mkdir -p bench/out
+  [ -f dist/synth/capture-file.js ] || npm run --silent build
   plain="bench/out/bench-$1.pcap"
   tls="bench/out/bench-$1-tls.pcap"
   [ -f "$plain" ] || node bench/generate-capture.mjs "$plain" --packets "$1"
