@@ -23,21 +23,12 @@ import { gate } from '../support/tshark.js';
 import { tcState } from './hooks.js';
 import { ebpfUnavailable, LOADER } from './loader-process.js';
 import { PODS, PodLab, sleep, waitFor } from './pod-lab.js';
-import { CLIENTS, makeTraffic, startServers } from './traffic.js';
+import { CLIENTS, makeTraffic, POD_INVENTORY, startServers } from './traffic.js';
 import { newTempDir, type TempDir } from '../support/temp-dir.js';
 
 const g = gate(ebpfUnavailable());
 const FIXTURES = fileURLToPath(new URL('../fixtures/loader/', import.meta.url));
 const TABLE: Partial<FlowTableOptions> = { payloadLimit: 4096 };
-/** The TLS pair is a matrix row (apigee-connect -> mart, TCP/8443, TLS); the other flows are not. */
-const INVENTORY = `apiVersion: flowaudit.dev/v1
-kind: Inventory
-entries:
-  - { name: connect, addresses: [${PODS.b1.address}], components: [apigee-connect, cluster-pods] }
-  - { name: mart, addresses: [${PODS.b2.address}], components: [mart, cluster-pods] }
-  - { name: cassandra, addresses: [${PODS.r2.address}], components: [cassandra, cluster-pods] }
-`;
-
 interface Log {
   lines: { message: string; fields: Record<string, unknown> }[];
 }
@@ -71,7 +62,7 @@ describe.skipIf(g.skip)(`eBPF engine: loader -> decoder -> mapper -> flow table 
   beforeAll(async () => {
     g.assertAvailable();
     dir = newTempDir('ebpf-mapping');
-    writeFileSync(dir.file('inventory.yaml'), INVENTORY);
+    writeFileSync(dir.file('inventory.yaml'), POD_INVENTORY);
     lab = await PodLab.create();
     await startServers(lab, dir.path);
     table = new FlowTable(auditor(ebpfVerdicts), TABLE);

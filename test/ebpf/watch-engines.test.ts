@@ -13,18 +13,10 @@ import { gate } from '../support/tshark.js';
 import { ourTcxLinks } from './hooks.js';
 import { ebpfUnavailable } from './loader-process.js';
 import { PODS, PodLab, sleep } from './pod-lab.js';
-import { makeTraffic, startServers } from './traffic.js';
+import { makeTraffic, POD_INVENTORY, startServers } from './traffic.js';
 import { newTempDir, type TempDir } from '../support/temp-dir.js';
 
 const g = gate(ebpfUnavailable());
-/** The TLS pair is a matrix row of the profile (apigee-connect -> mart, TCP/8443, TLS); the other flows are not. */
-const INVENTORY = `apiVersion: flowaudit.dev/v1
-kind: Inventory
-entries:
-  - { name: connect, addresses: [${PODS.b1.address}], components: [apigee-connect, cluster-pods] }
-  - { name: mart, addresses: [${PODS.b2.address}], components: [mart, cluster-pods] }
-  - { name: cassandra, addresses: [${PODS.r2.address}], components: [cassandra, cluster-pods] }
-`;
 /** Interfaces each of makeTraffic's flows crosses exactly once: b1's (TLS to b2, HTTP to the node), r1's (HTTP to r2, DNS from b2), the outside's (r2 to it). */
 const PCAP_INTERFACES = [PODS.b1.veth, PODS.r1.veth, PODS.out.veth];
 
@@ -57,7 +49,7 @@ describe.skipIf(g.skip)(`watch --engine ebpf and --engine pcap on the same pod t
     g.assertAvailable();
     dir = newTempDir('ebpf-watch');
     const inventory = dir.file('inventory.yaml');
-    writeFileSync(inventory, INVENTORY);
+    writeFileSync(inventory, POD_INVENTORY);
     lab = await PodLab.create();
     await startServers(lab, dir.path);
     const common = (name: string) => ['--rules', 'apigee-hybrid-1.4', '--inventory', inventory, '--listen', '127.0.0.1:0', '--violation-log', dir.file(`${name}.ndjson`), '--flush-interval', '0.1'];
