@@ -7,6 +7,7 @@
 # (bench/overhead-summary.mjs). A change is "no slower" when the interval holds 1 or lies below.
 #
 #   bash bench/ab-runs.sh REV [ROUNDS] [PACKETS]      defaults: 10 rounds, 2000000 packets
+#   NO_IDLE_WAIT=1 bash bench/ab-runs.sh ...           on a machine that is never idle (bench/timing.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REV=${1:?usage: bench/ab-runs.sh REV [ROUNDS] [PACKETS]}
@@ -26,7 +27,7 @@ run() {
     analyze) wall "$3" node "$cli" analyze -q --rules bench/bench-rules.yaml "$3" ;;
   esac
 }
-echo "# $(date -u +%FT%TZ) $(nproc) cores, node $(node --version), $ROUNDS rounds, A $(git rev-parse --short "$REV"), B the working tree at $(git rev-parse --short HEAD)"
+echo "# $(date -u +%FT%TZ) $(nproc) cores, node $(node --version), $ROUNDS rounds, A $(git rev-parse --short "$REV"), B the working tree at $(git rev-parse --short HEAD), idle wait $([ "${NO_IDLE_WAIT:-}" = 1 ] && echo off || echo on)"
 echo "# command:capture round A_s B_s B/A"
 for round in $(seq "$ROUNDS"); do
   for command in flows analyze; do
