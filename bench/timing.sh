@@ -37,3 +37,16 @@ wall() {
   end=$(date +%s%N)
   awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }'
 }
+
+# cpu CAPTURE COMMAND...: the CPU seconds (user and system) the command used, on stdout, to the
+# 10 ms (time(1)'s steps). Waiting for a core shared with others' work does not count, which on a
+# busy machine spreads wall times far more than what is measured (bench/RESULTS.md, session 9).
+cpu() {
+  local capture=$1 out; shift
+  cat "$capture" >/dev/null
+  wait_idle
+  out=$(mktemp)
+  /usr/bin/time -f '%U %S' -o "$out" "$@" >/dev/null 2>&1 || true
+  tail -n 1 "$out" | awk '{ printf "%.3f", $1 + $2 }' # after "Command exited with non-zero status" (analyze's 1)
+  rm -f "$out"
+}
