@@ -17,7 +17,8 @@ export interface DirectionTotals extends DirectionCounts {
  * What every record of a flow says of the flow itself, declared once: the flow table's FlowRecord
  * (endpoints as address and port, directions with their payload) and the audit's AuditedFlow
  * (endpoints with components and names, directions with how much payload was kept) both extend
- * it, and src/export/flow-record-json.ts writes it. Times are seconds since the epoch.
+ * it, and src/export/flow-record-json.ts writes it (published as schemas/flow.schema.json). Times
+ * are seconds since the epoch.
  */
 export interface FlowFacts<E extends FlowEndpoint, D extends DirectionCounts> {
   /** Unique within a run, in the order flows began. */
