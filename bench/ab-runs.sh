@@ -7,11 +7,15 @@
 # (bench/overhead-summary.mjs). A change is "no slower" when the interval holds 1 or lies below.
 #
 #   bash bench/ab-runs.sh REV [ROUNDS] [PACKETS]      defaults: 10 rounds, 2000000 packets
+#   NO_IDLE_WAIT=1 bash bench/ab-runs.sh ...           on a machine that is never idle (bench/timing.sh)
+#   MEASURE=cpu bash bench/ab-runs.sh ...              CPU seconds (user and system) instead of wall time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REV=${1:?usage: bench/ab-runs.sh REV [ROUNDS] [PACKETS]}
 ROUNDS=${2:-10}
 PACKETS=${3:-2000000}
+MEASURE=${MEASURE:-wall}
+case $MEASURE in wall | cpu) ;; *) echo "ab-runs: MEASURE is wall or cpu, not $MEASURE" >&2; exit 2 ;; esac
 bash bench/ab-build.sh "$REV" >/dev/null
 source bench/timing.sh
 bench_captures "$PACKETS"
@@ -22,11 +26,11 @@ trap 'rm -rf "$scratch"' EXIT
 run() {
   local cli="bench/out/ab/$1/dist/bin/flowaudit.js"
   case $2 in
-    flows) wall "$3" node "$cli" flows -q -f ndjson "$3" ;;
-    analyze) wall "$3" node "$cli" analyze -q --rules bench/bench-rules.yaml "$3" ;;
+    flows) $MEASURE "$3" node "$cli" flows -q -f ndjson "$3" ;;
+    analyze) $MEASURE "$3" node "$cli" analyze -q --rules bench/bench-rules.yaml "$3" ;;
   esac
 }
-echo "# $(date -u +%FT%TZ) $(nproc) cores, node $(node --version), $ROUNDS rounds, A $(git rev-parse --short "$REV"), B the working tree at $(git rev-parse --short HEAD)"
+echo "# $(date -u +%FT%TZ) $(nproc) cores, node $(node --version), $ROUNDS rounds, A $(git rev-parse --short "$REV"), B the working tree at $(git rev-parse --short HEAD), idle wait $([ "${NO_IDLE_WAIT:-}" = 1 ] && echo off || echo on), $MEASURE seconds"
 echo "# command:capture round A_s B_s B/A"
 for round in $(seq "$ROUNDS"); do
   for command in flows analyze; do

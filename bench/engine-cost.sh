@@ -52,8 +52,6 @@ EBPF_AGENT=${EBPF_AGENT:-"node bench/engine-cost/loader-agent.mjs -i 'fa-b-*' --
 PCAP_AGENT=${PCAP_AGENT:-"node dist/bin/flowaudit.js watch --engine pcap -i fa-b-ch --rules rules/platform-baseline.yaml --listen $METRICS"}
 PCAP_READY=${PCAP_READY:-"curl -sf http://$METRICS/readyz >/dev/null"}
 source bench/timing.sh
-# NO_IDLE_WAIT=1: a quick look at a busy machine (numbers not worth keeping).
-[ "${NO_IDLE_WAIT:-}" = 1 ] && wait_idle() { :; }
 
 for tool in iperf3 cc bpftool curl; do
   command -v "$tool" >/dev/null || { echo "engine-cost: $tool is missing (apt-get install iperf3 gcc bpftool curl)" >&2; exit 2; }

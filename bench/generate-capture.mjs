@@ -12,7 +12,13 @@
 // ServerHello selecting TLS 1.3 and a ChangeCipherSpec, and every other data segment is
 // application-data records. (Until 2026-11-23 the hellos were followed by plaintext filler, which
 // no TLS peer sends: every flow then ended in the parser's malformed-record path.)
+//
+// Frames, TLS extensions and the file's blocks come from the builders the tests and the agent's
+// warm-up use (src/frame-builder.ts, src/synth/): run `npm run build` first.
 import { openSync, writeSync, closeSync } from 'node:fs';
+import { writeEthernetHeader, writeIpv4Header, writeTcpHeader, writeUdpHeader } from '../dist/frame-builder.js';
+import { epb, idb, pcapHeader, pcapRecord, shb } from '../dist/synth/capture-file.js';
+import { alpnExtension, clientVersionsExtension, extension, sniExtension } from '../dist/synth/tls-messages.js';
 
 const args = process.argv.slice(2);
 const out = args[0];
@@ -41,18 +47,9 @@ const flushChunk = () => {
   fill = 0;
 };
 
-if (format === 'pcapng') {
-  const shb = Buffer.alloc(28);
-  shb.writeUInt32LE(0x0a0d0d0a, 0); shb.writeUInt32LE(28, 4); shb.writeUInt32LE(0x1a2b3c4d, 8);
-  shb.writeUInt16LE(1, 12); shb.writeUInt16LE(0, 14); shb.writeInt32LE(-1, 16); shb.writeInt32LE(-1, 20); shb.writeUInt32LE(28, 24);
-  const idb = Buffer.alloc(20);
-  idb.writeUInt32LE(1, 0); idb.writeUInt32LE(20, 4); idb.writeUInt16LE(1, 8); idb.writeUInt32LE(snaplen, 12); idb.writeUInt32LE(20, 16);
-  shb.copy(chunk, fill); fill += 28; idb.copy(chunk, fill); fill += 20;
-} else {
-  chunk.writeUInt32LE(0xa1b2c3d4, 0); chunk.writeUInt16LE(2, 4); chunk.writeUInt16LE(4, 6);
-  chunk.writeUInt32LE(0, 8); chunk.writeUInt32LE(0, 12); chunk.writeUInt32LE(snaplen, 16); chunk.writeUInt32LE(1, 20);
-  fill = 24;
-}
+const PCAP = { endian: 'le', snapLength: snaplen, linkType: 1 };
+const header = format === 'pcapng' ? Buffer.concat([shb('le'), idb('le', { linkType: 1, snapLength: snaplen })]) : pcapHeader(PCAP);
+fill += header.copy(chunk, fill);
 
 const frame = Buffer.alloc(2048);
 let timeUs = 1_700_000_000 * 1e6;
@@ -60,57 +57,29 @@ let timeUs = 1_700_000_000 * 1e6;
 function writePacket(len) {
   const caplen = Math.min(len, snaplen);
   if (fill + caplen + 64 > chunk.length) flushChunk();
+  const data = frame.subarray(0, caplen);
   const sec = Math.floor(timeUs / 1e6);
-  const usec = timeUs - sec * 1e6;
-  if (format === 'pcapng') {
-    const padded = (caplen + 3) & ~3;
-    const blockLen = 32 + padded;
-    const ts = timeUs;
-    chunk.writeUInt32LE(6, fill); chunk.writeUInt32LE(blockLen, fill + 4); chunk.writeUInt32LE(0, fill + 8);
-    chunk.writeUInt32LE(Math.floor(ts / 4294967296), fill + 12); chunk.writeUInt32LE(ts % 4294967296, fill + 16);
-    chunk.writeUInt32LE(caplen, fill + 20); chunk.writeUInt32LE(len, fill + 24);
-    frame.copy(chunk, fill + 28, 0, caplen);
-    chunk.fill(0, fill + 28 + caplen, fill + 28 + padded);
-    chunk.writeUInt32LE(blockLen, fill + 28 + padded);
-    fill += blockLen;
-  } else {
-    chunk.writeUInt32LE(sec, fill); chunk.writeUInt32LE(usec, fill + 4); chunk.writeUInt32LE(caplen, fill + 8); chunk.writeUInt32LE(len, fill + 12);
-    frame.copy(chunk, fill + 16, 0, caplen);
-    fill += 16 + caplen;
-  }
+  const block = format === 'pcapng'
+    ? epb('le', { timestamp: BigInt(timeUs), data, originalLength: len })
+    : pcapRecord(PCAP, { seconds: sec, fraction: timeUs - sec * 1e6, data, originalLength: len });
+  fill += block.copy(chunk, fill);
   // About 33,000 packets/s: a 2M-packet capture spans a minute, so closed flows time out as they would.
   timeUs += 1 + Math.floor(rand() * 60);
 }
 
+/** Ethernet and IPv4 headers (don't fragment, checksum 0: no reader checks it); returns where the transport header starts. */
 function ipv4(src, dst, proto, payloadLen) {
-  frame.writeUInt32BE(0x02000000, 0); frame.writeUInt16BE(0x0001, 4);
-  frame.writeUInt32BE(0x02000000, 6); frame.writeUInt16BE(0x0002, 10);
-  frame.writeUInt16BE(0x0800, 12);
-  frame[14] = 0x45; frame[15] = 0; frame.writeUInt16BE(20 + payloadLen, 16);
-  frame.writeUInt16BE(0, 18); frame.writeUInt16BE(0x4000, 20); frame[22] = 64; frame[23] = proto;
-  frame.writeUInt16BE(0, 24); frame.writeUInt32BE(src, 26); frame.writeUInt32BE(dst, 30);
-  return 34;
+  return writeIpv4Header(frame, writeEthernetHeader(frame, 0, 0x0800), src, dst, proto, 20 + payloadLen, 0, 0x4000);
 }
 
 function tcp(src, dst, sport, dport, seq, ack, flags, dataLen, fillData) {
-  const at = ipv4(src, dst, 6, 20 + dataLen);
-  frame.writeUInt16BE(sport, at); frame.writeUInt16BE(dport, at + 2);
-  frame.writeUInt32BE(seq >>> 0, at + 4); frame.writeUInt32BE(ack >>> 0, at + 8);
-  frame[at + 12] = 0x50; frame[at + 13] = flags; frame.writeUInt16BE(65535, at + 14);
-  frame.writeUInt32BE(0, at + 16);
-  if (fillData) fillData(at + 20, dataLen);
-  else frame.fill(0x41, at + 20, at + 20 + dataLen);
-  writePacket(at + 20 + dataLen);
+  const at = writeTcpHeader(frame, ipv4(src, dst, 6, 20 + dataLen), sport, dport, seq, ack, flags);
+  if (fillData) fillData(at, dataLen);
+  else frame.fill(0x41, at, at + dataLen);
+  writePacket(at + dataLen);
 }
 
-/** A TLS extension: type, length, data. */
-function extension(type, data) {
-  const e = Buffer.alloc(4 + data.length);
-  e.writeUInt16BE(type, 0); e.writeUInt16BE(data.length, 2); data.copy(e, 4);
-  return e;
-}
-
-const SNI = Buffer.from('api.example.internal');
+const SNI = 'api.example.internal';
 const CIPHER_SUITES = [0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8];
 // What every ClientHello body shares up to its extensions: legacy_version, random (zeros),
 // a 32-byte legacy_session_id, the cipher suites, null compression.
@@ -119,14 +88,12 @@ const HELLO_FIXED = Buffer.concat([
   Buffer.from([0, CIPHER_SUITES.length * 2, ...CIPHER_SUITES.flatMap((s) => [s >> 8, s & 0xff])]),
   Buffer.from([1, 0]),
 ]);
-const sniList = Buffer.alloc(5 + SNI.length);
-sniList.writeUInt16BE(3 + SNI.length, 0); sniList.writeUInt16BE(SNI.length, 3); SNI.copy(sniList, 5);
 const keyShare = Buffer.alloc(2 + 4 + 32);
 keyShare.writeUInt16BE(36, 0); keyShare.writeUInt16BE(0x001d, 2); keyShare.writeUInt16BE(32, 4);
 const HELLO_EXTENSIONS = Buffer.concat([
-  extension(0, sniList),
-  extension(43, Buffer.from([4, 0x03, 0x04, 0x03, 0x03])), // supported_versions: 1.3, 1.2
-  extension(16, Buffer.from([0, 12, 2, ...Buffer.from('h2'), 8, ...Buffer.from('http/1.1')])), // ALPN
+  sniExtension(SNI),
+  clientVersionsExtension([0x0304, 0x0303]),
+  alpnExtension(['h2', 'http/1.1']),
   extension(10, Buffer.from([0, 4, 0x00, 0x1d, 0x00, 0x17])), // supported_groups
   extension(13, Buffer.from([0, 4, 0x04, 0x03, 0x08, 0x04])), // signature_algorithms
   extension(51, keyShare), // key_share: X25519
@@ -231,14 +198,12 @@ function dnsExchange(i) {
   const client = (10 << 24) | (1 << 16) | (i & 0xffff);
   const resolver = (10 << 24) | (96 << 16) | 10;
   const sport = 30000 + (i % 30000);
-  let at = ipv4(client, resolver, 17, 8 + 40);
-  frame.writeUInt16BE(sport, at); frame.writeUInt16BE(53, at + 2); frame.writeUInt16BE(48, at + 4); frame.writeUInt16BE(0, at + 6);
-  frame.fill(0x20, at + 8, at + 48);
-  writePacket(at + 48);
-  at = ipv4(resolver, client, 17, 8 + 56);
-  frame.writeUInt16BE(53, at); frame.writeUInt16BE(sport, at + 2); frame.writeUInt16BE(64, at + 4); frame.writeUInt16BE(0, at + 6);
-  frame.fill(0x21, at + 8, at + 64);
-  writePacket(at + 64);
+  let at = writeUdpHeader(frame, ipv4(client, resolver, 17, 8 + 40), sport, 53, 40);
+  frame.fill(0x20, at, at + 40);
+  writePacket(at + 40);
+  at = writeUdpHeader(frame, ipv4(resolver, client, 17, 8 + 56), 53, sport, 56);
+  frame.fill(0x21, at, at + 56);
+  writePacket(at + 56);
 }
 
 let written = 0;

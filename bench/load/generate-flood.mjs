@@ -10,7 +10,13 @@
 //
 // --clients (1 to 65536) sets how many client addresses the flows come from (10.1.0.0 upwards):
 // with fewer, each client uses more source ports.
+//
+// Frames, DNS queries and the file's records come from the builders the tests and the agent's
+// warm-up use (src/frame-builder.ts, src/synth/): run `npm run build` first.
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { ETHERTYPE, setIpv4Checksum, TCP_FLAGS, writeEthernetHeader, writeIpv4Header, writeTcpHeader, writeUdpHeader } from '../../dist/frame-builder.js';
+import { pcapHeader, pcapRecord } from '../../dist/synth/capture-file.js';
+import { header, question, wireName } from '../../dist/synth/dns-messages.js';
 
 const args = process.argv.slice(2);
 const out = args[0];
@@ -30,42 +36,30 @@ const udpEvery = udpShare > 0 ? Math.round(1 / udpShare) : 0;
 const PORTS = [443, 8443, 9042, 20001, 8843, 7070];
 // Flow i of a protocol comes from client i mod CLIENTS, source port base + i div CLIENTS: all distinct.
 const RESOLVER = (10 << 24) | (96 << 16) | 10;
-const QNAME = Buffer.from('\x03api\x08internal\x00', 'latin1');
-/** DNS header, the name, type and class. */
-const DNS_QUERY = 12 + QNAME.length + 4;
+/** The question of every query: api.internal, A, IN. */
+const QUESTION = question(wireName('api.internal'));
 
 const chunk = Buffer.alloc(8 << 20);
-let fill = 0;
 const fd = openSync(out, 'w');
-chunk.writeUInt32LE(0xa1b2c3d4, 0); chunk.writeUInt16LE(2, 4); chunk.writeUInt16LE(4, 6);
-chunk.writeUInt32LE(0, 8); chunk.writeUInt32LE(0, 12); chunk.writeUInt32LE(65535, 16); chunk.writeUInt32LE(1, 20);
-fill = 24;
+const PCAP = { endian: 'le', snapLength: 65535, linkType: 1 };
+let fill = pcapHeader(PCAP).copy(chunk, 0);
+const frame = Buffer.alloc(256);
 
 let seed = 424242;
 const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
 let timeUs = 1_700_000_000 * 1e6;
 
-/** Ethernet + IPv4 header at `at`; returns the offset of the transport header. */
-function ipv4(at, src, dst, proto, l4Length) {
-  chunk.writeUInt32BE(0x02000000, at); chunk.writeUInt16BE(0x0002, at + 4); // dst MAC 02:00:00:00:00:02
-  chunk.writeUInt32BE(0x02000000, at + 6); chunk.writeUInt16BE(0x0001, at + 10); // src MAC 02:00:00:00:00:01
-  chunk.writeUInt16BE(0x0800, at + 12);
-  const ip = at + 14;
-  chunk[ip] = 0x45; chunk[ip + 1] = 0; chunk.writeUInt16BE(20 + l4Length, ip + 2);
-  chunk.writeUInt16BE(0, ip + 4); chunk.writeUInt16BE(0x4000, ip + 6); chunk[ip + 8] = 64; chunk[ip + 9] = proto;
-  chunk.writeUInt16BE(0, ip + 10); chunk.writeUInt32BE(src >>> 0, ip + 12); chunk.writeUInt32BE(dst >>> 0, ip + 16);
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) sum += chunk.readUInt16BE(ip + i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  chunk.writeUInt16BE(~sum & 0xffff, ip + 10);
-  return ip + 20;
+/** Ethernet and IPv4 headers (don't fragment, with its checksum); returns where the transport header starts. */
+function ipv4(src, dst, proto, l4Length) {
+  const ip = writeEthernetHeader(frame, 0, ETHERTYPE.Ipv4);
+  const l4 = writeIpv4Header(frame, ip, src, dst, proto, 20 + l4Length, 0, 0x4000);
+  setIpv4Checksum(frame, ip, l4 - ip);
+  return l4;
 }
 
 function record(frameLength) {
   const sec = Math.floor(timeUs / 1e6);
-  chunk.writeUInt32LE(sec, fill); chunk.writeUInt32LE(timeUs - sec * 1e6, fill + 4);
-  chunk.writeUInt32LE(frameLength, fill + 8); chunk.writeUInt32LE(frameLength, fill + 12);
-  fill += 16 + frameLength;
+  fill += pcapRecord(PCAP, { seconds: sec, fraction: timeUs - sec * 1e6, data: frame.subarray(0, frameLength) }).copy(chunk, fill);
   timeUs += 1;
 }
 
@@ -76,21 +70,15 @@ for (let i = 0; i < flows; i++) {
     writeSync(fd, chunk, 0, fill);
     fill = 0;
   }
-  const at = fill + 16;
   if (udpEvery > 0 && i % udpEvery === udpEvery - 1) {
     const j = udpFlows++;
     const k = j % CLIENTS;
     const client = (10 << 24) | (1 << 16) | k;
     const sport = 40000 + Math.floor(j / CLIENTS);
-    const l4 = ipv4(at, client, RESOLVER, 17, 8 + DNS_QUERY);
-    chunk.writeUInt16BE(sport, l4); chunk.writeUInt16BE(53, l4 + 2); chunk.writeUInt16BE(8 + DNS_QUERY, l4 + 4); chunk.writeUInt16BE(0, l4 + 6);
-    // A DNS query: id, RD, one question "api.internal" A IN.
-    const q = l4 + 8;
-    chunk.writeUInt16BE(j & 0xffff, q); chunk.writeUInt16BE(0x0100, q + 2); chunk.writeUInt16BE(1, q + 4);
-    chunk.writeUInt16BE(0, q + 6); chunk.writeUInt32BE(0, q + 8);
-    QNAME.copy(chunk, q + 12);
-    chunk.writeUInt16BE(1, q + 12 + QNAME.length); chunk.writeUInt16BE(1, q + 14 + QNAME.length);
-    record(14 + 20 + 8 + DNS_QUERY);
+    // A DNS query: id, RD, one question.
+    const query = Buffer.concat([header({ id: j & 0xffff, flags: 0x0100, qd: 1 }), QUESTION]);
+    const at = writeUdpHeader(frame, ipv4(client, RESOLVER, 17, 8 + query.length), sport, 53, query.length);
+    record(at + query.copy(frame, at));
   } else {
     const j = tcpFlows++;
     const k = j % CLIENTS;
@@ -98,12 +86,7 @@ for (let i = 0; i < flows; i++) {
     const sport = 1024 + Math.floor(j / CLIENTS);
     const s = Math.floor(rand() * 500);
     const server = (10 << 24) | (2 << 16) | ((s >> 8) << 8) | ((s & 0xff) + 1);
-    const l4 = ipv4(at, client, server, 6, 20);
-    chunk.writeUInt16BE(sport, l4); chunk.writeUInt16BE(PORTS[j % PORTS.length], l4 + 2);
-    chunk.writeUInt32BE(Math.floor(rand() * 2 ** 32), l4 + 4); chunk.writeUInt32BE(0, l4 + 8);
-    chunk[l4 + 12] = 0x50; chunk[l4 + 13] = 0x02; chunk.writeUInt16BE(65535, l4 + 14);
-    chunk.writeUInt32BE(0, l4 + 16);
-    record(14 + 20 + 20);
+    record(writeTcpHeader(frame, ipv4(client, server, 6, 20), sport, PORTS[j % PORTS.length], Math.floor(rand() * 2 ** 32), 0, TCP_FLAGS.SYN));
   }
 }
 writeSync(fd, chunk, 0, fill);

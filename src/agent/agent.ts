@@ -25,7 +25,7 @@ import type { FileIdentitySource } from '../identity/file-identity-source.js';
 import { IdentityIndex } from '../identity/identity-index.js';
 import type { IdentitySource } from '../identity/identity-source.js';
 import { identityFiles, inventoryCheck, type IdentityFiles } from '../pipeline/load-identities.js';
-import type { FlowPipeline } from '../pipeline/pipeline.js';
+import type { FlowPipeline } from '../pipeline/flow-pipeline.js';
 import type { LiveSource, LiveSourceStats } from '../pipeline/source.js';
 import type { Logger } from './agent-logger.js';
 import { buildAgentPipeline } from './agent-pipeline.js';

@@ -10,7 +10,9 @@
  */
 import { IpProtocol } from '../net/ip-protocol.js';
 import { LinkType } from '../decode/link-layer.js';
-import { ETHERTYPE, setIpv4Checksum, TCP_FLAGS, u16, u32, writeEthernetHeader, writeIpv4Header, writeTcpHeader, writeUdpHeader } from '../frame-builder.js';
+import { ETHERTYPE, setIpv4Checksum, TCP_FLAGS, u32, writeEthernetHeader, writeIpv4Header, writeTcpHeader, writeUdpHeader } from '../frame-builder.js';
+import { header, pointer, question, rr, wireName } from '../synth/dns-messages.js';
+import { clientHelloBody, handshake, record, sniExtension } from '../synth/tls-messages.js';
 import type { FlowTableOptions } from '../flow/flow-table.js';
 import type { AgentPipeline } from './agent-pipeline.js';
 import { DeferredTableWork } from './deferred-table-work.js';
@@ -53,9 +55,8 @@ export function warmUp(pipeline: AgentPipeline): number {
     const server = SERVER_BASE | (i & 63);
     const serverPort = SERVER_PORTS[i % SERVER_PORTS.length];
     // DNS first: the answer names the server the TLS flow then reaches.
-    const query = dnsQuery(i);
-    frames.udp(client, CLIENT_PORT, RESOLVER, 53, query);
-    frames.udp(RESOLVER, 53, client, CLIENT_PORT, dnsAnswer(query, server));
+    frames.udp(client, CLIENT_PORT, RESOLVER, 53, dnsQuery(i));
+    frames.udp(RESOLVER, 53, client, CLIENT_PORT, dnsAnswer(i, server));
     tcpSession(frames, client, CLIENT_PORT + 1, server, serverPort, hello, FIN_ACK);
     tcpSession(frames, client, CLIENT_PORT + 2, server, serverPort, request, RST);
     frames.tcp(client, CLIENT_PORT + 3, server, serverPort, SYN, 1000, Buffer.alloc(0));
@@ -118,29 +119,17 @@ class FrameWriter {
   }
 }
 
-/** A TLS 1.3-style ClientHello record naming `serverName` (SNI). */
+/** A ClientHello record naming `serverName` (SNI), with one TLS 1.3 cipher suite. */
 function clientHello(serverName: string): Buffer {
-  const name = Buffer.from(serverName, 'latin1');
-  const sni = Buffer.concat([u16(0), u16(name.length + 5), u16(name.length + 3), Buffer.from([0]), u16(name.length), name]);
-  const body = Buffer.concat([
-    Buffer.from([3, 3]), Buffer.alloc(32), Buffer.from([0]), // version, random, no session id
-    u16(2), u16(0x1301), Buffer.from([1, 0]), // one cipher suite, null compression
-    u16(sni.length), sni,
-  ]);
-  const handshake = Buffer.concat([Buffer.from([1, 0]), u16(body.length), body]);
-  return Buffer.concat([Buffer.from([0x16, 3, 1]), u16(handshake.length), handshake]);
+  return record(22, handshake(1, clientHelloBody({ suites: [0x1301], extensions: [sniExtension(serverName)] })), 0x0301);
 }
 
-/** A standard query for the A record of SERVER_NAME. */
+/** A standard query (recursion desired) for the A record of SERVER_NAME. */
 function dnsQuery(id: number): Buffer {
-  const labels = SERVER_NAME.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')]));
-  return Buffer.concat([u16(id), u16(0x0100), u16(1), u16(0), u16(0), u16(0), ...labels, Buffer.from([0]), u16(1), u16(1)]);
+  return Buffer.concat([header({ id, flags: 0x0100, qd: 1 }), question(wireName(SERVER_NAME))]);
 }
 
-/** The answer to `query`: SERVER_NAME is `address`, for 300 s. */
-function dnsAnswer(query: Buffer, address: number): Buffer {
-  const answer = Buffer.concat([query, u16(0xc00c), u16(1), u16(1), u32(300), u16(4), u32(address)]);
-  answer.writeUInt16BE(0x8180, 2); // a response, recursion available
-  answer.writeUInt16BE(1, 6); // one answer
-  return answer;
+/** The answer to query `id`: SERVER_NAME is `address`, for 300 s. */
+function dnsAnswer(id: number, address: number): Buffer {
+  return Buffer.concat([header({ id, flags: 0x8180, qd: 1, an: 1 }), question(wireName(SERVER_NAME)), rr(pointer(12), 1, 300, u32(address))]);
 }

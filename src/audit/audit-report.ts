@@ -73,7 +73,7 @@ export class AuditReport implements AuditSink {
       child(byPort, flow.protocol).set(port, group);
     }
     group.flows++;
-    group.bytes += flow.bytesToServer + flow.bytesToClient;
+    group.bytes += flow.toServer.bytes + flow.toClient.bytes;
     const peers = group.peerAddresses;
     if (clientUnknown && peers.size < PEER_ADDRESSES_COUNTED) peers.add(flow.client.address);
     if (serverUnknown && peers.size < PEER_ADDRESSES_COUNTED) peers.add(flow.server.address);

@@ -1,5 +1,6 @@
 import { ipProtocolName } from '../net/ip-protocol.js';
 import type { FlowRecord, FlowSink } from '../flow/flow-record.js';
+import { directionTotals } from '../flow/flow-facts.js';
 import type { DnsNameCache } from '../identity/dns-name-cache.js';
 import type { IdentityProvider, NameEvidence } from '../identity/endpoint-identity.js';
 import type { AuditedFlow, AuditSink } from './audited-flow.js';
@@ -88,14 +89,8 @@ export class Auditor implements FlowSink {
       initiatorEvidence: flow.initiatorEvidence,
       firstSeen: flow.firstSeen,
       lastSeen: flow.lastSeen,
-      packetsToServer: flow.toServer.packets,
-      bytesToServer: flow.toServer.bytes,
-      packetsToClient: flow.toClient.packets,
-      bytesToClient: flow.toClient.bytes,
-      payloadKeptToServer: flow.toServer.payload.length,
-      payloadStopToServer: flow.toServer.payloadStop,
-      payloadKeptToClient: flow.toClient.payload.length,
-      payloadStopToClient: flow.toClient.payloadStop,
+      toServer: directionTotals(flow.toServer),
+      toClient: directionTotals(flow.toClient),
       tcpState: flow.tcpState,
       endReason: flow.endReason,
       continued: flow.continued,

@@ -33,8 +33,8 @@ export class Coverage {
     const c = this.byId.get(ruleId);
     if (c === undefined) return;
     c.flows++;
-    c.packets += flow.packetsToServer + flow.packetsToClient;
-    c.bytes += flow.bytesToServer + flow.bytesToClient;
+    c.packets += flow.toServer.packets + flow.toClient.packets;
+    c.bytes += flow.toServer.bytes + flow.toClient.bytes;
     if (c.firstSeen === null || flow.firstSeen < c.firstSeen) c.firstSeen = flow.firstSeen;
     if (c.lastSeen === null || flow.lastSeen > c.lastSeen) c.lastSeen = flow.lastSeen;
     c.verdicts[kind] = (c.verdicts[kind] ?? 0) + 1;

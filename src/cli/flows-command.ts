@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { FLOW_LIST_FORMATS, flowListFormat } from '../export/flow-list-formats.js';
 import { LineWriter } from '../export/line-writer.js';
-import { FlowPipeline } from '../pipeline/pipeline.js';
+import { FlowPipeline } from '../pipeline/flow-pipeline.js';
 import { flowTableOptions, addFlowTableOptions, tunnelPorts, type FlowTableCliOptions } from './flow-table-options.js';
 import { writeRunSummary } from '../export/run-summary.js';
 import { writeOut } from './output.js';

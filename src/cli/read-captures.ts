@@ -1,6 +1,6 @@
 import { CaptureFormatError } from '../capture/capture-error.js';
 import type { CaptureSummary } from '../capture/packet-sink.js';
-import type { FlowPipeline } from '../pipeline/pipeline.js';
+import type { FlowPipeline } from '../pipeline/flow-pipeline.js';
 import { readTrace, type ReadFlowsResult } from '../pipeline/read-flows.js';
 import { ProgressLine } from '../export/progress-line.js';
 

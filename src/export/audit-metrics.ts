@@ -137,7 +137,7 @@ export class AuditMetrics implements AuditSink {
     const v = flow.verdict;
     const rule = v.ruleId ?? NO_RULE;
     if (v.ruleId !== undefined && v.kind !== 'wrong-initiator') {
-      if (flow.endReason !== 'update') this.bytes.inc({ rule }, flow.bytesToServer + flow.bytesToClient);
+      if (flow.endReason !== 'update') this.bytes.inc({ rule }, flow.toServer.bytes + flow.toClient.bytes);
       if (this.seenWindow === undefined) this.seen.set({ rule }, 1);
       const latest = Math.max(flow.lastSeen, this.lastSeenByRule.get(rule) ?? 0);
       this.lastSeenByRule.set(rule, latest);

@@ -1,6 +1,6 @@
 import type { AuditedEndpoint, AuditedFlow } from '../audit/audited-flow.js';
 import type { ObservedSecurity, SecurityGrade } from '../audit/verdict.js';
-import { flowRecordJson } from './flow-record-json.js';
+import { flowFactsJson } from './flow-record-json.js';
 
 /**
  * The record of one audited flow, one line of JSON: the flow's own record (the same as `flows`
@@ -10,7 +10,7 @@ import { flowRecordJson } from './flow-record-json.js';
  */
 export function auditedFlowJson(f: AuditedFlow): string {
   const v = f.verdict;
-  return flowRecordJson(f, {
+  return flowFactsJson(f, f.protocol, f.toServer.payloadKept, f.toClient.payloadKept, {
     client: endpoint(f.client, v.clientRole),
     server: endpoint(f.server, v.serverRole),
     audit:

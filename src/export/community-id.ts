@@ -51,13 +51,13 @@ export function communityId(protocol: string, aAddress: string, aPort: number, b
   const proto = PROTOCOL_NUMBERS.get(protocol) ?? Number(/^ip-proto-(\d+)$/.exec(protocol)?.[1] ?? 0);
   const order = compareWords(a, aFrom, b, bFrom);
   const aFirst = oneWay || order < 0 || (order === 0 && aPort <= bPort);
-  TUPLE.writeUInt16BE(seed, 0);
+  putUint16(0, seed);
   let at = aFirst ? putAddress(putAddress(2, a, aFrom), b, bFrom) : putAddress(putAddress(2, b, bFrom), a, aFrom);
   TUPLE[at++] = proto;
   TUPLE[at++] = 0;
   if (WITH_PORTS.has(proto)) {
-    at = TUPLE.writeUInt16BE(aFirst ? aPort : bPort, at);
-    at = TUPLE.writeUInt16BE(aFirst ? bPort : aPort, at);
+    at = putUint16(at, aFirst ? aPort : bPort);
+    at = putUint16(at, aFirst ? bPort : aPort);
   }
   return `1:${sha1Base64(TUPLE_VIEWS[at])}`;
 }
@@ -71,21 +71,20 @@ export function icmpPorts(protocol: 'icmp' | 'icmpv6', type: number, code: numbe
   return counterpart < 0 ? { sourcePort: type, destinationPort: code, oneWay: true } : { sourcePort: type, destinationPort: counterpart, oneWay: false };
 }
 
-/** What a flow's Community ID is computed from: an audited flow, or a flow record with its protocol named. */
+/** What a flow's Community ID is computed from beside its protocol's name: its ends and, for ICMP, its first message. */
 export interface CommunityIdFlow {
-  readonly protocol: string;
   readonly client: { readonly address: string; readonly port: number };
   readonly server: { readonly address: string; readonly port: number };
   readonly icmp?: { readonly type: number; readonly code: number };
 }
 
 /** ICMP flows hash with their first message's type and code, as Zeek does; others with their ports. */
-export function flowCommunityId(f: CommunityIdFlow, seed = 0): string {
-  if (f.icmp !== undefined && (f.protocol === 'icmp' || f.protocol === 'icmpv6')) {
-    const { sourcePort, destinationPort, oneWay } = icmpPorts(f.protocol, f.icmp.type, f.icmp.code);
-    return communityId(f.protocol, f.client.address, sourcePort, f.server.address, destinationPort, seed, oneWay);
+export function flowCommunityId(protocol: string, f: CommunityIdFlow, seed = 0): string {
+  if (f.icmp !== undefined && (protocol === 'icmp' || protocol === 'icmpv6')) {
+    const { sourcePort, destinationPort, oneWay } = icmpPorts(protocol, f.icmp.type, f.icmp.code);
+    return communityId(protocol, f.client.address, sourcePort, f.server.address, destinationPort, seed, oneWay);
   }
-  return communityId(f.protocol, f.client.address, f.client.port, f.server.address, f.server.port, seed);
+  return communityId(protocol, f.client.address, f.client.port, f.server.address, f.server.port, seed);
 }
 
 function addressWords(text: string, words: Uint32Array): Uint32Array {
@@ -93,10 +92,28 @@ function addressWords(text: string, words: Uint32Array): Uint32Array {
   return words;
 }
 
-/** Writes the address's words from `from` on to TUPLE at `at`; returns where the next byte goes. */
+/**
+ * Writes the address's words from `from` on to TUPLE at `at`, big-endian; returns where the next
+ * byte goes. Byte stores rather than Buffer's writeUInt32BE, whose checks of value and offset
+ * cost more than the stores (the offsets here are in bounds by construction).
+ */
 function putAddress(at: number, words: Uint32Array, from: number): number {
-  for (let i = from; i < 4; i++) at = TUPLE.writeUInt32BE(words[i], at);
+  for (let i = from; i < 4; i++) {
+    const w = words[i];
+    TUPLE[at] = w >>> 24;
+    TUPLE[at + 1] = w >>> 16;
+    TUPLE[at + 2] = w >>> 8;
+    TUPLE[at + 3] = w;
+    at += 4;
+  }
   return at;
+}
+
+/** Writes a 16-bit value to TUPLE at `at`, big-endian; returns where the next byte goes. */
+function putUint16(at: number, value: number): number {
+  TUPLE[at] = value >>> 8;
+  TUPLE[at + 1] = value;
+  return at + 2;
 }
 
 /** Buffer.compare's order of the addresses' bytes: word by word (unsigned, big-endian), then the shorter first. */

@@ -1,6 +1,6 @@
 import type { FlowRecord } from '../flow/flow-record.js';
 import type { ReadFlowsResult } from '../pipeline/read-flows.js';
-import { flowFacts, flowRecordJson } from './flow-record-json.js';
+import { flowRecordJson } from './flow-record-json.js';
 import type { FlowListFormat, FlowListing } from './flow-list-format.js';
 import { runJson } from './run-json.js';
 import { withFlows } from './with-flows.js';
@@ -17,7 +17,7 @@ class FlowsJson implements FlowListing {
   private readonly records: { readonly start: number; readonly id: number; readonly line: string }[] = [];
 
   onFlow(flow: FlowRecord): void {
-    this.records.push({ start: flow.firstSeen, id: flow.id, line: flowRecordJson(flowFacts(flow)) });
+    this.records.push({ start: flow.firstSeen, id: flow.id, line: flowRecordJson(flow) });
   }
 
   finish(run: ReadFlowsResult): string {

@@ -1,3 +1,5 @@
+import type { DirectionCounts, FlowFacts } from './flow-facts.js';
+
 /** How the flow table decided which side opened the connection. */
 export type InitiatorEvidence =
   /** The client sent the first SYN (without ACK). */
@@ -43,16 +45,12 @@ export interface FlowEndpoint {
   readonly port: number;
 }
 
-export interface FlowDirection {
-  readonly packets: number;
-  /** IP-layer bytes (headers included), independent of the link layer the capture used. */
-  readonly bytes: number;
+export interface FlowDirection extends DirectionCounts {
   /**
    * The first payload bytes, in sequence order, at most the table's payload limit. Borrowed: valid
    * only during FlowSink.onFlow (the buffer returns to a pool after), so parse it there, or copy.
    */
   readonly payload: Buffer;
-  readonly payloadStop: PayloadStop;
 }
 
 /** The tunnel that carried a flow's packets (the flow was decapsulated), as of its first packet. */
@@ -67,34 +65,12 @@ export interface FlowTunnel {
 }
 
 /**
- * One bidirectional flow as the table hands it on. `client` is the initiator and `server` the
- * responder; `initiatorEvidence` says how sure that is. Times are seconds since the epoch.
+ * One bidirectional flow as the table hands it on (FlowFacts: `client` is the initiator and
+ * `server` the responder), its directions with their payload prefixes.
  */
-export interface FlowRecord {
-  /** Unique within a run, in the order flows began. */
-  readonly id: number;
-  readonly ipVersion: 4 | 6;
+export interface FlowRecord extends FlowFacts<FlowEndpoint, FlowDirection> {
   /** IANA protocol number. */
   readonly protocol: number;
-  readonly client: FlowEndpoint;
-  readonly server: FlowEndpoint;
-  readonly initiatorEvidence: InitiatorEvidence;
-  readonly firstSeen: number;
-  readonly lastSeen: number;
-  readonly toServer: FlowDirection;
-  readonly toClient: FlowDirection;
-  readonly tcpState: TcpState;
-  readonly endReason: FlowEndReason;
-  /** True when an earlier record of the same connection ended at an active timeout. */
-  readonly continued: boolean;
-  /** Later IP fragments attributed to this flow through their first fragment. */
-  readonly laterFragments: number;
-  /** ICMP and ICMPv6 flows: the type and code of the first message (the client's). */
-  readonly icmp?: { readonly type: number; readonly code: number };
-  /** The tunnel that carried this flow: it was decapsulated, its addresses are the inner ones. */
-  readonly tunnel?: FlowTunnel;
-  /** The tunnel this flow's packets carry (TUNNEL_NAMES): it is an overlay's outer flow. */
-  readonly encapsulates?: string;
 }
 
 export interface FlowSink {

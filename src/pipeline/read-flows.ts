@@ -2,7 +2,7 @@ import type { CaptureSummary } from '../capture/packet-sink.js';
 import type { FlowSink } from '../flow/flow-record.js';
 import type { FlowTableStats } from '../flow/flow-table.js';
 import { CaptureFilesSource } from './capture-file-source.js';
-import { FlowPipeline, type FlowPipelineOptions, type PipelineAccounting } from './pipeline.js';
+import { FlowPipeline, type FlowPipelineOptions, type PipelineAccounting } from './flow-pipeline.js';
 
 export interface ReadTraceOptions {
   readonly keepGoing?: boolean;

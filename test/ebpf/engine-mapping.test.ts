@@ -7,8 +7,7 @@
  * and close() leaves none. FLOWAUDIT_UPDATE_FIXTURES=1 writes the run's stream and recordings
  * (test/fixtures/loader/mapped.*), which test/engine/loader-flow-mapper.test.ts replays without root.
  */
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
@@ -26,20 +25,12 @@ import { gate } from '../support/tshark.js';
 import { tcState } from './hooks.js';
 import { ebpfUnavailable, LOADER } from './loader-process.js';
 import { PODS, PodLab, sleep, waitFor } from './pod-lab.js';
-import { CLIENTS, makeTraffic, startServers } from './traffic.js';
+import { CLIENTS, makeTraffic, POD_INVENTORY, startServers } from './traffic.js';
+import { newTempDir, type TempDir } from '../support/temp-dir.js';
 
 const g = gate(ebpfUnavailable());
 const FIXTURES = fileURLToPath(new URL('../fixtures/loader/', import.meta.url));
 const TABLE: Partial<FlowTableOptions> = { payloadLimit: 4096 };
-/** The TLS pair is a matrix row (apigee-connect -> mart, TCP/8443, TLS); the other flows are not. */
-const INVENTORY = `apiVersion: flowaudit.dev/v1
-kind: Inventory
-entries:
-  - { name: connect, addresses: [${PODS.b1.address}], components: [apigee-connect, cluster-pods] }
-  - { name: mart, addresses: [${PODS.b2.address}], components: [mart, cluster-pods] }
-  - { name: cassandra, addresses: [${PODS.r2.address}], components: [cassandra, cluster-pods] }
-`;
-
 interface Log {
   lines: { message: string; fields: Record<string, unknown> }[];
 }
@@ -58,7 +49,7 @@ function comparable(flows: readonly AuditedFlow[]): object[] {
 
 describe.skipIf(g.skip)(`eBPF engine: loader -> decoder -> mapper -> flow table -> audit, live${g.suffix}`, () => {
   let lab: PodLab;
-  let dir: string;
+  let dir: TempDir;
   const ebpfVerdicts: AuditedFlow[] = [];
   const pcapVerdicts: AuditedFlow[] = [];
   let mapper: LoaderFlowMapper;
@@ -67,16 +58,16 @@ describe.skipIf(g.skip)(`eBPF engine: loader -> decoder -> mapper -> flow table 
 
   function auditor(into: AuditedFlow[]): Auditor {
     const matrix = loadMatrix('apigee-hybrid-1.4');
-    const identities = loadIdentities({ inventory: [join(dir, 'inventory.yaml')], k8sSnapshot: [] }, matrix);
+    const identities = loadIdentities({ inventory: [dir.file('inventory.yaml')], k8sSnapshot: [] }, matrix);
     return new Auditor(matrix, identities, [{ onAuditedFlow: (f) => into.push(f) }]);
   }
 
   beforeAll(async () => {
     g.assertAvailable();
-    dir = mkdtempSync(join(tmpdir(), 'fa-m-'));
-    writeFileSync(join(dir, 'inventory.yaml'), INVENTORY);
+    dir = newTempDir('ebpf-mapping');
+    writeFileSync(dir.file('inventory.yaml'), POD_INVENTORY);
     lab = await PodLab.create();
-    await startServers(lab, dir);
+    await startServers(lab, dir.path);
     table = new FlowTable(auditor(ebpfVerdicts), TABLE);
     mapper = new LoaderFlowMapper(table);
     // Sweeps every 200 ms: the run's flows are reported live several times before their end.
@@ -84,7 +75,7 @@ describe.skipIf(g.skip)(`eBPF engine: loader -> decoder -> mapper -> flow table 
     await supervisor.start({ loaderEvents: mapper });
     const nodeSide = ['fa-e-br', ...Object.values(PODS).map((p) => p.veth)];
     await waitFor(() => nodeSide.every((name) => [...mapper.interfaces.values()].includes(name)), 'every interface attached');
-    const captures = await Promise.all(CLIENTS.map((pod) => lab.tcpdump(pod, join(dir, `${pod}.pcap`))));
+    const captures = await Promise.all(CLIENTS.map((pod) => lab.tcpdump(pod, dir.file(`${pod}.pcap`))));
     makeTraffic(lab);
     await sleep(500); // the last ACKs
     for (const c of captures) await c.stop();
@@ -92,11 +83,11 @@ describe.skipIf(g.skip)(`eBPF engine: loader -> decoder -> mapper -> flow table 
     table.flush();
     if (process.env.FLOWAUDIT_UPDATE_FIXTURES === '1') {
       writeFileSync(join(FIXTURES, 'mapped.stream'), Buffer.concat(raw));
-      for (const pod of CLIENTS) copyFileSync(join(dir, `${pod}.pcap`), join(FIXTURES, `mapped-${pod}.pcap`));
+      for (const pod of CLIENTS) copyFileSync(dir.file(`${pod}.pcap`), join(FIXTURES, `mapped-${pod}.pcap`));
     }
     const reference = auditor(pcapVerdicts);
     for (const pod of CLIENTS) {
-      await readFlows([join(dir, `${pod}.pcap`)], {
+      await readFlows([dir.file(`${pod}.pcap`)], {
         onFlow(r) {
           if (r.client.address === PODS[pod].address && (r.protocol === 6 || r.protocol === 17)) reference.onFlow(r);
         },
@@ -106,7 +97,7 @@ describe.skipIf(g.skip)(`eBPF engine: loader -> decoder -> mapper -> flow table 
 
   afterAll(async () => {
     await lab?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir?.remove();
   });
 
   it('maps every event the loader sent, none rejected by the table', () => {

@@ -6,9 +6,7 @@
  * each packet passes once; a packet crossing two of our hooks (bridge pod to pod: two veths;
  * pod to outside: a veth and the outside link) is still counted once.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoaderFlow, LoaderPayload } from '../../src/engine/loader-events.js';
@@ -18,6 +16,7 @@ import { gate } from '../support/tshark.js';
 import { ebpfUnavailable, flowKeyText, LoaderProcess, streamOf } from './loader-process.js';
 import { PODS, PodLab, sleep } from './pod-lab.js';
 import { CLIENTS, makeTraffic, startServers } from './traffic.js';
+import { newTempDir, type TempDir } from '../support/temp-dir.js';
 
 const g = gate(ebpfUnavailable());
 const RECORDED_STREAM = fileURLToPath(new URL('../fixtures/loader/pods.stream', import.meta.url));
@@ -57,18 +56,18 @@ function fromRecord(r: FlowRecord): Comparable {
 describe.skipIf(g.skip)(`eBPF engine: flows, initiators and counts equal tcpdump's${g.suffix}`, () => {
   let lab: PodLab;
   let loader: LoaderProcess;
-  let dir: string;
+  let dir: TempDir;
   const reference: FlowRecord[] = [];
   const payloads = new Map<string, { toServer: Buffer; toClient: Buffer }>();
 
   beforeAll(async () => {
     g.assertAvailable();
-    dir = mkdtempSync(join(tmpdir(), 'fa-ebpf-'));
+    dir = newTempDir('ebpf-parity');
     lab = await PodLab.create();
-    await startServers(lab, dir);
+    await startServers(lab, dir.path);
     loader = await LoaderProcess.start(['-i', 'fa-e-*']);
     for (const name of ['fa-e-br', ...Object.values(PODS).map((p) => p.veth)]) await loader.waitInterface(name, true);
-    const captures = await Promise.all(CLIENTS.map((pod) => lab.tcpdump(pod, join(dir, `${pod}.pcap`))));
+    const captures = await Promise.all(CLIENTS.map((pod) => lab.tcpdump(pod, dir.file(`${pod}.pcap`))));
     makeTraffic(lab);
     await sleep(500); // the last ACKs
     for (const c of captures) await c.stop();
@@ -76,7 +75,7 @@ describe.skipIf(g.skip)(`eBPF engine: flows, initiators and counts equal tcpdump
     // The recorded stream test/engine/loader-stream.test.ts replays (Do not edit; remade by this flag).
     if (process.env.FLOWAUDIT_UPDATE_FIXTURES === '1') writeFileSync(RECORDED_STREAM, Buffer.concat(loader.raw));
     for (const pod of CLIENTS) {
-      await readFlows([join(dir, `${pod}.pcap`)], {
+      await readFlows([dir.file(`${pod}.pcap`)], {
         onFlow(r) {
           // Each flow from its client's recording (a server pod's recording has it too).
           if ((r.protocol !== 6 && r.protocol !== 17) || r.client.address !== PODS[pod].address) return;
@@ -90,7 +89,7 @@ describe.skipIf(g.skip)(`eBPF engine: flows, initiators and counts equal tcpdump
   afterAll(async () => {
     await loader?.stop('SIGKILL');
     await lab?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir?.remove();
   });
 
   it('decodes the whole stream without a problem', () => {

@@ -4,9 +4,6 @@
  * extension headers, and 802.1Q-tagged frames. A pod sends UDP to the node; each UDP flow the
  * loader reports has the packets and bytes the flow table finds in a recording of the pod's eth0.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoaderCounters } from '../../src/engine/loader-events.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
@@ -52,16 +49,17 @@ opts.bind(("fd00:237::2", 41003))
 opts.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, bytes([0, 0, 1, 4, 0, 0, 0, 0]))
 opts.sendto(b"with options", ("fd00:237::1", 9))
 `;
+import { newTempDir, type TempDir } from '../support/temp-dir.js';
 
 describe.skipIf(g.skip)(`eBPF parser: fragments, IPv6 extension headers, 802.1Q${g.suffix}`, () => {
   let loader: LoaderProcess;
-  let dir: string;
+  let dir: TempDir;
   const reference: FlowRecord[] = [];
 
   beforeAll(async () => {
     g.assertAvailable();
     PodLab.removeLeftovers();
-    dir = mkdtempSync(join(tmpdir(), 'fa-ebpf-parse-'));
+    dir = newTempDir('ebpf-parsing');
     mustRun('ip', ['netns', 'add', NS]);
     addPodVeth(NS, DEV);
     mustRun('sh', ['-c', `echo 0 > /proc/sys/net/ipv6/conf/${DEV}/disable_ipv6`]);
@@ -75,19 +73,19 @@ describe.skipIf(g.skip)(`eBPF parser: fragments, IPv6 extension headers, 802.1Q$
     // The node answers "port unreachable": those ICMP flows are not compared.
     loader = await LoaderProcess.start(['-i', DEV]);
     await loader.waitInterface(DEV, true);
-    const capture = await startTcpdump(NS, join(dir, 'pod.pcap'));
+    const capture = await startTcpdump(NS, dir.file('pod.pcap'));
     const mac = (ns: string[], dev: string) => JSON.parse(mustRun('ip', [...ns, '-j', 'link', 'show', 'dev', dev]))[0].address as string;
     mustRun('ip', ['netns', 'exec', NS, 'python3', '-c', SEND, mac([], DEV), mac(['-n', NS], 'eth0')]);
     await sleep(300);
     await capture.stop();
     expect(await loader.stop()).toEqual({ code: 0, signal: null });
-    await readFlows([join(dir, 'pod.pcap')], { onFlow: (r) => r.protocol === 17 && reference.push(r) });
+    await readFlows([dir.file('pod.pcap')], { onFlow: (r) => r.protocol === 17 && reference.push(r) });
   }, 60_000);
 
   afterAll(async () => {
     await loader?.stop('SIGKILL');
     PodLab.removeLeftovers();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir?.remove();
   });
 
   it('reports each UDP flow with the recording\'s packets and IP-layer bytes, fragments included', () => {

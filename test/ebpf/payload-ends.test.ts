@@ -5,9 +5,7 @@
  * limit, and a DNS answer over TCP whole. Each stream equals what the flow table keeps of the
  * same connection on a tcpdump recording in the client pod.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDnsTcpMessages } from '../../src/decode/dns-message.js';
 import type { LoaderCounters, LoaderFlow, LoaderPayload } from '../../src/engine/loader-events.js';
@@ -18,6 +16,7 @@ import { gate } from '../support/tshark.js';
 import { ebpfUnavailable, flowKeyText, LoaderProcess, streamOf } from './loader-process.js';
 import { NODE_BRIDGE_ADDRESS, PODS, PodLab, sleep, type PodName } from './pod-lab.js';
 import { DNS_TCP_CLIENT, DNS_TCP_SERVER, HTTP_SERVER, writeServerCertificate } from './traffic.js';
+import { newTempDir, type TempDir } from '../support/temp-dir.js';
 
 const g = gate(ebpfUnavailable());
 const LIMIT = 4096;
@@ -34,7 +33,7 @@ interface Streams {
 describe.skipIf(g.skip)(`eBPF engine: where each direction's payload ends${g.suffix}`, () => {
   let lab: PodLab;
   let loader: LoaderProcess;
-  let dir: string;
+  let dir: TempDir;
   /** By server port and TLS version (8443/1.3, 8443/1.2, 8081, 53): the loader's streams and the flow table's. */
   const loaderStreams = new Map<string, Streams>();
   const tableStreams = new Map<string, { toServer: Buffer; toClient: Buffer }>();
@@ -42,19 +41,19 @@ describe.skipIf(g.skip)(`eBPF engine: where each direction's payload ends${g.suf
 
   beforeAll(async () => {
     g.assertAvailable();
-    dir = mkdtempSync(join(tmpdir(), 'fa-ebpf-payload-'));
-    writeFileSync(join(dir, 'big.bin'), Buffer.alloc(64 << 10, 'flowaudit '));
-    writeServerCertificate(dir);
+    dir = newTempDir('ebpf-payload');
+    writeFileSync(dir.file('big.bin'), Buffer.alloc(64 << 10, 'flowaudit '));
+    writeServerCertificate(dir.path);
     lab = await PodLab.create();
-    lab.spawn('b2', ['sh', '-c', `cd ${dir} && exec openssl s_server -accept 8443 -WWW -cert cert.pem -key key.pem`]);
-    lab.spawn('node', ['python3', '-c', HTTP_SERVER, NODE_BRIDGE_ADDRESS, '8081', dir]);
+    lab.spawn('b2', ['sh', '-c', `cd ${dir.path} && exec openssl s_server -accept 8443 -WWW -cert cert.pem -key key.pem`]);
+    lab.spawn('node', ['python3', '-c', HTTP_SERVER, NODE_BRIDGE_ADDRESS, '8081', dir.path]);
     lab.spawn('r1', ['python3', '-c', DNS_TCP_SERVER, String(DNS_RECORDS)]);
     await lab.waitListening('b2', 'tcp', 8443);
     await lab.waitListening('node', 'tcp', 8081);
     await lab.waitListening('r1', 'tcp', 53);
     loader = await LoaderProcess.start(['-i', 'fa-e-*', '--payload-limit', String(LIMIT)]);
     for (const name of ['fa-e-br', PODS.b1.veth, PODS.b2.veth, PODS.r1.veth]) await loader.waitInterface(name, true);
-    const captures = [await lab.tcpdump('b1', join(dir, 'b1.pcap')), await lab.tcpdump('b2', join(dir, 'b2.pcap'))];
+    const captures = [await lab.tcpdump('b1', dir.file('b1.pcap')), await lab.tcpdump('b2', dir.file('b2.pcap'))];
     // One connection at a time, each known by its client port (the order of the SYNs).
     const exchanges: [string, PodName, string[]][] = [
       ['8443/1.3', 'b1', ['curl', '-sk', '--max-time', '10', '--tlsv1.3', '-o', '/dev/null', `https://${PODS.b2.address}:8443/big.bin`]],
@@ -84,7 +83,7 @@ describe.skipIf(g.skip)(`eBPF engine: where each direction's payload ends${g.suf
         chunks: { toServer: count(!clientIsA), toClient: count(clientIsA) },
       });
     });
-    await readFlows([join(dir, 'b1.pcap'), join(dir, 'b2.pcap')], {
+    await readFlows([dir.file('b1.pcap'), dir.file('b2.pcap')], {
       onFlow(r: FlowRecord) {
         const name = clients.get(`${r.client.address}:${r.client.port}`);
         if (name !== undefined && r.protocol === 6) tableStreams.set(name, { toServer: Buffer.from(r.toServer.payload), toClient: Buffer.from(r.toClient.payload) });
@@ -95,7 +94,7 @@ describe.skipIf(g.skip)(`eBPF engine: where each direction's payload ends${g.suf
   afterAll(async () => {
     await loader?.stop('SIGKILL');
     await lab?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir?.remove();
   });
 
   it('sends the same bytes of every direction as the flow table keeps, and loses none', () => {

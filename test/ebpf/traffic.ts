@@ -7,6 +7,18 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { NODE_BRIDGE_ADDRESS, OUTSIDE_ADDRESS, PODS, type PodLab } from './pod-lab.js';
 
+/**
+ * The pods' inventory for the apigee-hybrid-1.4 profile: the TLS pair is a matrix row
+ * (apigee-connect -> mart, TCP/8443, TLS); the other flows are not.
+ */
+export const POD_INVENTORY = `apiVersion: flowaudit.dev/v1
+kind: Inventory
+entries:
+  - { name: connect, addresses: [${PODS.b1.address}], components: [apigee-connect, cluster-pods] }
+  - { name: mart, addresses: [${PODS.b2.address}], components: [mart, cluster-pods] }
+  - { name: cassandra, addresses: [${PODS.r2.address}], components: [cassandra, cluster-pods] }
+`;
+
 /** Answers every DNS query with one A record (192.0.2.1), so the answer carries a real name. */
 const DNS_SERVER = `
 import socket

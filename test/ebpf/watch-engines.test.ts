@@ -6,26 +6,17 @@
  * fa-e-outh, which each of the run's five flows crosses exactly once. After SIGTERM no TCX link
  * of the loader is left. Root and eBPF; never at the same time as the other test/ebpf files.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess } from '../support/agent-process.js';
 import { gate } from '../support/tshark.js';
 import { ourTcxLinks } from './hooks.js';
 import { ebpfUnavailable } from './loader-process.js';
 import { PODS, PodLab, sleep } from './pod-lab.js';
-import { makeTraffic, startServers } from './traffic.js';
+import { makeTraffic, POD_INVENTORY, startServers } from './traffic.js';
+import { newTempDir, type TempDir } from '../support/temp-dir.js';
 
 const g = gate(ebpfUnavailable());
-/** The TLS pair is a matrix row of the profile (apigee-connect -> mart, TCP/8443, TLS); the other flows are not. */
-const INVENTORY = `apiVersion: flowaudit.dev/v1
-kind: Inventory
-entries:
-  - { name: connect, addresses: [${PODS.b1.address}], components: [apigee-connect, cluster-pods] }
-  - { name: mart, addresses: [${PODS.b2.address}], components: [mart, cluster-pods] }
-  - { name: cassandra, addresses: [${PODS.r2.address}], components: [cassandra, cluster-pods] }
-`;
 /** Interfaces each of makeTraffic's flows crosses exactly once: b1's (TLS to b2, HTTP to the node), r1's (HTTP to r2, DNS from b2), the outside's (r2 to it). */
 const PCAP_INTERFACES = [PODS.b1.veth, PODS.r1.veth, PODS.out.veth];
 
@@ -47,7 +38,7 @@ function flowSeries(series: Map<string, number>): Record<string, number> {
 
 describe.skipIf(g.skip)(`watch --engine ebpf and --engine pcap on the same pod traffic${g.suffix}`, () => {
   let lab: PodLab;
-  let dir: string;
+  let dir: TempDir;
   const agents: AgentProcess[] = [];
   const ebpfSeries = new Map<string, number>();
   const pcapSeries = new Map<string, number>();
@@ -56,12 +47,12 @@ describe.skipIf(g.skip)(`watch --engine ebpf and --engine pcap on the same pod t
 
   beforeAll(async () => {
     g.assertAvailable();
-    dir = mkdtempSync(join(tmpdir(), 'fa-we-'));
-    const inventory = join(dir, 'inventory.yaml');
-    writeFileSync(inventory, INVENTORY);
+    dir = newTempDir('ebpf-watch');
+    const inventory = dir.file('inventory.yaml');
+    writeFileSync(inventory, POD_INVENTORY);
     lab = await PodLab.create();
-    await startServers(lab, dir);
-    const common = (name: string) => ['--rules', 'apigee-hybrid-1.4', '--inventory', inventory, '--listen', '127.0.0.1:0', '--violation-log', join(dir, `${name}.ndjson`), '--flush-interval', '0.1'];
+    await startServers(lab, dir.path);
+    const common = (name: string) => ['--rules', 'apigee-hybrid-1.4', '--inventory', inventory, '--listen', '127.0.0.1:0', '--violation-log', dir.file(`${name}.ndjson`), '--flush-interval', '0.1'];
     const ebpf = await AgentProcess.start(['--engine', 'ebpf', '-i', 'fa-e-*', ...common('ebpf')]);
     agents.push(ebpf);
     const pcap = await AgentProcess.start(['--engine', 'pcap', ...PCAP_INTERFACES.flatMap((i) => ['-i', i]), ...common('pcap')]);
@@ -87,7 +78,7 @@ describe.skipIf(g.skip)(`watch --engine ebpf and --engine pcap on the same pod t
   afterAll(async () => {
     for (const agent of agents) await agent.kill();
     await lab?.destroy();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir?.remove();
   });
 
   it('both agents stop cleanly on SIGTERM, and the loader with its links is gone', () => {
@@ -97,8 +88,8 @@ describe.skipIf(g.skip)(`watch --engine ebpf and --engine pcap on the same pod t
   });
 
   it('writes the same violation records from either engine', () => {
-    const ebpf = records(join(dir, 'ebpf.ndjson'));
-    const pcap = records(join(dir, 'pcap.ndjson'));
+    const ebpf = records(dir.file('ebpf.ndjson'));
+    const pcap = records(dir.file('pcap.ndjson'));
     expect(ebpf.length).toBeGreaterThanOrEqual(3);
     expect(ebpf).toEqual(pcap);
   });

@@ -19,6 +19,11 @@ describe('isoTime: ISO 8601 to the microsecond', () => {
     expect(times.map(isoTime)).toEqual(fresh.map((s, i) => `${s}.${String(Math.round((times[i] % 1) * 1e6)).padStart(6, '0')}Z`));
   });
 
+  it('seconds kept in one slot of the table (64 apart), alternating, each get their own text', () => {
+    const times = [1714564800.5, 1714564864.25, 1714564800.75, 1714564864.5, 1714564928.125, 1714564800.000001];
+    expect(times.map(isoTime)).toEqual(times.map((t) => `${new Date(Math.floor(t) * 1000).toISOString().slice(0, 19)}.${String(Math.round((t % 1) * 1e6)).padStart(6, '0')}Z`));
+  });
+
   it('a time no Date can hold is written as its seconds, not thrown', () => {
     expect(isoTime(1e300)).toBe('1e+300');
   });

@@ -5,10 +5,9 @@
  * flow `flows` writes, plus the audit's fields.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LiveAuditor } from '../../src/audit/live-auditor.js';
 import { loadMatrix } from '../../src/audit/load-matrix.js';
 import { AuditNdjsonSink } from '../../src/export/audit-ndjson.js';
@@ -17,6 +16,7 @@ import { readFlows } from '../../src/pipeline/read-flows.js';
 import { parseInventory } from '../../src/identity/inventory.js';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import { expectSchema } from '../support/record-schemas.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/bin/flowaudit.js');
@@ -32,8 +32,7 @@ const CAPTURES = [
 const AUDIT_FIELDS = ['verdict', 'reason', 'rule', 'notice', 'security', 'security_detail', 'tls'];
 const AUDIT_ENDPOINT_FIELDS = ['component', 'components', 'names'];
 
-const dir = mkdtempSync(join(tmpdir(), 'flowaudit-schemas-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('schemas');
 
 function cli(...args: string[]): string {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -58,7 +57,7 @@ describe.each(CAPTURES.map((path) => ({ name: path.slice(ROOT.length + 1), path 
 describe.each(['apigee-hybrid-1.4', 'apigee-hybrid', 'kong-konnect', 'kong-konnect-kic', 'kong-hybrid'])('analyze on the %s profile capture', (profile) => {
   const capture = join(PROFILES, `${profile}.pcapng`);
   const inventory = join(PROFILES, `${profile}.inventory.yaml`);
-  const out = (name: string) => join(dir, `${profile}.${name}`);
+  const out = (name: string) => dir.file(`${profile}.${name}`);
   cli('analyze', capture, '--rules', profile, '--inventory', inventory, '-q', '-o', out('json'), '-o', out('ndjson'));
   cli('analyze', capture, '--rules', profile, '--inventory', inventory, '-q', '-o', out('violations.ndjson'), '--ndjson-records', 'violations');
   const records = lines(readFileSync(out('ndjson'), 'utf8'));

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { flowFacts, flowRecordJson } from '../../src/export/flow-record-json.js';
+import { flowRecordJson } from '../../src/export/flow-record-json.js';
 import { PipelineMetrics } from '../../src/export/pipeline-metrics.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
 import { FlowTable } from '../../src/flow/flow-table.js';
@@ -59,9 +59,9 @@ describe('flows carried in tunnels', () => {
   });
 
   it('writes the tunnel and the carrier into flow JSON, the id under its own name', () => {
-    expect(JSON.parse(flowRecordJson(flowFacts(inner))).tunnel).toEqual({ type: 'vxlan', vni: 4242, outer_client: NODE_A, outer_server: NODE_B });
-    expect(JSON.parse(flowRecordJson(flowFacts(outer[0]))).encapsulates).toBe('vxlan');
-    const plain = JSON.parse(flowRecordJson(flowFacts({ ...inner, tunnel: undefined })));
+    expect(JSON.parse(flowRecordJson(inner)).tunnel).toEqual({ type: 'vxlan', vni: 4242, outer_client: NODE_A, outer_server: NODE_B });
+    expect(JSON.parse(flowRecordJson(outer[0])).encapsulates).toBe('vxlan');
+    const plain = JSON.parse(flowRecordJson({ ...inner, tunnel: undefined }));
     expect(Object.keys(plain)).not.toContain('tunnel');
     expect(Object.keys(plain)).not.toContain('encapsulates');
   });

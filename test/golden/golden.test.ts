@@ -5,11 +5,11 @@
  * of output is reviewed as the diff of those files: `npm run golden:update` rewrites them.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GOLDEN_RUNS, type GoldenRun } from './golden-runs.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/bin/flowaudit.js');
@@ -17,12 +17,11 @@ const GOLDEN = join(ROOT, 'test/golden');
 /** Set by `npm run golden:update`: write the outputs as the new golden files instead of comparing. */
 const UPDATE = process.env.FLOWAUDIT_GOLDEN_UPDATE === '1';
 
-const scratch = mkdtempSync(join(tmpdir(), 'flowaudit-golden-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = tempDir('golden');
 
 /** The run's outputs by golden file name, normalised. */
 function produce(run: GoldenRun, index: number): Map<string, string> {
-  const out = join(scratch, String(index));
+  const out = scratch.file(String(index));
   mkdirSync(out);
   const r = spawnSync(process.execPath, [CLI, ...run.args, ...run.reports.flatMap((name) => ['--output', join(out, name)])], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 });
   // analyze exits 1 on violations: every profile capture has deliberate ones.

@@ -1,7 +1,7 @@
 /** Capture files as a source: read in order into the sink's packets, one summary per file. */
 import { describe, expect, it } from 'vitest';
 import { CaptureFilesSource } from '../../src/pipeline/capture-file-source.js';
-import { FlowPipeline } from '../../src/pipeline/pipeline.js';
+import { FlowPipeline } from '../../src/pipeline/flow-pipeline.js';
 import { readTrace } from '../../src/pipeline/read-flows.js';
 import type { FlowRecord } from '../../src/flow/flow-record.js';
 import { ethernet, ETHERTYPE, ipv4, LINKTYPE, TCP_FLAGS, tcp } from '../../src/frame-builder.js';

@@ -1,3 +1,4 @@
+/** DNS for tests: the message builders are the ones the agent's warm-up uses (src/synth/dns-messages.ts). */
 import type { DnsMessage, DnsParse } from '../../src/decode/dns-message.js';
 
 /** The message, or a test failure naming why there is none. */
@@ -6,33 +7,4 @@ export function dnsOf(parse: DnsParse): DnsMessage {
   return parse;
 }
 
-const u16 = (v: number): Buffer => Buffer.from([v >> 8, v & 0xff]);
-const u32 = (v: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(v >>> 0);
-  return b;
-};
-
-/** A name in uncompressed wire form ("" is the root). */
-export function wireName(name: string): Buffer {
-  const parts = name === '' ? [] : name.split('.').map((l) => Buffer.concat([Buffer.of(l.length), Buffer.from(l, 'latin1')]));
-  return Buffer.concat([...parts, Buffer.of(0)]);
-}
-
-export function header(spec: { id?: number; flags?: number; qd?: number; an?: number; ns?: number; ar?: number }): Buffer {
-  return Buffer.concat([u16(spec.id ?? 0x4242), u16(spec.flags ?? 0x8180), u16(spec.qd ?? 1), u16(spec.an ?? 0), u16(spec.ns ?? 0), u16(spec.ar ?? 0)]);
-}
-
-export function question(name: Buffer, type = 1): Buffer {
-  return Buffer.concat([name, u16(type), u16(1)]);
-}
-
-export function rr(owner: Buffer, type: number, ttl: number, rdata: Buffer, klass = 1): Buffer {
-  return Buffer.concat([owner, u16(type), u16(klass), u32(ttl), u16(rdata.length), rdata]);
-}
-
-/** A compression pointer to `offset`. */
-export const pointer = (offset: number): Buffer => u16(0xc000 | offset);
-
-/** Prefixes a message with its TCP length. */
-export const tcpFramed = (msg: Buffer): Buffer => Buffer.concat([u16(msg.length), msg]);
+export { header, pointer, question, rr, tcpFramed, wireName } from '../../src/synth/dns-messages.js';

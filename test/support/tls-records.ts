@@ -1,8 +1,22 @@
 /**
  * TLS framing for tests, written independently of src/decode: split real captured bytes into
  * records and handshake messages, and frame messages into records again in other ways (one record
- * per message, all in one, fixed-size pieces), plus builders for hand-made hellos.
+ * per message, all in one, fixed-size pieces). The builders for hand-made hellos are the ones the
+ * agent's warm-up uses (src/synth/tls-messages.ts), re-exported here.
  */
+import { record } from '../../src/synth/tls-messages.js';
+
+export {
+  alpnExtension,
+  clientHelloBody,
+  clientVersionsExtension,
+  extension,
+  handshake,
+  record,
+  serverHelloBody,
+  serverVersionExtension,
+  sniExtension,
+} from '../../src/synth/tls-messages.js';
 
 export interface TlsRecord {
   readonly type: number;
@@ -52,14 +66,6 @@ export function afterHandshakeRecords(bytes: Buffer): Buffer {
   return bytes.subarray(p);
 }
 
-export function record(type: number, fragment: Buffer, version = 0x0303): Buffer {
-  const header = Buffer.alloc(5);
-  header[0] = type;
-  header.writeUInt16BE(version, 1);
-  header.writeUInt16BE(fragment.length, 3);
-  return Buffer.concat([header, fragment]);
-}
-
 /** `stream` framed as handshake records whose fragments have the given sizes (the last size repeats). */
 export function framed(stream: Buffer, sizes: readonly number[], version = 0x0303): Buffer {
   const out: Buffer[] = [];
@@ -70,37 +76,4 @@ export function framed(stream: Buffer, sizes: readonly number[], version = 0x030
     p += size;
   }
   return Buffer.concat(out);
-}
-
-export function handshake(type: number, body: Buffer): Buffer {
-  const header = Buffer.alloc(4);
-  header[0] = type;
-  header.writeUIntBE(body.length, 1, 3);
-  return Buffer.concat([header, body]);
-}
-
-const u16 = (v: number): Buffer => Buffer.from([v >> 8, v & 0xff]);
-const vec8 = (b: Buffer): Buffer => Buffer.concat([Buffer.of(b.length), b]);
-const vec16 = (b: Buffer): Buffer => Buffer.concat([u16(b.length), b]);
-
-export function extension(type: number, data: Buffer): Buffer {
-  return Buffer.concat([u16(type), vec16(data)]);
-}
-
-export const sniExtension = (name: string): Buffer => extension(0, vec16(Buffer.concat([Buffer.of(0), vec16(Buffer.from(name, 'latin1'))])));
-export const alpnExtension = (names: string[]): Buffer => extension(16, vec16(Buffer.concat(names.map((n) => vec8(Buffer.from(n, 'latin1'))))));
-export const clientVersionsExtension = (versions: number[]): Buffer => extension(43, vec8(Buffer.concat(versions.map(u16))));
-export const serverVersionExtension = (version: number): Buffer => extension(43, u16(version));
-
-export function clientHelloBody(spec: { version?: number; suites?: number[]; extensions?: Buffer[] | null; sessionId?: Buffer }): Buffer {
-  const parts = [u16(spec.version ?? 0x0303), Buffer.alloc(32, 0x11), vec8(spec.sessionId ?? Buffer.alloc(0))];
-  parts.push(vec16(Buffer.concat((spec.suites ?? [0x1301, 0xc02f]).map(u16))), vec8(Buffer.of(0)));
-  if (spec.extensions !== null) parts.push(vec16(Buffer.concat(spec.extensions ?? [])));
-  return Buffer.concat(parts);
-}
-
-export function serverHelloBody(spec: { version?: number; suite?: number; random?: Buffer; extensions?: Buffer[] | null }): Buffer {
-  const parts = [u16(spec.version ?? 0x0303), spec.random ?? Buffer.alloc(32, 0x22), vec8(Buffer.alloc(0)), u16(spec.suite ?? 0xc02f), Buffer.of(0)];
-  if (spec.extensions !== null) parts.push(vec16(Buffer.concat(spec.extensions ?? [])));
-  return Buffer.concat(parts);
 }
