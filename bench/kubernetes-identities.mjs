@@ -3,8 +3,12 @@
 // 1,000 apps of 5 pods, each pod with an app container and a sidecar of 24 environment variables,
 // as the snapshot fixture of docs/limits.md), 1,000 Services selecting them and 100 nodes (one
 // hostNetwork pod each), over HTTPS with a token, and `flowaudit watch` follows it. Measured:
-//   1. the identity part alone, in a child process (node --expose-gc): heap and RSS before the
+//   1. the identity part alone, in a child process (node --expose-gc): heap, RSS and peak RSS before the
 //      source starts, after the first sync (and how long it took), and after churn;
+//   1b. its peer, the stack issue 18 named: @kubernetes/client-node's own informers (makeInformer
+//      over CoreV1Api's list, for pods, Services and nodes) on the same server and kubeconfig, in
+//      a child process the same way: before start, after sync (every informer's list() holding
+//      the server's count), after churn. Only the informers' caches: no index is built from them;
 //   2. the whole agent (dist/bin/flowaudit.js watch --engine pcap -i lo, a filter nothing
 //      matches): VmRSS and VmHWM after sync and after churn, against the same agent without
 //      --kubeconfig.
@@ -25,6 +29,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const MiB = (bytes) => +(bytes / 2 ** 20).toFixed(1);
 
 if (process.argv[2] === '--identities') await measureIdentities(process.argv[3]);
+else if (process.argv[2] === '--informers') await measureInformers(process.argv[3], JSON.parse(process.argv[4]));
 else await main();
 
 async function main() {
@@ -52,6 +57,21 @@ async function main() {
   console.log(JSON.stringify({ identities: `after ${rounds} churn rounds`, ...(await next()) }));
   child.kill();
 
+  // 1b. The peer: client-node's informers, on the same server (now after those churn rounds: the same counts).
+  const counts = { pods: cluster.pods.length, services: cluster.services.length, nodes: cluster.nodes.length };
+  const peer = fork(new URL(import.meta.url).pathname, ['--informers', kubeconfig, JSON.stringify(counts)], { execArgv: ['--expose-gc'] });
+  const nextPeer = () => new Promise((resolve) => peer.once('message', resolve));
+  console.log(JSON.stringify({ identities: 'client-node informers, before start', ...(await nextPeer()) }));
+  const peerSynced = await nextPeer();
+  console.log(JSON.stringify({ identities: 'client-node informers, after sync', ...peerSynced }));
+  if (peerSynced.failed === undefined) {
+    await churn();
+    await sleep(2000);
+    peer.send('measure');
+    console.log(JSON.stringify({ identities: `client-node informers, after ${rounds} churn rounds`, ...(await nextPeer()) }));
+  }
+  peer.kill();
+
   // 2. The whole agent, with and without the identity source.
   for (const withKube of [false, true]) {
     const agent = await startAgent(withKube ? ['--kubeconfig', kubeconfig] : []);
@@ -77,7 +97,7 @@ async function measureIdentities(kubeconfig) {
   const memory = () => {
     for (let i = 0; i < 3; i++) globalThis.gc();
     const m = process.memoryUsage();
-    return { heapUsedMiB: MiB(m.heapUsed), heapTotalMiB: MiB(m.heapTotal), rssMiB: MiB(m.rss) };
+    return { heapUsedMiB: MiB(m.heapUsed), heapTotalMiB: MiB(m.heapTotal), rssMiB: MiB(m.rss), hwmMiB: procMemory(process.pid).vmHwmMiB };
   };
   const index = new IdentityIndex();
   const source = new KubernetesWatchSource(new KubernetesApi(kubeconfigFile(kubeconfig)), { info: () => {}, warn: (f, m) => console.error(m, f) });
@@ -88,6 +108,53 @@ async function measureIdentities(kubeconfig) {
   const counts = index.kubernetes;
   process.send({ syncMs, ...memory(), held: counts });
   process.on('message', () => process.send({ ...memory(), held: index.kubernetes, status: { up: source.status().up, restarts: Object.fromEntries(source.status().restarts) } }));
+}
+
+/**
+ * The peer child: @kubernetes/client-node's informers (ListWatch: one unpaged list through the
+ * generated CoreV1Api, then a watch from its resourceVersion), each keeping every object whole.
+ * Synced: every informer's start() has returned (its list applied, its watch answered) and its
+ * list() holds the server's count.
+ */
+async function measureInformers(kubeconfig, counts) {
+  const k8s = await import('@kubernetes/client-node');
+  const memory = () => {
+    for (let i = 0; i < 3; i++) globalThis.gc();
+    const m = process.memoryUsage();
+    return { heapUsedMiB: MiB(m.heapUsed), heapTotalMiB: MiB(m.heapTotal), rssMiB: MiB(m.rss), hwmMiB: procMemory(process.pid).vmHwmMiB };
+  };
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const coreV1 = kc.makeApiClient(k8s.CoreV1Api);
+  const informers = {
+    pods: k8s.makeInformer(kc, '/api/v1/pods', () => coreV1.listPodForAllNamespaces()),
+    services: k8s.makeInformer(kc, '/api/v1/services', () => coreV1.listServiceForAllNamespaces()),
+    nodes: k8s.makeInformer(kc, '/api/v1/nodes', () => coreV1.listNode()),
+  };
+  const events = {};
+  for (const [resource, informer] of Object.entries(informers)) {
+    const e = (events[resource] = { connect: 0, add: 0, update: 0, delete: 0, error: [] });
+    informer.on('connect', () => e.connect++);
+    informer.on('add', () => e.add++);
+    informer.on('update', () => e.update++);
+    informer.on('delete', () => e.delete++);
+    informer.on('error', (err) => e.error.push(String(err?.message ?? err)));
+  }
+  const held = () => Object.fromEntries(Object.entries(informers).map(([r, i]) => [r, i.list().length]));
+  process.send(memory());
+  const t0 = performance.now();
+  await Promise.all(Object.values(informers).map((i) => i.start()));
+  // An informer that fails calls its 'error' callbacks and stops (client-node does not retry it).
+  for (let waited = 0; Object.entries(held()).some(([r, n]) => n !== counts[r]); waited += 10) {
+    if (waited > 120_000 || Object.values(events).some((e) => e.error.length > 0)) {
+      process.send({ failed: waited > 120_000 ? 'not synced in 120 s' : 'error', held: held(), events });
+      return;
+    }
+    await sleep(10);
+  }
+  const syncMs = Math.round(performance.now() - t0);
+  process.send({ syncMs, ...memory(), held: held(), events });
+  process.on('message', () => process.send({ ...memory(), held: held(), events }));
 }
 
 /** The cluster: nodes, pods (one hostNetwork pod per node), Services selecting five pods each. */
