@@ -32,3 +32,22 @@ export function timerSeconds(value: string): number {
   if (n < 0.001 || n > MAX_TIMER_SECONDS) throw new InvalidArgumentError(`expected 0.001 to ${MAX_TIMER_SECONDS} seconds (Node's timer limit, about 24.8 days)`);
   return n;
 }
+
+/** A whole number from `min` to `max`. */
+export function integerFrom(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** A power of two from `min` to `max` (a BPF ring buffer's size must be one). */
+export function powerOfTwoFrom(min: number, max: number): (value: string) => number {
+  const inRange = integerFrom(min, max);
+  return (value) => {
+    const n = inRange(value);
+    if ((n & (n - 1)) !== 0) throw new InvalidArgumentError(`expected a power of two from ${min} to ${max}`);
+    return n;
+  };
+}

@@ -8,12 +8,14 @@ import { VERSION } from './version.js';
 import { addFlowTableOptions, flowTableOptions, PLAIN_PREFIX_BYTES, tunnelPorts, type FlowTableCliOptions } from './flow-table-options.js';
 import { addIdentityOptions, addLiveIdentityOptions, type IdentityCliOptions, type LiveIdentityCliOptions } from './identity-options.js';
 import { requireOptions } from './option-errors.js';
-import { collect, nonNegativeNumber, positiveInteger, positiveNumber, timerSeconds } from './option-parsers.js';
+import { collect, integerFrom, nonNegativeNumber, positiveInteger, positiveNumber, powerOfTwoFrom, timerSeconds } from './option-parsers.js';
 
 interface WatchOptions extends FlowTableCliOptions, IdentityCliOptions, LiveIdentityCliOptions {
   engine: EngineRequest;
   interface: string[];
   interfaceKind: string[];
+  ebpfMaxFlows?: number;
+  ebpfRingBytes?: number;
   filter: string;
   snaplen: number;
   bufferSize: number;
@@ -39,6 +41,9 @@ export function registerWatchCommand(program: Command): void {
     .addOption(new Option('--engine <engine>', 'ebpf: flows counted in the kernel (needs CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON, Linux 5.8+); pcap: libpcap; auto: ebpf where it can run, else pcap').choices(ENGINE_REQUESTS).default('auto'))
     .option('-i, --interface <name>', 'interface to capture on, or "any" (repeatable); with the eBPF engine a pattern such as \'veth*\', followed as interfaces come and go', collect, [])
     .option('--interface-kind <kind>', 'eBPF engine: also attach to every interface of this link kind, e.g. veth (repeatable)', collect, [])
+    // The loader's own bounds (native/flowaudit.c); the memory each costs: docs/ebpf.md "Maps".
+    .option('--ebpf-max-flows <n>', 'eBPF engine: entries of the kernel flow map, preallocated at 208 bytes each (default 65536: 13 MiB)', integerFrom(1024, 16_777_216))
+    .option('--ebpf-ring-bytes <bytes>', 'eBPF engine: size of the payload ring buffer, a power of two (default 1048576)', powerOfTwoFrom(4096, 1_073_741_824))
     .option('-r, --rules <file|profile>', 'rules file, or a shipped profile name (flowaudit rules list)')
     .option('-f, --filter <bpf>', 'BPF capture filter (pcap-filter syntax)', '')
     .option('--snaplen <bytes>', 'bytes captured per packet (TLS handshakes need whole segments)', positiveInteger, 65535)
@@ -70,7 +75,8 @@ export function registerWatchCommand(program: Command): void {
     });
     if (choice.engine === null) throw new UsageError(`watch --engine ebpf: ${choice.why}`);
     if (choice.engine === 'pcap') {
-      if (options.interfaceKind.length > 0) throw new UsageError(`watch: --interface-kind needs the eBPF engine; the engine is pcap (${choice.why})`);
+      const ebpfOnly = [['--interface-kind', options.interfaceKind.length > 0], ['--ebpf-max-flows', options.ebpfMaxFlows !== undefined], ['--ebpf-ring-bytes', options.ebpfRingBytes !== undefined]] as const;
+      for (const [name, given] of ebpfOnly) if (given) throw new UsageError(`watch: ${name} needs the eBPF engine; the engine is pcap (${choice.why})`);
       const unavailable = liveCaptureUnavailable();
       if (unavailable !== null) throw new UsageError(unavailable);
     }
@@ -81,7 +87,7 @@ export function registerWatchCommand(program: Command): void {
     const log = agentLogger(options.logLevel);
     const sources =
       choice.engine === 'ebpf'
-        ? ebpfSources({ interfaces: options.interface, kinds: options.interfaceKind })
+        ? ebpfSources({ interfaces: options.interface, kinds: options.interfaceKind, maxFlows: options.ebpfMaxFlows, ringBytes: options.ebpfRingBytes })
         : libpcapSources(options.interface.map((name) => ({ interface: name, filter: options.filter, snaplen: options.snaplen, bufferBytes: options.bufferSize * MIB })));
     const start = Agent.start({
       sources,

@@ -70,6 +70,15 @@ describe('watch --engine: parsing and refusals', () => {
       status: 2,
       stderr: 'flowaudit: watch: --interface-kind needs the eBPF engine; the engine is pcap (--engine pcap)\n',
     });
+    expect(watch(['-i', 'any', '--engine', 'pcap', '--ebpf-max-flows', '4096'])).toEqual({
+      status: 2,
+      stderr: 'flowaudit: watch: --ebpf-max-flows needs the eBPF engine; the engine is pcap (--engine pcap)\n',
+    });
+  });
+
+  it('takes the kernel map sizes only within the loader\'s bounds, the ring buffer a power of two', () => {
+    expect(watch(['-i', 'any', '--ebpf-max-flows', '1000'])).toEqual({ status: 2, stderr: "error: option '--ebpf-max-flows <n>' argument '1000' is invalid. expected a whole number from 1024 to 16777216\n" });
+    expect(watch(['-i', 'any', '--ebpf-ring-bytes', '5000'])).toEqual({ status: 2, stderr: "error: option '--ebpf-ring-bytes <bytes>' argument '5000' is invalid. expected a power of two from 4096 to 1073741824\n" });
   });
 });
 
@@ -98,8 +107,10 @@ const ebpf = gate(ebpfUnavailable());
 describe.skipIf(ebpf.skip)(`watch --engine ebpf, real loader${ebpf.suffix}`, () => {
   it('auto picks the eBPF engine here, serves its metrics, and SIGTERM stops the loader', async () => {
     ebpf.assertAvailable();
-    const run = await startWatch(process.execPath, [...WATCH, '-i', 'fa-w-none*']);
+    const run = await startWatch(process.execPath, [...WATCH, '-i', 'fa-w-none*', '--ebpf-max-flows', '4096', '--ebpf-ring-bytes', '65536']);
     const started = logLine(run.stderr(), 'flowaudit watch started');
+    // The loader was given the map sizes: its Hello says so.
+    expect(logLine(run.stderr(), 'eBPF loader running')).toMatchObject({ maxFlows: 4096 });
     expect(logLine(run.stderr(), 'engine chosen')).toMatchObject({ engine: 'ebpf', why: expect.stringMatching(/^auto: the eBPF loader is built/) });
     const loaderPid = logLine(run.stderr(), 'capturing')!.pid as number;
     const series = exposedSeries(await (await fetch(`http://${String(started!.listen)}/metrics`)).text());
