@@ -16,6 +16,7 @@ import { LoaderSupervisor } from '../../src/engine/loader-supervisor.js';
 import { testAgentConfig } from '../support/agent-config.js';
 import { exposedSeries } from '../support/exposition.js';
 import { tempDir } from '../support/temp-dir.js';
+import { processAlive } from '../support/process-alive.js';
 
 const FAKE = fileURLToPath(new URL('../fixtures/loader/fake-loader.mjs', import.meta.url));
 const scratch = tempDir('agent-ebpf');
@@ -112,15 +113,6 @@ function records(path: string): Record<string, unknown>[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const WAIT = { timeout: 3000, interval: 10 };
 
 describe('Agent on the eBPF engine, driven by a fake loader', () => {
@@ -189,10 +181,10 @@ describe('Agent on the eBPF engine, driven by a fake loader', () => {
   it('stop() stops the loader (SIGTERM) after reading its last report, and ends every flow', async () => {
     const { agent, logs } = await startAgent('stay', MAPPED());
     const pid = (logs.find((l) => l.msg === 'capturing') as { pid: number }).pid;
-    expect(isAlive(pid)).toBe(true);
+    expect(processAlive(pid)).toBe(true);
     running.splice(running.indexOf(agent), 1);
     await agent.stop();
-    expect(isAlive(pid)).toBe(false);
+    expect(processAlive(pid)).toBe(false);
     expect(logs.find((l) => l.msg === 'flowaudit watch stopped')).toMatchObject({ flows: 5 });
   });
 

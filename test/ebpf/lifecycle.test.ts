@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess } from '../support/agent-process.js';
+import { processAlive } from '../support/process-alive.js';
 import { gate } from '../support/tshark.js';
 import { ourTcxLinks, tcState } from './hooks.js';
 import { ebpfUnavailable, LoaderProcess } from './loader-process.js';
@@ -116,7 +117,7 @@ describe.skipIf(g.skip)(`eBPF loader lifecycle${g.suffix}`, () => {
       await agent.waitForMetrics((m) => m.get('flowaudit_engine_interfaces_attached') === 1);
       expect(ourTcxLinks().sort()).toEqual(['flowaudit_eg', 'flowaudit_in']);
       await agent.kill();
-      await waitFor(() => run('kill', ['-0', String(loaderPid)]).status !== 0, 'the loader to exit', 5000);
+      await waitFor(() => !processAlive(loaderPid), 'the loader to exit', 5000);
       expect(ourTcxLinks()).toEqual([]);
     } finally {
       await agent.kill();

@@ -11,6 +11,7 @@ import type { LoaderEvent } from '../../src/engine/loader-events.js';
 import { decodeLoaderStream } from '../../src/engine/loader-stream.js';
 import { LoaderStartError, LoaderSupervisor, restartDelayMs, type LoaderSupervisorOptions } from '../../src/engine/loader-supervisor.js';
 import { waitFor } from '../ebpf/pod-lab.js';
+import { processAlive } from '../support/process-alive.js';
 
 const FAKE = fileURLToPath(new URL('../fixtures/loader/fake-loader.mjs', import.meta.url));
 const STREAM = fileURLToPath(new URL('../fixtures/loader/pods.stream', import.meta.url));
@@ -45,15 +46,6 @@ function supervise(mode: string, options: Partial<LoaderSupervisorOptions> = {})
   return { supervisor, log, events, started: supervisor.start({ loaderEvents: { handle: (e) => events.push(e) } }) };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close()));
 });
@@ -70,7 +62,7 @@ describe('LoaderSupervisor', () => {
     await waitFor(() => log.some((l) => l.fields.loader === 'attached 6 interfaces'), 'the stderr line');
     const pid = supervisor.describe().pid as number;
     await supervisor.close();
-    expect(isAlive(pid)).toBe(false);
+    expect(processAlive(pid)).toBe(false);
     expect(supervisor.stats()).toMatchObject({ up: false, restarts: 0, stream: { events: expected.length, bytes: RECORDED_EVENTS.length, malformed: 0, truncated: 0 } });
   });
 
@@ -133,7 +125,7 @@ describe('LoaderSupervisor', () => {
     const t0 = Date.now();
     await supervisor.close();
     expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
-    expect(isAlive(pid)).toBe(false);
+    expect(processAlive(pid)).toBe(false);
     expect(log.some((l) => l.message === 'eBPF loader did not stop on SIGTERM; killing it')).toBe(true);
     await new Promise((r) => setTimeout(r, 100));
     expect(supervisor.stats()).toMatchObject({ up: false, restarts: 0 });

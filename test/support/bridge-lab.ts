@@ -44,6 +44,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingTools } from './tshark.js';
+import { processAlive } from './process-alive.js';
 
 export const LAB_SUBNET = '10.206.0.0/24';
 export const LAB_PREFIX_LENGTH = 24;
@@ -344,7 +345,7 @@ export class BridgeLab {
   private takeLock(): void {
     if (existsSync(this.lockFile)) {
       const pid = Number(readFileSync(this.lockFile, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
         throw new Error(`bridge ${this.bridge} is in use by process ${pid} (${this.lockFile}); give this lab another bridge and prefix`);
       }
     }
@@ -357,15 +358,6 @@ export class BridgeLab {
     } catch {
       // no lock
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
