@@ -45,6 +45,8 @@ export interface ReflectorOptions {
   readonly maxRetryMs: number;
   /** Longest watch event read; a longer one is skipped and counted (etcd keeps objects under 1.5 MB). */
   readonly maxEventBytes: number;
+  /** Longest the source's start() waits for the first lists (an API that does not answer must not hold the agent's /healthz back). */
+  readonly startWaitMs: number;
 }
 
 export const DEFAULT_REFLECTOR_OPTIONS: ReflectorOptions = {
@@ -54,6 +56,7 @@ export const DEFAULT_REFLECTOR_OPTIONS: ReflectorOptions = {
   firstRetryMs: 1000,
   maxRetryMs: 30_000,
   maxEventBytes: 8 << 20,
+  startWaitMs: 10_000,
 };
 
 /** Largest list page read: 500 objects of 1.5 MB, etcd's limit, would not fit; 500 real pods take a few MB. */
@@ -89,6 +92,8 @@ export class ResourceReflector {
   /** When the resource was lost (Date.now()), for the log line when it is back; null while followed. */
   private lostAt: number | null = null;
   private closed = false;
+  /** While the source's start() waits: a refused first list ends the reflector (the start fails) instead of being retried. */
+  private refuseAtStart = true;
   private readonly abort = new AbortController();
   private wake: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -118,6 +123,11 @@ export class ResourceReflector {
     void this.run();
   }
 
+  /** The source's start() has returned: from now on a refusal is retried like any failure (RBAC may be fixed while the agent runs). */
+  endStart(): void {
+    this.refuseAtStart = false;
+  }
+
   close(): void {
     this.closed = true;
     this.abort.abort();
@@ -139,10 +149,12 @@ export class ResourceReflector {
         }
         first = false;
         await this.watch();
+        // A watch that ran and ended as watches do: the next failure starts the waits over.
+        attempt = 0;
       } catch (err) {
         if (this.closed) return;
         const error = err instanceof KubernetesApiError ? err : new KubernetesApiError(`cannot ${relist ? 'list' : 'watch'} ${this.resource.resource}: ${(err as Error).message}`, null);
-        const refusedAtStart = first && error.refused;
+        const refusedAtStart = first && error.refused && this.refuseAtStart;
         first = false;
         // A first list refused is a deployment error the source refuses to start on: no retry.
         if (refusedAtStart) return this.settleFirst(error);
@@ -255,13 +267,19 @@ export class ResourceReflector {
       return;
     }
     if (event.type !== 'ADDED' && event.type !== 'MODIFIED' && event.type !== 'DELETED') return this.reject(`a watch event of type ${JSON.stringify(event.type)}`);
-    const object = this.read(raw, ['object']);
     if (version !== '') this.resourceVersion = version;
+    if (event.type === 'DELETED') {
+      // Gone whether or not it still reads: by its UID, as the API always gives one.
+      const uid = uidOf(raw);
+      const object = uid === undefined ? this.read(raw, ['object']) : null;
+      const key = uid ?? (object === null ? undefined : kubernetesKey(object));
+      if (key !== undefined && this.known.delete(key)) updates.push({ op: 'delete', key, kind: this.objectKind });
+      return;
+    }
+    const object = this.read(raw, ['object']);
     if (object === null) return;
     const key = kubernetesKey(object);
-    if (event.type === 'DELETED') {
-      if (this.known.delete(key)) updates.push({ op: 'delete', key, kind: this.objectKind });
-    } else if (this.known.get(key) !== version || version === '') {
+    if (this.known.get(key) !== version || version === '') {
       this.known.set(key, version);
       updates.push({ op: 'upsert', key, object });
     }

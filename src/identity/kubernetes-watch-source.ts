@@ -2,10 +2,11 @@
  * The Kubernetes API as an identity source (`watch --kubernetes`): pods, Services and nodes, each
  * listed and watched by its own ResourceReflector into the same index the snapshot path feeds.
  *
- * start() waits for the first list of each resource to be tried. A 401 or 403 there is a
- * deployment error (a missing ClusterRole or binding) and refuses to start, in one line naming the
- * verb and resource; an API that does not answer is not: the agent starts, not ready, and the
- * reflectors keep trying. Once listed, a resource that is lost (the API down, RBAC revoked) keeps
+ * start() waits for the first list of each resource to be tried, at most `startWaitMs`. A 401 or
+ * 403 there is a deployment error (a missing ClusterRole or binding) and refuses to start, in one
+ * line naming the verb and resource; an API that does not answer is not: the agent starts (its
+ * /healthz must answer before a liveness probe gives up), not ready, and the reflectors keep
+ * trying, a refusal included. Once listed, a resource that is lost (the API down, RBAC revoked) keeps
  * its last state in the index and says so in status() until its watch runs again.
  */
 import type { IdentityObjectKind, IdentitySource, IdentitySourceStatus, IdentityUpdates } from './identity-source.js';
@@ -29,13 +30,17 @@ export class KubernetesWatchSource implements IdentitySource {
     const options = { ...DEFAULT_REFLECTOR_OPTIONS, ...this.options };
     this.reflectors = KUBERNETES_RESOURCES.map((resource) => new ResourceReflector(this.api, resource, updates, this.log, options, this.clock));
     for (const reflector of this.reflectors) reflector.start();
-    const outcomes = await Promise.all(this.reflectors.map((r) => r.firstList));
-    const refused = outcomes.find((error) => error?.refused === true);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'waited'>((resolve) => (timer = setTimeout(resolve, options.startWaitMs, 'waited')));
+    const outcomes = await Promise.race([Promise.all(this.reflectors.map((r) => r.firstList)), waited]);
+    clearTimeout(timer);
+    for (const reflector of this.reflectors) reflector.endStart();
+    const refused = outcomes === 'waited' ? undefined : outcomes.find((error) => error?.refused === true);
     if (refused !== undefined && refused !== null) {
       this.close();
       throw refused;
     }
-    this.log.info({ server: this.api.server, synced: outcomes.every((error) => error === null) }, 'following the Kubernetes API');
+    this.log.info({ server: this.api.server, synced: outcomes !== 'waited' && outcomes.every((error) => error === null) }, 'following the Kubernetes API');
   }
 
   close(): void {

@@ -172,7 +172,8 @@ describe('when the connection or the server fails', () => {
     expect(api.requests).toContain(`watch pods rv=${rv}`);
     // The half event was the cut, not an object that did not read.
     expect(live.status().rejected.get('pods')).toBe(0);
-    expect(live.status().up).toBe(true);
+    // The other two watches are back after their first wait (20 ms here).
+    await vi.waitFor(() => expect(live.status().up).toBe(true));
   });
 
   it('the server down for a while: down with the reason, the last state kept, then resynced when it is back', async () => {
@@ -268,6 +269,34 @@ describe('when the connection or the server fails', () => {
     expect(live.status().rejected.get('pods')).toBe(1);
     expect(live.status().restarts.get('pods')).toBe(0);
     expect(live.log.lines.find((l) => l.level === 'warn')?.fields).toEqual({ resource: 'pods', object: 'a watch event longer than 4096 bytes' });
+  });
+
+  it('an API that does not answer at start holds start() back only startWaitMs; the lists land when it answers', async () => {
+    await startApi({ pods: [pod({ uid: 'p1', name: 'cart-1', ip: '10.1.0.5' })] });
+    api.stalled = true;
+    const began = Date.now();
+    const live = await follow({ ...FAST, idleMs: 5000, startWaitMs: 200 });
+    expect(Date.now() - began).toBeLessThan(2000);
+    expect(live.status()).toMatchObject({ synced: false, up: false });
+    expect(live.log.lines.find((l) => l.message === 'following the Kubernetes API')?.fields).toMatchObject({ synced: false });
+    api.stalled = false;
+    api.cutWatches();
+    await vi.waitFor(() => expect(live.status().synced).toBe(true), { timeout: 8000 });
+    expect(names(live.index, '10.1.0.5')).toEqual(['pod shop/cart-1']);
+  });
+
+  it('a DELETED event whose object no longer reads still deletes it, by its UID', async () => {
+    await startApi({ pods: [pod({ uid: 'p1', name: 'cart-1', ip: '10.1.0.5' })] });
+    const live = await follow();
+    await vi.waitFor(() => expect(api.watching('pods')).toBe(1));
+    live.at(2000);
+    // The object turns unreadable (kept as it was delivered), then goes.
+    api.upsert('pods', pod({ uid: 'p1', name: 'cart-1', ip: '10.1.0.300' }));
+    await vi.waitFor(() => expect(live.status().rejected.get('pods')).toBe(1));
+    api.delete('pods', 'p1');
+    await vi.waitFor(() => expect(live.status().objects.get('pod')).toBe(0));
+    expect(names(live.index, '10.1.0.5', 1999)).toEqual(['pod shop/cart-1']);
+    expect(names(live.index, '10.1.0.5', 2100)).toEqual([]);
   });
 
   it('an object that does not read is counted and logged, and the others applied', async () => {
