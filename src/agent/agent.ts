@@ -111,6 +111,14 @@ export class Agent {
     // Two live objects on one address: the later claim names it from then on (docs/architecture.md).
     const identities = new IdentityIndex({}, { onConflict: (c) => log.warn({ conflict: describeConflict(c) }, 'two live objects claim one address') });
     identitySource.start(identities);
+    const stages = { seenWindowSeconds: config.seenWindowSeconds, dnsGraceSeconds: config.dnsGraceSeconds, tunnelPorts: config.tunnelPorts };
+    const table = { ...config.table, sweepBatch: CHUNK_FLOWS, scanBatch: CHUNK_SLOTS, evictFraction: EVICT_FRACTION };
+    // Violation records are left out of the warm-up: its flows all violate, and serialising them
+    // would double its time for a path only violations take.
+    const warmUpMs = config.warmUp === false ? 0 : warmUp(buildAgentPipeline(matrix, identities, new Registry(), { ...stages, table: { ...table, ...WARM_UP_TABLE }, violationWriters: [] }));
+    // Opened before the live identity sources start: a violation log that cannot be opened must
+    // not leave their watches and retry timers running behind the error.
+    const violations = new ViolationOutputs({ violationLog: config.violationLog, toStdout: config.violationsToStdout }, log);
     const liveIdentities: IdentitySource[] = [];
     try {
       for (const source of config.liveIdentities?.(log) ?? []) {
@@ -119,14 +127,9 @@ export class Agent {
       }
     } catch (err) {
       for (const source of liveIdentities) source.close();
+      violations.close();
       throw err;
     }
-    const stages = { seenWindowSeconds: config.seenWindowSeconds, dnsGraceSeconds: config.dnsGraceSeconds, tunnelPorts: config.tunnelPorts };
-    const table = { ...config.table, sweepBatch: CHUNK_FLOWS, scanBatch: CHUNK_SLOTS, evictFraction: EVICT_FRACTION };
-    // Violation records are left out of the warm-up: its flows all violate, and serialising them
-    // would double its time for a path only violations take.
-    const warmUpMs = config.warmUp === false ? 0 : warmUp(buildAgentPipeline(matrix, identities, new Registry(), { ...stages, table: { ...table, ...WARM_UP_TABLE }, violationWriters: [] }));
-    const violations = new ViolationOutputs({ violationLog: config.violationLog, toStdout: config.violationsToStdout }, log);
     const registry = new Registry();
     const pipeline = buildAgentPipeline(matrix, identities, registry, {
       ...stages,
