@@ -464,6 +464,18 @@ int main(int argc, char **argv)
 	struct loader l = { .mode = FA_ATTACH_AUTO };
 	struct ring_buffer *ring = NULL;
 	int links_fd = -1, sig_fd = -1, timer_fd = -1, ep = -1;
+	/* An agent killed outright (SIGKILL, the OOM killer) cannot stop us: the kernel sends SIGTERM
+	 * when it dies, so we detach (tc filters included) at once instead of at the next write to the
+	 * closed stream. Asked first, before anything is attached (until SIGTERM is blocked below, its
+	 * default action ends us with nothing to clean); a parent gone before the ask is seen as a new
+	 * parent pid. */
+	pid_t parent = getppid();
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) {
+		fatal_line("prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (getppid() != parent)
+		return EXIT_RUNTIME;
 	int status = parse_options(argc, argv, &l.opt);
 	if (status != 0)
 		return status;
@@ -515,10 +527,6 @@ int main(int argc, char **argv)
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
 	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
-	/* An agent killed outright (SIGKILL, the OOM killer) cannot stop us: the kernel sends SIGTERM
-	 * when it dies, so we detach (tc filters included) at once instead of at the next write to the
-	 * closed stream. Set after the block, so it arrives through sig_fd and the cleanup runs. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	sig_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
 	links_fd = fa_links_open();
 	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
