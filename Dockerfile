@@ -50,13 +50,12 @@ RUN missing=$(for p in $RUNTIME_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || ech
     && mkdir -p /usr/lib/flowaudit /usr/share/flowaudit \
     && ln -s ../../share/flowaudit/rules /usr/lib/flowaudit/rules \
     && ln -s ../lib/flowaudit/dist/bin/flowaudit.js /usr/bin/flowaudit
-# The package root, laid out as in the checkout (the CLI finds package.json, rules/, proto/ and
-# the loader two directories above dist/bin): the bundled CLI with its source maps, and the two
+# The package root, laid out as in the checkout (the CLI finds package.json, rules/ and the
+# loader two directories above dist/bin): the bundled CLI with its source maps, and the two
 # modules it loads at run time rather than bundles: the cap addon (native, libpcap) and bcryptjs
 # (loaded by path in the basic-auth worker thread).
 COPY --from=build /src/package.json /usr/lib/flowaudit/
 COPY --from=build /src/dist/bin/ /usr/lib/flowaudit/dist/bin/
-COPY --from=build /src/proto/flowaudit.proto /usr/lib/flowaudit/proto/
 COPY --from=build /src/node_modules/cap/package.json /usr/lib/flowaudit/node_modules/cap/
 COPY --from=build /src/node_modules/cap/lib/ /usr/lib/flowaudit/node_modules/cap/lib/
 COPY --from=build /src/node_modules/cap/build/Release/cap.node /usr/lib/flowaudit/node_modules/cap/build/Release/
