@@ -88,6 +88,7 @@ interface Container {
   command: string[];
   args: string[];
   ports: { name: string; containerPort: number }[];
+  env: { name: string; valueFrom: { fieldRef: { fieldPath: string } } }[];
   livenessProbe: { httpGet: { path: string; port: string } };
   readinessProbe: { httpGet: { path: string; port: string } };
   resources: { requests: Record<string, string>; limits: Record<string, string> };
@@ -102,6 +103,11 @@ interface PodSpec {
   tolerations: Record<string, string>[];
   containers: Container[];
   volumes: (Record<string, unknown> & { name: string })[];
+}
+
+/** An arg as Kubernetes expands it on a node whose status.hostIP is `nodeIp` (the container's env NODE_IP). */
+function onNode(arg: string, nodeIp: string): string {
+  return arg.replaceAll('$(NODE_IP)', nodeIp);
 }
 
 describe.skipIf(tools.skip)(`deploy/ rendered by kubectl kustomize${tools.suffix}`, () => {
@@ -184,7 +190,9 @@ describe.skipIf(tools.skip)(`deploy/ rendered by kubectl kustomize${tools.suffix
 
   it('probes /healthz and /readyz on the port the agent listens on, which the Service and ServiceMonitor scrape', () => {
     const metricsPort = agent.ports.find((p) => p.name === 'metrics')!;
-    expect(arg('listen')).toBe(`:${metricsPort.containerPort}`);
+    // Bound to the node's address, which the kubelet probes and Prometheus scrapes (hostNetwork: the pod's IP).
+    expect(arg('listen')).toBe(`$(NODE_IP):${metricsPort.containerPort}`);
+    expect(agent.env).toContainEqual({ name: 'NODE_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } });
     expect(agent.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     expect(agent.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
     const service = only(objects, 'Service') as K8sObject & { spec: { clusterIP: string; ports: { name: string; targetPort: string }[]; selector: Record<string, string> } };
@@ -211,8 +219,8 @@ describe.skipIf(tools.skip)(`deploy/ rendered by kubectl kustomize${tools.suffix
 
   it('passes args the CLI\'s own parser accepts: watch, the auto engine, live Kubernetes identities', () => {
     expect(agent.command).toEqual(['flowaudit']);
-    const options = parseWatchArgs(agent.args);
-    expect(options).toMatchObject({ engine: 'auto', kubernetes: true, interface: ['any'], listen: arg('listen'), rules: arg('rules'), inventory: [arg('inventory')] });
+    const options = parseWatchArgs(agent.args.map((a) => onNode(a, '10.0.0.7')));
+    expect(options).toMatchObject({ engine: 'auto', kubernetes: true, interface: ['any'], listen: '10.0.0.7:9847', rules: arg('rules'), inventory: [arg('inventory')] });
   });
 
   /** Runs the DaemonSet's args (but --kubernetes, which needs an API server) with its capabilities; the log. */
@@ -224,7 +232,7 @@ describe.skipIf(tools.skip)(`deploy/ rendered by kubectl kustomize${tools.suffix
     for (const [key, text] of Object.entries(configMap.data)) dir.write(join('config', key), text);
     dir.write(join('violation-log', '.keep'), '');
     const local = (a: string): string => mounts.reduce((s, m) => s.replace(`=${m.path}/`, `=${m.local}/`), a);
-    const args = agent.args.filter((a) => a !== '--kubernetes').map((a) => (a.startsWith('--engine=') ? `--engine=${engine}` : local(a)));
+    const args = agent.args.filter((a) => a !== '--kubernetes').map((a) => (a.startsWith('--engine=') ? `--engine=${engine}` : local(onNode(a, '127.0.0.1'))));
     const port = agent.ports.find((p) => p.name === 'metrics')!.containerPort;
     const caps = agent.securityContext.capabilities.add.map((c) => `+${c.toLowerCase()}`).join(',');
     const run = spawnSync('unshare', ['-n', 'sh', '-c', PROBE_SCRIPT, 'sh', String(port), ...args], {
