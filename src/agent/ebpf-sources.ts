@@ -18,7 +18,7 @@ export function ebpfSources(options: EbpfEngineOptions): SourceFactory {
 }
 
 /** The loader's options (native/flowaudit.c, docs/ebpf.md "The loader") for the agent's. */
-export function loaderArgs(options: EbpfEngineOptions): string[] {
+function loaderArgs(options: EbpfEngineOptions): string[] {
   const patterns = options.interfaces.includes('any') ? [] : options.interfaces;
   const sizes = [...(options.maxFlows === undefined ? [] : ['--max-flows', String(options.maxFlows)]), ...(options.ringBytes === undefined ? [] : ['--ring-bytes', String(options.ringBytes)])];
   return [...patterns.flatMap((p) => ['-i', p]), ...options.kinds.flatMap((k) => ['--kind', k]), ...sizes];

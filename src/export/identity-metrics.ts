@@ -26,7 +26,7 @@ export class IdentityMetrics {
     const registers = [registry];
     this.up = new Gauge({ name: 'flowaudit_identity_source_up', help: 'Whether the identity source follows its changes: 0 before its first sync and while it cannot (the last state is kept meanwhile).', labelNames: ['source'], registers });
     this.lastSync = new Gauge({ name: 'flowaudit_identity_source_last_sync_timestamp_seconds', help: 'When the identity source was last known current: a list, a watch answered, an event or bookmark (kubernetes); a load or reload (files).', labelNames: ['source'], registers });
-    this.restarts = new Counter({ name: 'flowaudit_identity_source_restarts_total', help: 'Watches started again after one failed or expired (410 Gone), by resource.', labelNames: ['source', 'resource'], registers });
+    this.restarts = new Counter({ name: 'flowaudit_identity_source_restarts_total', help: 'Lists and watches tried again after one failed or expired (410 Gone), by resource.', labelNames: ['source', 'resource'], registers });
     this.objects = new Gauge({ name: 'flowaudit_identity_objects', help: 'Identity objects the source holds now, by kind.', labelNames: ['source', 'kind'], registers });
     this.rejected = new Counter({ name: 'flowaudit_identity_source_rejected_objects_total', help: 'Objects and watch events that could not be read (logged, not applied), by resource.', labelNames: ['source', 'resource'], registers });
     this.conflicts = new Counter({ name: 'flowaudit_identity_address_conflicts_total', help: 'Times two live Kubernetes objects claimed one address (the later claim names it; logged).', registers });

@@ -13,7 +13,7 @@ import { readSourceText } from '../source-text.js';
 import { UsageError } from '../usage-error.js';
 
 /** Where a pod's service account files are mounted. */
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /**
  * The in-cluster configuration; `root` is prefixed to the service account's paths (tests put

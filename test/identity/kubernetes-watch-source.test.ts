@@ -4,7 +4,7 @@
  * 401/403, cut and stalled connections, the server down and back. Times are set by the test's
  * clock, so what a flow that began at T is named by is exact.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IdentityIndex } from '../../src/identity/identity-index.js';
 import type { IdentitySourceStatus } from '../../src/identity/identity-source.js';
 import { KubernetesApi, KubernetesApiError } from '../../src/identity/kubernetes-api.js';
@@ -32,7 +32,6 @@ afterEach(async () => {
   for (const source of running.splice(0)) source.close();
   await api?.close();
 });
-afterAll(() => undefined);
 
 /** Log lines as `level message`, with their fields. */
 function recordingLog(): SourceLog & { lines: { level: string; message: string; fields: object }[] } {
