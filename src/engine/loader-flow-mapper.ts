@@ -4,7 +4,7 @@
  * Counters, InterfaceChange and Error are kept for the agent to export. One observation object
  * and its two address arrays are reused for every event: the table copies what it keeps.
  */
-import { parseAddress } from '../net/ip-address.js';
+import { parseAddressInto } from '../net/ip-address.js';
 import { IpProtocol } from '../net/ip-protocol.js';
 import { icmpCounterpart } from '../decode/icmp-port-equivalents.js';
 import { SEEN_FIN, SEEN_RST, SEEN_SYN, SEEN_SYN_ACK, type FlowObservation, type ObservedDirection, type PayloadChunk } from '../flow/flow-observation.js';
@@ -217,10 +217,13 @@ function setDirection(d: Writable<ObservedDirection>, from: LoaderFlow['aToB'], 
   d.tcpFlags = (sentSyn ? SEEN_SYN : 0) | (sentSynAck ? SEEN_SYN_ACK : 0) | (from.tcpFlags & TCP_FIN ? SEEN_FIN : 0) | (from.tcpFlags & TCP_RST ? SEEN_RST : 0);
 }
 
+/** Reused by writeAddress: two addresses an event, no array allocated for either. */
+const WORDS = new Uint32Array(4);
+
 /** The endpoint text as 16 bytes, IPv4-mapped for IPv4, into `out`; false if it does not parse. */
 function writeAddress(text: string, out: Uint8Array): boolean {
-  const words = parseAddress(text);
-  if (words === null) return false;
+  const words = WORDS;
+  if (!parseAddressInto(text, words)) return false;
   for (let i = 0; i < 4; i++) {
     out[4 * i] = words[i] >>> 24;
     out[4 * i + 1] = (words[i] >>> 16) & 0xff;
