@@ -62,7 +62,7 @@ export function registerWatchCommand(program: Command): void {
   addLiveIdentityOptions(command);
   addFlowTableOptions(command);
   requireOptions(command, '--rules');
-  command.action(async (options: WatchOptions) => {
+  command.action(async (options: WatchOptions, given: Command) => {
     if (options.interface.length === 0) throw new UsageError('watch: name an interface to capture on: --interface NAME (or any)');
     // The agent's modules (Prometheus, pino, TLS, YAML) load when it runs, not at every start.
     const { loadWebConfig } = await import('../export/web-config.js');
@@ -74,6 +74,12 @@ export function registerWatchCommand(program: Command): void {
       notFollowed: options.engine === 'pcap' ? null : notEthernet(options.interface),
     });
     if (choice.engine === null) throw new UsageError(`watch --engine ebpf: ${choice.why}`);
+    if (choice.engine === 'ebpf') {
+      // Options of libpcap's capture that the eBPF engine has no use for: said, not ignored.
+      for (const [name, key] of [['--snaplen', 'snaplen'], ['--buffer-size', 'bufferSize']] as const) {
+        if (given.getOptionValueSource(key) === 'cli') throw new UsageError(`watch: ${name} is libpcap's; the engine is ebpf (${choice.why})`);
+      }
+    }
     if (choice.engine === 'pcap') {
       const ebpfOnly = [['--interface-kind', options.interfaceKind.length > 0], ['--ebpf-max-flows', options.ebpfMaxFlows !== undefined], ['--ebpf-ring-bytes', options.ebpfRingBytes !== undefined]] as const;
       for (const [name, given] of ebpfOnly) if (given) throw new UsageError(`watch: ${name} needs the eBPF engine; the engine is pcap (${choice.why})`);

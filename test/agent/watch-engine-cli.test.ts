@@ -105,6 +105,12 @@ describe.skipIf(dropCaps.skip)(`watch --engine without CAP_BPF${dropCaps.suffix}
 const ebpf = gate(ebpfUnavailable());
 
 describe.skipIf(ebpf.skip)(`watch --engine ebpf, real loader${ebpf.suffix}`, () => {
+  it('refuses libpcap\'s --snaplen and --buffer-size in one line, exit 2, rather than ignore them', () => {
+    ebpf.assertAvailable();
+    expect(watch(['-i', 'fa-w-none*', '--engine', 'ebpf', '--snaplen', '128'])).toEqual({ status: 2, stderr: "flowaudit: watch: --snaplen is libpcap's; the engine is ebpf (--engine ebpf)\n" });
+    expect(watch(['-i', 'fa-w-none*', '--buffer-size', '8'])).toEqual({ status: 2, stderr: expect.stringMatching(/^flowaudit: watch: --buffer-size is libpcap's; the engine is ebpf \(auto: .*\)\n$/) });
+  });
+
   it('auto picks the eBPF engine here, serves its metrics, and SIGTERM stops the loader', async () => {
     ebpf.assertAvailable();
     const run = await startWatch(process.execPath, [...WATCH, '-i', 'fa-w-none*', '--ebpf-max-flows', '4096', '--ebpf-ring-bytes', '65536']);
