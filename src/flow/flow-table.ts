@@ -415,7 +415,9 @@ export class FlowTable {
     let slot = this.updateCursor;
     for (; slot < end; slot++) {
       const m = slot * WORDS + W_META;
-      if ((w[m] & META_EVIDENCE_CHANGED) === 0) continue;
+      // A flow begun by its payload waits for its first counters (the loader sends them at its
+      // next sweep): judged before them, its record would say no packets and guess the initiator.
+      if ((w[m] & META_EVIDENCE_CHANGED) === 0 || (w[m] & META_OBSERVED_PENDING) !== 0) continue;
       w[m] &= ~META_EVIDENCE_CHANGED;
       this.sink.onFlowUpdate!(this.record(slot, 'update'));
       if (++published >= limit) {

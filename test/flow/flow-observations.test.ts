@@ -251,4 +251,17 @@ describe('flows observed in the kernel', () => {
     table.publishUpdates();
     expect(updates.map((u) => [u.endReason, u.toServer.payload.length])).toEqual([['update', 7]]);
   });
+
+  it('holds a flow begun by its payload back from onFlowUpdate until its first counters say who opened it', () => {
+    const updates: FlowRecord[] = [];
+    const table = new FlowTable({ onFlow: () => {}, onFlowUpdate: (f) => updates.push(f) }, OPTIONS);
+    // The ring buffer's chunk comes before the sweep's counters.
+    table.addPayloadChunk(chunk(0, '\x16\x03\x01\x00\x02hi'));
+    expect(table.publishUpdates()).toBe(false);
+    expect(updates).toHaveLength(0);
+    table.addObservation(observation());
+    table.publishUpdates();
+    expect(updates.map((u) => [u.initiatorEvidence, u.tcpState, u.toServer.packets, u.toClient.packets, u.toServer.payload.length])).toEqual([['syn', expect.any(String), 3, 2, 7]]);
+    expect(updates[0]!.tcpState).not.toBe('mid-stream');
+  });
 });
