@@ -79,7 +79,8 @@ export function describeItem(item: unknown): string {
   return `${cut(kind)} ${cut(name, 2 * EXCERPT_CHARS)}`;
 }
 
-function asRecord(value: unknown): Record<string, unknown> {
+/** A JSON value as an object's fields: none for anything that is not an object. */
+export function asRecord(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 

@@ -16,7 +16,7 @@ import { restartDelayMs } from '../engine/loader-supervisor.js';
 import type { IdentityUpdate, IdentityUpdates } from './identity-source.js';
 import { JsonField, ShapeError } from './json-field.js';
 import { KubernetesApiError, readBounded, refusal, type ApiVerb, type KubernetesApi } from './kubernetes-api.js';
-import { describeItem, readSnapshotObject, type NodeObject, type PodObject, type ServiceObject } from './kubernetes-objects.js';
+import { asRecord, describeItem, readSnapshotObject, type NodeObject, type PodObject, type ServiceObject } from './kubernetes-objects.js';
 import { kubernetesKey } from './snapshot-updates.js';
 import { readLines } from './watch-lines.js';
 
@@ -319,10 +319,6 @@ export class ResourceReflector {
       this.timer = setTimeout(resolve, ms);
     });
   }
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 function resourceVersionOf(raw: unknown): string {
