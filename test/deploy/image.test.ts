@@ -13,7 +13,7 @@ import { gate } from '../support/tshark.js';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const VERSION = (JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { version: string }).version;
 const IMAGE = `localhost/flowaudit:${VERSION}`;
-const SKIP_REASON = 'image build (16 min cold, 32 s warm) runs in CI and with `npm run test:image`';
+const SKIP_REASON = 'image build (5 min cold, 32 s warm) runs in CI and with `npm run test:image`';
 const wanted = process.env.CI === 'true' || process.env.FLOWAUDIT_IMAGE_TEST === '1';
 if (!wanted) console.warn(`skipping: ${SKIP_REASON}`);
 const root = gate(process.getuid?.() === 0 ? null : 'needs root (mmdebstrap and buildah build and mount images)');
