@@ -18,6 +18,8 @@ export class ProtobufReader {
   private buf: Buffer = Buffer.alloc(0);
   /** The next byte to read. */
   pos = 0;
+  /** Where the message began in buf: errors name a byte of the message, not of the buffer. */
+  private start = 0;
   /** Low and high 32 bits of the last varint64(). */
   lo = 0;
   hi = 0;
@@ -26,6 +28,7 @@ export class ProtobufReader {
   reset(buf: Buffer, start: number): void {
     this.buf = buf;
     this.pos = start;
+    this.start = start;
   }
 
   /** The big-endian 32-bit word at `at` (a position a field's bytes were found at). */
@@ -36,7 +39,7 @@ export class ProtobufReader {
   /** The next field's tag (number << 3 | wire type); a field number 0 is not a field. */
   tag(end: number): number {
     const tag = this.varint32(end);
-    if (tag >>> 3 === 0) throw new ProtobufWireError(`field number 0 at byte ${this.pos - 1}`);
+    if (tag >>> 3 === 0) throw new ProtobufWireError(`field number 0 at byte ${this.pos - 1 - this.start}`);
     return tag;
   }
 
@@ -51,7 +54,7 @@ export class ProtobufReader {
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < 10; i++) {
-      if (this.pos >= end) throw new ProtobufWireError(`varint runs past the end of its message (byte ${this.pos})`);
+      if (this.pos >= end) throw new ProtobufWireError(`varint runs past the end of its message (byte ${this.pos - this.start})`);
       const byte = this.buf[this.pos++];
       if (i < 4) lo |= (byte & 0x7f) << (7 * i);
       else if (i === 4) {
@@ -64,7 +67,7 @@ export class ProtobufReader {
         return;
       }
     }
-    throw new ProtobufWireError(`varint longer than 10 bytes at byte ${this.pos - 10}`);
+    throw new ProtobufWireError(`varint longer than 10 bytes at byte ${this.pos - 10 - this.start}`);
   }
 
   /** A uint64 as a Number (exact up to 2^53, as counters are). */
@@ -87,7 +90,7 @@ export class ProtobufReader {
   /** A length-delimited field's end (its bytes are pos..end), checked against the enclosing `end`. */
   delimitedEnd(end: number): number {
     const length = this.varint32(end);
-    if (length > end - this.pos) throw new ProtobufWireError(`a field of ${length} bytes runs past the end of its message (byte ${this.pos})`);
+    if (length > end - this.pos) throw new ProtobufWireError(`a field of ${length} bytes runs past the end of its message (byte ${this.pos - this.start})`);
     return this.pos + length;
   }
 
@@ -122,12 +125,12 @@ export class ProtobufReader {
         this.advance(4, end);
         return;
       default:
-        throw new ProtobufWireError(`wire type ${wireType} at byte ${this.pos - 1} (groups and unassigned types are not read)`);
+        throw new ProtobufWireError(`wire type ${wireType} at byte ${this.pos - 1 - this.start} (groups and unassigned types are not read)`);
     }
   }
 
   private advance(bytes: number, end: number): void {
-    if (bytes > end - this.pos) throw new ProtobufWireError(`a fixed field runs past the end of its message (byte ${this.pos})`);
+    if (bytes > end - this.pos) throw new ProtobufWireError(`a fixed field runs past the end of its message (byte ${this.pos - this.start})`);
     this.pos += bytes;
   }
 }

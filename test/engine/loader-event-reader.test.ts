@@ -170,6 +170,9 @@ describe('bytes that are not the schema\'s Event', () => {
   ];
   it.each(cases)('%s: one clear error', (_, bytes, message) => {
     expect(() => read(bytes)).toThrow(message);
+    // Read where it lies in a stream, after other bytes: the error names the same byte of the event.
+    const inStream = Buffer.concat([Buffer.alloc(7, 0xaa), bytes]);
+    expect(() => new LoaderEventReader().read(inStream, 7, inStream.length)).toThrow(message);
   });
 
   it('random bytes and damaged events: an event or one of the two errors, never another throw', () => {
