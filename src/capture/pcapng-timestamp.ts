@@ -20,7 +20,8 @@ const NANOS_ODD_PART = 1953125;
 /**
  * Converts pcapng's 64-bit timestamps (a count of if_tsresol units, split into two 32-bit words)
  * into exact seconds and nanoseconds (nanoseconds rounded down) without BigInt, so the per-packet
- * path allocates nothing. One converter per interface; the result is left in `seconds` and
+ * path allocates nothing. Seconds are exact while the count's whole seconds are below 2^53 (285
+ * million years); past that they are the nearest double before if_tsoffset is added. One converter per interface; the result is left in `seconds` and
  * `nanos`.
  *
  * Units per second are odd * 2^shift (10^d = 5^d * 2^d, 2^b = 1 * 2^b). The count is shifted
