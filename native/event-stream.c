@@ -110,7 +110,7 @@ int fa_emit_payload(const struct fa_payload_event *ev)
 	return write_event(&event);
 }
 
-int fa_emit_counters(const __u64 c[FA_C_COUNT], __u64 evicted)
+int fa_emit_counters(const __u64 c[FA_C_COUNT], __u64 evicted, __u64 map_entries)
 {
 	Flowaudit__Loader__Counters counters = FLOWAUDIT__LOADER__COUNTERS__INIT;
 	counters.packets = c[FA_C_PACKETS];
@@ -123,6 +123,10 @@ int fa_emit_counters(const __u64 c[FA_C_COUNT], __u64 evicted)
 	counters.fragments = c[FA_C_FRAGMENTS];
 	counters.fragment_without_first = c[FA_C_FRAGMENT_WITHOUT_FIRST];
 	counters.too_many_ext_headers = c[FA_C_TOO_MANY_EXT_HEADERS];
+	counters.reused_tuples = c[FA_C_REUSED];
+	counters.reuse_not_split = c[FA_C_REUSE_NOT_SPLIT];
+	counters.late_after_close = c[FA_C_LATE_AFTER_CLOSE];
+	counters.map_entries = map_entries;
 	Event event = FLOWAUDIT__LOADER__EVENT__INIT;
 	event.kind_case = FLOWAUDIT__LOADER__EVENT__KIND_COUNTERS;
 	event.counters = &counters;

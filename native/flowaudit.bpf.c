@@ -25,6 +25,16 @@ struct {
 	__type(value, struct fa_flow);
 } flows SEC(".maps");
 
+/* Key: struct fa_flow_key. Value: struct fa_closed. TCP connections the loader ended as closed
+ * and deleted, so that their late packets are not taken for new flows. Size set by the loader
+ * (--max-flows: it remembers as many closed connections as the flow map holds flows). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct fa_flow_key);
+	__type(value, struct fa_closed);
+} closed SEC(".maps");
+
 /* Key: struct fa_fragment_key. Value: the first fragment's ports, for the later fragments. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -53,7 +63,11 @@ struct {
 #define MAX_IPV6_EXT_HEADERS 8
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
+#define TCP_RST 0x04
 #define TCP_ACK 0x10
+/* How long after its end a closed connection's packets are still known as late: Linux's
+ * TIME_WAIT (TCP_TIMEWAIT_LEN), the longest its peers wait for them. */
+#define LATE_WINDOW_NS (60ull * 1000000000ull)
 
 /* What one packet carries, as parsed. */
 struct packet {
@@ -380,6 +394,7 @@ static __always_inline void send_payload(struct __sk_buff *skb, struct work *w, 
 	ev->offset = offset;
 	ev->len = n;
 	ev->b_to_a = b_to_a;
+	ev->kind = FA_EVENT_PAYLOAD;
 	__u64 size = __builtin_offsetof(struct fa_payload_event, data) + n;
 	if (bpf_ringbuf_output(&payloads, ev, size, 0) < 0) {
 		count(FA_C_RING_RESERVE_FAILED);
@@ -406,6 +421,52 @@ static __always_inline void count_packet(struct fa_flow *f, struct fa_direction 
 		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && f->syn_ack_side == FA_SIDE_NONE)
 			f->syn_ack_side = sender;
 	}
+}
+
+/*
+ * A SYN without ACK on an entry whose connection has closed (a FIN or an RST seen) opens a new
+ * connection on the same tuple: a client port used again while the server's socket is in
+ * TIME_WAIT. As a conntrack entry does, the entry starts afresh with the SYN, after the closed
+ * connection's final counters have gone to the ring buffer (ahead of the new connection's payload
+ * chunks). With the ring buffer full they cannot go, and the SYN is counted in the old entry
+ * (reuse_not_split). docs/ebpf.md, "A reused tuple".
+ */
+static __always_inline void restart_if_reused(struct work *w, struct fa_flow *f, const struct packet *p, __u64 now)
+{
+	if ((p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+		return;
+	if (((f->dir[0].tcp_flags | f->dir[1].tcp_flags) & (TCP_FIN | TCP_RST)) == 0)
+		return;
+	struct fa_reused_event *ev = bpf_ringbuf_reserve(&payloads, sizeof(*ev), 0);
+	if (!ev) {
+		count(FA_C_REUSE_NOT_SPLIT);
+		return;
+	}
+	ev->key = w->key;
+	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
+	ev->kind = FA_EVENT_REUSED;
+	ev->flow = *f;
+	bpf_ringbuf_submit(ev, 0);
+	count(FA_C_REUSED);
+	__builtin_memset(f->dir, 0, sizeof(f->dir));
+	f->first_ns = now;
+	f->syn_side = FA_SIDE_NONE;
+	f->syn_ack_side = FA_SIDE_NONE;
+}
+
+/* A TCP packet without SYN of a connection the loader ended as closed and deleted (its last ACK
+ * or a retransmitted FIN after the linger) is not a new flow: counted once, on the interface that
+ * counted the connection, and otherwise left alone. */
+static __always_inline int late_after_close(struct __sk_buff *skb, const struct packet *p, const struct fa_flow_key *key, __u64 now)
+{
+	if (p->protocol != IPPROTO_TCP || (p->tcp_flags & TCP_SYN))
+		return 0;
+	struct fa_closed *c = bpf_map_lookup_elem(&closed, key);
+	if (!c || now - c->closed_ns > LATE_WINDOW_NS)
+		return 0;
+	if (c->if_index == skb->ifindex)
+		count(FA_C_LATE_AFTER_CLOSE);
+	return 1;
 }
 
 static __always_inline void account(struct __sk_buff *skb)
@@ -469,6 +530,8 @@ static __always_inline void account(struct __sk_buff *skb)
 	struct fa_flow *f = bpf_map_lookup_elem(&flows, key);
 	if (!f) {
 		now = bpf_ktime_get_boot_ns();
+		if (late_after_close(skb, p, key, now))
+			return;
 		struct fa_flow *fresh = &w->fresh;
 		__builtin_memset(fresh, 0, sizeof(*fresh));
 		fresh->first_ns = now;
@@ -500,6 +563,8 @@ static __always_inline void account(struct __sk_buff *skb)
 	}
 	if (!now)
 		now = bpf_ktime_get_boot_ns();
+	if (p->tcp_flags & TCP_SYN)
+		restart_if_reused(w, f, p, now);
 	struct fa_direction *d = &f->dir[b_to_a & 1];
 	count_packet(f, d, p, b_to_a, now);
 	if (payload_limit > 0 && (p->payload_len > 0 || p->protocol == IPPROTO_TCP))

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <net/if_arp.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -48,6 +49,7 @@ struct options {
 	__u32 payload_limit;
 	__u32 interval_ms;
 	__u32 idle_timeout_s;
+	__u32 closed_timeout_s;
 	bool verbose;
 };
 
@@ -57,9 +59,16 @@ struct attached {
 	bool used;
 };
 
+/* A closed connection the ring buffer reported while a sweep read the map (reused_seen). */
+struct reused {
+	struct fa_flow_key key;
+	__u64 first_ns;
+};
+
 struct loader {
 	struct options opt;
 	struct flowaudit_bpf *skel;
+	struct ring_buffer *ring;
 	int prog_fd[2];
 	enum fa_attach_mode mode;
 	struct attached *ifaces;
@@ -71,6 +80,10 @@ struct loader {
 	__s64 boot_to_unix_ns;
 	struct fa_flow_key *keys;
 	struct fa_flow *values;
+	/* While a sweep drains the ring buffer: the reused connections it reports (sorted after). */
+	bool collect_reused;
+	struct reused *reused;
+	int n_reused, cap_reused;
 };
 
 static void fatal_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -88,7 +101,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: flowaudit-loader [-i PATTERN]... [--kind KIND]... [--attach auto|tcx|tc]\n"
 	      "         [--max-flows N] [--ring-bytes N] [--payload-limit N] [--interval-ms N]\n"
-	      "         [--idle-timeout S] [--verbose]\n"
+	      "         [--idle-timeout S] [--closed-timeout S] [--verbose]\n"
 	      "Attaches to interfaces whose name matches a PATTERN (fnmatch: 'veth*') or whose link\n"
 	      "kind is KIND (veth, bridge); with neither, to every non-loopback Ethernet interface.\n"
 	      "Streams length-delimited flowaudit.loader.Event messages on stdout (proto/flowaudit.proto).\n",
@@ -114,11 +127,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "attach", required_argument, 0, 'a' },    { "max-flows", required_argument, 0, 'm' },
 		{ "ring-bytes", required_argument, 0, 'r' }, { "payload-limit", required_argument, 0, 'p' },
 		{ "interval-ms", required_argument, 0, 't' }, { "idle-timeout", required_argument, 0, 'd' },
+		{ "closed-timeout", required_argument, 0, 'c' },
 		{ "verbose", no_argument, 0, 'v' },          { "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	*o = (struct options){ .attach = FA_ATTACH_AUTO, .max_flows = 65536, .ring_bytes = 1 << 20,
-			       .payload_limit = FA_PAYLOAD_MAX, .interval_ms = 1000, .idle_timeout_s = 60 };
+			       .payload_limit = FA_PAYLOAD_MAX, .interval_ms = 1000, .idle_timeout_s = 60,
+			       .closed_timeout_s = 5 };
 	int c;
 	while ((c = getopt_long(argc, argv, "i:vh", longs, NULL)) != -1) {
 		const char *bad = NULL;
@@ -164,6 +179,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'd':
 			if (!parse_u32(optarg, 1, 86400, &o->idle_timeout_s))
 				bad = "--idle-timeout: 1 to 86400 seconds";
+			break;
+		case 'c':
+			if (!parse_u32(optarg, 0, 3600, &o->closed_timeout_s))
+				bad = "--closed-timeout: 0 to 3600 seconds";
 			break;
 		case 'v':
 			o->verbose = true;
@@ -303,13 +322,37 @@ static void on_link(const struct fa_link *link, bool removed, void *ctx)
 		l->stream_gone = true;
 }
 
-static int on_payload(void *ctx, void *data, size_t size)
+/* A closed connection's final counters, sent by the kernel when a SYN reused its entry; a sweep
+ * that drains the ring remembers it (sweep, reused_seen). */
+static void report_reused(struct loader *l, const struct fa_reused_event *ev)
+{
+	if (fa_emit_flow(&ev->key, &ev->flow, l->boot_to_unix_ns, FA_END_CLOSED) < 0)
+		l->stream_gone = true;
+	if (!l->collect_reused)
+		return;
+	if (l->n_reused == l->cap_reused) {
+		int cap = l->cap_reused ? 2 * l->cap_reused : 64;
+		struct reused *grown = realloc(l->reused, cap * sizeof(*grown));
+		if (!grown)
+			return;
+		l->reused = grown;
+		l->cap_reused = cap;
+	}
+	l->reused[l->n_reused++] = (struct reused){ .key = ev->key, .first_ns = ev->flow.first_ns };
+}
+
+static int on_event(void *ctx, void *data, size_t size)
 {
 	struct loader *l = ctx;
+	const struct fa_payload_event *ev = data;
 	if (size < __builtin_offsetof(struct fa_payload_event, data))
 		return 0;
-	if (fa_emit_payload(data) < 0)
+	if (ev->kind == FA_EVENT_REUSED) {
+		if (size >= sizeof(struct fa_reused_event))
+			report_reused(l, data);
+	} else if (fa_emit_payload(ev) < 0) {
 		l->stream_gone = true;
+	}
 	return 0;
 }
 
@@ -369,16 +412,88 @@ static int read_flows(struct loader *l)
 	return n;
 }
 
+/* The flow's latest packet, boot clock. */
+static __u64 last_seen_ns(const struct fa_flow *f)
+{
+	return f->last_ns;
+}
+
 static int by_last_seen(const void *a, const void *b, void *values)
 {
 	const struct fa_flow *v = values;
-	__u64 x = v[*(const int *)a].last_ns, y = v[*(const int *)b].last_ns;
+	__u64 x = last_seen_ns(&v[*(const int *)a]), y = last_seen_ns(&v[*(const int *)b]);
 	return x < y ? -1 : x > y;
 }
 
-/* Every --interval-ms: reports flows that changed since the last sweep, ends idle ones and
- * those counted on an interface let go, evicts the least recently active when the map is over
- * 90% full (down to 80%), and reports the counters. */
+/* TCP header flag bits, as fa_direction.tcp_flags ORs them. */
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
+
+/* A TCP connection that has closed: an RST either way, or a FIN each way. */
+static bool connection_closed(const struct fa_flow_key *key, const struct fa_flow *f)
+{
+	if (key->protocol != IPPROTO_TCP)
+		return false;
+	__u32 a = f->dir[0].tcp_flags, b = f->dir[1].tcp_flags;
+	return ((a | b) & TCP_RST) || ((a & b) & TCP_FIN);
+}
+
+static int by_key_and_start(const void *a, const void *b)
+{
+	const struct reused *x = a, *y = b;
+	int c = memcmp(&x->key, &y->key, sizeof(x->key));
+	return c ? c : (x->first_ns > y->first_ns) - (x->first_ns < y->first_ns);
+}
+
+/* Whether the ring buffer reported this connection (key and first packet) closed during the
+ * sweep: the map's read of it is older than that final report, and is not written. */
+static bool reused_seen(const struct loader *l, const struct fa_flow_key *key, const struct fa_flow *f)
+{
+	if (l->n_reused == 0 || key->protocol != IPPROTO_TCP)
+		return false;
+	struct reused probe = { .key = *key, .first_ns = f->first_ns };
+	return bsearch(&probe, l->reused, l->n_reused, sizeof(probe), by_key_and_start) != NULL;
+}
+
+/*
+ * Deletes an entry the sweep ends, taking its latest counters into *f: what was counted between
+ * the read and the delete is reported, not lost. Returns false when the entry is no longer the
+ * connection read: a SYN reused it for a new one meanwhile (the ring buffer reports the old one,
+ * closed). The new one's entry is then put back, or, if a packet made another meanwhile,
+ * reported evicted.
+ */
+static bool take_entry(struct loader *l, int fd, const struct fa_flow_key *key, struct fa_flow *f, __s64 to_unix)
+{
+	struct fa_flow latest;
+	if (bpf_map_lookup_and_delete_elem(fd, key, &latest) != 0) {
+		/* Hash maps have it from Linux 5.14; before, the read's counters. */
+		if (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP)
+			bpf_map_delete_elem(fd, key);
+		return true;
+	}
+	if (latest.first_ns == f->first_ns) {
+		*f = latest;
+		return true;
+	}
+	if (bpf_map_update_elem(fd, key, &latest, BPF_NOEXIST) != 0) {
+		l->evicted++;
+		if (fa_emit_flow(key, &latest, to_unix, FA_END_EVICTED) < 0)
+			l->stream_gone = true;
+	}
+	return false;
+}
+
+/* Keeps a closed connection's key for a while, so the kernel takes its late packets for what
+ * they are (late_after_close in flowaudit.bpf.c). */
+static void remember_closed(struct loader *l, const struct fa_flow_key *key, const struct fa_flow *f, __u64 boot)
+{
+	struct fa_closed c = { .closed_ns = boot, .if_index = f->if_index };
+	bpf_map_update_elem(bpf_map__fd(l->skel->maps.closed), key, &c, BPF_ANY);
+}
+
+/* Every --interval-ms: reports flows that changed since the last sweep, ends closed connections
+ * quiet for --closed-timeout, idle flows and those counted on an interface let go, evicts the
+ * least recently active when the map is over 90% full (down to 80%), and reports the counters. */
 static void sweep(struct loader *l, bool stopping)
 {
 	__u64 boot = clock_ns(CLOCK_BOOTTIME);
@@ -392,23 +507,40 @@ static void sweep(struct loader *l, bool stopping)
 		fa_emit_error("reading the flow map: %s", strerror(-n));
 		n = 0;
 	}
+	/* Connections a SYN reused while the map was read: the ring buffer has their final counters,
+	 * written now, before the new connections' first reports. */
+	l->n_reused = 0;
+	l->collect_reused = true;
+	ring_buffer__consume(l->ring);
+	l->collect_reused = false;
+	qsort(l->reused, l->n_reused, sizeof(*l->reused), by_key_and_start);
 	int *live = malloc((n + 1) * sizeof(int));
 	int n_live = 0;
 	__u64 idle_ns = (__u64)l->opt.idle_timeout_s * 1000000000ull;
+	__u64 closed_ns = (__u64)l->opt.closed_timeout_s * 1000000000ull;
 	for (int i = 0; i < n && !l->stream_gone; i++) {
 		struct fa_flow *f = &l->values[i];
+		if (reused_seen(l, &l->keys[i], f))
+			continue;
+		__u64 quiet = boot > last_seen_ns(f) ? boot - last_seen_ns(f) : 0;
 		enum fa_flow_end end = FA_END_LIVE;
 		if (stopping)
 			end = FA_END_STOP;
 		else if (!find_iface(l, f->if_index))
 			end = FA_END_INTERFACE_GONE;
-		else if (boot > f->last_ns && boot - f->last_ns > idle_ns)
+		else if (quiet > closed_ns && connection_closed(&l->keys[i], f))
+			end = FA_END_CLOSED;
+		else if (quiet > idle_ns)
 			end = FA_END_IDLE;
-		if (end == FA_END_IDLE || end == FA_END_INTERFACE_GONE)
-			bpf_map_delete_elem(fd, &l->keys[i]);
-		else if (live)
+		if (end == FA_END_CLOSED || end == FA_END_IDLE || end == FA_END_INTERFACE_GONE) {
+			if (!take_entry(l, fd, &l->keys[i], f, to_unix))
+				continue;
+			if (end == FA_END_CLOSED)
+				remember_closed(l, &l->keys[i], f, boot);
+		} else if (live) {
 			live[n_live++] = i;
-		if (end != FA_END_LIVE || f->last_ns >= l->last_sweep_boot_ns)
+		}
+		if (end != FA_END_LIVE || last_seen_ns(f) >= l->last_sweep_boot_ns)
 			if (fa_emit_flow(&l->keys[i], f, to_unix, end) < 0)
 				l->stream_gone = true;
 	}
@@ -435,7 +567,7 @@ static void sweep(struct loader *l, bool stopping)
 			totals[c] += per_cpu[cpu];
 	}
 	free(per_cpu);
-	if (fa_emit_counters(totals, l->evicted) < 0)
+	if (fa_emit_counters(totals, l->evicted, n) < 0)
 		l->stream_gone = true;
 }
 
@@ -462,7 +594,6 @@ enum { TAG_SIGNAL, TAG_LINKS, TAG_RING, TAG_TIMER };
 int main(int argc, char **argv)
 {
 	struct loader l = { .mode = FA_ATTACH_AUTO };
-	struct ring_buffer *ring = NULL;
 	int links_fd = -1, sig_fd = -1, timer_fd = -1, ep = -1;
 	/* An agent killed outright (SIGKILL, the OOM killer) cannot stop us: the kernel sends SIGTERM
 	 * when it dies, so we detach (tc filters included) at once instead of at the next write to the
@@ -498,6 +629,7 @@ int main(int argc, char **argv)
 	}
 	l.skel->rodata->payload_limit = l.opt.payload_limit;
 	bpf_map__set_max_entries(l.skel->maps.flows, l.opt.max_flows);
+	bpf_map__set_max_entries(l.skel->maps.closed, l.opt.max_flows);
 	bpf_map__set_max_entries(l.skel->maps.payloads, l.opt.ring_bytes);
 	int e = flowaudit_bpf__load(l.skel);
 	if (e != 0) {
@@ -512,8 +644,8 @@ int main(int argc, char **argv)
 		fatal_line("out of memory for %u flows", l.opt.max_flows);
 		goto cleanup;
 	}
-	ring = ring_buffer__new(bpf_map__fd(l.skel->maps.payloads), on_payload, &l, NULL);
-	if (!ring) {
+	l.ring = ring_buffer__new(bpf_map__fd(l.skel->maps.payloads), on_event, &l, NULL);
+	if (!l.ring) {
 		fatal_line("cannot open the payload ring buffer: %s", strerror(errno));
 		goto cleanup;
 	}
@@ -535,7 +667,7 @@ int main(int argc, char **argv)
 	every.it_value = every.it_interval;
 	if (sig_fd < 0 || links_fd < 0 || timer_fd < 0 || ep < 0 || timerfd_settime(timer_fd, 0, &every, NULL) != 0 ||
 	    add_epoll(ep, sig_fd, TAG_SIGNAL) || add_epoll(ep, links_fd, TAG_LINKS) ||
-	    add_epoll(ep, ring_buffer__epoll_fd(ring), TAG_RING) || add_epoll(ep, timer_fd, TAG_TIMER)) {
+	    add_epoll(ep, ring_buffer__epoll_fd(l.ring), TAG_RING) || add_epoll(ep, timer_fd, TAG_TIMER)) {
 		fatal_line("cannot set up the event loop: %s", strerror(links_fd < 0 ? -links_fd : errno));
 		goto cleanup;
 	}
@@ -564,7 +696,7 @@ int main(int argc, char **argv)
 					}
 				}
 			} else if (events[i].data.u32 == TAG_RING) {
-				ring_buffer__consume(ring);
+				ring_buffer__consume(l.ring);
 			} else {
 				__u64 expirations;
 				if (read(timer_fd, &expirations, sizeof(expirations)) > 0)
@@ -574,7 +706,7 @@ int main(int argc, char **argv)
 		if (fa_stream_flush() < 0)
 			l.stream_gone = true;
 	}
-	ring_buffer__consume(ring);
+	ring_buffer__consume(l.ring);
 	sweep(&l, true);
 	fa_stream_flush();
 	status = 0;
@@ -584,7 +716,8 @@ cleanup:
 		if (l.ifaces[i].used)
 			fa_hook_detach(&l.ifaces[i].hook, false);
 	free(l.ifaces);
-	ring_buffer__free(ring);
+	ring_buffer__free(l.ring);
+	free(l.reused);
 	flowaudit_bpf__destroy(l.skel);
 	free(l.keys);
 	free(l.values);

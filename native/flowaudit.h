@@ -54,6 +54,14 @@ struct fa_flow {
 	__u8 pad[2];
 };
 
+/* The closed map's value: when the loader ended a closed TCP connection and deleted its entry,
+ * and the interface that counted it (docs/ebpf.md, "Closed connections"). */
+struct fa_closed {
+	__u64 closed_ns; /* bpf_ktime_get_boot_ns() */
+	__u32 if_index;
+	__u32 pad;
+};
+
 /* Key of the IP fragment map: the first fragment's ports for later fragments of the datagram. */
 struct fa_fragment_key {
 	__u8 src[16];
@@ -68,16 +76,35 @@ struct fa_fragment_ports {
 	__u16 dport;
 };
 
-/* One ring buffer record: a payload chunk of one flow direction. Only header + len bytes are
+/* What a ring buffer record is: its `kind` byte, at the same offset in every record. */
+enum fa_event_kind {
+	FA_EVENT_PAYLOAD = 0, /* struct fa_payload_event */
+	FA_EVENT_REUSED = 1,  /* struct fa_reused_event */
+};
+
+/* A ring buffer record: a payload chunk of one flow direction. Only header + len bytes are
  * submitted. */
 struct fa_payload_event {
 	struct fa_flow_key key;
 	__u32 offset;
 	__u16 len;
 	__u8 b_to_a;
-	__u8 pad;
+	__u8 kind; /* FA_EVENT_PAYLOAD */
 	__u8 data[FA_PAYLOAD_MAX];
 };
+
+/* A ring buffer record: a closed TCP connection's final counters, sent when a new connection's
+ * SYN reuses its entry (docs/ebpf.md, "A reused tuple"). In the payload ring, so it comes before
+ * the new connection's payload chunks. */
+struct fa_reused_event {
+	struct fa_flow_key key;
+	__u8 pad[7];
+	__u8 kind; /* FA_EVENT_REUSED */
+	struct fa_flow flow;
+};
+
+_Static_assert(__builtin_offsetof(struct fa_payload_event, kind) == __builtin_offsetof(struct fa_reused_event, kind),
+	       "a ring buffer record's kind is at one offset");
 
 /* Indexes of the per-CPU counters array (Counters in proto/flowaudit.proto). */
 enum fa_counter {
@@ -90,6 +117,9 @@ enum fa_counter {
 	FA_C_FRAGMENTS,
 	FA_C_FRAGMENT_WITHOUT_FIRST,
 	FA_C_TOO_MANY_EXT_HEADERS,
+	FA_C_REUSED,           /* entries a new connection's SYN took over from a closed one */
+	FA_C_REUSE_NOT_SPLIT,  /* the same, not reported (ring buffer full): counted in the old entry */
+	FA_C_LATE_AFTER_CLOSE, /* TCP packets of connections the loader already ended as closed */
 	FA_C_COUNT,
 };
 

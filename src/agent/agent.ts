@@ -296,6 +296,7 @@ function ebpfTotals(sources: readonly LiveSource[], flows: FlowPipeline): EbpfEn
     loader,
     attachMode: loader.up ? (mapper.hello?.attachMode ?? null) : null,
     kernel: mapper.kernelTotals(),
+    mapEntries: loader.up ? mapper.mapEntries() : 0,
     interfacesAttached: loader.up ? mapper.interfaces.size : 0,
   };
 }

@@ -17,7 +17,7 @@ import { ProtobufReader, ProtobufWireError, WireType } from './protobuf-reader.j
 export class LoaderSchemaError extends Error {}
 
 const SIDES: readonly LoaderSide[] = [null, 'a', 'b'];
-const ENDS: readonly LoaderFlowEnd[] = ['live', 'idle', 'evicted', 'stop', 'interface-gone'];
+const ENDS: readonly LoaderFlowEnd[] = ['live', 'idle', 'evicted', 'stop', 'interface-gone', 'closed'];
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -199,16 +199,18 @@ export class LoaderEventReader {
 
   private counters(end: number): LoaderCounters {
     const r = this.r;
-    // Field numbers 1..10 in the schema's order.
-    const values = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    // Field numbers 1..14 in the schema's order.
+    const values = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     while (r.pos < end) {
       const tag = r.tag(end);
       const field = tag >>> 3;
-      if (field <= 10 && (tag & 7) === WireType.Varint) values[field - 1] = r.uint64(end);
-      else this.unknown(tag, 11, end);
+      if (field <= 14 && (tag & 7) === WireType.Varint) values[field - 1] = r.uint64(end);
+      else this.unknown(tag, 15, end);
     }
-    const [packets, duplicateHook, ringReserveFailed, mapFull, evicted, notIp, truncated, fragments, fragmentWithoutFirst, tooManyExtHeaders] = values;
-    return { kind: 'counters', packets, duplicateHook, ringReserveFailed, mapFull, evicted, notIp, truncated, fragments, fragmentWithoutFirst, tooManyExtHeaders };
+    const [packets, duplicateHook, ringReserveFailed, mapFull, evicted, notIp, truncated, fragments, fragmentWithoutFirst, tooManyExtHeaders, reusedTuples, reuseNotSplit, lateAfterClose, mapEntries] = values;
+    return {
+      kind: 'counters', packets, duplicateHook, ringReserveFailed, mapFull, evicted, notIp, truncated, fragments, fragmentWithoutFirst, tooManyExtHeaders, reusedTuples, reuseNotSplit, lateAfterClose, mapEntries,
+    };
   }
 
   private interfaceChange(end: number): LoaderInterface {

@@ -35,9 +35,10 @@ export type LoaderSide = 'a' | 'b' | null;
 /**
  * `live` a snapshot of a flow still counted in the kernel; the others are final counters: `idle`
  * (idle timeout), `evicted` (the map was nearly full), `stop` (the loader stops),
- * `interface-gone` (the interface that counted it was let go).
+ * `interface-gone` (the interface that counted it was let go), `closed` (a TCP connection that
+ * closed: quiet for the loader's --closed-timeout, or its tuple reused by a new connection).
  */
-export type LoaderFlowEnd = 'live' | 'idle' | 'evicted' | 'stop' | 'interface-gone';
+export type LoaderFlowEnd = 'live' | 'idle' | 'evicted' | 'stop' | 'interface-gone' | 'closed';
 
 export interface LoaderHello {
   readonly kind: 'hello';
@@ -89,6 +90,14 @@ export interface LoaderCounters {
   readonly fragments: number;
   readonly fragmentWithoutFirst: number;
   readonly tooManyExtHeaders: number;
+  /** Closed connections whose entry a new connection's SYN took over (reported `closed`). */
+  readonly reusedTuples: number;
+  /** The same with the ring buffer full: the new connection was counted in the old entry. */
+  readonly reuseNotSplit: number;
+  /** TCP packets of connections already reported closed and removed: not taken for new flows. */
+  readonly lateAfterClose: number;
+  /** Entries in the kernel's flow map at the sweep that sent these counters (a gauge, not cumulative). */
+  readonly mapEntries: number;
 }
 
 export interface LoaderInterface {

@@ -48,11 +48,12 @@ export interface LoaderFlowMapperOptions {
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** The kernel side's counters, without the event's kind. */
-export type KernelCounters = Omit<LoaderCounters, 'kind'>;
+/** The kernel side's cumulative counters: the event's without its kind and its one gauge (mapEntries). */
+export type KernelCounters = Omit<LoaderCounters, 'kind' | 'mapEntries'>;
 
 const NO_KERNEL_COUNTS: KernelCounters = {
   packets: 0, duplicateHook: 0, ringReserveFailed: 0, mapFull: 0, evicted: 0, notIp: 0, truncated: 0, fragments: 0, fragmentWithoutFirst: 0, tooManyExtHeaders: 0,
+  reusedTuples: 0, reuseNotSplit: 0, lateAfterClose: 0,
 };
 
 export class LoaderFlowMapper implements LoaderEventSink {
@@ -117,6 +118,11 @@ export class LoaderFlowMapper implements LoaderEventSink {
         this.onLoaderError(event.message);
         break;
     }
+  }
+
+  /** Entries in the running loader's flow map at its last sweep (0 before its first counters). */
+  mapEntries(): number {
+    return this.kernel?.mapEntries ?? 0;
   }
 
   /** The kernel side's counters over every loader run (restarts start the kernel's from zero): what metrics export as counters. */

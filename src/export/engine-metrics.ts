@@ -13,6 +13,8 @@ export interface EbpfEngineTotals {
   readonly attachMode: string | null;
   /** The kernel side's counters, over every loader run. */
   readonly kernel: KernelCounters;
+  /** Entries in the kernel's flow map at the running loader's last sweep. */
+  readonly mapEntries: number;
   readonly interfacesAttached: number;
 }
 
@@ -21,6 +23,7 @@ const LOSS_REASONS: readonly [string, keyof KernelCounters][] = [
   ['ring_reserve_failed', 'ringReserveFailed'],
   ['map_full', 'mapFull'],
   ['evicted', 'evicted'],
+  ['reuse_not_split', 'reuseNotSplit'],
 ];
 
 /** What the kernel's parser could not (or only partly) attribute, by `reason`. */
@@ -71,6 +74,9 @@ class LoaderMetrics {
   private readonly unparsed: Counter<'reason'>;
   private readonly kernelPackets: Counter;
   private readonly duplicateHook: Counter;
+  private readonly reusedTuples: Counter;
+  private readonly latePackets: Counter;
+  private readonly mapFlows: Gauge;
   private readonly interfaces: Gauge;
   private readonly streamProblems: Counter<'reason'>;
 
@@ -80,13 +86,16 @@ class LoaderMetrics {
     this.restarts = new Counter({ name: 'flowaudit_engine_loader_restarts_total', help: 'eBPF loaders started again after one died.', registers });
     this.losses = new Counter({
       name: 'flowaudit_engine_kernel_losses_total',
-      help: 'What the eBPF programs could not count, by reason: ring_reserve_failed (payload chunks not sent), map_full (packets of new flows not counted), evicted (flows ended early at 90% of the flow map).',
+      help: 'What the eBPF programs could not count, by reason: ring_reserve_failed (payload chunks not sent), map_full (packets of new flows not counted), evicted (flows ended early at 90% of the flow map), reuse_not_split (a new connection on a closed one\'s tuple counted in the old flow: ring buffer full).',
       labelNames: ['reason'],
       registers,
     });
     this.unparsed = new Counter({ name: 'flowaudit_engine_kernel_unparsed_packets_total', help: 'Packets the eBPF programs did not attribute to a flow (or only partly), by reason.', labelNames: ['reason'], registers });
     this.kernelPackets = new Counter({ name: 'flowaudit_engine_kernel_packets_total', help: 'Packets the eBPF programs saw, each pass through one of their hooks counted.', registers });
     this.duplicateHook = new Counter({ name: 'flowaudit_engine_kernel_duplicate_hook_passes_total', help: 'Hook passes not counted because another interface counts the flow (each packet once; not a loss).', registers });
+    this.reusedTuples = new Counter({ name: 'flowaudit_engine_kernel_reused_tuples_total', help: "Closed TCP connections whose flow map entry a new connection's SYN on the same tuple took over (the closed one reported ended first).", registers });
+    this.latePackets = new Counter({ name: 'flowaudit_engine_kernel_late_packets_total', help: 'TCP packets of connections already reported closed and removed from the flow map (a last ACK, a retransmitted FIN): counted here, not taken for new flows.', registers });
+    this.mapFlows = new Gauge({ name: 'flowaudit_engine_map_flows', help: "Entries in the kernel's flow map at the loader's last sweep (of --ebpf-max-flows).", registers });
     this.interfaces = new Gauge({ name: 'flowaudit_engine_interfaces_attached', help: 'Interfaces the eBPF programs are attached to now.', registers });
     this.streamProblems = new Counter({
       name: 'flowaudit_engine_stream_errors_total',
@@ -103,6 +112,9 @@ class LoaderMetrics {
     for (const [reason, key] of UNPARSED_REASONS) setTotal(this.unparsed, t.kernel[key], { reason });
     setTotal(this.kernelPackets, t.kernel.packets);
     setTotal(this.duplicateHook, t.kernel.duplicateHook);
+    setTotal(this.reusedTuples, t.kernel.reusedTuples);
+    setTotal(this.latePackets, t.kernel.lateAfterClose);
+    this.mapFlows.set(t.mapEntries);
     this.interfaces.set(t.interfacesAttached);
     for (const reason of STREAM_PROBLEMS) setTotal(this.streamProblems, t.loader.stream[reason], { reason });
   }

@@ -80,7 +80,8 @@ function delimited(event: Record<string, unknown>): Buffer {
 }
 
 const HELLO = { hello: { schemaVersion: 1, attachMode: 'tc', maxFlows: 1024, ringBytes: 4096, payloadLimit: 4096 } };
-const LOSSES = { counters: { packets: 50, duplicateHook: 7, ringReserveFailed: 3, mapFull: 2, evicted: 1, notIp: 4, truncated: 0, fragments: 0, fragmentWithoutFirst: 5, tooManyExtHeaders: 0 } };
+const LOSSES = { counters: { packets: 50, duplicateHook: 7, ringReserveFailed: 3, mapFull: 2, evicted: 1, notIp: 4, truncated: 0, fragments: 0, fragmentWithoutFirst: 5, tooManyExtHeaders: 0,
+  reusedTuples: 8, reuseNotSplit: 1, lateAfterClose: 9, mapEntries: 600 } };
 const attached = (ifIndex: number, name: string) => ({ interface: { ifIndex, name, attached: true, mode: 'tc' } });
 
 const running: Agent[] = [];
@@ -159,6 +160,11 @@ describe('Agent on the eBPF engine, driven by a fake loader', () => {
     expect(series.get('flowaudit_engine_kernel_losses_total{reason="ring_reserve_failed"}')).toBe(6);
     expect(series.get('flowaudit_engine_kernel_losses_total{reason="map_full"}')).toBe(4);
     expect(series.get('flowaudit_engine_kernel_losses_total{reason="evicted"}')).toBe(2);
+    expect(series.get('flowaudit_engine_kernel_losses_total{reason="reuse_not_split"}')).toBe(2);
+    expect(series.get('flowaudit_engine_kernel_reused_tuples_total')).toBe(16);
+    expect(series.get('flowaudit_engine_kernel_late_packets_total')).toBe(18);
+    // A gauge: the running loader's map, not a sum over runs.
+    expect(series.get('flowaudit_engine_map_flows')).toBe(600);
     expect(series.get('flowaudit_engine_kernel_unparsed_packets_total{reason="fragment_without_first"}')).toBe(10);
     expect(series.get('flowaudit_engine_kernel_packets_total')).toBe(100);
     expect(series.get('flowaudit_engine_interfaces_attached')).toBe(1);

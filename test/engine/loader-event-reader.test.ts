@@ -32,7 +32,7 @@ function comparable(e: LoaderEvent): LoaderEvent {
 /* The oracle: protobufjs' decode and toObject, then the schema's meaning of each field. */
 type Plain = Record<string, any>;
 const SIDES = [null, 'a', 'b'];
-const ENDS = ['live', 'idle', 'evicted', 'stop', 'interface-gone'];
+const ENDS = ['live', 'idle', 'evicted', 'stop', 'interface-gone', 'closed'];
 
 function viaProtobufjs(bytes: Uint8Array): LoaderEvent {
   return comparable(protobufjsEvent(bytes));
@@ -82,14 +82,15 @@ const EVENT = fc.oneof(
   fc.record({ hello: fc.record({ schemaVersion: u32, attachMode: text, maxFlows: u32, ringBytes: u32, payloadLimit: u32 }, { requiredKeys: [] }) }),
   fc.record({
     flow: fc.record(
-      { key, aToB: direction, bToA: direction, synSide: fc.nat({ max: 2 }), synAckSide: fc.nat({ max: 2 }), firstNs: u64, lastNs: u64, ifIndex: u32, end: fc.nat({ max: 4 }) },
+      { key, aToB: direction, bToA: direction, synSide: fc.nat({ max: 2 }), synAckSide: fc.nat({ max: 2 }), firstNs: u64, lastNs: u64, ifIndex: u32, end: fc.nat({ max: 5 }) },
       { requiredKeys: ['key'] },
     ),
   }),
   fc.record({ payload: fc.record({ key, bToA: fc.boolean(), offset: u32, data: fc.uint8Array({ maxLength: 4096 }) }, { requiredKeys: ['key'] }) }),
   fc.record({
     counters: fc.record(
-      { packets: counter, duplicateHook: counter, ringReserveFailed: counter, mapFull: counter, evicted: counter, notIp: counter, truncated: counter, fragments: counter, fragmentWithoutFirst: counter, tooManyExtHeaders: counter },
+      { packets: counter, duplicateHook: counter, ringReserveFailed: counter, mapFull: counter, evicted: counter, notIp: counter, truncated: counter, fragments: counter, fragmentWithoutFirst: counter, tooManyExtHeaders: counter,
+        reusedTuples: counter, reuseNotSplit: counter, lateAfterClose: counter, mapEntries: counter },
       { requiredKeys: [] },
     ),
   }),

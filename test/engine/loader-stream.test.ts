@@ -177,7 +177,8 @@ describe('broken streams', () => {
 
   it('random events round-trip through protobufjs framing', () => {
     const event = fc.record({
-      counters: fc.record({ packets: fc.nat(), duplicateHook: fc.nat(), ringReserveFailed: fc.nat(), mapFull: fc.nat(), evicted: fc.nat(), notIp: fc.nat(), truncated: fc.nat(), fragments: fc.nat(), fragmentWithoutFirst: fc.nat(), tooManyExtHeaders: fc.nat() }),
+      counters: fc.record({ packets: fc.nat(), duplicateHook: fc.nat(), ringReserveFailed: fc.nat(), mapFull: fc.nat(), evicted: fc.nat(), notIp: fc.nat(), truncated: fc.nat(), fragments: fc.nat(), fragmentWithoutFirst: fc.nat(), tooManyExtHeaders: fc.nat(),
+        reusedTuples: fc.nat(), reuseNotSplit: fc.nat(), lateAfterClose: fc.nat(), mapEntries: fc.nat() }),
     });
     fc.assert(
       fc.property(fc.array(event, { maxLength: 20 }), (written) => {
