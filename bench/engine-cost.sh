@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What watching a node costs its traffic (issue 17, "Cost"), run by hand as root: two namespaces
 # as pods on a bridge (fa-b-c 10.238.0.1 and fa-b-s 10.238.0.2, veths fa-b-ch and fa-b-sh on
-# bridge fa-b-br), and three variants, interleaved in ROUNDS rounds (the order turning each round)
-# so the guest's drift cannot favour one:
+# bridge fa-b-br; the prefix is $LAB, below), and three variants, interleaved in ROUNDS rounds
+# (the order turning each round) so the guest's drift cannot favour one:
 #
 #   none   nothing watches
 #   ebpf   $EBPF_AGENT: by default the loader on every fa-b-* interface with a Node process
@@ -25,8 +25,10 @@
 #     receivers, not to the agent
 #   latency: 20,000 round trips of 64 bytes on one TCP connection, p50 and p99
 # Then, once per variant, the connection rate: one sender opening and closing connections for
-# RATE_SECONDS as fast as it can; the flows the agent saw against the connections made, and its
-# loss counters, with the eBPF flow map at 1,048,576 (room for every connection of the run) and
+# RATE_SECONDS as fast as it can; the flows the agent started against the connections established
+# (and the distinct tuples they used: the sender reuses its ports), the kernel flow map's
+# occupancy (entries at the sweep after the load: the stand-in's peak, the wired agent's
+# flowaudit_engine_map_flows), and its loss counters, with the eBPF flow map at 1,048,576 (room for every connection of the run) and
 # again at 16,384 (less than one sweep interval's new flows above its 80% eviction mark).
 #
 #   bash bench/engine-cost.sh [ROUNDS] [SECONDS]     defaults: 5 rounds, 10 s per iperf3 run
@@ -37,7 +39,9 @@
 # make -C native. Waits for an idle machine before each run (bench/timing.sh's wait_idle; skipped
 # with NO_IDLE_WAIT=1). RATE_SECONDS (10) and PINGS (20000) size the other two tests; VARIANTS
 # ("none ebpf pcap") picks the variants, e.g. VARIANTS=ebpf for the BPF programs' ns per hook
-# pass alone when comparing two builds of native/.
+# pass alone when comparing two builds of native/. LAB (fa-b) prefixes the namespaces and links and
+# METRICS (127.0.0.1:9849) is the agents' endpoint, so two runs on one machine can be kept apart
+# (LAB=fa-a METRICS=127.0.0.1:9850; EBPF_AGENT's -i pattern then names $LAB too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
@@ -45,11 +49,12 @@ SECONDS_PER_RUN=${2:-10}
 RATE_SECONDS=${RATE_SECONDS:-10}
 PINGS=${PINGS:-20000}
 VARIANTS=${VARIANTS:-none ebpf pcap}
+LAB=${LAB:-fa-b}
 C_ADDR=10.238.0.1
 S_ADDR=10.238.0.2
-METRICS=127.0.0.1:9849
-EBPF_AGENT=${EBPF_AGENT:-"node bench/engine-cost/loader-agent.mjs -i 'fa-b-*' --max-flows \${MAX_FLOWS:-65536}"}
-PCAP_AGENT=${PCAP_AGENT:-"node dist/bin/flowaudit.js watch --engine pcap -i fa-b-ch --rules rules/platform-baseline.yaml --listen $METRICS"}
+METRICS=${METRICS:-127.0.0.1:9849}
+EBPF_AGENT=${EBPF_AGENT:-"node bench/engine-cost/loader-agent.mjs -i '$LAB-*' --max-flows \${MAX_FLOWS:-65536}"}
+PCAP_AGENT=${PCAP_AGENT:-"node dist/bin/flowaudit.js watch --engine pcap -i $LAB-ch --rules rules/platform-baseline.yaml --listen $METRICS"}
 PCAP_READY=${PCAP_READY:-"curl -sf http://$METRICS/readyz >/dev/null"}
 source bench/timing.sh
 
@@ -61,42 +66,43 @@ done
 
 scratch=$(mktemp -d)
 # The agent's stderr is $scratch/agent.err; the stand-in says there what it attached to.
-EBPF_READY=${EBPF_READY:-"grep -q 'attached fa-b-ch' '$scratch/agent.err'"}
+EBPF_READY=${EBPF_READY:-"grep -q 'attached $LAB-ch' '$scratch/agent.err'"}
 agent_pid=
 cleanup() {
   [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
-  for ns in fa-b-c fa-b-s; do
+  for ns in "$LAB-c" "$LAB-s"; do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || true
   done
-  ip link del fa-b-br 2>/dev/null || true
-  sysctl -qw kernel.bpf_stats_enabled="$stats_before" 2>/dev/null || true
+  ip link del "$LAB-br" 2>/dev/null || true
+  # Left on while another run's flowaudit programs are loaded: their stats would stop mid-run.
+  bpftool prog show 2>/dev/null | grep -q 'name flowaudit_' || sysctl -qw kernel.bpf_stats_enabled="$stats_before" 2>/dev/null || true
   rm -rf "$scratch"
 }
 stats_before=$(sysctl -n kernel.bpf_stats_enabled)
 trap cleanup EXIT
 
 lab() {
-  ip link add fa-b-br type bridge stp_state 0
-  ip link set fa-b-br up
+  ip link add "$LAB-br" type bridge stp_state 0
+  ip link set "$LAB-br" up
   for end in c s; do
-    ip netns add "fa-b-$end"
-    ip link add "fa-b-${end}h" type veth peer name eth0 netns "fa-b-$end"
-    ip link set "fa-b-${end}h" master fa-b-br up
-    ip -n "fa-b-$end" link set lo up
-    ip -n "fa-b-$end" link set eth0 up
-    ip netns exec "fa-b-$end" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+    ip netns add "$LAB-$end"
+    ip link add "$LAB-${end}h" type veth peer name eth0 netns "$LAB-$end"
+    ip link set "$LAB-${end}h" master "$LAB-br" up
+    ip -n "$LAB-$end" link set lo up
+    ip -n "$LAB-$end" link set eth0 up
+    ip netns exec "$LAB-$end" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
   done
-  ip -n fa-b-c addr add "$C_ADDR/24" dev eth0
-  ip -n fa-b-s addr add "$S_ADDR/24" dev eth0
+  ip -n "$LAB-c" addr add "$C_ADDR/24" dev eth0
+  ip -n "$LAB-s" addr add "$S_ADDR/24" dev eth0
   # The connection rate reuses client ports: all of them, and no wait for a FIN's last ACK.
-  ip netns exec fa-b-c sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+  ip netns exec "$LAB-c" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
   cc -O2 -o "$scratch/tcp-load" bench/engine-cost/tcp-load.c
-  ip netns exec fa-b-s iperf3 -s -p 5201 >/dev/null 2>&1 &
-  ip netns exec fa-b-s "$scratch/tcp-load" echo 7100 &
-  ip netns exec fa-b-s "$scratch/tcp-load" serve 7000 16 &
+  ip netns exec "$LAB-s" iperf3 -s -p 5201 >/dev/null 2>&1 &
+  ip netns exec "$LAB-s" "$scratch/tcp-load" echo 7100 &
+  ip netns exec "$LAB-s" "$scratch/tcp-load" serve 7000 16 &
   sleep 1
-  ip netns exec fa-b-c "$scratch/tcp-load" pingpong "$S_ADDR" 7100 100 >/dev/null # the path works
+  ip netns exec "$LAB-c" "$scratch/tcp-load" pingpong "$S_ADDR" 7100 100 >/dev/null # the path works
 }
 
 # start_agent VARIANT: starts its agent in a session of its own and waits until it is ready.
@@ -145,7 +151,7 @@ throughput() {
   local ticks0 ns0 runs0 ticks1 ns1 runs1
   wait_idle
   ticks0=$(agent_ticks); ns0=$(bpf_stat run_time_ns); runs0=$(bpf_stat run_cnt)
-  if ! ip netns exec fa-b-c iperf3 -c "$S_ADDR" -p 5201 -t "$SECONDS_PER_RUN" -P "$3" -J >"$scratch/iperf.json"; then
+  if ! ip netns exec "$LAB-c" iperf3 -c "$S_ADDR" -p 5201 -t "$SECONDS_PER_RUN" -P "$3" -J >"$scratch/iperf.json"; then
     echo "# throughput $1 $2 $3 failed: $(grep -o '"error":.*' "$scratch/iperf.json" | head -1)"
     return
   fi
@@ -161,7 +167,7 @@ throughput() {
 
 latency() {
   wait_idle
-  echo "latency $1 $2 $(ip netns exec fa-b-c "$scratch/tcp-load" pingpong "$S_ADDR" 7100 "$PINGS")"
+  echo "latency $1 $2 $(ip netns exec "$LAB-c" "$scratch/tcp-load" pingpong "$S_ADDR" 7100 "$PINGS")"
 }
 
 # connection_rate VARIANT MAX_FLOWS: one sender for RATE_SECONDS; the flows its agent saw.
@@ -172,7 +178,10 @@ connection_rate() {
   wait_idle
   start_agent "$1"
   ticks0=$(agent_ticks); ns0=$(bpf_stat run_time_ns); runs0=$(bpf_stat run_cnt)
-  made=$(ip netns exec fa-b-c "$scratch/tcp-load" rate "$S_ADDR" 7000 16 "$RATE_SECONDS")
+  made=$(ip netns exec "$LAB-c" "$scratch/tcp-load" rate "$S_ADDR" 7000 16 "$RATE_SECONDS")
+  # The wired agent's flow map as the load ends (the stand-in keeps its peak itself).
+  map_at_end=$(curl -sf "http://$METRICS/metrics" 2>/dev/null | awk '/^flowaudit_engine_map_flows / { print $2 }')
+  map_at_end=${map_at_end:-0}
   sleep 2 # a sweep or a scrape after the last connection
   cpu=$(awk -v t=$(($(agent_ticks) - ticks0)) -v hz="$(getconf CLK_TCK)" -v ns=$(($(bpf_stat run_time_ns) - ns0)) -v runs=$(($(bpf_stat run_cnt) - runs0)) \
     'BEGIN { printf "agent_cpu_s %.2f bpf_cpu_s %.3f bpf_ns_per_run %d", t / hz, ns / 1e9, (runs > 0 ? ns / runs : 0) }')
@@ -183,11 +192,12 @@ connection_rate() {
       stop_agent
       if [ -f "$SUMMARY" ]; then
         seen=$(node -e 'const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const c = s.counters ?? {};
-          console.log(`seen ${s.tcpFlowsEnded} evicted ${s.evictedFlows} map_full ${c.mapFull} ring_reserve_failed ${c.ringReserveFailed} stream_problems ${s.problems}`)' "$SUMMARY")
+          console.log(`seen ${s.tcpFlowsEnded} evicted ${s.evictedFlows} map_full ${c.mapFull} ring_reserve_failed ${c.ringReserveFailed} map_entries_peak ${s.peakMapEntries} reused_tuples ${c.reusedTuples} late_after_close ${c.lateAfterClose} stream_problems ${s.problems}`)' "$SUMMARY")
       else
         seen=$(awk '/^flowaudit_flows_started_total/ { f += $2 } /^flowaudit_engine_kernel_losses_total\{reason="map_full"\}/ { m += $2 }
           /^flowaudit_engine_kernel_losses_total\{reason="evicted"\}/ { e += $2 } /^flowaudit_engine_kernel_losses_total\{reason="ring_reserve_failed"\}/ { r += $2 }
-          END { printf "seen %d evicted %d map_full %d ring_reserve_failed %d (flows started)", f, e, m, r }' <<<"$metrics")
+          /^flowaudit_engine_kernel_reused_tuples_total/ { u += $2 } /^flowaudit_engine_kernel_late_packets_total/ { l += $2 }
+          END { printf "seen %d evicted %d map_full %d ring_reserve_failed %d map_entries_at_end %d reused_tuples %d late_after_close %d (flows started)", f, e, m, r, '"$map_at_end"', u, l }' <<<"$metrics")
       fi ;;
     pcap)
       seen=$(curl -sf "http://$METRICS/metrics" | awk '/^flowaudit_flows_started_total/ { f += $2 } /^flowaudit_capture_kernel_drops_total/ { k += $2 } /^flowaudit_flow_evictions_total/ { e += $2 }
@@ -216,6 +226,6 @@ for round in $(seq "$ROUNDS"); do
     stop_agent
   done
 done
-echo "# rate VARIANT max_flows=N connections MADE failed F seconds T per_second R agent_cpu_s A bpf_cpu_s B bpf_ns_per_run N seen SEEN ... (CPU over the run and 2 s after)"
+echo "# rate VARIANT max_flows=N connections ESTABLISHED distinct TUPLES failed F seconds T per_second R agent_cpu_s A bpf_cpu_s B bpf_ns_per_run N seen SEEN ... (CPU over the run and 2 s after)"
 for variant in "${variants[@]}"; do connection_rate "$variant" 1048576; done
 if [[ " $VARIANTS " == *" ebpf "* ]]; then connection_rate ebpf 16384; fi

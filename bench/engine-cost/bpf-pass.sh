@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What one pass of the eBPF engine's TC program costs, path by path, without traffic (issue 17):
-# the loader attached to a veth pair (fa-b-p0, fa-b-p1), then `bpftool prog run` (the kernel's
-# BPF_PROG_TEST_RUN) runs flowaudit_in REPEAT times on one crafted packet and says the average
-# nanoseconds a run. One CPU, warm caches, no other CPU touching the flow's entry: the programs'
+# the loader attached to a veth pair ($LAB-p0, $LAB-p1; LAB is fa-b unless set), then
+# `bpftool prog run` (the kernel's BPF_PROG_TEST_RUN) runs flowaudit_in REPEAT times on one
+# crafted packet and says the average nanoseconds a run. One CPU, warm caches, no other CPU touching the flow's entry: the programs'
 # own instructions and helper calls, apart from what live traffic adds (cache misses, the entry's
 # cache line moving between the CPUs of the two directions, bpf_stats' clock reads). Run as root
 # after make -C native:
@@ -22,29 +22,33 @@ cd "$(dirname "$0")/../.."
 LOADER=${1:-native/build/flowaudit-loader}
 REPEAT=${2:-1000000}
 TIMES=${3:-5}
+LAB=${LAB:-fa-b}
 scratch=$(mktemp -d)
 loader_pid=
 cleanup() {
   [ -n "$loader_pid" ] && kill "$loader_pid" 2>/dev/null && wait "$loader_pid" 2>/dev/null
-  ip link del fa-b-p0 2>/dev/null || true
+  ip link del "$LAB-p0" 2>/dev/null || true
   rm -rf "$scratch"
 }
 trap cleanup EXIT
 
-ip link add fa-b-p0 type veth peer name fa-b-p1
-ip link set fa-b-p0 up
-ip link set fa-b-p1 up
-"$LOADER" -i 'fa-b-p*' >/dev/null 2>"$scratch/loader.err" &
+ip link add "$LAB-p0" type veth peer name "$LAB-p1"
+ip link set "$LAB-p0" up
+ip link set "$LAB-p1" up
+"$LOADER" -i "$LAB-p*" >/dev/null 2>"$scratch/loader.err" &
 loader_pid=$!
+# Our loader's programs, those its file descriptors hold (another run's loader may be up).
+ours=
 for _ in $(seq 50); do
-  bpftool -j prog show | grep -q '"name":"flowaudit_in"' && break
+  ours=$(grep -h '^prog_id:' /proc/"$loader_pid"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u | tr '\n' ' ' || true)
+  [ -n "$ours" ] && break
   sleep 0.1
 done
 sleep 0.5 # attached to both
-prog=$(bpftool -j prog show | node -e 'let s = ""; process.stdin.on("data", (c) => (s += c)).on("end", () => console.log(JSON.parse(s).find((p) => p.name === "flowaudit_in").id))')
+prog=$(bpftool -j prog show | node -e 'let s = ""; process.stdin.on("data", (c) => (s += c)).on("end", () => console.log(JSON.parse(s).find((p) => p.name === "flowaudit_in" && process.argv[1].split(" ").includes(String(p.id))).id))' "$ours")
 
 # Frames and __sk_buff contexts (ifindex at byte 40) into $scratch.
-node - "$scratch" "$(cat /sys/class/net/fa-b-p0/ifindex)" "$(cat /sys/class/net/fa-b-p1/ifindex)" <<'EOF'
+node - "$scratch" "$(cat /sys/class/net/$LAB-p0/ifindex)" "$(cat /sys/class/net/$LAB-p1/ifindex)" <<'EOF'
 const [dir, counting, other] = process.argv.slice(2);
 const { writeFileSync } = require('node:fs');
 const eth = (type) => Buffer.concat([Buffer.alloc(6, 2), Buffer.alloc(6, 4), Buffer.from([type >> 8, type & 0xff])]);

@@ -1,7 +1,8 @@
 // Summarises bench/engine-cost.sh's output (files named as arguments, or stdin): per variant and
 // stream count the median throughput, the median of the per-round ratios to `none` (the same
 // round's run without an agent: the guest drifts between rounds), CPU seconds per GB and share of
-// one core; per variant the median latency; the connection-rate lines as they are.
+// one core; per variant the median latency; per connection-rate run the flows started against the
+// connections established, and the flow map's occupancy.
 import { readFileSync } from 'node:fs';
 
 // Runs pooled from several files: a round is known by its file and number.
@@ -20,8 +21,10 @@ const fixed = (x, digits) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 const throughput = rows.filter((r) => r[0] === 'throughput').map(([, variant, round, streams, gbps, gb, , agent, bpf, , core, coreWithBpf, nsPerRun]) => ({
   variant, round, streams, gbps: +gbps, agentPerGb: +agent / +gb, allPerGb: (+agent + +bpf) / +gb, core: +core, coreWithBpf: +coreWithBpf, nsPerRun: +nsPerRun,
 }));
-console.log('| variant | streams | runs | Gbit/s (median) | vs none, same round (median) | agent CPU s/GB | + BPF programs s/GB | agent, % of one core | + BPF programs, % of one core | BPF ns per hook pass |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+if (throughput.length > 0) {
+  console.log('| variant | streams | runs | Gbit/s (median) | vs none, same round (median) | agent CPU s/GB | + BPF programs s/GB | agent, % of one core | + BPF programs, % of one core | BPF ns per hook pass |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+}
 for (const streams of ['1', '8']) {
   for (const variant of ['none', 'ebpf', 'pcap']) {
     const runs = throughput.filter((t) => t.variant === variant && t.streams === streams);
@@ -41,5 +44,19 @@ if (latency.length > 0) {
     if (runs.length > 0) console.log(`| ${variant} | ${runs.length} | ${fixed(median(runs.map((l) => l.p50)), 1)} | ${fixed(median(runs.map((l) => l.p99)), 1)} |`);
   }
 }
-const rates = rows.filter((r) => r[0] === 'rate');
-if (rates.length > 0) console.log(`\n${rates.map((r) => r.slice(1).join(' ')).join('\n')}`);
+// Connection-rate lines: "rate VARIANT max_flows=N" then key-value pairs (connections, distinct,
+// seen, map_entries_peak or map_entries_at_end, ...); flows started are held to connections established.
+const rates = rows.filter((r) => r[0] === 'rate').map((r) => {
+  const fields = Object.fromEntries(r.slice(3).flatMap((token, i, all) => (i % 2 === 0 && i + 1 < all.length ? [[token, all[i + 1]]] : [])));
+  return { variant: r[1], map: r[2].replace('max_flows=', ''), ...fields };
+});
+if (rates.length > 0) {
+  console.log('\n| variant | flow map | established a second | connections established | distinct tuples | flows started | started / established | map entries (peak, or at the end) | evicted | map_full | reused tuples | late after close | agent CPU s |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rates) {
+    const seen = Number(r.seen);
+    const ratio = Number.isFinite(seen) ? fixed(seen / Number(r.connections), 4) : '-';
+    const cells = [r.variant, r.map, r.per_second, r.connections, r.distinct, r.seen, ratio, r.map_entries_peak ?? r.map_entries_at_end, r.evicted, r.map_full, r.reused_tuples, r.late_after_close, r.agent_cpu_s];
+    console.log(`| ${cells.map((c) => c ?? '-').join(' | ')} |`);
+  }
+}

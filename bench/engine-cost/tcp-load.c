@@ -6,9 +6,11 @@
  *   tcp-load echo PORT           echoes every byte of each connection back, one at a time
  *   tcp-load rate HOST PORT N S  opens connections to PORT..PORT+N-1 in turn, as fast as one
  *                                sender can (one thread, 64 in flight, each closed at the server's
- *                                FIN), for S seconds; prints "connections DISTINCT failed F
- *                                seconds T per_second R", DISTINCT counting each (source port,
- *                                destination port) once
+ *                                FIN), for S seconds; prints "connections C distinct D failed F
+ *                                seconds T per_second R": C connections established, D of them
+ *                                on distinct (source port, destination port) tuples (the kernel
+ *                                gives a port again while the server's socket of its last
+ *                                connection is in TIME_WAIT, which takes the new SYN), R = C / T
  *   tcp-load pingpong HOST PORT N  N round trips of 64 bytes on one connection (TCP_NODELAY);
  *                                prints "p50_us X p99_us Y"
  */
@@ -122,7 +124,7 @@ static bool open_one(int ep, struct sockaddr_in *a, int dport, int slot)
 static int rate(const char *host, int port, int n, double seconds)
 {
 	static uint8_t seen[MAX_PORTS][65536 / 8];
-	long distinct = 0, failed = 0, next = 0;
+	long established = 0, distinct = 0, failed = 0, next = 0;
 	struct sockaddr_in a = peer(host, port), local;
 	int ep = epoll_create1(0), open_now = 0;
 	bool counted[IN_FLIGHT] = { false };
@@ -151,6 +153,7 @@ static int rate(const char *host, int port, int n, double seconds)
 				uint16_t sport = ntohs(local.sin_port);
 				uint8_t bit = 1u << (sport % 8);
 				counted[slot] = true;
+				established++;
 				if (!(seen[dport[slot] - port][sport / 8] & bit)) {
 					seen[dport[slot] - port][sport / 8] |= bit;
 					distinct++;
@@ -176,7 +179,7 @@ static int rate(const char *host, int port, int n, double seconds)
 		}
 	}
 	double took = now_s() - start;
-	printf("connections %ld failed %ld seconds %.3f per_second %.0f\n", distinct, failed, took, distinct / took);
+	printf("connections %ld distinct %ld failed %ld seconds %.3f per_second %.0f\n", established, distinct, failed, took, established / took);
 	return 0;
 }
 
