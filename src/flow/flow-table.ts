@@ -273,6 +273,12 @@ export class FlowTable {
         doubles[d + D_FIRST_SEEN] = doubles[d + D_LAST_SEEN] = ts;
       }
     }
+    if (slot === NO_SLOT && change === EntryChange.Continuing && entries.packets0 + entries.packets1 === 0) {
+      // The table ended this entry's flow (a closed connection's linger, a timeout) and the report
+      // brings no packet since, typically the entry's final one: nothing begins. A flow begun here
+      // would be a connection of no packets.
+      return;
+    }
     if (slot === NO_SLOT) {
       // A new (or restarted) entry's flow began at its first packet; one the table had ended while
       // the entry went on (a timeout, an eviction) begins where this observation's packets may.

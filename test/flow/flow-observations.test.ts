@@ -235,6 +235,21 @@ describe('flows observed in the kernel', () => {
     expect(table.observedStats.restarted).toBe(0);
   });
 
+  it('begins no flow for an entry\'s final report that brings nothing after the table ended its flow', () => {
+    const sink = recordingSink();
+    const table = new FlowTable(sink, OPTIONS);
+    const closed = observation({ aToB: { packets: 4, bytes: 300, tcpFlags: SEEN_SYN | SEEN_FIN }, bToA: { packets: 3, bytes: 200, tcpFlags: SEEN_SYN_ACK | SEEN_FIN } });
+    table.addObservation(closed);
+    // Another flow's report moves the clock past the closed connection's 5 s linger: the table ends it.
+    table.addObservation(observation({ portA: 40001, firstSeen: T0 + 7, lastSeen: T0 + 7 }));
+    expect(sink.records.map((r) => [r.client.port, r.endReason])).toEqual([[40000, 'fin']]);
+    // The kernel's own linger ends the entry after: its final report, the same counters.
+    table.addObservation({ ...closed, ended: true });
+    table.flush();
+    expect(sink.records.map((r) => [r.client.port, r.endReason])).toEqual([[40000, 'fin'], [40001, 'end-of-capture']]);
+    expect(table.stats.flowsStarted).toBe(2);
+  });
+
   it('forgets the least recently observed entries past maxFlows, and counts them', () => {
     const table = new FlowTable(recordingSink(), { ...OPTIONS, maxFlows: 4, initialCapacity: 4 });
     for (let port = 1; port <= 10; port++) table.addObservation(observation({ portA: port }));
