@@ -180,7 +180,7 @@ connection_rate() {
   ticks0=$(agent_ticks); ns0=$(bpf_stat run_time_ns); runs0=$(bpf_stat run_cnt)
   made=$(ip netns exec "$LAB-c" "$scratch/tcp-load" rate "$S_ADDR" 7000 16 "$RATE_SECONDS")
   # The wired agent's flow map as the load ends (the stand-in keeps its peak itself).
-  map_at_end=$(curl -sf "http://$METRICS/metrics" 2>/dev/null | awk '/^flowaudit_engine_map_flows / { print $2 }')
+  map_at_end=$(curl -sf "http://$METRICS/metrics" 2>/dev/null | awk '/^flowaudit_engine_map_flows / { print $2 }' || true)
   map_at_end=${map_at_end:-0}
   sleep 2 # a sweep or a scrape after the last connection
   cpu=$(awk -v t=$(($(agent_ticks) - ticks0)) -v hz="$(getconf CLK_TCK)" -v ns=$(($(bpf_stat run_time_ns) - ns0)) -v runs=$(($(bpf_stat run_cnt) - runs0)) \

@@ -27,7 +27,7 @@ struct {
 
 /* Key: struct fa_flow_key. Value: struct fa_closed. TCP connections the loader ended as closed
  * and deleted, so that their late packets are not taken for new flows. Size set by the loader
- * (--max-flows: it remembers as many closed connections as the flow map holds flows). */
+ * (a quarter of --max-flows: the latest closed connections are remembered). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);

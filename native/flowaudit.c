@@ -629,7 +629,8 @@ int main(int argc, char **argv)
 	}
 	l.skel->rodata->payload_limit = l.opt.payload_limit;
 	bpf_map__set_max_entries(l.skel->maps.flows, l.opt.max_flows);
-	bpf_map__set_max_entries(l.skel->maps.closed, l.opt.max_flows);
+	/* A quarter: 120 bytes an entry (LRU hash), and late packets come within seconds of the end. */
+	bpf_map__set_max_entries(l.skel->maps.closed, l.opt.max_flows / 4);
 	bpf_map__set_max_entries(l.skel->maps.payloads, l.opt.ring_bytes);
 	int e = flowaudit_bpf__load(l.skel);
 	if (e != 0) {
