@@ -491,6 +491,13 @@ static void remember_closed(struct loader *l, const struct fa_flow_key *key, con
 	bpf_map_update_elem(bpf_map__fd(l->skel->maps.closed), key, &c, BPF_ANY);
 }
 
+/* A flow removed for another reason (idle, evicted, its interface gone) may be a later
+ * connection on a closed one's tuple: its next packets are its own, not late ones. */
+static void forget_closed(struct loader *l, const struct fa_flow_key *key)
+{
+	bpf_map_delete_elem(bpf_map__fd(l->skel->maps.closed), key);
+}
+
 /* Every --interval-ms: reports flows that changed since the last sweep, ends closed connections
  * quiet for --closed-timeout, idle flows and those counted on an interface let go, evicts the
  * least recently active when the map is over 90% full (down to 80%), and reports the counters. */
@@ -537,6 +544,8 @@ static void sweep(struct loader *l, bool stopping)
 				continue;
 			if (end == FA_END_CLOSED)
 				remember_closed(l, &l->keys[i], f, boot);
+			else
+				forget_closed(l, &l->keys[i]);
 		} else if (live) {
 			live[n_live++] = i;
 		}
@@ -549,6 +558,7 @@ static void sweep(struct loader *l, bool stopping)
 		int keep = (int)(l->opt.max_flows / 10 * 8);
 		for (int i = 0; i < n_live - keep && !l->stream_gone; i++) {
 			bpf_map_delete_elem(fd, &l->keys[live[i]]);
+			forget_closed(l, &l->keys[live[i]]);
 			l->evicted++;
 			if (fa_emit_flow(&l->keys[live[i]], &l->values[live[i]], to_unix, FA_END_EVICTED) < 0)
 				l->stream_gone = true;

@@ -28,7 +28,7 @@ const CLIENT_PORT = 40123;
 /** The connections, in order: S the server closes first, R the client resets. */
 const MODES = 'SRS';
 
-/** Echoes the client's 100 bytes; closes first when they start with S, else waits for the client's FIN or RST. */
+/** Echoes each 100 bytes the client sends; closes first after bytes that start with S, else at the client's FIN or RST. */
 const SERVER = `
 import socket, sys
 l = socket.socket()
@@ -37,38 +37,52 @@ l.bind(("0.0.0.0", int(sys.argv[1])))
 l.listen(8)
 while True:
     c, _ = l.accept()
-    data = b""
-    while len(data) < 100:
-        data += c.recv(100 - len(data))
-    c.sendall(data)
-    if data[:1] != b"S":
+    while True:
+        data = b""
         try:
-            while c.recv(100):
-                pass
+            while len(data) < 100:
+                got = c.recv(100 - len(data))
+                if not got:
+                    break
+                data += got
         except ConnectionResetError:
-            pass
+            break
+        if len(data) < 100:
+            break
+        c.sendall(data)
+        if data[:1] == b"S":
+            break
     c.close()
 `;
 
-/** One connection per mode letter from the same source port, 300 ms apart. */
+/**
+ * One connection per mode letter from the same source port, GAP seconds apart: S the server
+ * closes first, R the client resets (SO_LINGER 0), I the client waits IDLE seconds after its
+ * first 100 bytes, sends 100 more and closes.
+ */
 const CLIENT = `
 import socket, struct, sys, time
-host, port, sport, modes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+host, port, sport, modes, gap, idle = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5]), float(sys.argv[6])
+def echo(s, mode):
+    s.sendall(mode.encode() * 100)
+    got = b""
+    while len(got) < 100:
+        got += s.recv(100)
 for mode in modes:
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("0.0.0.0", sport))
     s.connect((host, port))
-    s.sendall(mode.encode() * 100)
-    got = b""
-    while len(got) < 100:
-        got += s.recv(100)
+    echo(s, mode)
     if mode == "S":
         s.recv(1)  # the server's FIN
-    else:
+    elif mode == "R":
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    else:
+        time.sleep(idle)
+        echo(s, mode)
     s.close()
-    time.sleep(0.3)
+    time.sleep(gap)
 `;
 
 /** A bare RST|ACK segment from the client's tuple, through a raw socket (the kernel writes the IP header). */
@@ -123,8 +137,9 @@ describe.skipIf(g.skip)(`eBPF engine: closed connections end, a reused tuple is 
   let ebpfMetrics = new Map<string, number>();
   let pcapMetrics = new Map<string, number>();
 
-  const tupleFlows = (events = loader.events) =>
-    events.filter((e): e is LoaderFlow => e.kind === 'flow' && e.key.protocol === 6 && e.key.a.port === CLIENT_PORT && e.key.b.port === SERVER_PORT);
+  const tupleFlows = (port = CLIENT_PORT) =>
+    loader.events.filter((e): e is LoaderFlow => e.kind === 'flow' && e.key.protocol === 6 && e.key.a.port === port && e.key.b.port === SERVER_PORT);
+  let idleCounters: LoaderCounters | undefined;
   const lastCounters = () => loader.events.filter((e): e is LoaderCounters => e.kind === 'counters').at(-1);
 
   beforeAll(async () => {
@@ -134,7 +149,7 @@ describe.skipIf(g.skip)(`eBPF engine: closed connections end, a reused tuple is 
     lab = await PodLab.create();
     lab.spawn('b2', ['python3', '-c', SERVER, String(SERVER_PORT)]);
     await lab.waitListening('b2', 'tcp', SERVER_PORT);
-    loader = await LoaderProcess.start(['-i', 'fa-e-*', '--closed-timeout', '1', '--interval-ms', '200']);
+    loader = await LoaderProcess.start(['-i', 'fa-e-*', '--closed-timeout', '1', '--idle-timeout', '2', '--interval-ms', '200']);
     const common = (name: string) => ['--rules', 'apigee-hybrid-1.4', '--inventory', dir.file('inventory.yaml'), '--listen', '127.0.0.1:0', '--violation-log', dir.file(`${name}.ndjson`), '--flush-interval', '0.1'];
     const ebpf = await AgentProcess.start(['--engine', 'ebpf', '-i', 'fa-e-*', ...common('ebpf')]);
     agents.push(ebpf);
@@ -144,7 +159,7 @@ describe.skipIf(g.skip)(`eBPF engine: closed connections end, a reused tuple is 
     await ebpf.waitForMetrics((m) => (m.get('flowaudit_engine_interfaces_attached') ?? 0) >= 6);
     const capture = await lab.tcpdump('b1', dir.file('b1.pcap'));
 
-    const client = lab.exec('b1', ['python3', '-c', CLIENT, PODS.b2.address, String(SERVER_PORT), String(CLIENT_PORT), MODES]);
+    const client = lab.exec('b1', ['python3', '-c', CLIENT, PODS.b2.address, String(SERVER_PORT), String(CLIENT_PORT), MODES, '0.3', '0']);
     expect(client.stderr).toBe('');
     // The third connection ends at a sweep 1 s after its last packet (the agent's loader: 5 s).
     await waitFor(() => tupleFlows().filter((f) => f.end === 'closed').length === 3, 'three closed flows', 5000);
@@ -160,11 +175,18 @@ describe.skipIf(g.skip)(`eBPF engine: closed connections end, a reused tuple is 
     expect(late.stderr).toBe('');
     await waitFor(() => (lastCounters()?.lateAfterClose ?? 0) > 0, 'the late packet counted');
     await sleep(500); // a sweep more: no flow from it
-    expect(await loader.stop()).toEqual({ code: 0, signal: null });
     counters = lastCounters();
     ebpfMetrics = await ebpf.waitForMetrics((m) => (m.get('flowaudit_engine_kernel_late_packets_total') ?? 0) > 0);
     ebpf.signal('SIGTERM');
     expect((await ebpf.exited()).code).toBe(0);
+
+    // Another port: a closed connection removed (1.6 s later), then one on its tuple idle past
+    // the loader's 2 s idle timeout (removed), whose next packets are its own, not late ones.
+    const idle = lab.exec('b1', ['python3', '-c', CLIENT, PODS.b2.address, String(SERVER_PORT), String(CLIENT_PORT + 1), 'SI', '1.6', '3']);
+    expect(idle.stderr).toBe('');
+    await waitFor(() => tupleFlows(CLIENT_PORT + 1).some((f) => f.synSide === null && f.end === 'closed'), 'the idle connection\'s later packets');
+    idleCounters = lastCounters();
+    expect(await loader.stop()).toEqual({ code: 0, signal: null });
     await readFlows([dir.file('b1.pcap')], {
       onFlow(r) {
         if (r.protocol === 6 && r.client.port === CLIENT_PORT) reference.push(r);
@@ -202,6 +224,16 @@ describe.skipIf(g.skip)(`eBPF engine: closed connections end, a reused tuple is 
     expect(counters?.lateAfterClose).toBe(1);
     expect(tupleFlows().length).toBe(beforeLate.length);
     expect(counters?.mapEntries).toBe(0);
+  });
+
+  it('takes the packets of a later connection on a closed tuple, removed as idle, for a flow of their own, not late ones', () => {
+    const ended = tupleFlows(CLIENT_PORT + 1).filter((f) => f.end !== 'live');
+    // The rest closes too (FIN each way), and the client waits 1.6 s after: past the 1 s linger.
+    expect(ended.map((f) => [f.end, f.synSide])).toEqual([['closed', 'a'], ['idle', 'a'], ['closed', null]]);
+    // The rest: 100 bytes, their echo and the close each way.
+    expect(ended[2].aToB.packets).toBeGreaterThanOrEqual(2);
+    expect(ended[2].bToA.packets).toBeGreaterThanOrEqual(2);
+    expect(idleCounters?.lateAfterClose).toBe(1);
   });
 
   it('begins three flows in watch --engine ebpf and --engine pcap alike, each judged once, and the agent counts the late packet', () => {
