@@ -147,6 +147,22 @@ describe('LoaderFlowMapper, rule by rule', () => {
     expect(table.observedStats.restarted).toBe(1);
   });
 
+  it('makes two flows of two connections on one tuple: the first reported closed (its entry reused), the second a new entry opening with a SYN', () => {
+    const tcp = { protocol: 6, a: ['10.0.0.1', 40000] as [string, number], b: ['10.0.0.2', 7000] as [string, number], synSide: 'a' as const, synAckSide: 'b' as const };
+    const first = flow({ ...tcp, end: 'live', aToB: { packets: 3, bytes: 180, tcpFlags: 0x12 }, bToA: { packets: 2, bytes: 120, tcpFlags: 0x12 } });
+    const firstClosed = flow({ ...tcp, end: 'closed', aToB: { packets: 5, bytes: 300, tcpFlags: 0x13 }, bToA: { packets: 4, bytes: 240, tcpFlags: 0x13 } });
+    const second = flow({ ...tcp, end: 'live', firstSeen: T0 + 1, lastSeen: T0 + 1.1, aToB: { packets: 2, bytes: 120, tcpFlags: 0x12 }, bToA: { packets: 1, bytes: 60, tcpFlags: 0x12 } });
+    const secondClosed = flow({ ...tcp, end: 'closed', firstSeen: T0 + 1, lastSeen: T0 + 1.2, aToB: { packets: 4, bytes: 240, tcpFlags: 0x13 }, bToA: { packets: 3, bytes: 180, tcpFlags: 0x13 } });
+    const out: FlowRecord[] = [];
+    const { table } = replay([first, firstClosed, second, secondClosed], (r) => out.push(r));
+    expect(out.map((r) => [r.firstSeen - T0, r.endReason, r.initiatorEvidence, r.toServer.packets, r.toClient.packets])).toEqual([
+      [0, 'fin', 'syn', 5, 4],
+      [1, 'fin', 'syn', 4, 3],
+    ]);
+    // The closed report ended the first entry: the second's counters are a new entry's, not a restart.
+    expect(table.observedStats.restarted).toBe(0);
+  });
+
   it('keeps the Hello, the kernel counters and the attached interfaces, tells loader errors, and counts an address it cannot read', () => {
     const errors: string[] = [];
     const table = new FlowTable({ onFlow: () => {} }, TABLE);
