@@ -7,8 +7,10 @@
  * when the next SYN reused their entry, the third by the sweep after --closed-timeout), in
  * `watch --engine ebpf`, in `watch --engine pcap` and in the flow table on a tcpdump recording
  * in b1. Then a late RST on the tuple, after the third was ended and removed: counted as late by
- * the kernel and the agent's metric, and no new flow. Root and eBPF; never at the same time as the
- * other test/ebpf files.
+ * the kernel and the agent's metric, and no new flow. Last, on another source port, a connection
+ * on a closed tuple that idles past the loader's idle timeout (removed) and then sends again:
+ * a flow again, not late packets. Root and eBPF; never at the same time as the other test/ebpf
+ * files.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
