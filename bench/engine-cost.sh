@@ -19,10 +19,12 @@
 #          (auto would take the eBPF engine on the veth)
 #
 # Each round and variant measures, with the agent started afresh and ready:
-#   iperf3 for SECONDS with 1 stream and with 8: throughput, the agent's CPU (every process of its
-#     session: loader and Node together, /proc/PID/stat), and for ebpf the BPF programs' own run
-#     time (kernel.bpf_stats_enabled), which the kernel charges to the packets' senders and
-#     receivers, not to the agent
+#   iperf3 for SECONDS with 1 stream and with 8: throughput and the agent's CPU (every process of
+#     its session: loader and Node together, /proc/PID/stat), with kernel.bpf_stats_enabled off
+#   for the eBPF variants, the same two runs again with kernel.bpf_stats_enabled on: the BPF
+#     programs' own run time, which the kernel charges to the packets' senders and receivers,
+#     not to the agent (the stats' clock reads slow every pass, so these runs' throughput is
+#     not the one compared)
 #   latency: 20,000 round trips of 64 bytes on one TCP connection, p50 and p99
 # Then, once per variant, the connection rate: one sender opening and closing connections for
 # RATE_SECONDS as fast as it can; the flows the agent started against the connections established
@@ -39,9 +41,13 @@
 # make -C native. Waits for an idle machine before each run (bench/timing.sh's wait_idle; skipped
 # with NO_IDLE_WAIT=1). RATE_SECONDS (10) and PINGS (20000) size the other two tests; VARIANTS
 # ("none ebpf pcap") picks the variants, e.g. VARIANTS=ebpf for the BPF programs' ns per hook
-# pass alone when comparing two builds of native/. LAB (fa-b) prefixes the namespaces and links and
-# METRICS (127.0.0.1:9849) is the agents' endpoint, so two runs on one machine can be kept apart
-# (LAB=fa-a METRICS=127.0.0.1:9850; EBPF_AGENT's -i pattern then names $LAB too).
+# pass alone. Two builds of native/ are compared in one run with the variant ebpf-b, whose agent
+# is $EBPF_B_AGENT (ready when $EBPF_B_READY), e.g. the stand-in on another build's loader:
+#   VARIANTS="none ebpf ebpf-b" LOADER=/tmp/loader-before \
+#   EBPF_B_AGENT="env LOADER=native/build/flowaudit-loader node bench/engine-cost/loader-agent.mjs -i 'fa-b-*'" bash bench/engine-cost.sh 5 5
+# LAB (fa-b) prefixes the namespaces and links and METRICS (127.0.0.1:9849) is the agents'
+# endpoint, so two runs on one machine can be kept apart (LAB=fa-a METRICS=127.0.0.1:9850;
+# EBPF_AGENT's -i pattern then names $LAB too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
@@ -67,6 +73,8 @@ done
 scratch=$(mktemp -d)
 # The agent's stderr is $scratch/agent.err; the stand-in says there what it attached to.
 EBPF_READY=${EBPF_READY:-"grep -q 'attached $LAB-ch' '$scratch/agent.err'"}
+EBPF_B_AGENT=${EBPF_B_AGENT:-$EBPF_AGENT}
+EBPF_B_READY=${EBPF_B_READY:-$EBPF_READY}
 agent_pid=
 cleanup() {
   [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
@@ -111,6 +119,7 @@ start_agent() {
   case $1 in
     none) return ;;
     ebpf) cmd=$EBPF_AGENT ready=$EBPF_READY ;;
+    ebpf-b) cmd=$EBPF_B_AGENT ready=$EBPF_B_READY ;;
     pcap) cmd=$PCAP_AGENT ready=$PCAP_READY ;;
   esac
   setsid bash -c "exec $cmd" >"$scratch/agent.out" 2>"$scratch/agent.err" &
@@ -141,14 +150,28 @@ agent_ticks() {
   echo "$total"
 }
 
-# bpf_stat FIELD: run_time_ns or run_cnt of our BPF programs so far, summed (0 when none is loaded).
+# bpf_stat FIELD: run_time_ns or run_cnt of the agent's BPF programs so far, summed (0 when none
+# is loaded). Its programs are those its processes hold (prog_id in /proc/PID/fdinfo): another
+# loader on the machine (a test's) runs programs of the same names.
 bpf_stat() {
-  bpftool -j prog show | node -e 'let s = ""; process.stdin.on("data", (c) => (s += c)).on("end", () => console.log(JSON.parse(s).filter((p) => /^flowaudit_/.test(p.name ?? "")).reduce((n, p) => n + (p[process.argv[1]] ?? 0), 0)))' "$1"
+  local ids="" pid
+  if [ -n "$agent_pid" ]; then
+    for pid in $(ps -o pid= -s "$agent_pid"); do
+      ids+=$(awk '/^prog_id:/ { printf "%s,", $2 }' /proc/"$pid"/fdinfo/* 2>/dev/null || true)
+    done
+  fi
+  bpftool -j prog show | node -e 'let s = ""; process.stdin.on("data", (c) => (s += c)).on("end", () => { const ids = new Set(process.argv[2].split(",").filter(Boolean).map(Number));
+    console.log(JSON.parse(s).filter((p) => ids.has(p.id)).reduce((n, p) => n + (p[process.argv[1]] ?? 0), 0)) })' "$1" "$ids"
 }
 
-# throughput VARIANT ROUND STREAMS: one iperf3 run; prints its line.
+# throughput KIND VARIANT ROUND STREAMS: one iperf3 run; prints its line. KIND throughput runs
+# with kernel.bpf_stats_enabled off, as a node runs: the stats' two clock reads a pass (about
+# 100 ns in this guest under load, measured with an empty program) are not the engine's cost.
+# KIND bpfcost runs with it on, for the BPF programs' own time.
 throughput() {
-  local ticks0 ns0 runs0 ticks1 ns1 runs1
+  local kind=$1 ticks0 ns0 runs0 ticks1 ns1 runs1
+  sysctl -qw kernel.bpf_stats_enabled=$([ "$kind" = bpfcost ] && echo 1 || echo 0)
+  shift
   wait_idle
   ticks0=$(agent_ticks); ns0=$(bpf_stat run_time_ns); runs0=$(bpf_stat run_cnt)
   if ! ip netns exec "$LAB-c" iperf3 -c "$S_ADDR" -p 5201 -t "$SECONDS_PER_RUN" -P "$3" -J >"$scratch/iperf.json"; then
@@ -158,11 +181,11 @@ throughput() {
   ticks1=$(agent_ticks); ns1=$(bpf_stat run_time_ns); runs1=$(bpf_stat run_cnt)
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).end.sum_received;
-    const [variant, round, streams, ticks, bpfNs, bpfRuns, hz] = process.argv.slice(2);
+    const [kind, variant, round, streams, ticks, bpfNs, bpfRuns, hz] = process.argv.slice(2);
     const agent = Number(ticks) / Number(hz), bpf = Number(bpfNs) / 1e9, gb = r.bytes / 1e9;
-    console.log(["throughput", variant, round, streams, (r.bits_per_second / 1e9).toFixed(3), gb.toFixed(3), r.seconds.toFixed(3),
+    console.log([kind, variant, round, streams, (r.bits_per_second / 1e9).toFixed(3), gb.toFixed(3), r.seconds.toFixed(3),
       agent.toFixed(2), bpf.toFixed(3), ((agent + bpf) / gb).toFixed(4), (100 * agent / r.seconds).toFixed(2), (100 * (agent + bpf) / r.seconds).toFixed(2), Number(bpfRuns) > 0 ? Math.round(Number(bpfNs) / Number(bpfRuns)) : 0].join(" "));
-  ' "$scratch/iperf.json" "$1" "$2" "$3" $((ticks1 - ticks0)) $((ns1 - ns0)) $((runs1 - runs0)) "$(getconf CLK_TCK)"
+  ' "$scratch/iperf.json" "$kind" "$1" "$2" "$3" $((ticks1 - ticks0)) $((ns1 - ns0)) $((runs1 - runs0)) "$(getconf CLK_TCK)"
 }
 
 latency() {
@@ -186,7 +209,7 @@ connection_rate() {
   cpu=$(awk -v t=$(($(agent_ticks) - ticks0)) -v hz="$(getconf CLK_TCK)" -v ns=$(($(bpf_stat run_time_ns) - ns0)) -v runs=$(($(bpf_stat run_cnt) - runs0)) \
     'BEGIN { printf "agent_cpu_s %.2f bpf_cpu_s %.3f bpf_ns_per_run %d", t / hz, ns / 1e9, (runs > 0 ? ns / runs : 0) }')
   case $1 in
-    ebpf)
+    ebpf | ebpf-b)
       # The wired agent (EBPF_AGENT=... watch --engine ebpf) says it in its metrics; the stand-in in $SUMMARY at its stop.
       metrics=$(curl -sf "http://$METRICS/metrics" || true)
       stop_agent
@@ -209,23 +232,29 @@ connection_rate() {
 }
 
 lab
-sysctl -qw kernel.bpf_stats_enabled=1
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r), node $(node --version), $(iperf3 --version | head -1 | cut -d' ' -f1-2), commit $(git rev-parse --short HEAD)"
 echo "# ebpf: $EBPF_AGENT"
+[[ " $VARIANTS " == *" ebpf-b "* ]] && echo "# ebpf-b: $EBPF_B_AGENT"
 echo "# pcap: $PCAP_AGENT"
-echo "# throughput VARIANT ROUND STREAMS GBIT_S GB SECONDS AGENT_CPU_S BPF_CPU_S CPU_S_PER_GB AGENT_CORE_% AGENT+BPF_CORE_% BPF_NS_PER_RUN"
+echo "# throughput|bpfcost VARIANT ROUND STREAMS GBIT_S GB SECONDS AGENT_CPU_S BPF_CPU_S CPU_S_PER_GB AGENT_CORE_% AGENT+BPF_CORE_% BPF_NS_PER_RUN"
+echo "# (throughput: kernel.bpf_stats_enabled off; bpfcost: on, for the eBPF variants' programs)"
 echo "# latency VARIANT ROUND p50_us P p99_us P"
 read -ra variants <<<"$VARIANTS"
 for round in $(seq "$ROUNDS"); do
   for i in "${!variants[@]}"; do
     variant=${variants[$(((i + round) % ${#variants[@]}))]}
     start_agent "$variant"
-    throughput "$variant" "$round" 1
-    throughput "$variant" "$round" 8
+    throughput throughput "$variant" "$round" 1
+    throughput throughput "$variant" "$round" 8
+    if [[ $variant == ebpf* ]]; then
+      throughput bpfcost "$variant" "$round" 1
+      throughput bpfcost "$variant" "$round" 8
+    fi
     latency "$variant" "$round"
     stop_agent
   done
 done
+sysctl -qw kernel.bpf_stats_enabled=1 # the connection rate's lines say the programs' time
 echo "# rate VARIANT max_flows=N connections ESTABLISHED distinct TUPLES failed F seconds T per_second R agent_cpu_s A bpf_cpu_s B bpf_ns_per_run N seen SEEN ... (CPU over the run and 2 s after)"
 for variant in "${variants[@]}"; do connection_rate "$variant" 1048576; done
 if [[ " $VARIANTS " == *" ebpf "* ]]; then connection_rate ebpf 16384; fi

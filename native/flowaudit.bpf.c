@@ -109,6 +109,26 @@ static __always_inline void count(__u32 which)
 		*c += 1; /* per CPU: no atomics needed */
 }
 
+/* Headers are read at offsets below this (Ethernet, two VLAN tags, IPv6 and eight extension
+ * headers of up to 2 KB would not fit: those take the helper path). A bound the verifier needs to
+ * accept a variable offset into the packet. */
+#define DIRECT_MAX_OFFSET 1024
+
+/* Copies `len` bytes at `off` of the frame into `to`: straight from the skb's linear data when
+ * they lie there (headers, nearly always: reading them so costs a bounds check where
+ * bpf_skb_load_bytes costs a helper call), else through bpf_skb_load_bytes. `len` is a
+ * constant at every call, so the copy is a few loads. Returns 0, or a negative errno. */
+static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, __u32 len)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	if (off < DIRECT_MAX_OFFSET && data + off + len <= end) {
+		__builtin_memcpy(to, data + off, len);
+		return 0;
+	}
+	return bpf_skb_load_bytes(skb, off, to, len);
+}
+
 /* ICMP request/reply pairs as Zeek keys them (src/decode/icmp-port-equivalents.ts): the reply's
  * type, or -1 for a one-way message (its code is then the destination port). */
 static __always_inline int icmp_counterpart(__u8 protocol, __u8 type)
@@ -142,7 +162,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, __u32 l4_l
 {
 	if (p->protocol == IPPROTO_TCP) {
 		__u8 h[20];
-		if (bpf_skb_load_bytes(skb, off, h, sizeof(h)) < 0)
+		if (load(skb, off, h, sizeof(h)) < 0)
 			return -1;
 		__u32 hlen = (h[12] >> 4) * 4;
 		p->sport = (h[0] << 8) | h[1];
@@ -155,7 +175,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, __u32 l4_l
 		p->payload_len = l4_len - hlen;
 	} else if (p->protocol == IPPROTO_UDP) {
 		__u8 h[8];
-		if (bpf_skb_load_bytes(skb, off, h, sizeof(h)) < 0)
+		if (load(skb, off, h, sizeof(h)) < 0)
 			return -1;
 		p->sport = (h[0] << 8) | h[1];
 		p->dport = (h[2] << 8) | h[3];
@@ -163,7 +183,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, __u32 l4_l
 		p->payload_len = l4_len >= 8 ? l4_len - 8 : 0;
 	} else if (p->protocol == IPPROTO_ICMP || p->protocol == IPPROTO_ICMPV6) {
 		__u8 h[2];
-		if (bpf_skb_load_bytes(skb, off, h, sizeof(h)) < 0)
+		if (load(skb, off, h, sizeof(h)) < 0)
 			return -1;
 		int counterpart = icmp_counterpart(p->protocol, h[0]);
 		p->sport = h[0];
@@ -205,7 +225,7 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, struct w
 {
 	struct packet *p = &w->p;
 	__u8 h[20];
-	if (bpf_skb_load_bytes(skb, off, h, sizeof(h)) < 0)
+	if (load(skb, off, h, sizeof(h)) < 0)
 		return -1;
 	__u32 ihl = (h[0] & 0x0f) * 4;
 	__u32 total = (h[2] << 8) | h[3];
@@ -223,6 +243,8 @@ static __always_inline int parse_ipv4(struct __sk_buff *skb, __u32 off, struct w
 	int later = (frag & 0x1fff) != 0;
 	if (!later && parse_l4(skb, off + ihl, total - ihl, p) < 0)
 		return -1;
+	if (!more && !later)
+		return 0;
 	return fragment_ports(&w->fragment, p, (h[4] << 8) | h[5], more && !later, later);
 }
 
@@ -230,7 +252,7 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct w
 {
 	struct packet *p = &w->p;
 	__u8 h[40];
-	if (bpf_skb_load_bytes(skb, off, h, sizeof(h)) < 0)
+	if (load(skb, off, h, sizeof(h)) < 0)
 		return -1;
 	p->ip_version = 6;
 	p->ip_bytes = 40 + ((h[4] << 8) | h[5]);
@@ -245,7 +267,7 @@ static __always_inline int parse_ipv6(struct __sk_buff *skb, __u32 off, struct w
 		if (next != 0 && next != 43 && next != 60 && next != 44 && next != 51)
 			goto l4;
 		__u8 e[8];
-		if (bpf_skb_load_bytes(skb, l4, e, sizeof(e)) < 0)
+		if (load(skb, l4, e, sizeof(e)) < 0)
 			return -1;
 		if (next == 44) {
 			fragment = 1;
@@ -273,13 +295,17 @@ l4:
 	return fragment_ports(&w->fragment, p, frag_id, more && !later, later);
 }
 
-/* -1 when a is below b, 1 above, 0 equal: the (address, port) order that picks side A. */
+/* -1 when a is below b, 1 above, 0 equal: the (address, port) order that picks side A. The
+ * addresses are compared as two big-endian 64-bit words (8-byte aligned in struct packet), which
+ * orders them as their bytes do in two steps rather than sixteen. */
 static __always_inline int compare_ends(const __u8 *a, __u16 aport, const __u8 *b, __u16 bport)
 {
 #pragma unroll
-	for (int i = 0; i < 16; i++) {
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
+	for (int i = 0; i < 16; i += 8) {
+		__u64 x = __builtin_bswap64(*(const __u64 *)(a + i));
+		__u64 y = __builtin_bswap64(*(const __u64 *)(b + i));
+		if (x != y)
+			return x < y ? -1 : 1;
 	}
 	return aport < bport ? -1 : aport > bport ? 1 : 0;
 }
@@ -480,7 +506,7 @@ static __always_inline void account(struct __sk_buff *skb)
 	__u32 off = ETH_HLEN;
 	__u16 proto;
 	count(FA_C_PACKETS);
-	if (bpf_skb_load_bytes(skb, 12, &proto, sizeof(proto)) < 0) {
+	if (load(skb, 12, &proto, sizeof(proto)) < 0) {
 		count(FA_C_TRUNCATED);
 		return;
 	}
@@ -488,7 +514,7 @@ static __always_inline void account(struct __sk_buff *skb)
 	for (int i = 0; i < MAX_VLAN_TAGS; i++) {
 		if (proto != bpf_htons(ETH_P_8021Q_) && proto != bpf_htons(ETH_P_8021AD_))
 			break;
-		if (bpf_skb_load_bytes(skb, off + 2, &proto, sizeof(proto)) < 0) {
+		if (load(skb, off + 2, &proto, sizeof(proto)) < 0) {
 			count(FA_C_TRUNCATED);
 			return;
 		}

@@ -12,7 +12,8 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LoaderStreamDecoder } from '../../dist/engine/loader-stream.js';
 
-const loader = spawn(fileURLToPath(new URL('../../native/build/flowaudit-loader', import.meta.url)), process.argv.slice(2), {
+// $LOADER: another build's loader, to compare two (bench/engine-cost.sh's ebpf-b variant).
+const loader = spawn(process.env.LOADER ?? fileURLToPath(new URL('../../native/build/flowaudit-loader', import.meta.url)), process.argv.slice(2), {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const summary = { events: 0, payloadChunks: 0, tcpFlowsEnded: 0, evictedFlows: 0, problems: 0, counters: null, peakMapEntries: 0 };
