@@ -4,45 +4,20 @@
 //
 //   node bench/loader-decode.mjs [CONNECTIONS] [ROUNDS]     defaults: 20000 connections, 7 rounds
 //
-// Two streams: `connections`, written with protobufjs from proto/flowaudit.proto, shaped like
-// bench/engine-cost.sh's connection rate (per TCP connection between two IPv4 pods: a payload
-// chunk of 64 bytes each way, a live report, the final report with end idle); and `recorded`,
-// the real loader's test/fixtures/loader/pods.stream and mapped.stream, repeated to the same
-// size (IPv4 and IPv6, TLS chunks of up to 4 KiB, DNS, counters, interfaces). Each stream is
+// Two streams: `connections` (bench/loader-streams.mjs, shaped like bench/engine-cost.sh's
+// connection rate); and `recorded`, the real loader's test/fixtures/loader/pods.stream and
+// mapped.stream, repeated to the same size (IPv4 and IPv6, TLS chunks of up to 4 KiB, DNS, counters, interfaces). Each stream is
 // pushed in 64 KiB pieces, as a pipe delivers them; a round decodes it whole after one warm-up
 // round. Prints per stream and stage the best and median microseconds per event over ROUNDS.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LoaderStreamDecoder } from '../dist/engine/loader-stream.js';
-import { loaderEventType } from '../dist/engine/loader-schema.js';
 import { LoaderFlowMapper } from '../dist/engine/loader-flow-mapper.js';
 import { FlowTable } from '../dist/flow/flow-table.js';
+import { connectionStream, PIPE_BYTES } from './loader-streams.mjs';
 
 const CONNECTIONS = Number(process.argv[2] ?? 20000);
 const ROUNDS = Number(process.argv[3] ?? 7);
-const PIPE_BYTES = 65536;
-const type = loaderEventType();
-const delimited = (event) => Buffer.from(type.encodeDelimited(type.fromObject(event)).finish());
-
-function connectionStream(n) {
-  const parts = [];
-  const start = 1_795_398_684_000_000_000n;
-  for (let i = 0; i < n; i++) {
-    const key = { ipVersion: 4, protocol: 6, addressA: Buffer.from([10, 238, 0, 1]), addressB: Buffer.from([10, 238, 0, 2]), portA: 1024 + (i % 64000), portB: 7000 + (i % 16) };
-    const first = start + BigInt(i) * 50_000n;
-    const flow = (end, last) => ({
-      flow: {
-        key, aToB: { packets: 6, bytes: 396, tcpFlags: 0x1b }, bToA: { packets: 5, bytes: 344, tcpFlags: 0x1b },
-        synSide: 1, synAckSide: 2, firstNs: String(first), lastNs: String(last), ifIndex: 7, end,
-      },
-    });
-    parts.push(delimited({ payload: { key, bToA: false, offset: 0, data: Buffer.alloc(64, 0x61) } }));
-    parts.push(delimited({ payload: { key, bToA: true, offset: 0, data: Buffer.alloc(64, 0x62) } }));
-    parts.push(delimited(flow(0, first + 200_000n)));
-    parts.push(delimited(flow(1, first + 400_000n)));
-  }
-  return { bytes: Buffer.concat(parts), events: 4 * n };
-}
 
 function recordedStream(events) {
   const fixtures = ['pods.stream', 'mapped.stream'].map((f) => readFileSync(fileURLToPath(new URL(`../test/fixtures/loader/${f}`, import.meta.url))));

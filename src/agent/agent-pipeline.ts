@@ -19,6 +19,8 @@ export interface AgentPipelineOptions {
   readonly violationWriters: readonly ((line: string) => void)[];
   /** Told each Error event of the eBPF loader. */
   readonly onLoaderError?: (message: string) => void;
+  /** The time a loader's payload chunk is taken to have been seen (default the wall clock; bench/agent-connections.mjs replays its stream's). */
+  readonly loaderClock?: () => number;
 }
 
 /** The agent's pipeline: live judging, verdicts to Prometheus metrics and violation records. */
@@ -35,6 +37,6 @@ export function buildAgentPipeline(matrix: Matrix, identities: IdentityProvider,
   const auditMetrics = new AuditMetrics(matrix, registry, { seenWindowSeconds: options.seenWindowSeconds });
   const sinks: AuditSink[] = [auditMetrics, ...options.violationWriters.map((write) => new AuditNdjsonSink('violations', write))];
   const dnsNames = new DnsNameCache({ graceSeconds: options.dnsGraceSeconds });
-  const stages = buildAuditPipeline({ matrix, identities, sinks, dnsNames, live: true }, { table: options.table, tunnelPorts: options.tunnelPorts, onLoaderError: options.onLoaderError });
+  const stages = buildAuditPipeline({ matrix, identities, sinks, dnsNames, live: true }, { table: options.table, tunnelPorts: options.tunnelPorts, onLoaderError: options.onLoaderError, loaderClock: options.loaderClock });
   return { ...stages, auditMetrics };
 }

@@ -77,7 +77,7 @@ const TICK_MS = 1000;
  */
 const STEP_BUDGET_MS = 8;
 /** Flows judged or swept between two looks at the clock. */
-const CHUNK_FLOWS = 200;
+export const CHUNK_FLOWS = 200;
 /** Slots a pass for new evidence or timed-out flows reads between two looks at the clock (well under 1 ms). */
 const CHUNK_SLOTS = 16384;
 /** At the live-flow bound, the share of the table evicted (and judged) at once, within one packet. */
@@ -112,7 +112,7 @@ export class Agent {
     const identities = new IdentityIndex({}, { onConflict: (c) => log.warn({ conflict: describeConflict(c) }, 'two live objects claim one address') });
     identitySource.start(identities);
     const stages = { seenWindowSeconds: config.seenWindowSeconds, dnsGraceSeconds: config.dnsGraceSeconds, tunnelPorts: config.tunnelPorts };
-    const table = { ...config.table, sweepBatch: CHUNK_FLOWS, scanBatch: CHUNK_SLOTS, evictFraction: EVICT_FRACTION };
+    const table = agentTableOptions(config.table);
     // Violation records are left out of the warm-up: its flows all violate, and serialising them
     // would double its time for a path only violations take.
     const warmUpMs = config.warmUp === false ? 0 : warmUp(buildAgentPipeline(matrix, identities, new Registry(), { ...stages, table: { ...table, ...WARM_UP_TABLE }, violationWriters: [] }));
@@ -281,6 +281,11 @@ export class Agent {
       if (pending) this.step();
     });
   }
+}
+
+/** The flow table's options as the agent runs it: the command's, bounded in steps (see its constants). */
+export function agentTableOptions(table: Partial<FlowTableOptions>): Partial<FlowTableOptions> {
+  return { ...table, sweepBatch: CHUNK_FLOWS, scanBatch: CHUNK_SLOTS, evictFraction: EVICT_FRACTION };
 }
 
 function isCaptureState(stats: LiveSourceStats): stats is CaptureState {

@@ -21,6 +21,8 @@ export interface FlowPipelineOptions {
   readonly tap?: PayloadTap;
   /** Told each Error event of the eBPF loader (an interface it could not attach to). */
   readonly onLoaderError?: (message: string) => void;
+  /** The time a loader's payload chunk is taken to have been seen, seconds since the epoch (default the wall clock; a benchmark replays its stream's). */
+  readonly loaderClock?: () => number;
 }
 
 /** What the packet stages counted: decode outcomes, tunnels opened, the flow table's counters. */
@@ -47,7 +49,7 @@ export class FlowPipeline {
   constructor(flows: FlowSink, options: FlowPipelineOptions = {}) {
     this.table = new FlowTable(flows, options.table);
     this.packets = new PacketFlowSink(this.table, options.tap, options.tunnelPorts);
-    this.loader = new LoaderFlowMapper(this.table, { onLoaderError: options.onLoaderError });
+    this.loader = new LoaderFlowMapper(this.table, { onLoaderError: options.onLoaderError, now: options.loaderClock });
     this.input = { packets: this.packets, loaderEvents: this.loader };
   }
 
