@@ -99,6 +99,8 @@ export class Auditor implements FlowSink {
       tunnel: flow.tunnel,
       encapsulates: flow.encapsulates,
       verdict,
+      // Set by the LiveAuditor on a final record, in place: a spread copy cost about 1 µs a flow.
+      verdictReported: undefined,
     };
   }
 

@@ -28,8 +28,9 @@ export class LiveAuditor extends Auditor {
     const audited = this.audit(flow);
     const key = this.reported.get(flow.id);
     if (key !== undefined) this.reported.delete(flow.id);
-    const final: AuditedFlow = key === this.verdictKey(audited) ? { ...audited, verdictReported: true } : audited;
-    for (const sink of this.sinks) sink.onAuditedFlow(final);
+    // The record is this call's own until the sinks have it.
+    if (key === this.verdictKey(audited)) (audited as { verdictReported?: true }).verdictReported = true;
+    for (const sink of this.sinks) sink.onAuditedFlow(audited);
   }
 
   /** Flows whose live verdict is remembered (bounded by the flow table's live flows). */

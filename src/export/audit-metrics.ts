@@ -49,28 +49,38 @@ export class AuditMetrics implements AuditSink {
   private readonly violationSeriesLimit: number;
   private readonly seenWindow: number | undefined;
   private readonly now: () => number;
-  private components: ReadonlySet<string> = new Set();
+  /** The matrix's components, numbered for violation series keys. */
+  private components = new Map<string, number>();
   private namedPorts: ReadonlySet<number> = new Set();
   private ruleIds: readonly string[] = [];
+  /** Label sets of flowaudit_violations_total given a series of their own (the rest overflow). */
   private readonly violationSeries = new Set<string>();
-  /** Flows do not end in time order (a long one ends late): the gauge keeps the latest. */
-  private readonly lastSeenByRule = new Map<string, number>();
+  /** What flows added to each rule's series since the last scrape. */
+  private readonly byRule = new Map<string, RuleTotals>();
+  /** flowaudit_flows_total's counts not yet added to prom-client, by rule and verdict. */
+  private readonly flowCounts = new Map<string, Map<string, PendingCount>>();
+  /** flowaudit_violations_total's counts not yet added, by violationKey (the overflow series among them). */
+  private readonly violationCounts = new Map<number, PendingCount>();
 
   constructor(matrix: Matrix, registry: Registry, options: AuditMetricsOptions = {}) {
     const registers = [registry];
     this.violationSeriesLimit = options.violationSeriesLimit ?? VIOLATION_SERIES_LIMIT;
     this.seenWindow = options.seenWindowSeconds;
     this.now = options.now ?? (() => Date.now() / 1000);
-    this.flows = new Counter({ name: 'flowaudit_flows_total', help: 'Flow verdicts given, by deciding rule (none when no rule fits) and verdict.', labelNames: ['rule', 'verdict'], registers });
+    const metrics = this;
+    // Flows are counted in plain numbers and added to prom-client's series when it is read (a
+    // scrape, the metrics file): a flow costs a few Map lookups, not a label hash per series.
+    const collect = (): void => metrics.addPending();
+    this.flows = new Counter({ name: 'flowaudit_flows_total', help: 'Flow verdicts given, by deciding rule (none when no rule fits) and verdict.', labelNames: ['rule', 'verdict'], registers, collect });
     this.violations = new Counter({
       name: 'flowaudit_violations_total',
       help: `Violating flows by kind, client and server component (unknown when none) and server port (other when no rule names it); past ${this.violationSeriesLimit} label sets, new ones count under overflow.`,
       labelNames: ['kind', 'from', 'to', 'port'],
       registers,
+      collect,
     });
-    this.bytes = new Counter({ name: 'flowaudit_rule_bytes_total', help: 'IP bytes of the ended flows each rule decided, both directions.', labelNames: ['rule'], registers });
-    this.lastSeen = new Gauge({ name: 'flowaudit_rule_last_seen_timestamp_seconds', help: 'When a flow last used each expected connection (packet time).', labelNames: ['rule'], registers });
-    const metrics = this;
+    this.bytes = new Counter({ name: 'flowaudit_rule_bytes_total', help: 'IP bytes of the ended flows each rule decided, both directions.', labelNames: ['rule'], registers, collect });
+    this.lastSeen = new Gauge({ name: 'flowaudit_rule_last_seen_timestamp_seconds', help: 'When a flow last used each expected connection (packet time).', labelNames: ['rule'], registers, collect });
     this.seen = new Gauge({
       name: 'flowaudit_rule_seen',
       help: this.seenWindow === undefined
@@ -79,9 +89,13 @@ export class AuditMetrics implements AuditSink {
       labelNames: ['rule'],
       registers,
       collect() {
-        if (metrics.seenWindow === undefined) return;
+        if (metrics.seenWindow === undefined) {
+          // Offline: seen once a flow used it, in the whole capture.
+          for (const rule of metrics.ruleIds) if (metrics.byRule.has(rule)) this.set({ rule }, 1);
+          return;
+        }
         const since = metrics.now() - metrics.seenWindow;
-        for (const rule of metrics.ruleIds) this.set({ rule }, (metrics.lastSeenByRule.get(rule) ?? -Infinity) >= since ? 1 : 0);
+        for (const rule of metrics.ruleIds) this.set({ rule }, (metrics.byRule.get(rule)?.lastSeen ?? -Infinity) >= since ? 1 : 0);
       },
     });
     // What a rule id alone does not say, for alerts and dashboards to join on `rule`: a silent
@@ -98,13 +112,16 @@ export class AuditMetrics implements AuditSink {
 
   /** Puts another matrix in force (startup, reload): its rules' series start at 0, removed rules' go. */
   useMatrix(matrix: Matrix): void {
+    // What the old matrix's flows counted goes to its series before they change.
+    this.addPending();
+    this.violationCounts.clear();
     const ids = matrix.connections.map((c) => c.id);
     for (const rule of this.ruleIds) {
       if (ids.includes(rule)) continue;
       this.seen.remove({ rule });
       this.lastSeen.remove({ rule });
       this.bytes.remove({ rule });
-      this.lastSeenByRule.delete(rule);
+      this.byRule.delete(rule);
     }
     const ports = new Set<number>();
     for (const c of matrix.connections) {
@@ -120,7 +137,7 @@ export class AuditMetrics implements AuditSink {
     this.ruleInfo.reset();
     for (const c of matrix.connections) this.ruleInfo.set({ rule: c.id, from: c.from, to: c.to, optional: String(c.optional) }, 1);
     this.namedPorts = ports;
-    this.components = new Set(matrix.components.keys());
+    this.components = new Map([...matrix.components.keys()].map((name, i) => [name, i]));
     this.rulesInfo.reset();
     this.rulesInfo.set({ profile: matrix.name, hash: matrix.hash }, 1);
     this.lastReloadSuccessful.set(1);
@@ -135,33 +152,98 @@ export class AuditMetrics implements AuditSink {
 
   onAuditedFlow(flow: AuditedFlow): void {
     const v = flow.verdict;
-    const rule = v.ruleId ?? NO_RULE;
-    if (v.ruleId !== undefined && v.kind !== 'wrong-initiator') {
-      if (flow.endReason !== 'update') this.bytes.inc({ rule }, flow.toServer.bytes + flow.toClient.bytes);
-      if (this.seenWindow === undefined) this.seen.set({ rule }, 1);
-      const latest = Math.max(flow.lastSeen, this.lastSeenByRule.get(rule) ?? 0);
-      this.lastSeenByRule.set(rule, latest);
-      this.lastSeen.set({ rule }, latest);
+    const ruleId = v.ruleId;
+    if (ruleId !== undefined && v.kind !== 'wrong-initiator') {
+      let totals = this.byRule.get(ruleId);
+      if (totals === undefined) {
+        totals = { bytes: 0, lastSeen: 0 };
+        this.byRule.set(ruleId, totals);
+      }
+      if (flow.endReason !== 'update') totals.bytes += flow.toServer.bytes + flow.toClient.bytes;
+      // Flows do not end in time order (a long one ends late): the gauge keeps the latest.
+      if (flow.lastSeen > totals.lastSeen) totals.lastSeen = flow.lastSeen;
     }
     if (flow.verdictReported === true) return;
-    this.flows.inc({ rule, verdict: v.kind });
-    if (VIOLATION_KINDS.has(v.kind)) this.countViolation(flow);
+    this.flowCount(ruleId ?? NO_RULE, v.kind).count++;
+    if (VIOLATION_KINDS.has(v.kind)) this.violationCount(flow).count++;
   }
 
-  private countViolation(flow: AuditedFlow): void {
+  private flowCount(rule: string, verdict: string): PendingCount {
+    let byVerdict = this.flowCounts.get(rule);
+    if (byVerdict === undefined) {
+      byVerdict = new Map();
+      this.flowCounts.set(rule, byVerdict);
+    }
+    let pending = byVerdict.get(verdict);
+    if (pending === undefined) {
+      pending = { labels: { rule, verdict }, count: 0 };
+      byVerdict.set(verdict, pending);
+    }
+    return pending;
+  }
+
+  /** The violation's series (the overflow series past the limit of label sets). */
+  private violationCount(flow: AuditedFlow): PendingCount {
     const v = flow.verdict;
+    const from = this.components.get(v.clientRole) ?? -1;
+    const to = this.components.get(v.serverRole) ?? -1;
+    const port = this.namedPorts.has(flow.server.port) ? flow.server.port : -1;
+    const key = violationKey(VIOLATION_KIND_INDEX.get(v.kind)!, from, to, port, this.components.size);
+    let pending = this.violationCounts.get(key);
+    if (pending !== undefined) return pending;
     const labels = {
       kind: v.kind,
-      from: this.components.has(v.clientRole) ? v.clientRole : 'unknown',
-      to: this.components.has(v.serverRole) ? v.serverRole : 'unknown',
-      port: this.namedPorts.has(flow.server.port) ? String(flow.server.port) : 'other',
+      from: from === -1 ? 'unknown' : v.clientRole,
+      to: to === -1 ? 'unknown' : v.serverRole,
+      port: port === -1 ? 'other' : String(port),
     };
-    const key = `${labels.kind}|${labels.from}|${labels.to}|${labels.port}`;
-    if (!this.violationSeries.has(key) && this.violationSeries.size >= this.violationSeriesLimit) {
-      this.violations.inc({ kind: OVERFLOW, from: OVERFLOW, to: OVERFLOW, port: OVERFLOW });
-      return;
+    const series = `${labels.kind}|${labels.from}|${labels.to}|${labels.port}`;
+    if (!this.violationSeries.has(series) && this.violationSeries.size >= this.violationSeriesLimit) {
+      pending = this.violationCounts.get(OVERFLOW_KEY) ?? { labels: { kind: OVERFLOW, from: OVERFLOW, to: OVERFLOW, port: OVERFLOW }, count: 0 };
+      this.violationCounts.set(OVERFLOW_KEY, pending);
+    } else {
+      this.violationSeries.add(series);
+      pending = { labels, count: 0 };
     }
-    this.violationSeries.add(key);
-    this.violations.inc(labels);
+    this.violationCounts.set(key, pending);
+    return pending;
   }
+
+  /** Adds what flows counted since the last call to prom-client's series (each metric's collect). */
+  private addPending(): void {
+    for (const byVerdict of this.flowCounts.values()) for (const pending of byVerdict.values()) addCount(this.flows, pending);
+    for (const pending of this.violationCounts.values()) addCount(this.violations, pending);
+    for (const [rule, totals] of this.byRule) {
+      if (totals.bytes > 0) this.bytes.inc({ rule }, totals.bytes);
+      totals.bytes = 0;
+      this.lastSeen.set({ rule }, totals.lastSeen);
+    }
+  }
+}
+
+/** A series' count of flows not yet added to prom-client. */
+interface PendingCount {
+  readonly labels: Record<string, string>;
+  count: number;
+}
+
+/** What flows of one rule added since the last scrape (bytes) and the latest one's last packet. */
+interface RuleTotals {
+  bytes: number;
+  lastSeen: number;
+}
+
+const VIOLATION_KIND_INDEX: ReadonlyMap<string, number> = new Map([...VIOLATION_KINDS].map((kind, i) => [kind, i]));
+/** The overflow series' key: no violationKey is negative. */
+const OVERFLOW_KEY = -1;
+
+/** One number for a violation's labels: kind, client and server component (-1 unknown) and port (-1 other). */
+function violationKey(kind: number, from: number, to: number, port: number, components: number): number {
+  return ((kind * (components + 1) + from + 1) * (components + 1) + to + 1) * 65537 + port + 1;
+}
+
+function addCount(counter: Counter<string>, pending: PendingCount): void {
+  if (pending.count === 0) return;
+  counter.inc(pending.labels, pending.count);
+  pending.count = 0;
 }

@@ -95,4 +95,30 @@ describe('AuditMetrics', () => {
     expect(values.get('flowaudit_flows_total{rule="none",verdict="unexpected"}')).toBe(2);
     expect(values.get('flowaudit_rule_seen{rule="web-to-api"}')).toBe(0);
   });
+
+  it('adds what flows counted once per scrape, and keeps counts judged before a reload that removes their rule', async () => {
+    const matrix = webApiMatrix('m', CONNECTIONS);
+    const registry = new Registry();
+    const metrics = new AuditMetrics(matrix, registry, { seenWindowSeconds: 600, now: () => 1_700_000_010 });
+    const flows = [
+      flow({ client: '10.0.1.5:40000', server: '10.0.2.8:443' }), // web-to-api
+      flow({ client: '10.0.1.5:40001', server: '10.0.2.8:5000', protocol: 17 }), // web-to-api-any
+    ];
+    for (const f of audit(matrix, new IdentityIndex(), flows).audited) metrics.onAuditedFlow(f);
+    // Scraped twice: the second scrape adds nothing.
+    await registry.metrics();
+    const later = [flow({ client: '10.0.1.5:40002', server: '10.0.2.8:443', firstSeen: 1_700_000_005 }), flow({ client: '10.0.1.5:40003', server: '10.0.2.8:8080' })];
+    for (const f of audit(matrix, new IdentityIndex(), later).audited) metrics.onAuditedFlow(f);
+    metrics.useMatrix(webApiMatrix('m2', CONNECTIONS.split('  - id: web-to-api-any')[0]));
+    const text = await registry.metrics();
+    expect(text).toBe(await registry.metrics());
+    const values = exposedSeries(text);
+    expect(values.get('flowaudit_flows_total{rule="web-to-api",verdict="allowed"}')).toBe(2);
+    expect(values.get('flowaudit_flows_total{rule="web-to-api-any",verdict="allowed"}')).toBe(1);
+    expect(values.get('flowaudit_rule_bytes_total{rule="web-to-api"}')).toBe(1000);
+    expect(values.get('flowaudit_rule_last_seen_timestamp_seconds{rule="web-to-api"}')).toBe(1_700_000_006);
+    expect(values.get('flowaudit_rule_seen{rule="web-to-api"}')).toBe(1);
+    expect(values.get('flowaudit_violations_total{kind="unexpected",from="web",to="api",port="other"}')).toBe(1);
+    expect([...values.keys()].filter((series) => series.includes('web-to-api-any') && !series.startsWith('flowaudit_flows_total'))).toEqual([]);
+  });
 });
