@@ -9,7 +9,7 @@
  * What the schema rules out (an address of 7 bytes, an unknown enum value) throws
  * LoaderSchemaError; bytes that are not protobuf throw ProtobufWireError.
  */
-import { formatAddress } from '../net/ip-address.js';
+import { AddressTexts } from '../flow/address-texts.js';
 import type { LoaderCounters, LoaderDirectionCounters, LoaderEndpoint, LoaderEvent, LoaderFlow, LoaderFlowEnd, LoaderFlowKey, LoaderHello, LoaderInterface, LoaderPayload, LoaderSide } from './loader-events.js';
 import { ProtobufReader, ProtobufWireError, WireType } from './protobuf-reader.js';
 
@@ -24,7 +24,12 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 /** Reads the loader's events; one per stream decoder (it keeps a reader and address words to reuse). */
 export class LoaderEventReader {
   private readonly r = new ProtobufReader();
-  private readonly words = new Uint32Array(4);
+  private readonly words = new Int32Array(4);
+  /**
+   * One string per IPv4 address while it stays in use: an event's two texts are looked up, not
+   * built (two strings an event), and the mapper sees the same string again for the same address.
+   */
+  private readonly texts = new AddressTexts();
 
   /** The Event in buf[start..end) (one whole message). */
   read(buf: Buffer, start: number, end: number): LoaderEvent {
@@ -179,7 +184,7 @@ export class LoaderEventReader {
       w[2] = 0xffff;
       w[3] = this.r.word(at);
     } else for (let i = 0; i < 4; i++) w[i] = this.r.word(at + 4 * i);
-    return { address: formatAddress(w), port };
+    return { address: this.texts.text(w, 0), port };
   }
 
   private direction(end: number): LoaderDirectionCounters {

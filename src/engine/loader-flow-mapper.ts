@@ -70,6 +70,9 @@ export class LoaderFlowMapper implements LoaderEventSink {
   private readonly onLoaderError: (message: string) => void;
   private readonly addressA = new Uint8Array(16);
   private readonly addressB = new Uint8Array(16);
+  /** The texts addressA and addressB hold (undefined: not an address, or none yet). */
+  private textA: string | undefined;
+  private textB: string | undefined;
   private readonly aToB: Writable<ObservedDirection> = { packets: 0, bytes: 0, tcpFlags: 0 };
   private readonly bToA: Writable<ObservedDirection> = { packets: 0, bytes: 0, tcpFlags: 0 };
   private readonly observation: Writable<FlowObservation> = {
@@ -176,7 +179,8 @@ export class LoaderFlowMapper implements LoaderEventSink {
     c.portB = k.b.port;
     c.fromB = p.bToA;
     c.offset = p.offset;
-    c.bytes = Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength);
+    // The reader's data is a Buffer already (a view of the stream); other sources' a Uint8Array.
+    c.bytes = p.data instanceof Buffer ? p.data : Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength);
     c.length = p.data.byteLength;
     c.time = this.now();
     this.table.addPayloadChunk(c);
@@ -184,7 +188,10 @@ export class LoaderFlowMapper implements LoaderEventSink {
 
   /** Writes the observation's key, `from` as A; false (counted) if an address does not parse. */
   private writeKey(k: LoaderFlowKey, from: LoaderEndpoint, to: LoaderEndpoint): boolean {
-    if (!writeAddress(from.address, this.addressA) || !writeAddress(to.address, this.addressB)) {
+    // Most events repeat the last event's addresses (the reader hands out one string per address): parsed once.
+    if (from.address !== this.textA) this.textA = writeAddress(from.address, this.addressA) ? from.address : undefined;
+    if (to.address !== this.textB) this.textB = writeAddress(to.address, this.addressB) ? to.address : undefined;
+    if (this.textA === undefined || this.textB === undefined) {
       this.stats.unmapped++;
       return false;
     }

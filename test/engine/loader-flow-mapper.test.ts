@@ -182,4 +182,24 @@ describe('LoaderFlowMapper, rule by rule', () => {
     mapper.handle(hello); // a restarted loader attaches anew
     expect(mapper.interfaces.size).toBe(0);
   });
+
+  it('writes each event\'s own addresses while it parses only those that changed since the last event', () => {
+    const ended: FlowRecord[] = [];
+    const table = new FlowTable({ onFlow: (r) => ended.push(r) }, TABLE);
+    const mapper = new LoaderFlowMapper(table);
+    const events = [
+      flow({ a: ['10.0.0.1', 5000], b: ['10.0.0.2', 53] }),
+      flow({ a: ['10.0.0.1', 5001], b: ['not an address', 53] }),
+      flow({ a: ['10.0.0.3', 5002], b: ['10.0.0.2', 53] }),
+      // A connectionless flow whose one busy direction is b's: b's address is written as A.
+      flow({ a: ['10.0.0.3', 5003], b: ['10.0.0.2', 53], aToB: { packets: 0, bytes: 0, tcpFlags: 0 } }),
+      flow({ a: ['10.0.0.1', 5004], b: ['10.0.0.2', 53] }),
+    ];
+    for (const e of events) mapper.handle(e);
+    table.flush();
+    expect(ended.map((r) => `${clientOf(r)} > ${r.server.address}:${r.server.port}`)).toEqual([
+      '10.0.0.1:5000 > 10.0.0.2:53', '10.0.0.3:5002 > 10.0.0.2:53', '10.0.0.2:53 > 10.0.0.3:5003', '10.0.0.1:5004 > 10.0.0.2:53',
+    ]);
+    expect(mapper.stats.unmapped).toBe(1);
+  });
 });
