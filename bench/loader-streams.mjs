@@ -15,22 +15,22 @@ export const CONNECTION_GAP_NS = 50_000n;
 const type = loaderEventType();
 const delimited = (event) => Buffer.from(type.encodeDelimited(type.fromObject(event)).finish());
 
-/** `n` connections: { bytes, events }. */
-export function connectionStream(n) {
+/** Connections `first` to `first + n - 1`: { bytes, events }. */
+export function connectionStream(n, first = 0) {
   const parts = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = first; i < first + n; i++) {
     const key = { ipVersion: 4, protocol: 6, addressA: Buffer.from([10, 238, 0, 1]), addressB: Buffer.from([10, 238, 0, 2]), portA: 1024 + (i % 64000), portB: 7000 + (i % 16) };
-    const first = CONNECTION_START_NS + BigInt(i) * CONNECTION_GAP_NS;
+    const firstNs = CONNECTION_START_NS + BigInt(i) * CONNECTION_GAP_NS;
     const flow = (end, last) => ({
       flow: {
         key, aToB: { packets: 6, bytes: 396, tcpFlags: 0x1b }, bToA: { packets: 5, bytes: 344, tcpFlags: 0x1b },
-        synSide: 1, synAckSide: 2, firstNs: String(first), lastNs: String(last), ifIndex: 7, end,
+        synSide: 1, synAckSide: 2, firstNs: String(firstNs), lastNs: String(last), ifIndex: 7, end,
       },
     });
     parts.push(delimited({ payload: { key, bToA: false, offset: 0, data: Buffer.alloc(64, 0x61) } }));
     parts.push(delimited({ payload: { key, bToA: true, offset: 0, data: Buffer.alloc(64, 0x62) } }));
-    parts.push(delimited(flow(0, first + 200_000n)));
-    parts.push(delimited(flow(1, first + 400_000n)));
+    parts.push(delimited(flow(0, firstNs + 200_000n)));
+    parts.push(delimited(flow(1, firstNs + 400_000n)));
   }
   return { bytes: Buffer.concat(parts), events: 4 * n };
 }
