@@ -23,10 +23,11 @@ export interface AuditedFlow extends FlowFacts<AuditedEndpoint, DirectionTotals>
   readonly protocol: string;
   readonly verdict: Verdict;
   /**
-   * Set on a final record whose verdict the live agent already handed on while the flow ran
+   * True on a final record whose verdict the live agent already handed on while the flow ran
    * (endReason 'update'): sinks that count or log verdicts skip it, byte totals still take it.
+   * The audit sets false (a field that is always a boolean keeps V8's code for it optimised).
    */
-  readonly verdictReported?: true;
+  readonly verdictReported?: boolean;
 }
 
 /** Where audited flows go: reports, NDJSON streams, metrics. Interchangeable. */

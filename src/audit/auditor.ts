@@ -100,7 +100,9 @@ export class Auditor implements FlowSink {
       encapsulates: flow.encapsulates,
       verdict,
       // Set by the LiveAuditor on a final record, in place: a spread copy cost about 1 µs a flow.
-      verdictReported: undefined,
+      // A boolean from the start: a field first undefined, then true, deoptimised this function
+      // for good (bench/RESULTS.md, session 10).
+      verdictReported: false,
     };
   }
 

@@ -29,7 +29,7 @@ export class LiveAuditor extends Auditor {
     const key = this.reported.get(flow.id);
     if (key !== undefined) this.reported.delete(flow.id);
     // The record is this call's own until the sinks have it.
-    if (key === this.verdictKey(audited)) (audited as { verdictReported?: true }).verdictReported = true;
+    if (key === this.verdictKey(audited)) (audited as { verdictReported: boolean }).verdictReported = true;
     for (const sink of this.sinks) sink.onAuditedFlow(audited);
   }
 

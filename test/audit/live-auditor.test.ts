@@ -37,10 +37,10 @@ describe('LiveAuditor', () => {
     const f = flow({ id: 7, client: '10.0.1.5:40000', server: '10.0.2.8:443', toServer: HTTP_GET });
     auditor.onFlowUpdate(update(f));
     auditor.onFlowUpdate(update(f));
-    expect(handed.map((a) => [a.endReason, a.verdict.kind, a.verdictReported])).toEqual([['update', 'insecure', undefined]]);
+    expect(handed.map((a) => [a.endReason, a.verdict.kind, a.verdictReported])).toEqual([['update', 'insecure', false]]);
     expect(auditor.tracked).toBe(1);
     auditor.onFlow(f);
-    expect(handed.map((a) => [a.endReason, a.verdict.kind, a.verdictReported])).toEqual([['update', 'insecure', undefined], ['fin', 'insecure', true]]);
+    expect(handed.map((a) => [a.endReason, a.verdict.kind, a.verdictReported])).toEqual([['update', 'insecure', false], ['fin', 'insecure', true]]);
     expect(auditor.tracked).toBe(0);
     const v = await values();
     expect(v.get('flowaudit_flows_total{rule="web-to-api",verdict="insecure"}')).toBe(1);
@@ -70,7 +70,7 @@ describe('LiveAuditor', () => {
     const { auditor, handed, values } = harness();
     auditor.onFlow(flow({ client: '10.0.1.5:40002', server: '10.0.2.8:8080' }));
     expect(handed).toHaveLength(1);
-    expect(handed[0].verdictReported).toBeUndefined();
+    expect(handed[0].verdictReported).toBe(false);
     expect((await values()).get('flowaudit_flows_total{rule="none",verdict="unexpected"}')).toBe(1);
   });
 });
