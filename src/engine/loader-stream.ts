@@ -60,7 +60,33 @@ export class LoaderStreamDecoder {
       this.stats.discardedBytes += chunk.length;
       return;
     }
-    const data = this.pending.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.pending, chunk]);
+    let data = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.pending.length > 0) {
+      // Only the bytes that complete the held event are copied to it, not the whole chunk (a
+      // pipe's 64 KiB copied and allocated anew at every read cost the agent 4% of its time).
+      const take = Math.min(data.length, this.bytesToComplete(data));
+      this.decodeAll(Buffer.concat([this.pending, data.subarray(0, take)]));
+      data = data.subarray(take);
+      if (this.broken) {
+        this.stats.discardedBytes += data.length;
+        return;
+      }
+      if (this.pending.length > 0) return;
+    }
+    this.decodeAll(data);
+  }
+
+  /** How many bytes from `data` the held event needs to be whole (its prefix read across both if split). */
+  private bytesToComplete(data: Buffer): number {
+    const head = this.pending.length >= MAX_PREFIX_BYTES ? this.pending : Buffer.concat([this.pending, data.subarray(0, MAX_PREFIX_BYTES)]);
+    const prefix = readLength(head, 0);
+    // A prefix still incomplete, too long or too large: decodeAll says what to do with its bytes.
+    if (typeof prefix === 'string' || prefix.value > MAX_EVENT_BYTES) return MAX_PREFIX_BYTES;
+    return prefix.size + prefix.value - this.pending.length;
+  }
+
+  /** Decodes the events whole in `data` (the stream from pendingOffset on) and holds the rest. */
+  private decodeAll(data: Buffer): void {
     let at = 0;
     while (at < data.length) {
       const prefix = readLength(data, at);

@@ -155,6 +155,31 @@ describe('broken streams', () => {
     expect(decoder.stats).toMatchObject({ events: 1, oversized: 1, discardedBytes: 5 + 64 * (1 << 20) });
   });
 
+  it('names the same problems at the same offsets, with the same counts, whatever chunks the stream arrives in', () => {
+    const garbage = Buffer.from([0x04, 0x12, 0xff, 0xff, 0xff]);
+    const tails = [Buffer.from([0x80, 0x80, 0x80, 0x80, 0x08, 0x41, 0x41]), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), delimited(FLOW).subarray(0, 9)];
+    for (const tail of tails) {
+      const stream = Buffer.concat([delimited(FLOW), garbage, delimited(PAYLOAD), delimited(FLOW), tail]);
+      const whole = decodeLoaderStream(stream);
+      fc.assert(
+        fc.property(fc.array(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 12 }), (cuts) => {
+          const events: LoaderEvent[] = [];
+          const problems: string[] = [];
+          const decoder = new LoaderStreamDecoder((e) => events.push(e), (p) => problems.push(p.message));
+          let at = 0;
+          for (const cut of [...new Set(cuts)].sort((a, b) => a - b)) {
+            decoder.push(stream.subarray(at, cut));
+            at = cut;
+          }
+          decoder.push(stream.subarray(at));
+          decoder.end();
+          expect([events, problems, decoder.stats]).toEqual([whole.events, whole.problems.map((p) => p.message), whole.stats]);
+        }),
+        { numRuns: 200 },
+      );
+    }
+  });
+
   it('a length prefix longer than 5 bytes is refused as oversized', () => {
     const { problems, stats } = decodeLoaderStream(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01]));
     expect(stats.oversized).toBe(1);
