@@ -22,7 +22,8 @@
 // deployed with --violation-log: every connection here violates (no identities), so each writes
 // one violation record, serialised to NDJSON and dropped (the file's writes not included).
 // Prints per variant the best and median CPU microseconds per connection (process.cpuUsage: user
-// and system, GC included) and wall microseconds over the ROUNDS.
+// and system, GC included) and wall microseconds over the ROUNDS, and the heap used and RSS after
+// them (the second variant's include what the first left).
 //
 // The stream is generated once (protobufjs, slow) into bench/out/ and read from there after.
 // Instructions a connection (deterministic, bench/RESULTS.md "Session 10"): the difference of two
@@ -104,7 +105,7 @@ function agentPipeline(withLog) {
 }
 
 console.log(`# ${new Date().toISOString()} node ${process.version}; ${WARM_UP_SECONDS} s of connections (${warmUpConnections}) to warm up, then ${ROUNDS} rounds of ${CONNECTIONS}`);
-console.log('# variant cpu_us_per_connection(best median) wall_us_per_connection(best median) violation_bytes_per_connection live_flows_at_end');
+console.log('# variant cpu_us_per_connection(best median) wall_us_per_connection(best median) violation_bytes_per_connection live_flows_at_end heap_used_MB rss_MB');
 const warmUp = segment(0, warmUpConnections);
 const rounds = Array.from({ length: ROUNDS }, (_, i) => segment(warmUpConnections + i * CONNECTIONS, CONNECTIONS));
 for (const variant of variants) {
@@ -125,5 +126,7 @@ for (const variant of variants) {
   };
   const started = warmUpConnections + ROUNDS * CONNECTIONS;
   if (run.table.stats.flowsStarted !== started) throw new Error(`${run.table.stats.flowsStarted} flows started for ${started} connections`);
-  console.log([variant, ...stat('cpu'), ...stat('wall'), stat('violationBytes')[1], run.table.liveFlows].join(' '));
+  globalThis.gc?.(); // with node --expose-gc: what stays live, not what the next GC would free
+  const memory = process.memoryUsage();
+  console.log([variant, ...stat('cpu'), ...stat('wall'), stat('violationBytes')[1], run.table.liveFlows, (memory.heapUsed / 1e6).toFixed(0), (memory.rss / 1e6).toFixed(0)].join(' '));
 }
