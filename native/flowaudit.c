@@ -495,6 +495,8 @@ static void remember_closed(struct loader *l, const struct fa_flow_key *key, con
  * connection on a closed one's tuple: its next packets are its own, not late ones. */
 static void forget_closed(struct loader *l, const struct fa_flow_key *key)
 {
+	if (key->protocol != IPPROTO_TCP)
+		return; /* only TCP connections are remembered: no syscall for every idle UDP flow */
 	bpf_map_delete_elem(bpf_map__fd(l->skel->maps.closed), key);
 }
 
